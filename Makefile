@@ -1,0 +1,45 @@
+# Everything runs inside .venv, created on first use from the machine's python3.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install test unit functional integration lint typecheck bench demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python setup.py requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e . -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit
+
+functional: $(STAMP)
+	$(BIN)/python -m pytest -q tests/functional
+
+integration: $(STAMP)
+	$(BIN)/python -m pytest -q tests/integration
+
+lint: $(STAMP)
+	$(BIN)/ruff check chalice tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy chalice
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+demo: $(STAMP)
+	@test -d demo/hello || (cd demo 2>/dev/null || mkdir -p demo; cd demo && ../$(BIN)/chalice new-project hello)
+	cd demo/hello && ../../$(BIN)/chalice local
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

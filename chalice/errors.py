@@ -1,0 +1,44 @@
+"""User-facing errors raised by the CLI, config loader and deployer.
+
+Every error a user can hit while running a ``chalice`` command is a
+:class:`ChaliceError` subclass whose message says what went wrong and what
+to do about it.  The CLI prints ``str(error)`` on one line and exits with
+``error.exit_code`` (2 for bad input, 1 for a failure while working); the
+traceback is shown only with ``--debug``.
+
+This module is not part of the Lambda runtime: ``chalice.app`` never imports
+it.  (The runtime's own exception hierarchy, ``ChaliceViewError`` and
+friends, lives in ``chalice.app``.)
+"""
+
+
+class ChaliceError(Exception):
+    """Base class for errors reported to the user by the CLI."""
+
+    exit_code = 2
+
+
+class ConfigError(ChaliceError):
+    """``.chalice/config.json`` is missing, unreadable or invalid."""
+
+
+class AppLoadError(ChaliceError):
+    """The project's ``app.py`` could not be found or imported."""
+
+
+class ExperimentalFeatureError(ChaliceError):
+    """The app uses an experimental feature it has not opted in to."""
+
+
+class DeploymentError(ChaliceError):
+    """Something failed while deploying; the state file says what exists."""
+
+    exit_code = 1
+
+
+class StateFileError(ChaliceError):
+    """``.chalice/deployed/<stage>.json`` is corrupt or unreadable."""
+
+
+class PackagingError(ChaliceError):
+    """The deployment package could not be built."""

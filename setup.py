@@ -1,0 +1,61 @@
+"""Packaging for chalice, a Python serverless microframework for AWS."""
+import os
+import re
+
+from setuptools import find_packages, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def read_version():
+    with open(os.path.join(HERE, 'chalice', '__init__.py')) as f:
+        return re.search(r"^__version__ = '([^']+)'", f.read(), re.M).group(1)
+
+
+with open(os.path.join(HERE, 'README.rst')) as f:
+    LONG_DESCRIPTION = f.read()
+
+
+setup(
+    name='chalice',
+    version=read_version(),
+    description='Python serverless microframework for AWS',
+    long_description=LONG_DESCRIPTION,
+    long_description_content_type='text/x-rst',
+    license='Apache License 2.0',
+    packages=find_packages(exclude=['tests', 'tests.*', 'benchmarks']),
+    include_package_data=True,
+    package_data={'chalice': ['templates/*/*', 'templates/*/.*',
+                              'templates/*/*/*', 'templates/*/.*/*',
+                              'py.typed']},
+    python_requires='>=3.10',
+    install_requires=[
+        'click>=7,<9',
+        'botocore>=1.34,<2.0',
+        'boto3>=1.34,<2.0',
+        'pip>=21',
+        'attrs>=21.3',
+        'jmespath>=1.0,<2.0',
+        'pyyaml>=5.4,<7.0',
+        'wheel',
+        'packaging>=21',
+        'setuptools',
+    ],
+    extras_require={
+        'event-file-poller': ['watchdog>=2.0'],
+    },
+    entry_points={
+        'console_scripts': ['chalice=chalice.cli:main'],
+    },
+    classifiers=[
+        'Development Status :: 5 - Production/Stable',
+        'Intended Audience :: Developers',
+        'License :: OSI Approved :: Apache Software License',
+        'Natural Language :: English',
+        'Programming Language :: Python :: 3',
+        'Programming Language :: Python :: 3.10',
+        'Programming Language :: Python :: 3.11',
+        'Programming Language :: Python :: 3.12',
+        'Programming Language :: Python :: 3.13',
+    ],
+)

@@ -1,0 +1,26 @@
+"""Test-wide safety: no test may reach AWS or any network beyond loopback.
+
+Fake credentials and a fixed region are set before anything imports boto3,
+and the EC2 instance-metadata lookup is disabled so botocore never probes
+169.254.169.254.
+"""
+import os
+
+_SAFE_ENV = {
+    'AWS_ACCESS_KEY_ID': 'testing',
+    'AWS_SECRET_ACCESS_KEY': 'testing',
+    'AWS_SECURITY_TOKEN': 'testing',
+    'AWS_SESSION_TOKEN': 'testing',
+    'AWS_DEFAULT_REGION': 'us-west-2',
+    'AWS_EC2_METADATA_DISABLED': 'true',
+}
+for _name, _value in _SAFE_ENV.items():
+    os.environ[_name] = _value
+for _name in ('AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_ENDPOINT_URL',
+              'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE'):
+    os.environ.pop(_name, None)
+# Point botocore at files that do not exist so a developer's own
+# ~/.aws/config or credentials can never leak into a test run.
+os.environ['AWS_CONFIG_FILE'] = os.path.join(os.path.dirname(__file__), 'no-such-aws-config')
+os.environ['AWS_SHARED_CREDENTIALS_FILE'] = os.path.join(
+    os.path.dirname(__file__), 'no-such-aws-credentials')
