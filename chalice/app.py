@@ -1,0 +1,895 @@
+"""The Chalice runtime: the app object, its decorators and request dispatch.
+
+This module (with ``chalice.runtime``) is shipped inside every deployed
+Lambda function, so it imports only the standard library and does as little
+work per invocation as it can.
+
+What the app records, for the deployer and the local tooling
+-------------------------------------------------------------
+All registries are plain attributes holding plain objects:
+
+``app.routes``
+    ``{path: {METHOD: RouteEntry}}``.  A :class:`RouteEntry` has
+    ``view_function``, ``view_name``, ``uri_pattern``, ``method``,
+    ``authorizer`` (None, an ``Authorizer`` or a ``ChaliceAuthorizer``),
+    ``authorizer_name``, ``api_key_required``, ``content_types``, ``cors``
+    (None or a ``CORSConfig``, already resolved against ``app.api.cors``)
+    and ``view_args`` (capture names in path order).
+``app.builtin_auth_handlers``
+    list of ``BuiltinAuthConfig(name, handler_string, ttl_seconds,
+    execution_role, header)``.
+``app.event_sources``
+    list of ``ScheduledEventConfig``, ``CloudWatchEventConfig``,
+    ``S3EventConfig``, ``SNSEventConfig``, ``SQSEventConfig``,
+    ``KinesisEventConfig`` and ``DynamoDBEventConfig`` records, each with
+    ``name``, ``handler_string`` and its own options.
+``app.pure_lambda_functions``
+    list of ``LambdaFunction(func, name, handler_string)``.
+``app.websocket_handlers``
+    ``{'$connect'|'$default'|'$disconnect': WebsocketHandlerConfig}``.
+``app.handler_map``
+    ``{logical function name: the callable Lambda handler}`` for every
+    function the app defines, ``api_handler`` included when it has routes.
+
+Handler strings are ``module.attr``: ``app.<name>`` for functions defined on
+the app in app.py, ``<blueprint import_name>.<name>`` for blueprints.
+"""
+import logging
+import re
+import sys
+import threading
+
+from chalice.runtime.auth import (
+    AuthRequest,
+    AuthResponse,
+    AuthRoute,
+    Authorizer,
+    BuiltinAuthConfig,
+    ChaliceAuthorizer,
+    CognitoUserPoolAuthorizer,
+    CustomAuthorizer,
+    IAMAuthorizer,
+)
+from chalice.runtime.errors import (
+    ALL_ERRORS,
+    BadRequestError,
+    ChaliceError,
+    ChaliceUnhandledError,
+    ChaliceViewError,
+    ConflictError,
+    ForbiddenError,
+    MethodNotAllowedError,
+    NotFoundError,
+    RequestTimeoutError,
+    TooManyRequestsError,
+    UnauthorizedError,
+    UnprocessableEntityError,
+    WebsocketDisconnectedError,
+)
+from chalice.runtime.events import (
+    BaseEventSourceConfig,
+    BaseLambdaEvent,
+    CloudWatchEvent,
+    CloudWatchEventConfig,
+    Cron,
+    DynamoDBEvent,
+    DynamoDBEventConfig,
+    DynamoDBRecord,
+    KinesisEvent,
+    KinesisEventConfig,
+    KinesisRecord,
+    LambdaFunction,
+    LambdaFunctionEvent,
+    Rate,
+    S3Event,
+    S3EventConfig,
+    ScheduledEventConfig,
+    ScheduleExpression,
+    SNSEvent,
+    SNSEventConfig,
+    SQSEvent,
+    SQSEventConfig,
+    SQSRecord,
+    WebsocketEvent,
+)
+from chalice.runtime.http import (
+    JSON_CONTENT_TYPE,
+    APIGateway,
+    CaseInsensitiveMapping,
+    CORSConfig,
+    MultiDict,
+    Request,
+    Response,
+    dumps,
+    error_response,
+    header_value,
+    media_type,
+    normalize_cors,
+)
+from chalice.runtime.websocket import WebsocketAPI
+
+__all__ = [
+    'Chalice', 'Blueprint', 'Request', 'Response', 'CORSConfig', 'APIGateway',
+    'WebsocketAPI', 'RouteEntry', 'ConvertToMiddleware', 'MultiDict',
+    'CaseInsensitiveMapping', 'Authorizer', 'IAMAuthorizer', 'CognitoUserPoolAuthorizer',
+    'CustomAuthorizer', 'ChaliceAuthorizer', 'BuiltinAuthConfig', 'AuthRequest',
+    'AuthResponse', 'AuthRoute', 'Rate', 'Cron', 'ScheduleExpression',
+    'BaseLambdaEvent', 'LambdaFunctionEvent', 'CloudWatchEvent', 'SNSEvent', 'S3Event',
+    'SQSEvent', 'SQSRecord', 'KinesisEvent', 'KinesisRecord', 'DynamoDBEvent',
+    'DynamoDBRecord', 'WebsocketEvent', 'BaseEventSourceConfig', 'ScheduledEventConfig',
+    'CloudWatchEventConfig', 'S3EventConfig', 'SNSEventConfig', 'SQSEventConfig',
+    'KinesisEventConfig', 'DynamoDBEventConfig', 'LambdaFunction',
+    'WebsocketHandlerConfig', 'ChaliceError', 'ChaliceViewError', 'BadRequestError',
+    'UnauthorizedError', 'ForbiddenError', 'NotFoundError', 'MethodNotAllowedError',
+    'RequestTimeoutError', 'ConflictError', 'UnprocessableEntityError',
+    'TooManyRequestsError', 'ChaliceUnhandledError', 'WebsocketDisconnectedError',
+    'ALL_ERRORS', 'error_response',
+]
+
+_VALID_METHODS = frozenset(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'])
+_SEGMENT = r'(?:[a-zA-Z0-9._-]+|\{[a-zA-Z_][a-zA-Z0-9_]*\})'
+_ROUTE_RE = re.compile(r'^(?:/|(?:/%s)+(?:/\{[a-zA-Z_][a-zA-Z0-9_]*\+\})?|/\{[a-zA-Z_]'
+                       r'[a-zA-Z0-9_]*\+\})$' % _SEGMENT)
+_CAPTURE_RE = re.compile(r'\{([a-zA-Z_][a-zA-Z0-9_]*)\+?\}')
+
+# Middleware event types and the event class each handler receives.
+_MIDDLEWARE_TYPES = frozenset([
+    'all', 'http', 's3', 'sns', 'sqs', 'cloudwatch', 'scheduled', 'websocket',
+    'pure_lambda', 'kinesis', 'dynamodb',
+])
+
+_USE_GLOBAL_CORS = object()
+_INTERNAL_ERROR = ('InternalServerError', 'An internal server error occurred.')
+_CO_VARKEYWORDS = 0x08
+
+
+class RouteEntry:
+    """One view function bound to one HTTP method of one path."""
+
+    def __init__(self, view_function, view_name, path, method, api_key_required=None,
+                 content_types=None, cors=_USE_GLOBAL_CORS, authorizer=None, api=None):
+        self.view_function = view_function
+        self.view_name = view_name
+        self.uri_pattern = path
+        self.method = method
+        self.api_key_required = api_key_required
+        self.content_types = content_types if content_types else [JSON_CONTENT_TYPE]
+        self.authorizer = authorizer
+        self.view_args = _CAPTURE_RE.findall(path)
+        self._cors = cors
+        self._api = api
+
+    @property
+    def cors(self):
+        """The effective CORSConfig (None when CORS is off)."""
+        if self._cors is _USE_GLOBAL_CORS:
+            return normalize_cors(self._api.cors) if self._api is not None else None
+        return self._cors
+
+    @property
+    def authorizer_name(self):
+        return self.authorizer.name if self.authorizer is not None else None
+
+    def __eq__(self, other):
+        return isinstance(other, RouteEntry) and self.__dict__ == other.__dict__
+
+    def __repr__(self):
+        return 'RouteEntry(%s %s -> %s)' % (self.method, self.uri_pattern, self.view_name)
+
+
+class WebsocketHandlerConfig:
+    """Deployer record of one websocket handler."""
+
+    def __init__(self, name, route_key, handler_string, user_handler):
+        self.name = name
+        self.route_key = route_key
+        self.handler_string = handler_string
+        self.user_handler = user_handler
+
+    def __repr__(self):
+        return 'WebsocketHandlerConfig(name=%r, route_key=%r)' % (self.name, self.route_key)
+
+
+# --------------------------------------------------------------- middleware
+
+def _chain(middlewares, innermost):
+    """Wrap ``innermost`` so the first middleware registered runs first."""
+    handler = innermost
+    for middleware in reversed(middlewares):
+        handler = _link(middleware, handler)
+    return handler
+
+
+def _link(middleware, next_handler):
+    def call(event):
+        return middleware(event, next_handler)
+    return call
+
+
+class ConvertToMiddleware:
+    """Use a plain Lambda-handler decorator as Chalice middleware.
+
+    ``lambda_wrapper`` is any decorator written for ``handler(event,
+    context)`` functions (logging or tracing helpers, for example).  The
+    handler it wraps continues down the middleware chain.
+    """
+
+    def __init__(self, lambda_wrapper):
+        self._wrapper = lambda_wrapper
+
+    def __call__(self, event, get_response):
+        if isinstance(event, Request):
+            original, context = event.to_original_event(), event.lambda_context
+        else:
+            original, context = event.to_dict(), event.context
+
+        @self._wrapper
+        def handler(original_event, context):
+            return get_response(event)
+
+        return handler(original, context)
+
+
+class _LambdaHandler:
+    """A decorated non-HTTP handler: callable by Lambda as ``(event, context)``.
+
+    It wraps the event in ``event_class`` and runs the app's middleware for
+    ``middleware_type`` around the user's function.  The middleware chain is
+    built on first use and rebuilt only if middleware is registered later.
+    """
+
+    def __init__(self, func, event_class, middleware_type):
+        self.func = func
+        self.event_class = event_class
+        self.middleware_type = middleware_type
+        self.app = None
+        self._chain = None
+        self._chain_version = -1
+        self.__name__ = getattr(func, '__name__', type(self).__name__)
+        self.__doc__ = getattr(func, '__doc__', None)
+        self.__wrapped__ = func
+
+    def _get_chain(self):
+        app = self.app
+        if app is None:
+            return self._innermost
+        if self._chain_version != app._middleware_version:
+            self._chain = _chain(app._middleware_for(self.middleware_type), self._innermost)
+            self._chain_version = app._middleware_version
+        return self._chain
+
+    def _innermost(self, event):
+        return self.func(event)
+
+    def __call__(self, event, context):
+        return self._get_chain()(self.event_class(event, context))
+
+
+class _PureLambdaHandler(_LambdaHandler):
+    def __init__(self, func):
+        super().__init__(func, LambdaFunctionEvent, 'pure_lambda')
+
+    def _innermost(self, event):
+        return self.func(event.event, event.context)
+
+    def __call__(self, event, context):
+        chain = self._get_chain()
+        if chain is self._innermost:
+            return self.func(event, context)
+        return chain(LambdaFunctionEvent(event, context))
+
+
+class _WebsocketHandler(_LambdaHandler):
+    def __init__(self, func):
+        super().__init__(func, WebsocketEvent, 'websocket')
+
+    def _innermost(self, event):
+        result = self.func(event)
+        if isinstance(result, Response):
+            return result.to_dict()
+        return {'statusCode': 200}
+
+    def __call__(self, event, context):
+        ws_event = WebsocketEvent(event, context)
+        if self.app is not None:
+            self.app.websocket_api.configure(ws_event.domain_name, ws_event.stage)
+        return self._get_chain()(ws_event)
+
+
+# ------------------------------------------------------------- decorators
+
+class _DecoratorAPI:
+    """The decorators shared by :class:`Chalice` and :class:`Blueprint`.
+
+    Each decorator builds the Lambda handler object and passes it to
+    ``_register`` which the app applies at once and a blueprint replays
+    when it is registered.
+    """
+
+    _module_name = 'app'
+
+    def route(self, path, **kwargs):
+        def decorator(view_func):
+            name = kwargs.pop('name', None) or view_func.__name__
+            self._register('route', name, view_func, view_func, path=path, options=kwargs)
+            return view_func
+        return decorator
+
+    def authorizer(self, ttl_seconds=None, execution_role=None, name=None,
+                   header='Authorization'):
+        def decorator(auth_func):
+            auth_name = name or auth_func.__name__
+            config = BuiltinAuthConfig(auth_name, self._handler_string(auth_func),
+                                       ttl_seconds=ttl_seconds,
+                                       execution_role=execution_role, header=header)
+            wrapper = ChaliceAuthorizer(auth_name, auth_func, config=config)
+            self._register('authorizer', auth_name, auth_func, wrapper, config=config)
+            return wrapper
+        return decorator
+
+    def lambda_function(self, name=None):
+        def decorator(func):
+            wrapper = _PureLambdaHandler(func)
+            self._register('lambda_function', name or func.__name__, func, wrapper)
+            return wrapper
+        return decorator
+
+    def schedule(self, expression, name=None, description=''):
+        if isinstance(expression, ScheduleExpression):
+            expression = expression.to_string()
+        return self._event_decorator(
+            ScheduledEventConfig, CloudWatchEvent, name,
+            schedule_expression=expression, description=description)
+
+    def on_cw_event(self, event_pattern, name=None):
+        return self._event_decorator(CloudWatchEventConfig, CloudWatchEvent, name,
+                                     event_pattern=event_pattern)
+
+    def on_s3_event(self, bucket, events=None, prefix=None, suffix=None, name=None):
+        return self._event_decorator(
+            S3EventConfig, S3Event, name, bucket=bucket,
+            events=list(events) if events else ['s3:ObjectCreated:*'],
+            prefix=prefix, suffix=suffix)
+
+    def on_sns_message(self, topic, name=None):
+        return self._event_decorator(SNSEventConfig, SNSEvent, name, topic=topic)
+
+    def on_sqs_message(self, queue=None, batch_size=1, name=None, queue_arn=None,
+                       maximum_batching_window_in_seconds=0, maximum_concurrency=None):
+        if (queue is None) == (queue_arn is None):
+            raise ValueError('on_sqs_message needs exactly one of queue (a queue name) '
+                             'or queue_arn')
+        return self._event_decorator(
+            SQSEventConfig, SQSEvent, name, queue=queue, queue_arn=queue_arn,
+            batch_size=batch_size,
+            maximum_batching_window_in_seconds=maximum_batching_window_in_seconds,
+            maximum_concurrency=maximum_concurrency)
+
+    def on_kinesis_record(self, stream, batch_size=100, starting_position='LATEST',
+                          name=None, maximum_batching_window_in_seconds=0):
+        return self._event_decorator(
+            KinesisEventConfig, KinesisEvent, name, stream=stream, batch_size=batch_size,
+            starting_position=starting_position,
+            maximum_batching_window_in_seconds=maximum_batching_window_in_seconds)
+
+    def on_dynamodb_record(self, stream_arn, batch_size=100, starting_position='LATEST',
+                           name=None, maximum_batching_window_in_seconds=0):
+        return self._event_decorator(
+            DynamoDBEventConfig, DynamoDBEvent, name, stream_arn=stream_arn,
+            batch_size=batch_size, starting_position=starting_position,
+            maximum_batching_window_in_seconds=maximum_batching_window_in_seconds)
+
+    def on_ws_connect(self, name=None):
+        return self._websocket_decorator('$connect', name or 'websocket_connect')
+
+    def on_ws_message(self, name=None):
+        return self._websocket_decorator('$default', name or 'websocket_message')
+
+    def on_ws_disconnect(self, name=None):
+        return self._websocket_decorator('$disconnect', name or 'websocket_disconnect')
+
+    def middleware(self, event_type='all'):
+        _validate_middleware_type(event_type)
+
+        def decorator(func):
+            self._register('middleware', func.__name__, func, func, event_type=event_type)
+            return func
+        return decorator
+
+    # -- helpers
+
+    def _handler_string(self, func):
+        return '%s.%s' % (self._module_name, func.__name__)
+
+    def _event_decorator(self, config_class, event_class, name, **options):
+        def decorator(func):
+            wrapper = _LambdaHandler(func, event_class, config_class.event_type)
+            fn_name = name or func.__name__
+            config = config_class(fn_name, self._handler_string(func), **options)
+            self._register('event_source', fn_name, func, wrapper, config=config)
+            return wrapper
+        return decorator
+
+    def _websocket_decorator(self, route_key, name):
+        def decorator(func):
+            wrapper = _WebsocketHandler(func)
+            self._register('websocket', name, func, wrapper, route_key=route_key)
+            return wrapper
+        return decorator
+
+    def _register(self, handler_type, name, user_handler, wrapped, **kwargs):
+        raise NotImplementedError()  # pragma: no cover
+
+
+class Chalice(_DecoratorAPI):
+    """A Chalice application: records handlers and is the API's Lambda handler."""
+
+    FORMAT_STRING = '%(name)s - %(levelname)s - %(message)s'
+
+    def __init__(self, app_name, debug=False, configure_logs=True, env=None):
+        self.app_name = app_name
+        self.api = APIGateway()
+        self.websocket_api = WebsocketAPI()
+        self.routes = {}
+        self.builtin_auth_handlers = []
+        self.event_sources = []
+        self.pure_lambda_functions = []
+        self.websocket_handlers = {}
+        self.handler_map = {}
+        self.experimental_feature_flags = set()
+        self._features_used = set()
+        self._middleware = []
+        self._middleware_version = 0
+        self._local = threading.local()
+        self._compiled = None
+        self._http_chain = None
+        self._env = env
+        self.log = logging.getLogger(app_name)
+        if configure_logs:
+            self._configure_log()
+        self._debug = False
+        self.debug = debug
+
+    # -- logging and debug
+
+    def _configure_log(self):
+        if not any(getattr(h, '_chalice_handler', False) for h in self.log.handlers):
+            handler = logging.StreamHandler(sys.stdout)
+            handler.setFormatter(logging.Formatter(self.FORMAT_STRING))
+            handler._chalice_handler = True
+            self.log.addHandler(handler)
+            self.log.propagate = False
+
+    @property
+    def debug(self):
+        return self._debug
+
+    @debug.setter
+    def debug(self, value):
+        self._debug = value
+        self.log.setLevel(logging.DEBUG if value else logging.ERROR)
+
+    # -- per-request state (thread-local: `chalice local` serves in threads)
+
+    @property
+    def current_request(self):
+        return getattr(self._local, 'request', None)
+
+    @current_request.setter
+    def current_request(self, value):
+        self._local.request = value
+
+    @property
+    def lambda_context(self):
+        return getattr(self._local, 'context', None)
+
+    @lambda_context.setter
+    def lambda_context(self, value):
+        self._local.context = value
+
+    # -- registration
+
+    def register_blueprint(self, blueprint, name_prefix=None, url_prefix=None):
+        blueprint._register_to(self, name_prefix=name_prefix, url_prefix=url_prefix)
+
+    def register_middleware(self, func, event_type='all'):
+        _validate_middleware_type(event_type)
+        self._middleware.append((event_type, func))
+        self._middleware_version += 1
+        self._http_chain = None
+        self._compiled = None
+
+    def _middleware_for(self, event_type):
+        return [func for kind, func in self._middleware if kind in ('all', event_type)]
+
+    def _register(self, handler_type, name, user_handler, wrapped, **kwargs):
+        if handler_type == 'route':
+            self._register_route(name, user_handler, kwargs['path'], dict(kwargs['options']))
+            return
+        if handler_type == 'middleware':
+            self.register_middleware(user_handler, kwargs['event_type'])
+            return
+        if name in self.handler_map and self.handler_map[name] is not wrapped:
+            raise ValueError(
+                'Duplicate function name %r: every Lambda function in an app needs a '
+                'unique name; pass name=... to the decorator' % name)
+        if isinstance(wrapped, _LambdaHandler):
+            wrapped.app = self
+        if handler_type == 'authorizer':
+            wrapped.name = name
+            config = kwargs['config']
+            config.name = name
+            self.builtin_auth_handlers.append(config)
+        elif handler_type == 'event_source':
+            config = kwargs['config']
+            config.name = name
+            self.event_sources.append(config)
+        elif handler_type == 'lambda_function':
+            self.pure_lambda_functions.append(
+                LambdaFunction(wrapped, name, self._handler_string_for(user_handler, kwargs)))
+        elif handler_type == 'websocket':
+            self._features_used.add('WEBSOCKETS')
+            route_key = kwargs['route_key']
+            self.websocket_handlers[route_key] = WebsocketHandlerConfig(
+                name, route_key, self._handler_string_for(user_handler, kwargs), user_handler)
+        self.handler_map[name] = wrapped
+
+    def _handler_string_for(self, func, kwargs):
+        return kwargs.get('handler_string') or self._handler_string(func)
+
+    def _register_route(self, name, view_func, path, options):
+        _validate_route_path(path)
+        methods = options.pop('methods', None) or ['GET']
+        if isinstance(methods, str):
+            methods = [methods]
+        content_types = options.pop('content_types', None)
+        cors = options.pop('cors', None)
+        authorizer = options.pop('authorizer', None)
+        api_key_required = options.pop('api_key_required', None)
+        if options:
+            raise TypeError('route() got unexpected keyword argument(s): %s'
+                            % ', '.join(sorted(options)))
+        if content_types is not None:
+            if isinstance(content_types, str) or not all(
+                    isinstance(c, str) for c in content_types):
+                raise ValueError('content_types must be a list of strings, e.g. '
+                                 "['application/json'], got %r" % (content_types,))
+            _validate_content_types(content_types, self.api.binary_types, path)
+        if authorizer is not None and not isinstance(authorizer,
+                                                     (Authorizer, ChaliceAuthorizer)):
+            raise TypeError('authorizer must be an IAMAuthorizer, CognitoUserPoolAuthorizer, '
+                            'CustomAuthorizer or an @app.authorizer() function, got %r'
+                            % (authorizer,))
+        cors_arg = _USE_GLOBAL_CORS if cors is None else normalize_cors(cors)
+        _validate_view_args(view_func, path)
+        existing = self.routes.setdefault(path, {})
+        new_entries = []
+        for method in methods:
+            method = method.upper()
+            if method not in _VALID_METHODS:
+                raise ValueError('Unsupported HTTP method %r for route %s; use one of: %s'
+                                 % (method, path, ', '.join(sorted(_VALID_METHODS))))
+            entry = RouteEntry(view_func, name, path, method, api_key_required,
+                               content_types, cors_arg, authorizer, self.api)
+            if entry.cors is not None and method == 'OPTIONS':
+                raise ValueError(
+                    "Route %s enables CORS, which adds the OPTIONS method itself: remove "
+                    "'OPTIONS' from methods or turn CORS off for this view" % path)
+            self._check_route_conflicts(existing, entry)
+            new_entries.append(entry)
+        for entry in new_entries:
+            existing[entry.method] = entry
+        self.handler_map.setdefault('api_handler', self)
+        self._compiled = None
+
+    @staticmethod
+    def _check_route_conflicts(existing, entry):
+        path, method = entry.uri_pattern, entry.method
+        if method in existing:
+            raise ValueError(
+                "Duplicate method: '%s' detected for route: '%s' between view functions: "
+                "'%s' and '%s'. A path can only have one view per method."
+                % (method, path, existing[method].view_name, entry.view_name))
+        for other in existing.values():
+            if other.view_name == entry.view_name and other.view_function is not \
+                    entry.view_function:
+                raise ValueError(
+                    "Duplicate view name %r on route %s: give one of the views a "
+                    "different function name or name=..." % (entry.view_name, path))
+            if other.cors != entry.cors:
+                raise ValueError(
+                    "On route %s the views '%s' and '%s' have different CORS settings; "
+                    "all views of one path must share one CORS configuration"
+                    % (path, other.view_name, entry.view_name))
+
+    # -- dispatch of API Gateway REST proxy events
+
+    def _compile(self):
+        """Precompute what depends only on the routes; done once."""
+        binary_types = frozenset(t.lower() for t in self.api.binary_types)
+        compiled = {}
+        for path, methods in self.routes.items():
+            table = {}
+            cors_config = None
+            for method, entry in methods.items():
+                cors = entry.cors
+                if cors is not None:
+                    cors_config = cors
+                content_types = frozenset(c.lower() for c in entry.content_types)
+                table[method] = _CompiledRoute(
+                    entry, content_types,
+                    '*/*' in content_types,
+                    cors.get_access_control_headers() if cors is not None else None,
+                    JSON_CONTENT_TYPE in binary_types)
+            allowed = list(methods)
+            if cors_config is not None and 'OPTIONS' not in methods:
+                allowed.append('OPTIONS')
+                preflight_headers = cors_config.get_access_control_headers()
+                preflight_headers['Access-Control-Allow-Methods'] = ','.join(allowed)
+                table['OPTIONS'] = _CompiledPreflight(preflight_headers)
+            compiled[path] = (table, ','.join(allowed),
+                              cors_config.get_access_control_headers()
+                              if cors_config is not None else None)
+        self._binary_types = binary_types
+        self._http_chain = (_chain(self._middleware_for('http'), self._view_response)
+                            if self._middleware_for('http') else None)
+        self._compiled = compiled
+
+    def __call__(self, event, context=None):
+        compiled = self._compiled
+        if compiled is None:
+            self._compile()
+            compiled = self._compiled
+        request_context = event['requestContext']
+        resource_path = request_context['resourcePath']
+        path_table = compiled.get(resource_path)
+        if path_table is None:
+            return error_response('NotFoundError', 'Unknown resource: %s' % resource_path, 404)
+        table, allowed, path_cors_headers = path_table
+        method = request_context.get('httpMethod') or event['httpMethod']
+        route = table.get(method)
+        if route is None:
+            headers = {'Allow': allowed}
+            if path_cors_headers:
+                headers.update(path_cors_headers)
+            return error_response('MethodNotAllowedError', 'Unsupported method: %s' % method,
+                                  405, headers)
+        if route.preflight:
+            return {'headers': dict(route.headers), 'statusCode': 200, 'body': None}
+        headers = event.get('headers')
+        content_type = header_value(headers, 'content-type') if headers else None
+        if content_type is not None or event.get('body'):
+            mime = media_type(content_type) if content_type else JSON_CONTENT_TYPE
+            if mime not in route.content_types and not route.any_content_type:
+                return error_response(
+                    'UnsupportedMediaType', 'Unsupported media type: %s' % mime, 415,
+                    route.cors_headers)
+        local = self._local
+        request = Request(event, context)
+        local.request = request
+        local.context = context
+        try:
+            if self._http_chain is not None:
+                try:
+                    response = self._http_chain(request)
+                except ChaliceViewError as error:
+                    return error_response(type(error).__name__, str(error),
+                                          error.STATUS_CODE, route.cors_headers)
+                except ChaliceUnhandledError:
+                    raise
+                except Exception:
+                    return self._unhandled_error(route.entry, route.cors_headers)
+                return self._finish(response, route, headers)
+            entry = route.entry
+            try:
+                if entry.view_args:
+                    params = event.get('pathParameters') or {}
+                    result = entry.view_function(
+                        **{name: params.get(name) for name in entry.view_args})
+                else:
+                    result = entry.view_function()
+            except ChaliceViewError as error:
+                return error_response(type(error).__name__, str(error),
+                                      error.STATUS_CODE, route.cors_headers)
+            except ChaliceUnhandledError:
+                raise
+            except Exception:
+                return self._unhandled_error(entry, route.cors_headers)
+            if type(result) is dict or type(result) is list:
+                if not route.json_is_binary:
+                    response_headers = {'Content-Type': JSON_CONTENT_TYPE}
+                    if route.cors_headers:
+                        response_headers.update(route.cors_headers)
+                    return {'headers': response_headers, 'statusCode': 200,
+                            'body': dumps(result)}
+            if not isinstance(result, Response):
+                result = Response(result, {'Content-Type': JSON_CONTENT_TYPE})
+            return self._finish(result, route, headers)
+        finally:
+            local.request = None
+            local.context = None
+
+    def _view_response(self, request):
+        """Innermost link of the HTTP middleware chain: always a Response."""
+        request_context = request.context
+        route = self._compiled[request_context['resourcePath']][0][
+            request_context.get('httpMethod') or request.method]
+        entry = route.entry
+        try:
+            if entry.view_args:
+                params = request.uri_params or {}
+                result = entry.view_function(
+                    **{name: params.get(name) for name in entry.view_args})
+            else:
+                result = entry.view_function()
+        except ChaliceViewError as error:
+            return Response({'Code': type(error).__name__, 'Message': str(error)},
+                            {'Content-Type': JSON_CONTENT_TYPE}, error.STATUS_CODE)
+        except ChaliceUnhandledError:
+            raise
+        except Exception:
+            proxy = self._unhandled_error(entry, None)
+            return Response(proxy['body'], proxy['headers'], proxy['statusCode'])
+        if not isinstance(result, Response):
+            result = Response(result, {'Content-Type': JSON_CONTENT_TYPE})
+        return result
+
+    def _finish(self, response, route, request_headers):
+        """Turn a Response into the proxy dict: CORS and the binary checks."""
+        if not isinstance(response, Response):
+            response = Response(response, {'Content-Type': JSON_CONTENT_TYPE})
+        if route.cors_headers:
+            for name, value in route.cors_headers.items():
+                response.headers.setdefault(name, value)
+        content_type = media_type(header_value(response.headers, 'content-type'))
+        if content_type in self._binary_types:
+            accept = header_value(request_headers, 'accept')
+            accepted = {media_type(item) for item in accept.split(',')} if accept else ()
+            if content_type not in accepted:
+                raw_type = header_value(response.headers, 'content-type')
+                return error_response(
+                    'BadRequest',
+                    'Request did not specify an Accept header with %s, The response has a '
+                    'Content-Type of %s. If a response has a binary Content-Type then the '
+                    'request must specify an Accept header that matches.'
+                    % (raw_type, raw_type), 400, route.cors_headers)
+        try:
+            return response.to_dict(self._binary_types)
+        except Exception:
+            return self._unhandled_error(route.entry, route.cors_headers)
+
+    def _unhandled_error(self, entry, cors_headers):
+        self.log.error('Caught exception for %s', entry.view_function, exc_info=True)
+        if self._debug:
+            import traceback
+
+            headers = {'Content-Type': 'text/plain'}
+            if cors_headers:
+                headers.update(cors_headers)
+            return {'headers': headers, 'statusCode': 500, 'body': traceback.format_exc()}
+        return error_response(_INTERNAL_ERROR[0], _INTERNAL_ERROR[1], 500, cors_headers)
+
+
+class _CompiledRoute:
+    __slots__ = ('entry', 'content_types', 'any_content_type', 'cors_headers',
+                 'json_is_binary')
+    preflight = False
+
+    def __init__(self, entry, content_types, any_content_type, cors_headers, json_is_binary):
+        self.entry = entry
+        self.content_types = content_types
+        self.any_content_type = any_content_type
+        self.cors_headers = cors_headers
+        self.json_is_binary = json_is_binary
+
+
+class _CompiledPreflight:
+    __slots__ = ('headers',)
+    preflight = True
+
+    def __init__(self, headers):
+        self.headers = headers
+
+
+def _validate_middleware_type(event_type):
+    if event_type not in _MIDDLEWARE_TYPES:
+        raise ValueError('Unknown middleware event type %r; use one of: %s' % (
+            event_type, ', '.join(sorted(_MIDDLEWARE_TYPES))))
+
+
+def _validate_route_path(path):
+    if not isinstance(path, str) or not path.startswith('/'):
+        raise ValueError('Route %r must be a string starting with "/"' % (path,))
+    if path != '/' and path.endswith('/'):
+        raise ValueError('Route cannot end with a trailing slash: %s (use %s)'
+                         % (path, path.rstrip('/')))
+    if not _ROUTE_RE.match(path):
+        raise ValueError(
+            'Invalid route %r: a route is "/" or "/"-separated segments of [a-zA-Z0-9._-] '
+            'characters or {name} captures, optionally ending in a greedy {name+}' % path)
+    names = _CAPTURE_RE.findall(path)
+    if len(names) != len(set(names)):
+        raise ValueError('Route %s captures the same name twice' % path)
+
+
+def _validate_content_types(content_types, binary_types, path):
+    binary = {t.lower() for t in binary_types}
+    kinds = {c.lower() in binary for c in content_types if c != '*/*'}
+    if len(kinds) > 1:
+        raise ValueError(
+            'Route %s mixes binary and non-binary content_types %r; API Gateway cannot '
+            'treat one route both ways, so list only one kind' % (path, content_types))
+
+
+def _validate_view_args(view_func, path):
+    code = getattr(view_func, '__code__', None)
+    if code is None or code.co_flags & _CO_VARKEYWORDS:
+        return
+    params = set(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
+    missing = [n for n in _CAPTURE_RE.findall(path) if n not in params]
+    if missing:
+        raise ValueError(
+            'View function %r must accept keyword argument(s) %s captured by route %s'
+            % (view_func.__name__, ', '.join(repr(n) for n in missing), path))
+
+
+# ---------------------------------------------------------------- blueprints
+
+class Blueprint(_DecoratorAPI):
+    """A group of handlers defined apart from the app and registered later.
+
+    ``import_name`` is the module the blueprint lives in (usually
+    ``__name__``); Lambda handler strings for its functions point there.
+    """
+
+    def __init__(self, import_name):
+        self._import_name = import_name
+        self._module_name = import_name
+        self._deferred = []
+        self._current_app = None
+
+    def _register(self, handler_type, name, user_handler, wrapped, **kwargs):
+        self._deferred.append((handler_type, name, user_handler, wrapped, kwargs))
+
+    def _register_to(self, app, name_prefix=None, url_prefix=None):
+        self._current_app = app
+        for handler_type, name, user_handler, wrapped, kwargs in self._deferred:
+            kwargs = dict(kwargs)
+            if handler_type == 'route':
+                path = kwargs['path']
+                if url_prefix:
+                    prefix = url_prefix.rstrip('/')
+                    path = prefix if path == '/' else prefix + path
+                kwargs['path'] = path
+            elif handler_type != 'middleware' and name_prefix:
+                name = name_prefix + name
+            if handler_type not in ('route', 'middleware'):
+                kwargs['handler_string'] = '%s.%s' % (self._import_name, user_handler.__name__)
+            app._register(handler_type, name, user_handler, wrapped, **kwargs)
+
+    def _app(self, attr):
+        if self._current_app is None:
+            raise RuntimeError(
+                "Can only access Blueprint.%s once the blueprint is registered with "
+                "app.register_blueprint()" % attr)
+        return self._current_app
+
+    @property
+    def current_app(self):
+        return self._app('current_app')
+
+    @property
+    def current_request(self):
+        return self._app('current_request').current_request
+
+    @property
+    def lambda_context(self):
+        return self._app('lambda_context').lambda_context
+
+    @property
+    def log(self):
+        return self._app('log').log
+
+    def register_middleware(self, func, event_type='all'):
+        _validate_middleware_type(event_type)
+        self._register('middleware', func.__name__, func, func, event_type=event_type)

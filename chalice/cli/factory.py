@@ -1,0 +1,218 @@
+"""Builds the objects CLI commands work with.
+
+:class:`CLIFactory` knows the project directory and the global CLI options
+and turns them into the user's Chalice app, a resolved :class:`Config`, and
+botocore sessions.  Commands ask the factory instead of wiring these up
+themselves, and tests can swap the factory out.
+
+This module is imported by every command, so it must stay cheap: botocore
+and the config machinery are imported inside the methods that need them.
+"""
+import importlib
+import importlib.util
+import os
+import sys
+import traceback
+
+from chalice import __version__
+from chalice.errors import AppLoadError, ExperimentalFeatureError
+
+DEFAULT_STAGE_NAME = 'dev'
+DEFAULT_HANDLER_NAME = 'api_handler'
+
+# Features that used to need an opt-in flag and have since been accepted.
+# Apps that use them no longer have to list them in experimental_feature_flags.
+ACCEPTED_FEATURES = frozenset(['BLUEPRINTS'])
+EXPERIMENTAL_DOCS_URL = 'https://aws.github.io/chalice/topics/experimental.html'
+
+
+class CLIFactory:
+    """Creates apps, configs and AWS sessions for one project directory.
+
+    ``environ`` is the environment mapping the factory reads and writes
+    (``os.environ`` unless a test supplies its own); environment variables
+    from the config are applied to it before the user's app is imported.
+    """
+
+    def __init__(self, project_dir, debug=False, profile=None, environ=None):
+        self.project_dir = os.path.abspath(project_dir)
+        self.debug = debug
+        self.profile = profile
+        self.environ = os.environ if environ is None else environ
+
+    # -- the user's app --------------------------------------------------
+
+    def load_chalice_app(self, environment_variables=None, validate_feature_flags=True):
+        """Import ``<project_dir>/app.py`` afresh and return its ``app``.
+
+        Stale ``app`` and ``chalicelib`` modules are dropped first so a
+        reload sees the code as it is on disk now, and the project directory
+        is put at the front of ``sys.path`` so ``chalicelib`` imports work.
+        Raises :class:`AppLoadError` or :class:`ExperimentalFeatureError`.
+        """
+        app_py = os.path.join(self.project_dir, 'app.py')
+        if not os.path.isfile(app_py):
+            raise AppLoadError(
+                'No app.py file found in {}. Run this command from a Chalice project '
+                'directory, or pass --project-dir.'.format(self.project_dir))
+        if environment_variables:
+            self.environ.update(environment_variables)
+        _forget_user_modules()
+        _put_first_on_path(self.project_dir)
+        importlib.invalidate_caches()
+        module = self._import_app_module(app_py)
+        missing = object()
+        app = getattr(module, 'app', missing)
+        if app is missing:
+            raise AppLoadError(
+                "app.py must define a variable named 'app' holding the Chalice object.")
+        if validate_feature_flags:
+            check_experimental_features(app)
+        return app
+
+    def _import_app_module(self, app_py):
+        spec = importlib.util.spec_from_file_location('app', app_py)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules['app'] = module
+        try:
+            spec.loader.exec_module(module)
+        except (Exception, SystemExit) as exc:
+            _forget_user_modules()
+            error = AppLoadError(
+                'Unable to import your app.py file: {}'.format(self._describe_failure(exc)))
+            error.user_traceback = self._user_traceback(exc)
+            raise error from exc
+        return module
+
+    def _in_project(self, filename):
+        if not filename:
+            return False
+        path = os.path.abspath(filename)
+        return path == self.project_dir or path.startswith(self.project_dir + os.sep)
+
+    def _display_path(self, filename):
+        if self._in_project(filename):
+            return os.path.relpath(os.path.abspath(filename), self.project_dir)
+        return filename
+
+    def _describe_failure(self, exc):
+        """Return ``ExcType: message (file:line)`` on one line."""
+        if isinstance(exc, SyntaxError):
+            message, filename, lineno = exc.msg, exc.filename, exc.lineno
+        else:
+            message, filename, lineno = str(exc), None, None
+            frames = traceback.extract_tb(exc.__traceback__)
+            in_project = [frame for frame in frames if self._in_project(frame.filename)]
+            chosen = in_project or frames
+            if chosen:
+                filename, lineno = chosen[-1].filename, chosen[-1].lineno
+        text = type(exc).__name__
+        message = ' '.join(str(message or '').split())
+        if message:
+            text += ': ' + message
+        if filename:
+            text += ' ({}:{})'.format(self._display_path(filename), lineno)
+        return text
+
+    def _user_traceback(self, exc):
+        """Format ``exc`` starting at the first frame of the user's code."""
+        summary = traceback.TracebackException.from_exception(exc)
+        frames = list(summary.stack)
+        starts = [i for i, frame in enumerate(frames) if self._in_project(frame.filename)]
+        if starts:
+            frames = frames[starts[0]:]
+        elif isinstance(exc, SyntaxError):
+            frames = []
+        summary.stack = traceback.StackSummary.from_list(frames)
+        return ''.join(summary.format())
+
+    # -- configuration ---------------------------------------------------
+
+    def create_config_obj(self, chalice_stage_name=DEFAULT_STAGE_NAME, autogen_policy=None,
+                          api_gateway_stage=None, user_provided_params=None):
+        """Load ``.chalice/config.json`` and the app, and return a ``Config``.
+
+        The file is validated (warnings end up in ``validation_warnings``)
+        and the app is imported with the stage's environment variables
+        applied, since module-level code often reads them.  Options given on
+        the command line go in as user-provided params, which outrank the
+        stage and top-level settings from the file.
+        """
+        from chalice.config import Config, load_config_file, validate_config
+
+        config_from_disk = load_config_file(self.project_dir)
+        warnings = validate_config(config_from_disk)
+        file_only = Config(chalice_stage_name, DEFAULT_HANDLER_NAME,
+                           config_from_disk=config_from_disk)
+        app = self.load_chalice_app(environment_variables=file_only.environment_variables)
+        params = dict(user_provided_params or {})
+        params['chalice_app'] = app
+        params['project_dir'] = self.project_dir
+        params['app_name'] = config_from_disk.get('app_name')
+        if autogen_policy is not None:
+            params['autogen_policy'] = autogen_policy
+        if api_gateway_stage is not None:
+            params['api_gateway_stage'] = api_gateway_stage
+        config = Config(chalice_stage=chalice_stage_name,
+                        function_name=DEFAULT_HANDLER_NAME,
+                        user_provided_params=params,
+                        config_from_disk=config_from_disk)
+        config.validation_warnings = tuple(warnings)
+        return config
+
+    # -- AWS -------------------------------------------------------------
+
+    def create_botocore_session(self, connection_timeout=None):
+        """Return a botocore session for ``--profile`` (or the default chain).
+
+        Credentials and region come from the usual places: environment
+        variables, ``~/.aws/config`` and ``~/.aws/credentials``, instance
+        metadata.  Requests carry ``chalice/<version>`` in the user agent.
+        """
+        import botocore.config
+        import botocore.session
+
+        session = botocore.session.Session(profile=self.profile)
+        session.user_agent_extra = 'chalice/{}'.format(__version__)
+        if connection_timeout is not None:
+            session.set_default_client_config(
+                botocore.config.Config(connect_timeout=connection_timeout))
+        return session
+
+
+def check_experimental_features(app):
+    """Raise if ``app`` uses experimental features it has not opted in to."""
+    used = set(getattr(app, '_features_used', None) or ())
+    enabled = set(getattr(app, 'experimental_feature_flags', None) or ())
+    missing = sorted(used - enabled - ACCEPTED_FEATURES)
+    if missing:
+        raise ExperimentalFeatureError(experimental_features_message(missing))
+
+
+def experimental_features_message(missing_flags):
+    """Explain which opt-in flags are missing and how to add them."""
+    flag_lines = ''.join("    '{}',\n".format(flag) for flag in missing_flags)
+    return (
+        'You are using experimental features without explicitly opting in: {names}.\n'
+        'Experimental features carry no backwards compatibility guarantee and may '
+        'change or be removed in a future release.\n'
+        'To use them anyway, opt in by adding this to your app.py file:\n'
+        '\n'
+        'app.experimental_feature_flags.update([\n'
+        '{flags}'
+        '])\n'
+        '\n'
+        'See {url} for more details.'
+    ).format(names=', '.join(missing_flags), flags=flag_lines, url=EXPERIMENTAL_DOCS_URL)
+
+
+def _forget_user_modules():
+    for name in list(sys.modules):
+        if name == 'app' or name == 'chalicelib' or name.startswith('chalicelib.'):
+            del sys.modules[name]
+
+
+def _put_first_on_path(directory):
+    sys.path[:] = [entry for entry in sys.path
+                   if os.path.abspath(entry or os.curdir) != directory]
+    sys.path.insert(0, directory)

@@ -1,0 +1,385 @@
+"""Converting between HTTP and API Gateway's REST proxy format, plus a
+Lambda-like context object.
+
+``chalice local`` and the test client both receive plain HTTP requests, but a
+Chalice app only understands what API Gateway sends to Lambda: a REST API
+*proxy integration* event (payload format 1.0).  This module builds that
+event from the pieces of an HTTP request (:func:`build_proxy_event`), turns the
+proxy response dict returned by the app back into HTTP pieces
+(:func:`proxy_response_to_http`), and provides :class:`LambdaContext`, a
+stand-in for the context object the Lambda runtime passes to handlers.
+
+Choices made where API Gateway's behaviour leaves room:
+
+* ``path`` in the event is the request path exactly as sent (still
+  percent-encoded), as REST APIs deliver it; ``pathParameters`` and query
+  string values are decoded.
+* ``requestContext.path`` is ``'/' + stage + path``, which is what a deployed
+  API reports for a request made through the default execute-api URL (for
+  example ``/api/users``).
+* ``requestContext.domainName`` is taken from the ``Host`` header (without a
+  port) when present, else ``localhost``.
+* ``binary_types`` entries may use API Gateway's wildcards (``image/*`` and
+  ``*/*``); media types are compared case-insensitively and ignore
+  parameters such as ``charset``.
+
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Iterable, NamedTuple
+from urllib.parse import parse_qsl
+
+from chalice.routing import MatchResult
+
+__all__ = [
+    'DEFAULT_ACCOUNT_ID', 'DEFAULT_API_ID', 'HTTPResponse', 'LambdaContext',
+    'build_proxy_event', 'is_binary_media_type', 'proxy_response_to_http',
+]
+
+DEFAULT_ACCOUNT_ID = '123456789012'
+DEFAULT_API_ID = 'localapi01'
+
+_MONTHS = ('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun',
+           'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec')
+
+# What API Gateway answers when the integration's response is not a valid
+# proxy response.
+_BAD_GATEWAY_BODY = json.dumps({'message': 'Internal server error'}).encode('utf-8')
+
+
+def media_type(content_type: str | None) -> str:
+    """Return the lower-cased media type of a Content-Type value.
+
+    Parameters are dropped: ``'Text/Plain; charset=utf-8'`` -> ``'text/plain'``.
+    """
+    if not content_type:
+        return ''
+    return content_type.split(';', 1)[0].strip().lower()
+
+
+def is_binary_media_type(content_type: str | None, binary_types: Iterable[str]) -> bool:
+    """Whether ``content_type`` is covered by one of ``binary_types``.
+
+    Entries are compared by media type (case-insensitive, parameters ignored)
+    and may be ``type/*`` or ``*/*`` wildcards as in API Gateway's
+    binaryMediaTypes setting.
+    """
+    wanted = media_type(content_type)
+    if not wanted:
+        return False
+    main_type = wanted.split('/', 1)[0]
+    for candidate in binary_types:
+        candidate = media_type(candidate)
+        if candidate in (wanted, '*/*', main_type + '/*'):
+            return True
+    return False
+
+
+def _format_request_time(when: datetime) -> str:
+    """Format a UTC time the way API Gateway fills ``requestTime``."""
+    return (f'{when.day:02d}/{_MONTHS[when.month - 1]}/{when.year:04d}:'
+            f'{when.hour:02d}:{when.minute:02d}:{when.second:02d} +0000')
+
+
+def _group_headers(headers: list[tuple[str, str]]
+                   ) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:
+    """Build the ``headers`` and ``multiValueHeaders`` fields.
+
+    Header names keep the case they were sent with.  ``headers`` holds the
+    last value sent for each name; both fields are ``None`` when no headers
+    were sent.
+    """
+    if not headers:
+        return None, None
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for name, value in headers:
+        single[name] = value
+        multi.setdefault(name, []).append(value)
+    return single, multi
+
+
+def _header_value(headers: list[tuple[str, str]], wanted: str) -> str | None:
+    """Return the last value of header ``wanted`` (case-insensitive), if any."""
+    wanted = wanted.lower()
+    found = None
+    for name, value in headers:
+        if name.lower() == wanted:
+            found = value
+    return found
+
+
+def _group_query(query_string: str
+                 ) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:
+    """Parse a raw query string into the two query parameter fields.
+
+    Blank values are kept (``a=&b`` gives ``a`` and ``b`` the value ``''``),
+    ``+`` and percent escapes are decoded, and both fields are ``None`` when
+    there are no parameters at all.
+    """
+    if query_string.startswith('?'):
+        query_string = query_string[1:]
+    pairs = parse_qsl(query_string, keep_blank_values=True)
+    if not pairs:
+        return None, None
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for name, value in pairs:
+        single[name] = value
+        multi.setdefault(name, []).append(value)
+    return single, multi
+
+
+def _encode_body(body: bytes, content_type: str | None,
+                 binary_types: Iterable[str]) -> tuple[str | None, bool]:
+    """Return the event ``body`` text and its ``isBase64Encoded`` flag."""
+    if not body:
+        return None, False
+    if not is_binary_media_type(content_type, binary_types):
+        try:
+            return body.decode('utf-8'), False
+        except UnicodeDecodeError:
+            pass
+    return base64.b64encode(body).decode('ascii'), True
+
+
+def _domain_name(host: str | None) -> str:
+    """The Host header without its port (IPv6 brackets kept), or ``localhost``."""
+    host = (host or '').strip()
+    if host.startswith('['):
+        end = host.find(']')
+        return host[:end + 1] if end != -1 else host
+    return host.split(':', 1)[0] or 'localhost'
+
+
+def _resource_id(route: str) -> str:
+    """A stable, API Gateway looking resource id derived from the route."""
+    return hashlib.sha1(route.encode('utf-8')).hexdigest()[:6]
+
+
+def _extended_request_id() -> str:
+    """A random id shaped like API Gateway's ``extendedRequestId``."""
+    return base64.b64encode(os.urandom(10)).decode('ascii')
+
+
+def build_proxy_event(*, method: str, path: str, query_string: str,
+                      headers: list[tuple[str, str]], body: bytes, match: MatchResult,
+                      binary_types: Iterable[str] = (), stage: str = 'api',
+                      source_ip: str = '127.0.0.1', request_id: str | None = None,
+                      stage_variables: dict | None = None, authorizer: dict | None = None,
+                      account_id: str = DEFAULT_ACCOUNT_ID, api_id: str = DEFAULT_API_ID,
+                      ) -> dict[str, Any]:
+    """Build the REST API proxy event API Gateway would send for a request.
+
+    ``path`` is the raw request path, ``query_string`` the raw query string
+    (without ``?``; an empty string means none), ``headers`` the request
+    headers in the order sent, ``body`` the raw request body and ``match``
+    the route the path selected.  The request body is base64-encoded (with
+    ``isBase64Encoded`` set) when its Content-Type is one of ``binary_types``
+    or when it is not valid UTF-8.  ``authorizer`` becomes
+    ``requestContext.authorizer`` only when given.
+    """
+    headers = list(headers or ())
+    method = method.upper()
+    single_headers, multi_headers = _group_headers(headers)
+    single_query, multi_query = _group_query(query_string or '')
+    body_text, is_base64 = _encode_body(
+        body or b'', _header_value(headers, 'content-type'), binary_types)
+
+    domain_name = _domain_name(_header_value(headers, 'host'))
+
+    now = time.time()
+    request_context: dict[str, Any] = {
+        'resourceId': _resource_id(match.route),
+        'resourcePath': match.route,
+        'httpMethod': method,
+        'extendedRequestId': _extended_request_id(),
+        'requestTime': _format_request_time(datetime.fromtimestamp(now, timezone.utc)),
+        'path': '/' + stage + path,
+        'accountId': account_id,
+        'protocol': 'HTTP/1.1',
+        'stage': stage,
+        'domainPrefix': domain_name.split('.', 1)[0],
+        'requestTimeEpoch': int(now * 1000),
+        'requestId': request_id if request_id is not None else str(uuid.uuid4()),
+        'identity': {
+            'cognitoIdentityPoolId': None,
+            'accountId': None,
+            'cognitoIdentityId': None,
+            'caller': None,
+            'sourceIp': source_ip,
+            'principalOrgId': None,
+            'accessKey': None,
+            'cognitoAuthenticationType': None,
+            'cognitoAuthenticationProvider': None,
+            'userArn': None,
+            'userAgent': _header_value(headers, 'user-agent'),
+            'user': None,
+        },
+        'domainName': domain_name,
+        'apiId': api_id,
+    }
+    if authorizer is not None:
+        request_context['authorizer'] = dict(authorizer)
+
+    return {
+        'resource': match.route,
+        'path': path,
+        'httpMethod': method,
+        'headers': single_headers,
+        'multiValueHeaders': multi_headers,
+        'queryStringParameters': single_query,
+        'multiValueQueryStringParameters': multi_query,
+        'pathParameters': dict(match.captured) or None,
+        'stageVariables': dict(stage_variables) if stage_variables else None,
+        'requestContext': request_context,
+        'body': body_text,
+        'isBase64Encoded': is_base64,
+    }
+
+
+class HTTPResponse(NamedTuple):
+    """Plain HTTP response pieces: status, header list (in order), body."""
+
+    status_code: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class _InvalidResponse(Exception):
+    """Raised internally when the app's return value is not a proxy response."""
+
+
+def _header_text(name: Any, value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise _InvalidResponse(f'header {name!r} has a non-string value {value!r}')
+
+
+def _status_code(response: dict) -> int:
+    status = response.get('statusCode')
+    if isinstance(status, bool):
+        raise _InvalidResponse('statusCode must be an integer')
+    if isinstance(status, str) and status.strip().isdigit():
+        status = int(status)
+    if not isinstance(status, int) or not 100 <= status <= 599:
+        raise _InvalidResponse(f'statusCode must be an integer 100-599, got {status!r}')
+    return status
+
+
+def _response_headers(response: dict) -> list[tuple[str, str]]:
+    single = response.get('headers') or {}
+    multi = response.get('multiValueHeaders') or {}
+    if not isinstance(single, dict) or not isinstance(multi, dict):
+        raise _InvalidResponse('headers and multiValueHeaders must be objects')
+    overridden = {str(name).lower() for name in multi}
+    result: list[tuple[str, str]] = []
+    for name, value in single.items():
+        if str(name).lower() not in overridden:
+            result.append((str(name), _header_text(name, value)))
+    for name, values in multi.items():
+        if not isinstance(values, list):
+            raise _InvalidResponse(f'multiValueHeaders[{name!r}] must be a list')
+        for value in values:
+            result.append((str(name), _header_text(name, value)))
+    return result
+
+
+def _response_body(response: dict) -> bytes:
+    body = response.get('body')
+    if body is None:
+        return b''
+    if not isinstance(body, str):
+        raise _InvalidResponse(f'body must be a string or null, got {type(body).__name__}')
+    if response.get('isBase64Encoded'):
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise _InvalidResponse(f'body is not valid base64: {error}') from None
+    return body.encode('utf-8')
+
+
+def validate_proxy_response(response: Any) -> HTTPResponse:
+    """Like :func:`proxy_response_to_http` but raise ``ValueError`` on bad input.
+
+    Useful for callers (the dev server, the test client) that want to explain
+    *why* a handler's return value was rejected.
+    """
+    try:
+        if not isinstance(response, dict):
+            raise _InvalidResponse(
+                f'expected a dict, got {type(response).__name__}')
+        headers = _response_headers(response)
+        if not any(name.lower() == 'content-type' for name, _ in headers):
+            # API Gateway answers with this default when the handler set none.
+            headers.append(('Content-Type', 'application/json'))
+        return HTTPResponse(_status_code(response), headers, _response_body(response))
+    except _InvalidResponse as error:
+        raise ValueError(f'Invalid proxy response: {error}') from None
+
+
+def proxy_response_to_http(response: dict) -> HTTPResponse:
+    """Turn a proxy response dict into status, header list and body bytes.
+
+    Every ``multiValueHeaders`` value becomes its own header line; entries of
+    ``headers`` are kept unless the same name (case-insensitive) appears in
+    ``multiValueHeaders``, which wins.  Single-value headers come first, in
+    dict order, then the multi-value ones.  The body is base64-decoded when
+    ``isBase64Encoded`` is true, otherwise UTF-8 encoded; a ``None`` body
+    becomes ``b''``.  No Content-Length or Server header is added.
+
+    As API Gateway does, a value that is not a valid proxy response (missing
+    or bad ``statusCode``, non-string body, bad base64, ...) yields a 502 with
+    the body ``{"message": "Internal server error"}`` instead of raising.
+    """
+    try:
+        return validate_proxy_response(response)
+    except ValueError:
+        return HTTPResponse(502, [('Content-Type', 'application/json')], _BAD_GATEWAY_BODY)
+
+
+class LambdaContext:
+    """A local stand-in for the Lambda runtime's context object.
+
+    Carries the same attributes the Python Lambda runtime provides, and
+    :meth:`get_remaining_time_in_millis` counts down from ``timeout_seconds``
+    starting when the context is created.
+    """
+
+    def __init__(self, function_name: str, memory_size: int = 128, timeout_seconds: int = 60,
+                 region: str = 'us-east-1', account_id: str = DEFAULT_ACCOUNT_ID) -> None:
+        self.function_name = function_name
+        self.function_version = '$LATEST'
+        self.invoked_function_arn = (
+            f'arn:aws:lambda:{region}:{account_id}:function:{function_name}')
+        self.memory_limit_in_mb = str(memory_size)
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f'/aws/lambda/{function_name}'
+        today = datetime.now(timezone.utc)
+        self.log_stream_name = (
+            f'{today.year:04d}/{today.month:02d}/{today.day:02d}/'
+            f'[$LATEST]{uuid.uuid4().hex}')
+        self.identity = None
+        self.client_context = None
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the (simulated) timeout, never negative."""
+        remaining = self._deadline - time.monotonic()
+        return max(0, int(remaining * 1000))
+
+    def __repr__(self) -> str:
+        return (f'LambdaContext(function_name={self.function_name!r}, '
+                f'aws_request_id={self.aws_request_id!r})')

@@ -1,0 +1,397 @@
+"""HTTP-facing runtime types: Request, Response, CORS and binary content.
+
+The request side is lazy: a :class:`Request` keeps the API Gateway proxy
+event it came from and builds its header mapping, query parameters and JSON
+body only when a view asks for them.  The response side turns whatever a
+view returns into the proxy response dict that API Gateway expects.
+"""
+import base64
+import json
+from collections.abc import Mapping
+
+from chalice.runtime.errors import BadRequestError
+
+JSON_CONTENT_TYPE = 'application/json'
+
+_DEFAULT_BINARY_TYPES = (
+    'application/octet-stream', 'application/x-tar', 'application/zip',
+    'audio/basic', 'audio/ogg', 'audio/mp4', 'audio/mpeg', 'audio/wav',
+    'audio/webm', 'image/png', 'image/jpg', 'image/jpeg', 'image/gif',
+    'video/ogg', 'video/mpeg', 'video/webm',
+)
+
+_CORS_DEFAULT_HEADERS = (
+    'Content-Type', 'X-Amz-Date', 'Authorization', 'X-Api-Key',
+    'X-Amz-Security-Token',
+)
+
+_EMPTY = {}  # type: dict
+
+
+def _json_default(obj):
+    # Decimal comes back from DynamoDB; MultiDict from request.query_params.
+    cls_name = type(obj).__name__
+    if cls_name == 'Decimal':
+        return int(obj) if obj == obj.to_integral_value() else float(obj)
+    if isinstance(obj, MultiDict):
+        return dict(obj)
+    raise TypeError('Object of type %s is not JSON serializable' % cls_name)
+
+
+# One encoder, created once; compact separators as API Gateway users expect.
+dumps = json.JSONEncoder(separators=(',', ':'), default=_json_default).encode
+
+
+def media_type(content_type):
+    """Return the lower-cased media type of a Content-Type value.
+
+    ``'Application/JSON; charset=utf-8'`` -> ``'application/json'``.
+    """
+    if content_type is None:
+        return None
+    return content_type.split(';', 1)[0].strip().lower()
+
+
+def header_value(headers, name):
+    """Case-insensitive lookup of ``name`` (lower case) in a plain dict."""
+    if not headers:
+        return None
+    value = headers.get(name)
+    if value is not None:
+        return value
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+class MultiDict(Mapping):
+    """A read-only mapping of a key to one or more values.
+
+    Indexing returns the last value sent for a key (as API Gateway does);
+    :meth:`getlist` returns all of them.
+    """
+
+    def __init__(self, mapping):
+        self._dict = dict(mapping) if mapping else {}
+
+    def __getitem__(self, key):
+        values = self._dict[key]
+        if isinstance(values, list):
+            return values[-1]
+        return values
+
+    def getlist(self, key):
+        values = self._dict[key]
+        return list(values) if isinstance(values, list) else [values]
+
+    def __iter__(self):
+        return iter(self._dict)
+
+    def __len__(self):
+        return len(self._dict)
+
+    def __repr__(self):
+        return 'MultiDict(%r)' % self._dict
+
+
+class CaseInsensitiveMapping(Mapping):
+    """A read-only mapping whose keys are compared case-insensitively.
+
+    Iteration yields lower-cased keys.
+    """
+
+    def __init__(self, mapping):
+        self._dict = {k.lower(): v for k, v in mapping.items()} if mapping else {}
+
+    def __getitem__(self, key):
+        return self._dict[key.lower()]
+
+    def __contains__(self, key):
+        return isinstance(key, str) and key.lower() in self._dict
+
+    def get(self, key, default=None):
+        return self._dict.get(key.lower(), default)
+
+    def __iter__(self):
+        return iter(self._dict)
+
+    def __len__(self):
+        return len(self._dict)
+
+    def __repr__(self):
+        return 'CaseInsensitiveMapping(%r)' % self._dict
+
+
+_UNSET = object()
+
+
+class Request:
+    """The HTTP request a view is handling (``app.current_request``).
+
+    Built from an API Gateway REST proxy event.  Every attribute is computed
+    on first access and cached, so a view that only reads ``uri_params``
+    never pays for parsing headers or JSON.
+    """
+
+    __slots__ = ('_event', 'lambda_context', '_headers', '_query_params',
+                 '_raw_body', '_json_body')
+
+    def __init__(self, event_dict, lambda_context=None):
+        self._event = event_dict
+        self.lambda_context = lambda_context
+        self._headers = None
+        self._query_params = _UNSET
+        self._raw_body = None
+        self._json_body = _UNSET
+
+    @property
+    def method(self):
+        return self._event['httpMethod']
+
+    @property
+    def path(self):
+        return self._event.get('path')
+
+    @property
+    def headers(self):
+        if self._headers is None:
+            self._headers = CaseInsensitiveMapping(self._event.get('headers'))
+        return self._headers
+
+    @property
+    def query_params(self):
+        if self._query_params is _UNSET:
+            multi = self._event.get('multiValueQueryStringParameters')
+            if not multi:
+                single = self._event.get('queryStringParameters')
+                multi = {k: [v] for k, v in single.items()} if single else None
+            self._query_params = MultiDict(multi) if multi else None
+        return self._query_params
+
+    @property
+    def uri_params(self):
+        return self._event.get('pathParameters') or None
+
+    @property
+    def context(self):
+        return self._event.get('requestContext') or {}
+
+    @property
+    def stage_vars(self):
+        return self._event.get('stageVariables') or None
+
+    @property
+    def raw_body(self):
+        if self._raw_body is None:
+            body = self._event.get('body')
+            if body is None:
+                self._raw_body = b''
+            elif self._event.get('isBase64Encoded'):
+                self._raw_body = base64.b64decode(body)
+            elif isinstance(body, bytes):
+                self._raw_body = body
+            else:
+                self._raw_body = body.encode('utf-8')
+        return self._raw_body
+
+    @property
+    def json_body(self):
+        if self._json_body is _UNSET:
+            self._json_body = None
+            content_type = header_value(self._event.get('headers'), 'content-type')
+            if media_type(content_type or JSON_CONTENT_TYPE) == JSON_CONTENT_TYPE:
+                raw = self.raw_body
+                if raw:
+                    try:
+                        self._json_body = json.loads(raw)
+                    except ValueError:
+                        raise BadRequestError('Error Parsing JSON') from None
+        return self._json_body
+
+    def to_original_event(self):
+        """The proxy event exactly as Lambda received it."""
+        return self._event
+
+    def to_dict(self):
+        """A JSON-serialisable summary of the request, for debugging."""
+        raw = self._event.get('body')
+        if raw is not None and self._event.get('isBase64Encoded'):
+            raw_body = raw  # already base64 text: keep it JSON-safe
+        else:
+            raw_body = raw
+        query = self.query_params
+        return {
+            'context': self.context,
+            'headers': dict(self.headers),
+            'method': self.method,
+            'path': self.path,
+            'query_params': dict(query) if query is not None else None,
+            'raw_body': raw_body,
+            'stage_vars': self.stage_vars,
+            'uri_params': self.uri_params,
+        }
+
+
+class Response:
+    """What a view returns when it wants control of status and headers.
+
+    ``body`` may be a str, bytes, or anything JSON-serialisable (dicts,
+    lists, None...).  Header values may be lists; those are sent as
+    repeated headers (API Gateway's ``multiValueHeaders``).
+    """
+
+    def __init__(self, body, headers=None, status_code=200):
+        self.body = body
+        self.headers = headers if headers is not None else {}
+        self.status_code = status_code
+
+    def __repr__(self):
+        return 'Response(status_code=%r, headers=%r, body=%r)' % (
+            self.status_code, self.headers, self.body)
+
+    def to_dict(self, binary_types=None):
+        """The API Gateway proxy response for this response."""
+        single = {}
+        multi = {}
+        for name, value in self.headers.items():
+            if isinstance(value, (list, tuple)):
+                multi[name] = [str(v) for v in value]
+            else:
+                single[name] = value if isinstance(value, str) else str(value)
+        body = self.body
+        content_type = header_value(single, 'content-type')
+        if not isinstance(body, (str, bytes)):
+            body = dumps(body)
+            if content_type is None:
+                single['Content-Type'] = JSON_CONTENT_TYPE
+        response = {'headers': single, 'statusCode': self.status_code}
+        if multi:
+            response['multiValueHeaders'] = multi
+        if binary_types and media_type(content_type) in binary_types:
+            if isinstance(body, str):
+                body = body.encode('utf-8')
+            response['body'] = base64.b64encode(body).decode('ascii')
+            response['isBase64Encoded'] = True
+        elif isinstance(body, bytes):
+            try:
+                response['body'] = body.decode('utf-8')
+            except UnicodeDecodeError:
+                # Not text and not declared binary: ship it intact rather
+                # than corrupting it; API Gateway passes base64 through.
+                response['body'] = base64.b64encode(body).decode('ascii')
+                response['isBase64Encoded'] = True
+        else:
+            response['body'] = body
+        return response
+
+
+def error_response(code, message, status_code, headers=None):
+    """A proxy response with Chalice's JSON error body."""
+    response_headers = {'Content-Type': JSON_CONTENT_TYPE}
+    if headers:
+        response_headers.update(headers)
+    return {
+        'headers': response_headers,
+        'statusCode': status_code,
+        'body': dumps({'Code': code, 'Message': message}),
+    }
+
+
+class CORSConfig:
+    """CORS settings for a route, or for every route via ``app.api.cors``."""
+
+    _REQUIRED_HEADERS = _CORS_DEFAULT_HEADERS
+
+    def __init__(self, allow_origin='*', allow_headers=None, expose_headers=None,
+                 max_age=None, allow_credentials=None):
+        self.allow_origin = allow_origin
+        self._allow_headers = list(allow_headers) if allow_headers else []
+        self._expose_headers = list(expose_headers) if expose_headers else []
+        self._max_age = max_age
+        self._allow_credentials = allow_credentials
+
+    @property
+    def allow_headers(self):
+        """The built-in headers followed by any extras, without duplicates."""
+        seen = {h.lower() for h in _CORS_DEFAULT_HEADERS}
+        headers = list(_CORS_DEFAULT_HEADERS)
+        for header in self._allow_headers:
+            if header.lower() not in seen:
+                seen.add(header.lower())
+                headers.append(header)
+        return ','.join(headers)
+
+    @property
+    def expose_headers(self):
+        return self._expose_headers
+
+    @property
+    def max_age(self):
+        return self._max_age
+
+    @property
+    def allow_credentials(self):
+        return self._allow_credentials
+
+    def get_access_control_headers(self):
+        """Headers added to every response of a CORS-enabled route."""
+        headers = {
+            'Access-Control-Allow-Origin': self.allow_origin,
+            'Access-Control-Allow-Headers': self.allow_headers,
+        }
+        if self._expose_headers:
+            headers['Access-Control-Expose-Headers'] = ','.join(self._expose_headers)
+        if self._max_age is not None:
+            headers['Access-Control-Max-Age'] = str(self._max_age)
+        if self._allow_credentials is True:
+            headers['Access-Control-Allow-Credentials'] = 'true'
+        return headers
+
+    def _key(self):
+        return (self.allow_origin, tuple(self._allow_headers), tuple(self._expose_headers),
+                self._max_age, self._allow_credentials)
+
+    def __eq__(self, other):
+        if not isinstance(other, CORSConfig):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        return ('CORSConfig(allow_origin=%r, allow_headers=%r, expose_headers=%r, '
+                'max_age=%r, allow_credentials=%r)' % self._key())
+
+
+def normalize_cors(cors):
+    """Map a route's ``cors`` argument to a CORSConfig or None."""
+    if cors is True:
+        return CORSConfig()
+    if cors is None or cors is False:
+        return None
+    if isinstance(cors, CORSConfig):
+        return cors
+    raise ValueError(
+        'cors must be True, False, None or a CORSConfig instance, got %r' % (cors,))
+
+
+class APIGateway:
+    """Settings of the REST API that fronts the app (``app.api``)."""
+
+    def __init__(self):
+        self.cors = False
+        self.binary_types = list(self.default_binary_types)
+
+    @property
+    def default_binary_types(self):
+        return list(_DEFAULT_BINARY_TYPES)
+
+    @property
+    def binary_types(self):
+        return self._binary_types
+
+    @binary_types.setter
+    def binary_types(self, value):
+        self._binary_types = value

@@ -1,0 +1,294 @@
+"""``chalice new-project``: templates, validation, prompts and atomic creation."""
+import ast
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+import chalice
+from chalice.cli import cli, newproj
+from chalice.cli.factory import CLIFactory
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(chalice.__file__)))
+
+GITIGNORE_BASE = ['.chalice/deployments/', '.chalice/venv/']
+TESTED_PROJECT_FILES = {
+    '.chalice/config.json', '.gitignore', 'app.py', 'requirements.txt',
+    'requirements-dev.txt', 'tests/__init__.py', 'tests/test_app.py',
+}
+EXPECTED_FILES = {
+    'legacy': {'.chalice/config.json', '.gitignore', 'app.py', 'requirements.txt'},
+    'rest-api': TESTED_PROJECT_FILES,
+    's3-event-handler': TESTED_PROJECT_FILES,
+    'lambda-only': TESTED_PROJECT_FILES,
+}
+EXPECTED_CONFIG = {
+    'legacy': {'version': '2.0', 'app_name': 'myapp',
+               'stages': {'dev': {'api_gateway_stage': 'api'}}},
+    'rest-api': {'version': '2.0', 'app_name': 'myapp',
+                 'stages': {'dev': {'api_gateway_stage': 'api'}}},
+    's3-event-handler': {
+        'version': '2.0', 'app_name': 'myapp',
+        'stages': {'dev': {'environment_variables': {
+            'APP_BUCKET_NAME': 'replace-with-your-bucket-name'}}}},
+    'lambda-only': {'version': '2.0', 'app_name': 'myapp', 'stages': {'dev': {}}},
+}
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def restore_import_state():
+    saved_path = sys.path[:]
+    yield
+    sys.path[:] = saved_path
+    for name in list(sys.modules):
+        if name == 'app' or name == 'chalicelib' or name.startswith('chalicelib.'):
+            del sys.modules[name]
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(cli, ['new-project', *args], input=input)
+
+
+def listing(root):
+    found = set()
+    for dirpath, _, filenames in os.walk(root):
+        for filename in filenames:
+            found.add(os.path.relpath(os.path.join(dirpath, filename), root).replace(os.sep, '/'))
+    return found
+
+
+def test_default_is_the_legacy_project(workdir):
+    result = run('myapp')
+    assert result.exit_code == 0, result.output
+    assert result.stdout == 'Your project has been generated in ./myapp\n'
+    project = workdir / 'myapp'
+    assert listing(project) == EXPECTED_FILES['legacy']
+    config_text = (project / '.chalice' / 'config.json').read_text()
+    assert config_text == json.dumps(EXPECTED_CONFIG['legacy'], indent=2) + '\n'
+    assert (project / 'requirements.txt').read_text() == ''
+    assert (project / '.gitignore').read_text().splitlines() == GITIGNORE_BASE
+
+
+def test_legacy_app_matches_the_documented_hello_world(workdir):
+    assert run('myapp').exit_code == 0
+    source = (workdir / 'myapp' / 'app.py').read_text()
+    assert source.startswith(
+        "from chalice import Chalice\n\napp = Chalice(app_name='myapp')\n\n\n"
+        "@app.route('/')\ndef index():\n    return {'hello': 'world'}\n")
+    # Further examples are there, but commented out.
+    assert "# @app.route('/hello/{name}')" in source
+    assert "# @app.route('/users', methods=['POST'])" in source
+    tree = ast.parse(source)
+    functions = [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
+    assert functions == ['index']
+
+
+@pytest.mark.parametrize('project_type', sorted(EXPECTED_FILES))
+def test_each_project_type_generates_its_files(workdir, project_type):
+    result = run('myapp', '-t', project_type)
+    assert result.exit_code == 0, result.output
+    project = workdir / 'myapp'
+    assert listing(project) == EXPECTED_FILES[project_type]
+    config_text = (project / '.chalice' / 'config.json').read_text()
+    assert config_text == json.dumps(EXPECTED_CONFIG[project_type], indent=2) + '\n'
+    gitignore = (project / '.gitignore').read_text().splitlines()
+    assert gitignore[:2] == GITIGNORE_BASE
+    for relative in listing(project):
+        text = (project / relative).read_text()
+        assert '{{' not in text, relative
+        if relative.endswith('.py'):
+            compile(text, relative, 'exec')
+    # The staging directory is gone; only the project is left.
+    assert os.listdir(workdir) == ['myapp']
+
+
+@pytest.mark.parametrize('project_type', ['rest-api', 's3-event-handler', 'lambda-only'])
+def test_tested_templates_ship_pytest_tests(workdir, project_type):
+    assert run('myapp', '--project-type', project_type).exit_code == 0
+    project = workdir / 'myapp'
+    requirements_dev = (project / 'requirements-dev.txt').read_text().splitlines()
+    assert 'pytest' in requirements_dev
+    assert 'chalice>={},<2.0.0'.format(chalice.__version__) in requirements_dev
+    tests = (project / 'tests' / 'test_app.py').read_text()
+    assert 'from chalice.test import Client' in tests
+    assert 'from app import app' in tests
+    assert 'with Client(app) as client:' in tests
+    assert (project / 'tests' / '__init__.py').read_text() == ''
+
+
+def test_s3_template_handles_created_objects_in_the_configured_bucket(workdir):
+    assert run('myapp', '-t', 's3-event-handler').exit_code == 0
+    source = (workdir / 'myapp' / 'app.py').read_text()
+    assert "os.environ.get('APP_BUCKET_NAME'" in source
+    assert "@app.on_s3_event(bucket=BUCKET_NAME, events=['s3:ObjectCreated:*'])" in source
+    assert 'def handle_s3_event(event):' in source
+    tests = (workdir / 'myapp' / 'tests' / 'test_app.py').read_text()
+    assert "generate_s3_event(bucket='mybucket', key='key')" in tests
+    assert "client.lambda_.invoke('handle_s3_event', event)" in tests
+
+
+def test_lambda_only_template_defines_pure_lambdas(workdir):
+    assert run('myapp', '-t', 'lambda-only').exit_code == 0
+    source = (workdir / 'myapp' / 'app.py').read_text()
+    assert '@app.lambda_function()' in source
+    assert '@app.route' not in source
+    tests = (workdir / 'myapp' / 'tests' / 'test_app.py').read_text()
+    assert "client.lambda_.invoke('first_function', {})" in tests
+    assert 'response.payload' in tests
+
+
+def test_project_directory_gets_normal_permissions(workdir):
+    assert run('myapp').exit_code == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (workdir / 'myapp').stat().st_mode & 0o777 == 0o777 & ~umask
+
+
+def test_unknown_project_type_is_a_usage_error(workdir):
+    result = run('myapp', '-t', 'no-such-type')
+    assert result.exit_code == 2
+    assert "Invalid value for '-t' / '--project-type'" in result.stderr
+    assert os.listdir(workdir) == []
+
+
+# -- refusing to create -------------------------------------------------------------
+
+def test_existing_directory_is_left_untouched(workdir):
+    existing = workdir / 'myapp'
+    existing.mkdir()
+    (existing / 'keep.txt').write_text('mine')
+    result = run('myapp')
+    assert result.exit_code == 2
+    assert result.stderr == 'Error: Directory already exists: myapp\n'
+    assert result.stdout == ''
+    assert listing(existing) == {'keep.txt'}
+    assert (existing / 'keep.txt').read_text() == 'mine'
+    assert os.listdir(workdir) == ['myapp']
+
+
+def test_existing_file_with_the_name_is_refused(workdir):
+    (workdir / 'myapp').write_text('a file')
+    result = run('myapp')
+    assert result.exit_code == 2
+    assert result.stderr == 'Error: A file with the project name already exists: myapp\n'
+    assert (workdir / 'myapp').read_text() == 'a file'
+
+
+@pytest.mark.parametrize('name', [
+    '', '   ', 'a/b', '../escape', 'back\\slash', '.hidden', '-dash', 'has space',
+    'semi;colon', 'star*', 'ünïcode',
+])
+def test_invalid_project_names_are_refused(workdir, name):
+    result = run('--', name)
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith('Error: ')
+    assert 'project name' in lines[0]
+    assert os.listdir(workdir) == []
+
+
+@pytest.mark.parametrize('name', ['myapp', 'my-app', 'my_app', 'my.app', 'App2', '_private'])
+def test_valid_project_names(workdir, name):
+    result = run(name)
+    assert result.exit_code == 0, result.output
+    config = json.loads((workdir / name / '.chalice' / 'config.json').read_text())
+    assert config['app_name'] == name
+
+
+def test_failure_while_writing_leaves_nothing_behind(workdir, monkeypatch):
+    calls = []
+
+    def flaky_render(text, app_name):
+        calls.append(app_name)
+        if len(calls) == 3:
+            raise OSError('disk full')
+        return text
+
+    monkeypatch.setattr(newproj, 'render_template', flaky_render)
+    result = run('myapp')
+    assert result.exit_code == 1
+    assert result.stderr.startswith('Error: OSError: disk full\n')
+    assert os.listdir(workdir) == []
+
+
+# -- prompting ---------------------------------------------------------------------------
+
+def test_missing_name_without_a_terminal_is_a_usage_error(workdir, monkeypatch):
+    monkeypatch.setattr(newproj, 'stdin_is_interactive', lambda: False)
+    result = run()
+    assert result.exit_code == 2
+    assert 'A project name is required' in result.stderr
+    assert os.listdir(workdir) == []
+
+
+def test_prompts_for_name_and_type_on_a_terminal(workdir, monkeypatch):
+    monkeypatch.setattr(newproj, 'stdin_is_interactive', lambda: True)
+    result = run(input='myapp\n2\n')
+    assert result.exit_code == 0, result.output
+    assert 'What is the name of your project?' in result.output
+    for number, name in enumerate(newproj.PROJECT_TYPES, start=1):
+        assert '  {}) {} - '.format(number, name) in result.output
+    assert result.stdout.endswith('Your project has been generated in ./myapp\n')
+    assert listing(workdir / 'myapp') == EXPECTED_FILES['rest-api']
+
+
+def test_prompt_reasks_after_an_invalid_name_and_defaults_to_legacy(workdir, monkeypatch):
+    monkeypatch.setattr(newproj, 'stdin_is_interactive', lambda: True)
+    result = run(input='bad/name\ngoodname\n\n')
+    assert result.exit_code == 0, result.output
+    assert 'it must be a directory name, not a path' in result.output
+    assert os.listdir(workdir) == ['goodname']
+    assert listing(workdir / 'goodname') == EXPECTED_FILES['legacy']
+
+
+def test_prompt_skips_type_question_when_type_given(workdir, monkeypatch):
+    monkeypatch.setattr(newproj, 'stdin_is_interactive', lambda: True)
+    result = run('-t', 'lambda-only', input='myapp\n')
+    assert result.exit_code == 0, result.output
+    assert 'Select your project type' not in result.output
+    assert listing(workdir / 'myapp') == EXPECTED_FILES['lambda-only']
+
+
+def test_stdin_is_interactive_is_false_under_the_test_runner():
+    # pytest captures stdin, so it is never a terminal here.
+    assert newproj.stdin_is_interactive() is False
+
+
+# -- the generated apps ------------------------------------------------------------------
+
+def _require_runtime():
+    if not hasattr(chalice, 'Chalice'):
+        pytest.skip('the chalice runtime (chalice.Chalice) is not available yet')
+
+
+@pytest.mark.parametrize('project_type', sorted(EXPECTED_FILES))
+def test_generated_app_imports_and_defines_app(workdir, project_type):
+    _require_runtime()
+    assert run('myapp', '-t', project_type).exit_code == 0
+    app = CLIFactory(str(workdir / 'myapp')).load_chalice_app()
+    assert isinstance(app, chalice.Chalice)
+    assert app.app_name == 'myapp'
+
+
+@pytest.mark.parametrize('project_type', ['rest-api', 's3-event-handler', 'lambda-only'])
+def test_generated_tests_pass(workdir, project_type):
+    if importlib.util.find_spec('chalice.test') is None:
+        pytest.skip('chalice.test is not available yet')
+    assert run('myapp', '-t', project_type).exit_code == 0
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT)
+    proc = subprocess.run(
+        [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider'],
+        cwd=str(workdir / 'myapp'), env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert ' passed' in proc.stdout
