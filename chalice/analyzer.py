@@ -79,9 +79,11 @@ def get_client_calls(source_code, filename='<unknown>'):
     """
     try:
         tree = ast.parse(source_code, filename=filename)
-    except ValueError as error:
-        # e.g. NUL bytes in the source: report it like any other bad syntax.
-        raise SyntaxError('%s: %s' % (filename, error)) from error
+    except (ValueError, RecursionError, MemoryError) as error:
+        # NUL bytes, or nesting too deep for Python's own parser: the module
+        # could not be imported either, so report it like bad syntax.
+        raise SyntaxError('%s: cannot parse source: %s'
+                          % (filename, error)) from error
     return _Analyzer(tree).run()
 
 
@@ -107,6 +109,10 @@ class _Scope:
         self.local_names = set()
         self.global_names = set()
         self.nonlocal_names = set()
+        # Names that inner scopes rebind through ``global``/``nonlocal``;
+        # their value can change behind the interpreter's back, so only the
+        # summary is trusted for them.
+        self.shared_names = set()
         # name -> set of every abstract value bound to it in this scope.
         # For a class this doubles as its attribute table.
         self.summary = {}
@@ -347,6 +353,9 @@ class _Analyzer:
                         stack.extend(_child_blocks(stmt))
             if scope.kind != 'module':
                 scope.local_names -= scope.global_names | scope.nonlocal_names
+        for scope in self._scopes[1:]:
+            for name in scope.global_names | scope.nonlocal_names:
+                self._owner(name, scope).shared_names.add(name)
 
     # -- bookkeeping -----------------------------------------------------
 
@@ -567,8 +576,12 @@ class _Analyzer:
     # -- binding ---------------------------------------------------------
 
     def _bind_name(self, name, values, env, scope):
-        env[name] = values
-        self._add(self._owner(name, scope).summary, name, values)
+        owner = self._owner(name, scope)
+        if name in owner.shared_names:
+            env.pop(name, None)
+        else:
+            env[name] = values
+        self._add(owner.summary, name, values)
 
     def _bind_target(self, target, value_node, values, env, scope, depth=0):
         if isinstance(target, ast.Name):

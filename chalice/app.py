@@ -658,6 +658,7 @@ class Chalice(_DecoratorAPI):
             return {'headers': dict(route.headers), 'statusCode': 200, 'body': None}
         headers = event.get('headers')
         content_type = header_value(headers, 'content-type') if headers else None
+        mime = None
         if content_type is not None or event.get('body'):
             mime = media_type(content_type) if content_type else JSON_CONTENT_TYPE
             if mime not in route.content_types and not route.any_content_type:
@@ -666,6 +667,7 @@ class Chalice(_DecoratorAPI):
                     route.cors_headers)
         local = self._local
         request = Request(event, context)
+        request._media_type = mime
         local.request = request
         local.context = context
         try:

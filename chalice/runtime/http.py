@@ -42,14 +42,23 @@ def _json_default(obj):
 dumps = json.JSONEncoder(separators=(',', ':'), default=_json_default).encode
 
 
+_MEDIA_TYPES = {}  # type: dict
+
+
 def media_type(content_type):
     """Return the lower-cased media type of a Content-Type value.
 
-    ``'Application/JSON; charset=utf-8'`` -> ``'application/json'``.
+    ``'Application/JSON; charset=utf-8'`` -> ``'application/json'``.  Results
+    are memoised: a service sees few distinct Content-Type values.
     """
     if content_type is None:
         return None
-    return content_type.split(';', 1)[0].strip().lower()
+    result = _MEDIA_TYPES.get(content_type)
+    if result is None:
+        result = content_type.split(';', 1)[0].strip().lower()
+        if len(_MEDIA_TYPES) < 512:
+            _MEDIA_TYPES[content_type] = result
+    return result
 
 
 def header_value(headers, name):
@@ -73,7 +82,8 @@ class MultiDict(Mapping):
     """
 
     def __init__(self, mapping):
-        self._dict = dict(mapping) if mapping else {}
+        # Kept by reference: the mapping is treated as read-only.
+        self._dict = mapping if mapping is not None else {}
 
     def __getitem__(self, key):
         values = self._dict[key]
@@ -135,7 +145,7 @@ class Request:
     """
 
     __slots__ = ('_event', 'lambda_context', '_headers', '_query_params',
-                 '_raw_body', '_json_body')
+                 '_raw_body', '_json_body', '_media_type')
 
     def __init__(self, event_dict, lambda_context=None):
         self._event = event_dict
@@ -144,6 +154,8 @@ class Request:
         self._query_params = _UNSET
         self._raw_body = None
         self._json_body = _UNSET
+        # The dispatcher fills this in when it has already parsed the header.
+        self._media_type = _UNSET
 
     @property
     def method(self):
@@ -199,9 +211,17 @@ class Request:
     def json_body(self):
         if self._json_body is _UNSET:
             self._json_body = None
-            content_type = header_value(self._event.get('headers'), 'content-type')
-            if media_type(content_type or JSON_CONTENT_TYPE) == JSON_CONTENT_TYPE:
-                raw = self.raw_body
+            mime = self._media_type
+            if mime is _UNSET or mime is None:
+                content_type = header_value(self._event.get('headers'), 'content-type')
+                mime = media_type(content_type) if content_type else JSON_CONTENT_TYPE
+            if mime == JSON_CONTENT_TYPE:
+                body = self._event.get('body')
+                if body is not None and not self._event.get('isBase64Encoded') \
+                        and isinstance(body, str):
+                    raw = body  # parse the text directly: no encode/decode round trip
+                else:
+                    raw = self.raw_body
                 if raw:
                     try:
                         self._json_body = json.loads(raw)

@@ -82,13 +82,15 @@ TEST_COMMANDS = {
 def runner(monkeypatch):
     for name, attr in TEST_COMMANDS.items():
         monkeypatch.setitem(COMMANDS, name, (__name__, attr, 'Test-only command.'))
-    monkeypatch.delenv('AWS_CHALICE_CLI_MODE', raising=False)
     return CliRunner()
 
 
 @pytest.fixture(autouse=True)
-def restore_import_state():
-    """Undo the sys.path and sys.modules changes app loading makes."""
+def restore_import_state(monkeypatch):
+    """Undo what running the CLI does to sys.path, sys.modules and os.environ."""
+    # setenv records the original state, so the variable the CLI sets is undone.
+    monkeypatch.setenv('AWS_CHALICE_CLI_MODE', 'unset-by-test')
+    monkeypatch.delenv('AWS_CHALICE_CLI_MODE')
     saved_path = sys.path[:]
     yield
     sys.path[:] = saved_path
@@ -478,3 +480,27 @@ def test_create_botocore_session_sets_profile_and_user_agent(tmp_path):
     assert session.profile == 'myprofile'
     assert 'chalice/{}'.format(chalice.__version__) in session.user_agent_extra
     assert session.get_default_client_config().connect_timeout == 7
+
+
+@pytest.mark.parametrize('opt_in, expect_error', [
+    ('', True),
+    ("app.experimental_feature_flags.update(['WEBSOCKETS'])", False),
+])
+def test_real_websocket_app_needs_the_flag(tmp_path, opt_in, expect_error):
+    if not hasattr(chalice, 'Chalice'):
+        pytest.skip('the chalice runtime is not available yet')
+    write_project(tmp_path, {'app.py': '''
+        from chalice import Chalice
+        app = Chalice(app_name='ws')
+        {}
+
+        @app.on_ws_message()
+        def message(event):
+            pass
+    '''.format(opt_in)})
+    factory = CLIFactory(str(tmp_path))
+    if expect_error:
+        with pytest.raises(ExperimentalFeatureError, match="'WEBSOCKETS'"):
+            factory.load_chalice_app()
+    else:
+        assert factory.load_chalice_app().app_name == 'ws'

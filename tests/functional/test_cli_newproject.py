@@ -1,5 +1,6 @@
 """``chalice new-project``: templates, validation, prompts and atomic creation."""
 import ast
+import glob
 import importlib.util
 import json
 import os
@@ -46,7 +47,11 @@ def workdir(tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def restore_import_state():
+def restore_import_state(monkeypatch):
+    """Undo what running the CLI does to sys.path, sys.modules and os.environ."""
+    # setenv records the original state, so the variable the CLI sets is undone.
+    monkeypatch.setenv('AWS_CHALICE_CLI_MODE', 'unset-by-test')
+    monkeypatch.delenv('AWS_CHALICE_CLI_MODE')
     saved_path = sys.path[:]
     yield
     sys.path[:] = saved_path
@@ -145,6 +150,28 @@ def test_lambda_only_template_defines_pure_lambdas(workdir):
     tests = (workdir / 'myapp' / 'tests' / 'test_app.py').read_text()
     assert "client.lambda_.invoke('first_function', {})" in tests
     assert 'response.payload' in tests
+
+
+def _package_data_globs():
+    with open(os.path.join(REPO_ROOT, 'setup.py')) as f:
+        tree = ast.parse(f.read())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg == 'package_data':
+            return ast.literal_eval(node.value)['chalice']
+    raise AssertionError('setup.py has no package_data')
+
+
+def test_every_template_file_ships_as_package_data():
+    package_dir = os.path.dirname(os.path.abspath(chalice.__file__))
+    shipped = set()
+    for pattern in _package_data_globs():
+        shipped.update(glob.glob(os.path.join(package_dir, pattern)))
+    template_files = set()
+    for project_type in newproj.PROJECT_TYPES:
+        for source, _ in newproj.template_files(project_type):
+            template_files.add(source)
+    assert template_files
+    assert template_files <= shipped, sorted(template_files - shipped)
 
 
 def test_project_directory_gets_normal_permissions(workdir):
