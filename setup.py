@@ -12,8 +12,15 @@ def read_version():
         return re.search(r"^__version__ = '([^']+)'", f.read(), re.M).group(1)
 
 
-with open(os.path.join(HERE, 'README.rst')) as f:
-    LONG_DESCRIPTION = f.read()
+def read_long_description():
+    path = os.path.join(HERE, 'README.rst')
+    if not os.path.exists(path):
+        return ''
+    with open(path) as f:
+        return f.read()
+
+
+LONG_DESCRIPTION = read_long_description()
 
 
 setup(

@@ -297,65 +297,18 @@ def _merge(envs):
             for name in common}
 
 
-class _Analyzer:
-    """Abstract interpreter for one parsed module."""
+class _Evaluator:
+    """Abstract values of expressions, given the scopes found so far.
 
-    def __init__(self, tree):
+    Subclassed by :class:`_Analyzer`, which adds the statement interpreter
+    that fills the scope summaries this class reads.
+    """
+
+    def __init__(self):
         self._scopes = []
         self._scope_of = {}
         self._calls = {}
         self._changed = False
-        self._build_scopes(tree)
-
-    def run(self):
-        for _ in range(_MAX_PASSES):
-            self._changed = False
-            for scope in self._scopes:
-                self._interpret_scope(scope)
-            if not self._changed:
-                break
-        return {service: set(methods)
-                for service, methods in self._calls.items() if methods}
-
-    # -- scope discovery -------------------------------------------------
-
-    def _new_scope(self, kind, node, parent):
-        scope = _Scope(kind, node, parent, len(self._scopes))
-        self._scopes.append(scope)
-        self._scope_of[node] = scope
-        return scope
-
-    def _build_scopes(self, tree):
-        queue = [self._new_scope('module', tree, None)]
-        position = 0
-        while position < len(queue):
-            scope = queue[position]
-            position += 1
-            if scope.kind == 'function':
-                scope.local_names.update(_arg_names(scope.node.args))
-                scope.decorators.update(
-                    name for name in map(_decorator_name,
-                                         scope.node.decorator_list) if name)
-            stack = [scope.node.body]
-            while stack:
-                for stmt in stack.pop():
-                    scope.local_names.update(_statement_bindings(stmt))
-                    if isinstance(stmt, ast.Global):
-                        scope.global_names.update(stmt.names)
-                    elif isinstance(stmt, ast.Nonlocal):
-                        scope.nonlocal_names.update(stmt.names)
-                    if isinstance(stmt, (ast.FunctionDef,
-                                         ast.AsyncFunctionDef)):
-                        queue.append(self._new_scope('function', stmt, scope))
-                    elif isinstance(stmt, ast.ClassDef):
-                        queue.append(self._new_scope('class', stmt, scope))
-                    else:
-                        stack.extend(_child_blocks(stmt))
-            if scope.kind != 'module':
-                scope.local_names -= scope.global_names | scope.nonlocal_names
-        for scope in self._scopes[1:]:
-            for name in scope.global_names | scope.nonlocal_names:
-                self._owner(name, scope).shared_names.add(name)
 
     # -- bookkeeping -----------------------------------------------------
 
@@ -409,6 +362,179 @@ class _Analyzer:
     def _record(self, service, method):
         self._calls.setdefault(service, set()).add(method)
 
+    # -- expressions -----------------------------------------------------
+
+    def _eval(self, node, env, scope, shadowed=_EMPTY, depth=0):
+        """The abstract values *node* may evaluate to (calls get recorded)."""
+        if depth > _MAX_EVAL_DEPTH:
+            return _EMPTY
+        depth += 1
+
+        def sub(child, extra=_EMPTY):
+            return self._eval(child, env, scope, shadowed | extra, depth)
+
+        if isinstance(node, ast.Name):
+            return self._lookup(node.id, env, scope, shadowed)
+        if isinstance(node, ast.Attribute):
+            return self._attribute(sub(node.value), node.attr)
+        if isinstance(node, ast.Call):
+            return self._call(sub(node.func), node)
+        if isinstance(node, ast.NamedExpr):
+            return sub(node.value)
+        if isinstance(node, ast.IfExp):
+            return sub(node.body) | sub(node.orelse)
+        if isinstance(node, ast.BoolOp):
+            return frozenset().union(*(sub(value) for value in node.values))
+        if isinstance(node, ast.Lambda):
+            params = frozenset(_arg_names(node.args))
+            return frozenset([('returns', _flatten(sub(node.body, params)))])
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+            items = node.values if isinstance(node, ast.Dict) else node.elts
+            values = frozenset().union(
+                *(sub(item) for item in items
+                  if item is not None and not isinstance(item, ast.Starred)))
+            return frozenset([('container', _flatten(values))])
+        if isinstance(node, ast.Subscript):
+            return self._elements(sub(node.value))
+        return _EMPTY
+
+    def _elements(self, values):
+        """Values held by any containers among *values*."""
+        return frozenset().union(
+            *(value[1] for value in values if value[0] == 'container'))
+
+    def _attribute(self, values, attr):
+        result = set()
+        for value in values:
+            kind = value[0]
+            if kind == 'module':
+                found = _MODULE_ATTRS.get(value, {}).get(attr)
+                if found:
+                    result.add(found)
+            elif kind == 'session':
+                if attr in ('client', 'create_client'):
+                    result.add(_CLIENT_FACTORY)
+            elif kind == 'client':
+                result.add(('method', value[1], attr))
+            elif kind in ('instance', 'class'):
+                result.update(self._class_attribute(value[1], attr))
+            elif kind == 'container' and attr in ('get', 'pop', 'setdefault'):
+                result.add(('returns', value[1]))
+        return frozenset(result)
+
+    def _class_attribute(self, class_index, attr):
+        """Look *attr* up on a class and its known bases; resolve properties."""
+        result = set()
+        seen = set()
+        pending = [class_index]
+        while pending:
+            index = pending.pop()
+            if index in seen:
+                continue
+            seen.add(index)
+            klass = self._scopes[index]
+            pending.extend(klass.bases)
+            for value in klass.summary.get(attr, ()):
+                if value[0] == 'function' and any(
+                        name.endswith('property')
+                        for name in self._scopes[value[1]].decorators):
+                    result.update(self._scopes[value[1]].returns)
+                else:
+                    result.add(value)
+        return result
+
+    def _call(self, callees, node):
+        result = set()
+        for callee in callees:
+            kind = callee[0]
+            if callee == _CLIENT_FACTORY:
+                service = _literal_argument(node, 0, 'service_name')
+                if service is not None:
+                    result.add(('client', service))
+            elif callee in (_SESSION_CLASS, _GET_SESSION):
+                result.add(_SESSION)
+            elif kind == 'function':
+                result.update(self._scopes[callee[1]].returns)
+            elif kind == 'returns':
+                result.update(callee[1])
+            elif kind == 'class':
+                result.add(('instance', callee[1]))
+            elif kind == 'method':
+                self._record_method(callee[1], callee[2], node)
+        return frozenset(result)
+
+    def _record_method(self, service, method, node):
+        if method == 'get_paginator':
+            operation = _literal_argument(node, 0, 'operation_name')
+            if operation is not None:
+                self._record(service, operation)
+        elif method == 'generate_presigned_url':
+            # The URL is signed with the role's credentials, so the role
+            # needs permission for the operation the URL performs.
+            operation = _literal_argument(node, 0, 'ClientMethod')
+            if operation is not None:
+                self._record(service, operation)
+        elif method not in _NON_API_METHODS:
+            self._record(service, method)
+
+
+class _Analyzer(_Evaluator):
+    """Abstract interpreter for one parsed module."""
+
+    def __init__(self, tree):
+        super().__init__()
+        self._build_scopes(tree)
+
+    def run(self):
+        for _ in range(_MAX_PASSES):
+            self._changed = False
+            for scope in self._scopes:
+                self._interpret_scope(scope)
+            if not self._changed:
+                break
+        return {service: set(methods)
+                for service, methods in self._calls.items() if methods}
+
+    # -- scope discovery -------------------------------------------------
+
+    def _new_scope(self, kind, node, parent):
+        scope = _Scope(kind, node, parent, len(self._scopes))
+        self._scopes.append(scope)
+        self._scope_of[node] = scope
+        return scope
+
+    def _build_scopes(self, tree):
+        queue = [self._new_scope('module', tree, None)]
+        position = 0
+        while position < len(queue):
+            scope = queue[position]
+            position += 1
+            if scope.kind == 'function':
+                scope.local_names.update(_arg_names(scope.node.args))
+                scope.decorators.update(
+                    name for name in map(_decorator_name,
+                                         scope.node.decorator_list) if name)
+            stack = [scope.node.body]
+            while stack:
+                for stmt in stack.pop():
+                    scope.local_names.update(_statement_bindings(stmt))
+                    if isinstance(stmt, ast.Global):
+                        scope.global_names.update(stmt.names)
+                    elif isinstance(stmt, ast.Nonlocal):
+                        scope.nonlocal_names.update(stmt.names)
+                    if isinstance(stmt, (ast.FunctionDef,
+                                         ast.AsyncFunctionDef)):
+                        queue.append(self._new_scope('function', stmt, scope))
+                    elif isinstance(stmt, ast.ClassDef):
+                        queue.append(self._new_scope('class', stmt, scope))
+                    else:
+                        stack.extend(_child_blocks(stmt))
+            if scope.kind != 'module':
+                scope.local_names -= scope.global_names | scope.nonlocal_names
+        for scope in self._scopes[1:]:
+            for name in scope.global_names | scope.nonlocal_names:
+                self._owner(name, scope).shared_names.add(name)
+
     # -- statements ------------------------------------------------------
 
     def _interpret_scope(self, scope):
@@ -429,7 +555,7 @@ class _Analyzer:
             return
         kind = 'class' if 'classmethod' in scope.decorators else 'instance'
         first = positional[0].arg
-        values = env[first] | {(kind, parent.index)}
+        values = env.get(first, _EMPTY) | {(kind, parent.index)}
         self._bind_name(first, values, env, scope)
 
     def _run_block(self, stmts, env, scope):
@@ -611,7 +737,7 @@ class _Analyzer:
                     self._add(self._scopes[owner[1]].summary, target.attr,
                               values)
 
-    # -- expressions -----------------------------------------------------
+    # -- expressions inside statements ------------------------------------
 
     def _scan(self, roots, env, scope):
         """Apply walrus bindings and evaluate every call under *roots*."""
@@ -626,116 +752,3 @@ class _Analyzer:
         for node, shadow, _ in nodes:
             if isinstance(node, ast.Call):
                 self._eval(node, env, scope, shadow)
-
-    def _eval(self, node, env, scope, shadowed=_EMPTY, depth=0):
-        """The abstract values *node* may evaluate to (calls get recorded)."""
-        if depth > _MAX_EVAL_DEPTH:
-            return _EMPTY
-        depth += 1
-
-        def sub(child, extra=_EMPTY):
-            return self._eval(child, env, scope, shadowed | extra, depth)
-
-        if isinstance(node, ast.Name):
-            return self._lookup(node.id, env, scope, shadowed)
-        if isinstance(node, ast.Attribute):
-            return self._attribute(sub(node.value), node.attr)
-        if isinstance(node, ast.Call):
-            return self._call(sub(node.func), node)
-        if isinstance(node, ast.NamedExpr):
-            return sub(node.value)
-        if isinstance(node, ast.IfExp):
-            return sub(node.body) | sub(node.orelse)
-        if isinstance(node, ast.BoolOp):
-            return frozenset().union(*(sub(value) for value in node.values))
-        if isinstance(node, ast.Lambda):
-            params = frozenset(_arg_names(node.args))
-            return frozenset([('returns', _flatten(sub(node.body, params)))])
-        if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
-            items = node.values if isinstance(node, ast.Dict) else node.elts
-            values = frozenset().union(
-                *(sub(item) for item in items
-                  if item is not None and not isinstance(item, ast.Starred)))
-            return frozenset([('container', _flatten(values))])
-        if isinstance(node, ast.Subscript):
-            return self._elements(sub(node.value))
-        return _EMPTY
-
-    def _elements(self, values):
-        """Values held by any containers among *values*."""
-        return frozenset().union(
-            *(value[1] for value in values if value[0] == 'container'))
-
-    def _attribute(self, values, attr):
-        result = set()
-        for value in values:
-            kind = value[0]
-            if kind == 'module':
-                found = _MODULE_ATTRS.get(value, {}).get(attr)
-                if found:
-                    result.add(found)
-            elif kind == 'session':
-                if attr in ('client', 'create_client'):
-                    result.add(_CLIENT_FACTORY)
-            elif kind == 'client':
-                result.add(('method', value[1], attr))
-            elif kind in ('instance', 'class'):
-                result.update(self._class_attribute(value[1], attr))
-            elif kind == 'container' and attr in ('get', 'pop', 'setdefault'):
-                result.add(('returns', value[1]))
-        return frozenset(result)
-
-    def _class_attribute(self, class_index, attr):
-        """Look *attr* up on a class and its known bases; resolve properties."""
-        result = set()
-        seen = set()
-        pending = [class_index]
-        while pending:
-            index = pending.pop()
-            if index in seen:
-                continue
-            seen.add(index)
-            klass = self._scopes[index]
-            pending.extend(klass.bases)
-            for value in klass.summary.get(attr, ()):
-                if value[0] == 'function' and any(
-                        name.endswith('property')
-                        for name in self._scopes[value[1]].decorators):
-                    result.update(self._scopes[value[1]].returns)
-                else:
-                    result.add(value)
-        return result
-
-    def _call(self, callees, node):
-        result = set()
-        for callee in callees:
-            kind = callee[0]
-            if callee == _CLIENT_FACTORY:
-                service = _literal_argument(node, 0, 'service_name')
-                if service is not None:
-                    result.add(('client', service))
-            elif callee in (_SESSION_CLASS, _GET_SESSION):
-                result.add(_SESSION)
-            elif kind == 'function':
-                result.update(self._scopes[callee[1]].returns)
-            elif kind == 'returns':
-                result.update(callee[1])
-            elif kind == 'class':
-                result.add(('instance', callee[1]))
-            elif kind == 'method':
-                self._record_method(callee[1], callee[2], node)
-        return frozenset(result)
-
-    def _record_method(self, service, method, node):
-        if method == 'get_paginator':
-            operation = _literal_argument(node, 0, 'operation_name')
-            if operation is not None:
-                self._record(service, operation)
-        elif method == 'generate_presigned_url':
-            # The URL is signed with the role's credentials, so the role
-            # needs permission for the operation the URL performs.
-            operation = _literal_argument(node, 0, 'ClientMethod')
-            if operation is not None:
-                self._record(service, operation)
-        elif method not in _NON_API_METHODS:
-            self._record(service, method)

@@ -41,6 +41,15 @@ from chalice.errors import ChaliceError
 COMMANDS = {
     'new-project': ('chalice.cli.newproj', 'new_project',
                     'Create a new Chalice project.'),
+    'local': ('chalice.cli.local_cmd', 'local', 'Run a local HTTP server for your app.'),
+    'deploy': ('chalice.cli.deploy_cmds', 'deploy', 'Deploy your Chalice application to AWS.'),
+    'delete': ('chalice.cli.deploy_cmds', 'delete',
+               'Delete every resource deployed for a stage.'),
+    'url': ('chalice.cli.deploy_cmds', 'url', 'Print the URL of the deployed REST API.'),
+    'gen-policy': ('chalice.cli.deploy_cmds', 'gen_policy',
+                   'Print the IAM policy generated from your code.'),
+    'dev': ('chalice.cli.deploy_cmds', 'dev',
+            'Development and debugging commands (output may change).'),
 }
 
 DEBUG_HINT = 'Run the command again with --debug to see the full traceback.'

@@ -1,0 +1,255 @@
+"""The one door to AWS: boto3 clients with the waits and retries AWS needs.
+
+Everything that talks to AWS goes through :class:`AWSClient`.  It honours the
+standard credential and region chain, ``--profile`` and ``AWS_ENDPOINT_URL``
+(boto3 reads it itself), and knows the eventual-consistency rules that bite
+deployments:
+
+* a freshly created IAM role can take seconds before Lambda may assume it:
+  creating or reconfiguring a function retries on that specific error;
+* Lambda rejects a change while a previous update is still in progress:
+  every function update waits until the function is ``Active`` and its last
+  update ``Successful``, before and after the change.
+
+It holds no business logic: callers say which API to call with which
+parameters; this module only makes the call reliably and records it (the
+call log is what ``--debug`` and the benchmarks report).
+"""
+import time
+
+from chalice import __version__ as chalice_version
+from chalice.errors import ChaliceError, DeploymentError
+
+READ_PREFIXES = ('get_', 'list_', 'describe_')
+
+# (service, method) -> how the call is made, when a plain call is not enough.
+_ROLE_NOT_READY_FRAGMENTS = ('cannot be assumed', 'role defined for the function',
+                             'not authorized to perform: sts:AssumeRole')
+
+
+class CredentialsError(ChaliceError):
+    """No region or no credentials could be found."""
+
+
+def create_session(profile=None):
+    """A boto3 session honouring --profile and the standard chain."""
+    import boto3
+    import botocore.exceptions
+
+    try:
+        return boto3.session.Session(profile_name=profile)
+    except botocore.exceptions.ProfileNotFound:
+        raise CredentialsError(
+            'The AWS profile %r was not found in your AWS config; check the name passed to '
+            '--profile or AWS_PROFILE.' % profile) from None
+
+
+def check_session(session):
+    """Fail early, before any AWS call, when region or credentials are missing."""
+    if not session.region_name:
+        raise CredentialsError(
+            'No AWS region is configured. Set AWS_DEFAULT_REGION (e.g. '
+            'export AWS_DEFAULT_REGION=us-west-2) or use --profile with a profile that '
+            'sets a region.')
+    if session.get_credentials() is None:
+        raise CredentialsError(
+            'No AWS credentials were found. Configure them (aws configure, environment '
+            'variables AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) or pass --profile.')
+
+
+class AWSClient:
+    def __init__(self, session, connection_timeout=None, sleep=time.sleep,
+                 max_role_wait=90.0):
+        self._session = session
+        self._connection_timeout = connection_timeout
+        self._clients = {}
+        self._sleep = sleep
+        self._max_role_wait = max_role_wait
+        self._account_id = None
+        self.calls = []  # (service, method) of every request made
+
+    # -- identity
+
+    @property
+    def region(self):
+        return self._session.region_name
+
+    @property
+    def partition(self):
+        region = self.region or ''
+        if region.startswith('cn-'):
+            return 'aws-cn'
+        if region.startswith('us-gov-'):
+            return 'aws-us-gov'
+        return 'aws'
+
+    @property
+    def account_id(self):
+        if self._account_id is None:
+            self._account_id = self.call('sts', 'get_caller_identity', {})['Account']
+        return self._account_id
+
+    @property
+    def mutating_calls(self):
+        return [c for c in self.calls if not c[1].startswith(READ_PREFIXES)]
+
+    # -- clients
+
+    def client(self, service):
+        client = self._clients.get(service)
+        if client is None:
+            from botocore.config import Config
+
+            config = Config(user_agent_extra='chalice/%s' % chalice_version,
+                            retries={'mode': 'standard', 'max_attempts': 5})
+            if self._connection_timeout is not None:
+                config = config.merge(Config(connect_timeout=self._connection_timeout,
+                                             read_timeout=max(60, self._connection_timeout)))
+            client = self._session.client(service, config=config)
+            self._clients[service] = client
+        return client
+
+    # -- calls
+
+    def call(self, service, method, params=None, ignore_errors=()):
+        """Call ``service.method(**params)``; return the response dict.
+
+        Error codes in ``ignore_errors`` return ``None`` instead of raising.
+        Other AWS errors become a :class:`DeploymentError` naming the action.
+        """
+        from botocore.exceptions import ClientError
+
+        params = params or {}
+        special = getattr(self, '_%s__%s' % (service.replace('-', '_'), method), None)
+        try:
+            if special is not None:
+                return special(params)
+            return self._raw(service, method, params)
+        except ClientError as error:
+            code = error.response.get('Error', {}).get('Code', '')
+            if code in ignore_errors:
+                return None
+            raise self._translate(service, method, error) from error
+
+    def _raw(self, service, method, params):
+        self.calls.append((service, method))
+        response = getattr(self.client(service), method)(**params)
+        if isinstance(response, dict):
+            response.pop('ResponseMetadata', None)
+        return response
+
+    def _translate(self, service, method, error):
+        code = error.response.get('Error', {}).get('Code', 'Unknown')
+        message = error.response.get('Error', {}).get('Message', str(error))
+        action = '%s:%s' % (self._iam_prefix(service), _operation_name(self.client(service),
+                                                                        method))
+        if 'AccessDenied' in code or code in ('UnauthorizedOperation',
+                                              'UnrecognizedClientException'):
+            return DeploymentError(
+                'AccessDenied: the AWS credentials in use are not allowed to call %s (%s). '
+                'Grant that permission to the deploying identity and run the command again.'
+                % (action, ' '.join(message.split())))
+        failed = DeploymentError('%s failed: %s: %s' % (action, code, ' '.join(message.split())))
+        failed.error_code = code
+        return failed
+
+    def _iam_prefix(self, service):
+        model = self.client(service).meta.service_model
+        return model.signing_name or model.endpoint_prefix
+
+    # -- Lambda: waits and retries
+
+    def _wait_function_ready(self, function_name):
+        """Wait while the function is Pending or an update is InProgress."""
+        deadline = time.monotonic() + 300
+        delay = 0.5
+        while True:
+            config = self._raw('lambda', 'get_function_configuration',
+                               {'FunctionName': function_name})
+            state = config.get('State', 'Active')
+            update = config.get('LastUpdateStatus', 'Successful')
+            if state in ('Active', 'Inactive') and update != 'InProgress':
+                if state == 'Failed' or update == 'Failed':
+                    break
+                return config
+            if state == 'Failed':
+                break
+            if time.monotonic() > deadline:
+                break
+            self._sleep(delay)
+            delay = min(delay * 2, 5.0)
+        raise DeploymentError(
+            'Lambda function %s did not become ready (State=%s, LastUpdateStatus=%s: %s).'
+            % (function_name, config.get('State'), config.get('LastUpdateStatus'),
+               config.get('StateReason') or config.get('LastUpdateStatusReason') or ''))
+
+    def _retry_role_propagation(self, method, params):
+        from botocore.exceptions import ClientError
+
+        waited = 0.0
+        delay = 1.0
+        while True:
+            try:
+                return self._raw('lambda', method, params)
+            except ClientError as error:
+                err = error.response.get('Error', {})
+                message = err.get('Message', '')
+                if err.get('Code') != 'InvalidParameterValueException' or not any(
+                        fragment in message for fragment in _ROLE_NOT_READY_FRAGMENTS):
+                    raise
+                if waited >= self._max_role_wait:
+                    raise
+                self._sleep(delay)
+                waited += delay
+                delay = min(delay * 2, 10.0)
+
+    def _retry_conflict(self, method, params, function_name):
+        from botocore.exceptions import ClientError
+
+        for attempt in range(6):
+            self._wait_function_ready(function_name)
+            try:
+                if method in ('create_function', 'update_function_configuration'):
+                    return self._retry_role_propagation(method, params)
+                return self._raw('lambda', method, params)
+            except ClientError as error:
+                if error.response.get('Error', {}).get('Code') != \
+                        'ResourceConflictException' or attempt == 5:
+                    raise
+                self._sleep(min(2 ** attempt, 10))
+
+    def _lambda__create_function(self, params):
+        response = self._retry_role_propagation('create_function', params)
+        self._wait_function_ready(params['FunctionName'])
+        return response
+
+    def _lambda__update_function_code(self, params):
+        response = self._retry_conflict('update_function_code', params, params['FunctionName'])
+        self._wait_function_ready(params['FunctionName'])
+        return response
+
+    def _lambda__update_function_configuration(self, params):
+        response = self._retry_conflict('update_function_configuration', params,
+                                        params['FunctionName'])
+        self._wait_function_ready(params['FunctionName'])
+        return response
+
+    def _lambda__put_function_concurrency(self, params):
+        return self._retry_conflict('put_function_concurrency', params, params['FunctionName'])
+
+    def _lambda__delete_function_concurrency(self, params):
+        return self._retry_conflict('delete_function_concurrency', params,
+                                    params['FunctionName'])
+
+
+def _operation_name(client, method):
+    for name in client.meta.service_model.operation_names:
+        if _snake(name) == method:
+            return name
+    return method
+
+
+def _snake(name):
+    from botocore import xform_name
+
+    return xform_name(name)

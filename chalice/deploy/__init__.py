@@ -1,0 +1,1 @@
+"""The deployer: from an app and its config to AWS resources, and back."""

@@ -1,0 +1,219 @@
+"""From app + resolved config to the resource models the app needs.
+
+:func:`build_application` reads what the app recorded (routes, built-in
+authorizers, pure Lambdas, event handlers) and the config for each function,
+and returns an :class:`~chalice.deploy.models.Application`.  It makes no AWS
+calls: deployment packages are built beforehand and passed in, and the
+region/partition come from the local session configuration.
+
+Bad input that can be detected here (a missing policy file, a pre-created
+role without its ARN, routes the matcher rejects) raises a
+:class:`~chalice.errors.ChaliceError` before anything touches AWS.
+"""
+import json
+import os
+
+from chalice.deploy import models
+from chalice.errors import ChaliceError, ConfigError
+
+API_HANDLER = 'api_handler'
+DEFAULT_ROLE = 'default-role'
+MANAGED_LAYER = 'managed-layer'
+
+
+def function_name_for(app_name, stage, name):
+    """The deployed Lambda function name for a logical function name."""
+    if name == API_HANDLER:
+        return '%s-%s' % (app_name, stage)
+    return '%s-%s-%s' % (app_name, stage, name)
+
+
+class AppGraphBuilder:
+    def __init__(self, config, package, layer_package=None, region='us-east-1',
+                 partition='aws'):
+        self._config = config
+        self._app = config.chalice_app
+        self._stage = config.chalice_stage
+        self._package = package
+        self._layer_package = layer_package
+        self._region = region
+        self._partition = partition
+        self._roles = {}
+        self._layer = None
+
+    def build(self):
+        app = self._app
+        resources = []
+        api_function = None
+        authorizers = []
+        if app.routes:
+            validate_routes(app)
+            api_function = self._function(API_HANDLER, 'app.app')
+            for auth in app.builtin_auth_handlers:
+                authorizers.append(self._function(auth.name, auth.handler_string))
+        for fn in app.pure_lambda_functions:
+            resources.append(self._function(fn.name, fn.handler_string))
+        for source in app.event_sources:
+            resources.append(self._function(source.name, source.handler_string))
+        if api_function is not None:
+            resources.append(self._rest_api(api_function, authorizers))
+        names = [m.resource_name for m in resources]
+        if len(names) != len(set(names)):
+            raise ChaliceError('Two Lambda functions share one name; give each decorator '
+                               'a unique name=...')
+        return models.Application(app_name=self._config.app_name, stage=self._stage,
+                                  resources=tuple(resources))
+
+    # -- pieces
+
+    def _scoped(self, name):
+        return self._config.scope(self._stage, name)
+
+    def _function(self, name, handler):
+        config = self._scoped(name)
+        role = self._role_for(name, config)
+        layers = tuple(config.layers)
+        managed_layer = self._managed_layer(config) if config.automatic_layer else None
+        return models.LambdaFunction(
+            resource_name=name,
+            function_name=function_name_for(self._config.app_name, self._stage, name),
+            handler=handler,
+            runtime=config.lambda_python_version,
+            role=role,
+            package=self._package,
+            memory_size=config.lambda_memory_size,
+            timeout=config.lambda_timeout,
+            environment_variables=dict(config.environment_variables),
+            tags=dict(config.tags),
+            layers=layers,
+            managed_layer=managed_layer,
+            subnet_ids=tuple(config.subnet_ids),
+            security_group_ids=tuple(config.security_group_ids),
+            reserved_concurrency=config.reserved_concurrency,
+            xray=bool(config.xray),
+            ephemeral_storage=config.lambda_ephemeral_storage,
+            log_retention_in_days=config.log_retention_in_days,
+        )
+
+    def _managed_layer(self, config):
+        if self._layer_package is None:
+            return None
+        if self._layer is None:
+            self._layer = models.LambdaLayer(
+                resource_name=MANAGED_LAYER,
+                layer_name='%s-%s-%s' % (self._config.app_name, self._stage, MANAGED_LAYER),
+                runtime=config.lambda_python_version,
+                package=self._layer_package)
+        return self._layer
+
+    def _role_for(self, name, config):
+        if not config.manage_iam_role:
+            if not config.iam_role_arn:
+                raise ConfigError(
+                    'manage_iam_role is false for function %r in stage %r but no '
+                    'iam_role_arn is set: add "iam_role_arn" to .chalice/config.json or set '
+                    'manage_iam_role to true.' % (name, self._stage))
+            return models.PreCreatedIAMRole(role_arn=config.iam_role_arn)
+        default = self._config.scope(self._stage, API_HANDLER)
+        own_policy = (config.autogen_policy_enabled, config.iam_policy_file) != (
+            default.autogen_policy_enabled, default.iam_policy_file)
+        if own_policy and name != API_HANDLER:
+            key = '%s_role' % name
+            role_name = '%s-%s-%s' % (self._config.app_name, self._stage, name)
+        else:
+            key, role_name, config = DEFAULT_ROLE, '%s-%s' % (
+                self._config.app_name, self._stage), default
+        if key not in self._roles:
+            self._roles[key] = models.ManagedIAMRole(
+                resource_name=key, role_name=role_name,
+                policy_document=self._policy_document(config))
+        return self._roles[key]
+
+    def _policy_document(self, config):
+        project_dir = self._config.project_dir
+        if config.autogen_policy_enabled:
+            from chalice.policy import policy_from_project
+
+            try:
+                return policy_from_project(
+                    project_dir, vpc=bool(config.subnet_ids),
+                    websockets=bool(getattr(self._app, 'websocket_handlers', None)),
+                    xray=bool(config.xray))
+            except SyntaxError as error:
+                raise ChaliceError('Cannot generate the IAM policy: %s has a syntax error '
+                                   'at line %s.' % (error.filename, error.lineno)) from None
+        return load_policy_file(project_dir, self._stage, config.iam_policy_file)
+
+    def _rest_api(self, api_function, authorizers):
+        from chalice.deploy.plan import Var
+        from chalice.deploy.swagger import SwaggerGenerator, private_endpoint_policy
+
+        config = self._scoped(API_HANDLER)
+        endpoint_type = config.api_gateway_endpoint_type
+        policy = None
+        if config.api_gateway_policy_file:
+            policy = _load_json_file(config.api_gateway_policy_file_path(
+                self._config.project_dir), 'api_gateway_policy_file')
+        elif endpoint_type == 'PRIVATE':
+            vpce = config.api_gateway_endpoint_vpce
+            if not vpce:
+                raise ConfigError(
+                    'api_gateway_endpoint_type is PRIVATE but no api_gateway_endpoint_vpce '
+                    'is set: add the VPC endpoint id(s) or an api_gateway_policy_file.')
+            policy = private_endpoint_policy([vpce] if isinstance(vpce, str) else list(vpce))
+        authorizer_arns = {a.resource_name: Var('%s.lambda_arn' % a.resource_name)
+                           for a in authorizers}
+        generator = SwaggerGenerator(
+            self._region, Var('%s.lambda_arn' % API_HANDLER), authorizer_arns,
+            partition=self._partition,
+            minimum_compression_size=config.minimum_compression_size,
+            endpoint_type=endpoint_type, resource_policy=policy)
+        definition = generator.generate(self._app)
+        return models.RestAPI(
+            resource_name='rest_api', api_name=self._config.app_name,
+            definition=definition, api_gateway_stage=config.api_gateway_stage,
+            lambda_function=api_function, authorizers=tuple(authorizers),
+            endpoint_type=endpoint_type,
+            minimum_compression_size=config.minimum_compression_size, policy=policy)
+
+
+def build_application(config, package, layer_package=None, region='us-east-1',
+                      partition='aws'):
+    return AppGraphBuilder(config, package, layer_package, region, partition).build()
+
+
+def validate_routes(app):
+    """The same check `chalice local` applies: routes the matcher accepts."""
+    from chalice.routing import RouteMatcher
+
+    try:
+        RouteMatcher(app.routes)
+    except ValueError as error:
+        raise ChaliceError('Invalid route: %s' % error) from None
+
+
+def load_policy_file(project_dir, stage, filename=None):
+    """The IAM policy for ``autogen_policy: false``: policy-<stage>.json."""
+    chalice_dir = os.path.join(project_dir, '.chalice')
+    candidates = [filename or 'policy-%s.json' % stage]
+    if filename is None and stage == 'dev':
+        candidates.append('policy.json')  # the pre-stages name, still honoured for dev
+    for candidate in candidates:
+        path = candidate if os.path.isabs(candidate) else os.path.join(chalice_dir, candidate)
+        if os.path.isfile(path):
+            return _load_json_file(path, 'iam_policy_file')
+    expected = os.path.join('.chalice', candidates[0])
+    raise ConfigError(
+        'Automatic policy generation is off (--no-autogen-policy or autogen_policy: false) '
+        'but the policy file %s does not exist. Create it (chalice gen-policy > %s is a '
+        'starting point) or turn autogen_policy back on.' % (expected, expected))
+
+
+def _load_json_file(path, what):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except OSError as error:
+        raise ConfigError('Cannot read the %s %s: %s' % (what, path, error.strerror)) from None
+    except ValueError as error:
+        raise ConfigError('The %s %s is not valid JSON: %s' % (what, path, error)) from None

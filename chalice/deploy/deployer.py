@@ -1,0 +1,157 @@
+"""Deploy and delete, end to end, with the user-facing output.
+
+``deploy``: build the package -> app graph -> read the recorded and remote
+state -> plan -> confirm IAM policy changes -> execute (journaling the
+state file) -> print the summary.  ``delete`` is the same without the app.
+``plan_only`` stops before executing (``chalice dev plan``).
+"""
+import sys
+from dataclasses import dataclass
+
+from chalice.deploy.appgraph import build_application
+from chalice.deploy.executor import Executor
+from chalice.deploy.models import DeploymentPackage
+from chalice.deploy.planner import PlanContext, plan_delete, plan_deploy
+from chalice.deploy.remote import read_remote_state
+from chalice.deploy.state import DeployedState
+from chalice.errors import ChaliceError
+
+
+class UI:
+    """Where deploy output goes; the CLI passes one bound to click."""
+
+    def __init__(self, out=None, err=None, interactive=None, confirm=None):
+        self._out = out or sys.stdout
+        self._err = err or sys.stderr
+        self._interactive = interactive
+        self._confirm = confirm
+
+    def write(self, line):
+        self._out.write(line + '\n')
+        self._out.flush()
+
+    def warning(self, line):
+        self._err.write(line + '\n')
+        self._err.flush()
+
+    def debug(self, line):
+        pass
+
+    @property
+    def interactive(self):
+        if self._interactive is not None:
+            return self._interactive
+        return sys.stdin.isatty()
+
+    def confirm(self, prompt):
+        if self._confirm is not None:
+            return self._confirm(prompt)
+        import click
+
+        return click.confirm(prompt, default=True)
+
+
+@dataclass
+class DeployOutcome:
+    plan: object
+    state: DeployedState
+
+
+def build_packages(config, ui):
+    """Create the deployment zip (and the managed layer zip)."""
+    from chalice.deploy import packager
+
+    ui.write('Creating deployment package.')
+    project_dir = config.project_dir
+    runtime = config.lambda_python_version
+    automatic_layer = bool(config.scope(config.chalice_stage, 'api_handler').automatic_layer)
+    result = packager.create_deployment_package(
+        project_dir, runtime, include_dependencies=not automatic_layer, ui=ui)
+    package = DeploymentPackage(result.path, result.code_sha256, result.size)
+    layer = None
+    if automatic_layer:
+        layer_result = packager.create_layer_package(project_dir, runtime, 'x86_64', ui=ui)
+        if layer_result is not None:
+            layer = DeploymentPackage(layer_result.path, layer_result.code_sha256,
+                                      layer_result.size)
+    return package, layer
+
+
+def plan_application_deploy(config, aws, ui):
+    package, layer = build_packages(config, ui)
+    application = build_application(config, package, layer, region=aws.region,
+                                    partition=aws.partition)
+    state = DeployedState.load(config.project_dir, config.chalice_stage)
+    ctx = PlanContext(region=aws.region, account_id=aws.account_id, partition=aws.partition)
+    remote = read_remote_state(aws, application, state)
+    plan = plan_deploy(application, state, remote, ctx)
+    return plan, state, ctx
+
+
+def deploy(config, aws, ui):
+    plan, state, ctx = plan_application_deploy(config, aws, ui)
+    _confirm_policy_changes(plan, ui)
+    Executor(aws, state, ui, _base_variables(ctx)).execute(plan)
+    write_summary(state, ui)
+    return DeployOutcome(plan, state)
+
+
+def delete(project_dir, stage, aws, ui):
+    state = DeployedState.load(project_dir, stage)
+    if not state.resources:
+        ui.write('No resources are recorded for stage %r; nothing to delete.' % stage)
+        return DeployOutcome(None, state)
+    ctx = PlanContext(region=aws.region, account_id=aws.account_id, partition=aws.partition)
+    remote = read_remote_state(aws, None, state)
+    plan = plan_delete(state, remote, ctx)
+    Executor(aws, state, ui, _base_variables(ctx)).execute(plan)
+    return DeployOutcome(plan, state)
+
+
+def _base_variables(ctx):
+    return {'region': ctx.region, 'account_id': ctx.account_id, 'partition': ctx.partition}
+
+
+def _confirm_policy_changes(plan, ui):
+    """Show added/removed IAM actions and ask before applying them."""
+    for step in plan.api_calls:
+        details = step.details or {}
+        added, removed = details.get('added') or [], details.get('removed') or []
+        if not added and not removed:
+            continue
+        ui.write('Updating IAM policy.')
+        ui.write('')
+        if added:
+            ui.write('The following action%s will be added to the execution policy:'
+                     % ('s' if len(added) > 1 else ''))
+            ui.write('')
+            for action in added:
+                ui.write(action)
+            ui.write('')
+        if removed:
+            ui.write('The following action%s will be removed from the execution policy:'
+                     % ('s' if len(removed) > 1 else ''))
+            ui.write('')
+            for action in removed:
+                ui.write(action)
+            ui.write('')
+        if not ui.interactive:
+            ui.write('Not running on a terminal: continuing as if you answered yes.')
+            continue
+        if not ui.confirm('Would you like to continue? '):
+            raise ChaliceError('Deployment cancelled: the IAM policy change was not '
+                               'accepted. Nothing was changed.')
+
+
+def write_summary(state, ui):
+    ui.write('Resources deployed:')
+    for record in state.resources:
+        if record['resource_type'] == 'lambda_function':
+            ui.write('  - Lambda ARN: %s' % record['lambda_arn'])
+        elif record['resource_type'] == 'lambda_layer':
+            ui.write('  - Lambda Layer ARN: %s' % record['layer_version_arn'])
+    for record in state.resources:
+        if record['resource_type'] == 'rest_api':
+            ui.write('  - Rest API URL: %s' % record['rest_api_url'])
+        elif record['resource_type'] == 'websocket_api':
+            ui.write('  - Websocket API URL: %s' % record['websocket_api_url'])

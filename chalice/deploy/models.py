@@ -1,0 +1,159 @@
+"""Resource models: what an app needs in AWS, as frozen values.
+
+:mod:`chalice.deploy.appgraph` builds these from the app and the resolved
+config; the planner compares them with the recorded and remote state.  Each
+model has ``resource_name`` (its key in the state file) and
+``resource_type`` (the state file's ``resource_type`` and the key of its
+home in :mod:`chalice.deploy.resources`).  ``dependencies()`` lists the
+models it refers to, which fixes the order of creation (and the reverse
+order of deletion).
+"""
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+LAMBDA_TRUST_POLICY = {
+    'Version': '2012-10-17',
+    'Statement': [{
+        'Sid': '',
+        'Effect': 'Allow',
+        'Principal': {'Service': 'lambda.amazonaws.com'},
+        'Action': 'sts:AssumeRole',
+    }],
+}
+
+
+class Model:
+    # Subclasses define ``resource_type`` (class attribute) and
+    # ``resource_name`` (a field; a class attribute of None when the model is
+    # never recorded).  No default here: dataclasses would inherit it.
+    resource_type = None
+
+    def dependencies(self):
+        return []
+
+
+@dataclass(frozen=True)
+class ManagedIAMRole(Model):
+    """A role chalice creates and owns, with one inline policy."""
+
+    resource_name: str
+    role_name: str
+    policy_document: Any
+    trust_policy: Any = field(default_factory=lambda: LAMBDA_TRUST_POLICY)
+    resource_type = 'iam_role'
+
+    @property
+    def policy_name(self):
+        return self.role_name
+
+
+@dataclass(frozen=True)
+class PreCreatedIAMRole(Model):
+    """A role the user manages (``manage_iam_role: false``)."""
+
+    role_arn: str
+    resource_name = None  # never recorded
+    resource_type = 'precreated_iam_role'
+
+
+@dataclass(frozen=True)
+class DeploymentPackage:
+    path: str
+    code_sha256: str  # base64 of the sha256 digest, as Lambda reports it
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class LambdaLayer(Model):
+    """The managed layer holding the dependencies (``automatic_layer``)."""
+
+    resource_name: str
+    layer_name: str
+    runtime: str
+    package: DeploymentPackage
+    architecture: str = 'x86_64'
+    resource_type = 'lambda_layer'
+
+
+@dataclass(frozen=True)
+class LambdaFunction(Model):
+    resource_name: str
+    function_name: str
+    handler: str
+    runtime: str
+    role: Any  # ManagedIAMRole or PreCreatedIAMRole
+    package: DeploymentPackage
+    memory_size: int = 128
+    timeout: int = 60
+    environment_variables: Any = field(default_factory=dict)
+    tags: Any = field(default_factory=dict)
+    layers: tuple = ()
+    managed_layer: Optional[LambdaLayer] = None
+    subnet_ids: tuple = ()
+    security_group_ids: tuple = ()
+    reserved_concurrency: Optional[int] = None
+    xray: bool = False
+    ephemeral_storage: int = 512
+    log_retention_in_days: Optional[int] = None
+    architecture: str = 'x86_64'
+    resource_type = 'lambda_function'
+
+    def dependencies(self):
+        deps = [self.role] if isinstance(self.role, ManagedIAMRole) else []
+        if self.managed_layer is not None:
+            deps.append(self.managed_layer)
+        return deps
+
+
+@dataclass(frozen=True)
+class RestAPI(Model):
+    """The REST API, its stage deployment and the Lambda permissions."""
+
+    resource_name: str
+    api_name: str
+    definition: Any  # Swagger 2.0 dict, possibly holding placeholders
+    api_gateway_stage: str
+    lambda_function: LambdaFunction
+    authorizers: tuple = ()  # LambdaFunction models of built-in authorizers
+    endpoint_type: str = 'EDGE'
+    minimum_compression_size: Optional[int] = None
+    policy: Any = None
+    resource_type = 'rest_api'
+
+    def dependencies(self):
+        return list(self.authorizers) + [self.lambda_function]
+
+
+@dataclass(frozen=True)
+class Application:
+    """The root of the graph: every model of one app and stage."""
+
+    app_name: str
+    stage: str
+    resources: tuple
+
+    def ordered(self):
+        """Every model once, dependencies before dependents."""
+        seen = {}
+        order = []
+
+        def visit(model):
+            key = id(model)
+            if key in seen:
+                return
+            seen[key] = True
+            for dep in model.dependencies():
+                visit(dep)
+            if model.resource_name is not None:
+                order.append(model)
+
+        for model in self.resources:
+            visit(model)
+        # Equal models reached twice (e.g. a role shared by functions) are one.
+        unique = []
+        names = set()
+        for model in order:
+            if model.resource_name not in names:
+                names.add(model.resource_name)
+                unique.append(model)
+        return unique

@@ -1,0 +1,44 @@
+"""The planner: desired models + recorded state + remote state -> a Plan.
+
+Pure: it makes no AWS calls and reads no files, so the same inputs always
+give the same plan (and it is unit-tested without boto3).  Models are
+planned dependencies-first; recorded resources that the app no longer needs
+are deleted afterwards, most recently created first.
+"""
+from chalice.deploy.plan import Plan, SetVar
+from chalice.deploy.resources import home_for
+from chalice.deploy.resources.base import PlanContext  # noqa: F401 (re-export)
+
+
+def plan_deploy(application, state, remote, ctx):
+    """Plan bringing AWS to ``application``.
+
+    ``remote`` maps resource names to what their home's ``read_remote``
+    returned (None or absent: the resource does not exist); entries for
+    recorded-but-unwanted resources hold what ``read_remote_for_delete``
+    returned.
+    """
+    plan = Plan()
+    wanted = application.ordered()
+    for model in wanted:
+        steps = home_for(model.resource_type).plan(
+            model, state.get(model.resource_name), remote.get(model.resource_name), ctx)
+        for step in steps:
+            if isinstance(step, SetVar):
+                ctx.known[step.name] = step.value
+        plan.add(*steps)
+    wanted_names = {model.resource_name for model in wanted}
+    for record in reversed(state.resources):
+        if record['name'] not in wanted_names:
+            plan.add(*home_for(record['resource_type']).plan_delete(
+                record, remote.get(record['name']), ctx))
+    return plan
+
+
+def plan_delete(state, remote, ctx):
+    """Plan deleting every recorded resource, most recently created first."""
+    plan = Plan()
+    for record in reversed(state.resources):
+        plan.add(*home_for(record['resource_type']).plan_delete(
+            record, remote.get(record['name']), ctx))
+    return plan

@@ -1,0 +1,57 @@
+"""The home protocol and the registry the planner dispatches through."""
+from dataclasses import dataclass, field
+
+_HOMES = {}
+
+
+@dataclass
+class PlanContext:
+    """What the planner knows besides models and state.
+
+    ``known`` holds variable values already known at plan time (ARNs of
+    resources that exist); homes add to it through ``SetVar`` steps.
+    """
+
+    region: str
+    account_id: str
+    partition: str = 'aws'
+    known: dict = field(default_factory=dict)
+
+    @property
+    def dns_suffix(self):
+        return 'amazonaws.com.cn' if self.partition == 'aws-cn' else 'amazonaws.com'
+
+
+class ResourceHome:
+    resource_type = None
+
+    def read_remote(self, aws, model, record):
+        """Current state in AWS for a desired model (None if it doesn't exist)."""
+        raise NotImplementedError()
+
+    def read_remote_for_delete(self, aws, record):
+        """What deleting a recorded resource needs to know (default: nothing)."""
+        return None
+
+    def plan(self, model, record, remote, ctx):
+        raise NotImplementedError()
+
+    def plan_delete(self, record, remote, ctx):
+        raise NotImplementedError()
+
+
+def register(home_class):
+    _HOMES[home_class.resource_type] = home_class()
+    return home_class
+
+
+def home_for(resource_type):
+    try:
+        return _HOMES[resource_type]
+    except KeyError:
+        raise ValueError('No deployer support for resource type %r' % resource_type) from None
+
+
+def record_values(record):
+    """A record without its name/type keys, for comparisons."""
+    return {k: v for k, v in (record or {}).items() if k not in ('name', 'resource_type')}

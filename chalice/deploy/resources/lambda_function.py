@@ -1,0 +1,178 @@
+"""Lambda functions: code, configuration, tags, concurrency, log retention.
+
+An update is planned only for what differs from what Lambda reports: the
+code when ``CodeSha256`` differs from the new zip's, the configuration when
+any configured field differs, tags and reserved concurrency separately.  An
+unchanged function costs read calls only.
+"""
+from chalice.deploy.models import ManagedIAMRole
+from chalice.deploy.plan import APICall, FileContents, ForgetResource, Message, \
+    RecordResource, SetVar, Var, try_resolve
+from chalice.deploy.resources.base import ResourceHome, record_values, register
+
+_GONE = ('ResourceNotFoundException',)
+
+
+def role_arn_of(model):
+    if isinstance(model.role, ManagedIAMRole):
+        return Var('%s.role_arn' % model.role.resource_name)
+    return model.role.role_arn
+
+
+def layer_arns_of(model):
+    arns = list(model.layers)
+    if model.managed_layer is not None:
+        arns.append(Var('%s.layer_version_arn' % model.managed_layer.resource_name))
+    return arns
+
+
+def desired_configuration(model):
+    """The UpdateFunctionConfiguration parameters the model asks for."""
+    return {
+        'FunctionName': model.function_name,
+        'Runtime': model.runtime,
+        'Handler': model.handler,
+        'Role': role_arn_of(model),
+        'MemorySize': model.memory_size,
+        'Timeout': model.timeout,
+        'Environment': {'Variables': dict(model.environment_variables)},
+        'Layers': layer_arns_of(model),
+        'VpcConfig': {'SubnetIds': list(model.subnet_ids),
+                      'SecurityGroupIds': list(model.security_group_ids)},
+        'TracingConfig': {'Mode': 'Active' if model.xray else 'PassThrough'},
+        'EphemeralStorage': {'Size': model.ephemeral_storage},
+    }
+
+
+def _comparable(config):
+    """Project a configuration (ours or Lambda's) onto the fields we manage."""
+    vpc = config.get('VpcConfig') or {}
+    return {
+        'Runtime': config.get('Runtime'),
+        'Handler': config.get('Handler'),
+        'Role': config.get('Role'),
+        'MemorySize': config.get('MemorySize', 128),
+        'Timeout': config.get('Timeout', 3),
+        'Environment': (config.get('Environment') or {}).get('Variables') or {},
+        'Layers': [layer if isinstance(layer, str) else layer.get('Arn')
+                   for layer in config.get('Layers') or []],
+        'SubnetIds': sorted(vpc.get('SubnetIds') or []),
+        'SecurityGroupIds': sorted(vpc.get('SecurityGroupIds') or []),
+        'TracingMode': (config.get('TracingConfig') or {}).get('Mode', 'PassThrough'),
+        'EphemeralStorage': (config.get('EphemeralStorage') or {}).get('Size', 512),
+    }
+
+
+@register
+class LambdaFunctionHome(ResourceHome):
+    resource_type = 'lambda_function'
+
+    def read_remote(self, aws, model, record):
+        response = aws.call('lambda', 'get_function', {'FunctionName': model.function_name},
+                            ignore_errors=_GONE)
+        if response is None:
+            return None
+        remote = {
+            'config': response['Configuration'],
+            'tags': response.get('Tags') or {},
+            'concurrency': (response.get('Concurrency') or {}).get(
+                'ReservedConcurrentExecutions'),
+            'log_retention': None,
+        }
+        if model.log_retention_in_days is not None:
+            group = '/aws/lambda/%s' % model.function_name
+            groups = aws.call('logs', 'describe_log_groups', {'logGroupNamePrefix': group})
+            for found in groups.get('logGroups', []):
+                if found['logGroupName'] == group:
+                    remote['log_retention'] = found.get('retentionInDays')
+        return remote
+
+    def plan(self, model, record, remote, ctx):
+        arn_var = '%s.lambda_arn' % model.resource_name
+        name = model.function_name
+        if remote is None:
+            params = desired_configuration(model)
+            params.update({
+                'Code': {'ZipFile': FileContents(model.package.path)},
+                'Tags': dict(model.tags),
+                'Architectures': [model.architecture],
+                'Publish': False,
+            })
+            if not model.subnet_ids and not model.security_group_ids:
+                params.pop('VpcConfig')
+            steps = [
+                APICall('lambda', 'create_function', params, outputs={arn_var: 'FunctionArn'},
+                        message='Creating lambda function: %s' % name),
+                RecordResource(model.resource_name, self.resource_type,
+                               {'lambda_arn': Var(arn_var)}),
+            ]
+            if model.reserved_concurrency is not None:
+                steps.append(self._put_concurrency(model))
+            steps.extend(self._log_retention(model, None))
+            return steps
+
+        config = remote['config']
+        steps = [SetVar(arn_var, config['FunctionArn'])]
+        values = {'lambda_arn': config['FunctionArn']}
+        if record_values(record) != values:
+            steps.append(RecordResource(model.resource_name, self.resource_type, values))
+        updating = []
+        if config.get('CodeSha256') != model.package.code_sha256:
+            updating.append(APICall('lambda', 'update_function_code', {
+                'FunctionName': name, 'ZipFile': FileContents(model.package.path)}))
+        desired = desired_configuration(model)
+        resolved = try_resolve(desired, ctx.known)
+        if resolved is None or _comparable(resolved) != _comparable(config):
+            updating.append(APICall('lambda', 'update_function_configuration', desired))
+        updating.extend(self._tag_changes(model, config['FunctionArn'], remote['tags']))
+        if remote['concurrency'] != model.reserved_concurrency:
+            if model.reserved_concurrency is None:
+                updating.append(APICall('lambda', 'delete_function_concurrency',
+                                        {'FunctionName': name}))
+            else:
+                updating.append(self._put_concurrency(model))
+        updating.extend(self._log_retention(model, remote['log_retention']))
+        if updating:
+            steps.append(Message('Updating lambda function: %s' % name))
+            steps.extend(updating)
+        else:
+            steps.append(Message('No changes to lambda function: %s' % name))
+        return steps
+
+    def plan_delete(self, record, remote, ctx):
+        return [
+            APICall('lambda', 'delete_function', {'FunctionName': record['lambda_arn']},
+                    message='Deleting function: %s' % record['lambda_arn'],
+                    ignore_errors=_GONE),
+            ForgetResource(record['name']),
+        ]
+
+    @staticmethod
+    def _put_concurrency(model):
+        return APICall('lambda', 'put_function_concurrency', {
+            'FunctionName': model.function_name,
+            'ReservedConcurrentExecutions': model.reserved_concurrency})
+
+    @staticmethod
+    def _tag_changes(model, arn, remote_tags):
+        steps = []
+        stale = sorted(set(remote_tags) - set(model.tags))
+        if stale:
+            steps.append(APICall('lambda', 'untag_resource',
+                                 {'Resource': arn, 'TagKeys': stale}))
+        changed = {k: v for k, v in model.tags.items() if remote_tags.get(k) != v}
+        if changed:
+            steps.append(APICall('lambda', 'tag_resource', {'Resource': arn, 'Tags': changed}))
+        return steps
+
+    @staticmethod
+    def _log_retention(model, current):
+        if model.log_retention_in_days is None or current == model.log_retention_in_days:
+            return []
+        group = '/aws/lambda/%s' % model.function_name
+        return [
+            APICall('logs', 'create_log_group', {'logGroupName': group},
+                    ignore_errors=('ResourceAlreadyExistsException',)),
+            APICall('logs', 'put_retention_policy', {
+                'logGroupName': group, 'retentionInDays': model.log_retention_in_days}),
+        ]

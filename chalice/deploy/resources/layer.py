@@ -1,0 +1,53 @@
+"""The managed Lambda layer (``automatic_layer: true``) with the dependencies."""
+from chalice.deploy.plan import APICall, FileContents, ForgetResource, Message, \
+    RecordResource, SetVar, Var
+from chalice.deploy.resources.base import ResourceHome, record_values, register
+
+
+@register
+class LambdaLayerHome(ResourceHome):
+    resource_type = 'lambda_layer'
+
+    def read_remote(self, aws, model, record):
+        if not record or not record.get('layer_version_arn'):
+            return None
+        layer = aws.call('lambda', 'get_layer_version_by_arn',
+                         {'Arn': record['layer_version_arn']},
+                         ignore_errors=('ResourceNotFoundException',))
+        if layer is None:
+            return None
+        return {'arn': layer['LayerVersionArn'],
+                'code_sha256': (layer.get('Content') or {}).get('CodeSha256')}
+
+    def plan(self, model, record, remote, ctx):
+        arn_var = '%s.layer_version_arn' % model.resource_name
+        if remote is not None and remote['code_sha256'] == model.package.code_sha256:
+            steps = [SetVar(arn_var, remote['arn'])]
+            if record_values(record) != {'layer_version_arn': remote['arn']}:
+                steps.append(RecordResource(model.resource_name, self.resource_type,
+                                            {'layer_version_arn': remote['arn']}))
+            steps.append(Message('No changes to lambda layer: %s' % model.layer_name))
+            return steps
+        verb = 'Creating' if remote is None else 'Updating'
+        return [
+            APICall('lambda', 'publish_layer_version', {
+                'LayerName': model.layer_name,
+                'Content': {'ZipFile': FileContents(model.package.path)},
+                'CompatibleRuntimes': [model.runtime],
+                'CompatibleArchitectures': [model.architecture],
+            }, outputs={arn_var: 'LayerVersionArn'},
+                message='%s lambda layer: %s' % (verb, model.layer_name)),
+            RecordResource(model.resource_name, self.resource_type,
+                           {'layer_version_arn': Var(arn_var)}),
+        ]
+
+    def plan_delete(self, record, remote, ctx):
+        arn = record['layer_version_arn']
+        name, _, version = arn.rpartition(':')
+        return [
+            APICall('lambda', 'delete_layer_version', {
+                'LayerName': name, 'VersionNumber': int(version)},
+                message='Deleting layer version: %s' % arn,
+                ignore_errors=('ResourceNotFoundException',)),
+            ForgetResource(record['name']),
+        ]

@@ -1,0 +1,168 @@
+"""The REST API: its definition, its stage deployment and Lambda permissions.
+
+The API is created by importing the Swagger definition and updated by
+putting it in overwrite mode; a deployment to the API Gateway stage follows
+either.  The sha256 of the definition that was last deployed is kept in the
+state record (``api_definition_sha256``), so an unchanged app neither
+re-imports nor redeploys.  API Gateway's permission to invoke the handler
+(and each built-in authorizer) is added only when the function's resource
+policy lacks it.
+"""
+import json
+
+from chalice.deploy.plan import APICall, Digest, ForgetResource, JSONDocument, Message, \
+    RecordResource, SetVar, Template, Var, sha256_of, try_resolve
+from chalice.deploy.resources.base import ResourceHome, register
+
+_GONE = ('NotFoundException',)
+
+
+def rest_api_url(api_id, region, stage, dns_suffix='amazonaws.com'):
+    return Template(('https://', api_id, '.execute-api.%s.%s/%s/' % (region, dns_suffix,
+                                                                        stage)))
+
+
+def _source_arn(ctx, api_id, suffix):
+    return Template(('arn:%s:execute-api:%s:%s:' % (ctx.partition, ctx.region, ctx.account_id),
+                     api_id, suffix))
+
+
+@register
+class RestAPIHome(ResourceHome):
+    resource_type = 'rest_api'
+
+    def read_remote(self, aws, model, record):
+        permissions = {}
+        for function in (model.lambda_function,) + tuple(model.authorizers):
+            permissions[function.function_name] = _policy_statements(aws, function)
+        if not record or not record.get('rest_api_id'):
+            return {'api': None, 'permissions': permissions}
+        api_id = record['rest_api_id']
+        api = aws.call('apigateway', 'get_rest_api', {'restApiId': api_id},
+                       ignore_errors=_GONE)
+        stage = None
+        if api is not None:
+            stage = aws.call('apigateway', 'get_stage', {
+                'restApiId': api_id, 'stageName': model.api_gateway_stage},
+                ignore_errors=_GONE)
+        return {'api': api, 'stage_exists': stage is not None, 'permissions': permissions}
+
+    def plan(self, model, record, remote, ctx):
+        id_var = '%s.rest_api_id' % model.resource_name
+        api_id = Var(id_var)
+        definition = JSONDocument(model.definition, as_bytes=True)
+        url = rest_api_url(api_id, ctx.region, model.api_gateway_stage, ctx.dns_suffix)
+        api = (remote or {}).get('api')
+        steps = []
+        if api is None:
+            steps.append(APICall(
+                'apigateway', 'import_rest_api', {
+                    'body': definition,
+                    'parameters': {'endpointConfigurationTypes': model.endpoint_type}},
+                outputs={id_var: 'id'}, message='Creating Rest API'))
+            steps.append(RecordResource(model.resource_name, self.resource_type, {
+                'rest_api_id': api_id, 'rest_api_url': url}))
+            steps.extend(self._compression(model, None, api_id))
+            steps.append(self._deployment(model, api_id))
+            changed = True
+        else:
+            steps.append(SetVar(id_var, api['id']))
+            ctx.known[id_var] = api['id']
+            resolved = try_resolve(model.definition, ctx.known)
+            current = resolved is not None and record.get('api_definition_sha256') == \
+                sha256_of(resolved)
+            changed = False
+            if not current:
+                steps.append(Message('Updating rest API'))
+                steps.append(APICall('apigateway', 'put_rest_api', {
+                    'restApiId': api_id, 'mode': 'overwrite', 'body': definition}))
+                changed = True
+            remote_types = (api.get('endpointConfiguration') or {}).get('types') or []
+            if remote_types and remote_types != [model.endpoint_type]:
+                steps.append(APICall('apigateway', 'update_rest_api', {
+                    'restApiId': api_id, 'patchOperations': [{
+                        'op': 'replace',
+                        'path': '/endpointConfiguration/types/%s' % remote_types[0],
+                        'value': model.endpoint_type}]}))
+                changed = True
+            compression = self._compression(model, api.get('minimumCompressionSize'), api_id)
+            if compression:
+                steps.extend(compression)
+                changed = True
+            if changed or not remote.get('stage_exists'):
+                steps.append(self._deployment(model, api_id))
+                changed = True
+        steps.extend(self._permissions(model, remote, ctx, api_id))
+        if changed:
+            steps.append(RecordResource(model.resource_name, self.resource_type, {
+                'rest_api_id': api_id, 'rest_api_url': url,
+                'api_definition_sha256': Digest(model.definition)}))
+        else:
+            steps.append(Message('No changes to Rest API: %s' % api['id']))
+        return steps
+
+    def plan_delete(self, record, remote, ctx):
+        return [
+            APICall('apigateway', 'delete_rest_api', {'restApiId': record['rest_api_id']},
+                    message='Deleting Rest API: %s' % record['rest_api_id'],
+                    ignore_errors=_GONE),
+            ForgetResource(record['name']),
+        ]
+
+    @staticmethod
+    def _deployment(model, api_id):
+        return APICall('apigateway', 'create_deployment', {
+            'restApiId': api_id, 'stageName': model.api_gateway_stage})
+
+    @staticmethod
+    def _compression(model, current, api_id):
+        desired = model.minimum_compression_size
+        if current == desired:
+            return []
+        return [APICall('apigateway', 'update_rest_api', {
+            'restApiId': api_id, 'patchOperations': [{
+                'op': 'replace', 'path': '/minimumCompressionSize',
+                'value': '' if desired is None else str(desired)}]})]
+
+    def _permissions(self, model, remote, ctx, api_id):
+        steps = []
+        grants = [(model.lambda_function, '/*')]
+        grants.extend((authorizer, '/authorizers/*') for authorizer in model.authorizers)
+        statements = (remote or {}).get('permissions', {})
+        for function, suffix in grants:
+            source_arn = _source_arn(ctx, api_id, suffix)
+            known_arn = try_resolve(source_arn, ctx.known)
+            if known_arn is not None and _has_grant(statements.get(function.function_name),
+                                                    known_arn):
+                continue
+            steps.append(APICall('lambda', 'add_permission', {
+                'FunctionName': Var('%s.lambda_arn' % function.resource_name),
+                'StatementId': Template(('chalice-apigateway-', Digest(source_arn))),
+                'Action': 'lambda:InvokeFunction',
+                'Principal': 'apigateway.amazonaws.com',
+                'SourceArn': source_arn}, ignore_errors=('ResourceConflictException',)))
+        return steps
+
+
+def _policy_statements(aws, function):
+    response = aws.call('lambda', 'get_policy', {'FunctionName': function.function_name},
+                        ignore_errors=('ResourceNotFoundException',))
+    if not response:
+        return []
+    try:
+        return json.loads(response['Policy']).get('Statement', [])
+    except (ValueError, KeyError):
+        return []
+
+
+def _has_grant(statements, source_arn):
+    for statement in statements or []:
+        principal = statement.get('Principal')
+        service = principal.get('Service') if isinstance(principal, dict) else principal
+        if service != 'apigateway.amazonaws.com' or statement.get('Effect') != 'Allow':
+            continue
+        condition = statement.get('Condition') or {}
+        arn = (condition.get('ArnLike') or {}).get('AWS:SourceArn')
+        if arn == source_arn:
+            return True
+    return False

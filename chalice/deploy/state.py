@@ -1,0 +1,129 @@
+"""The deployed-state file: ``.chalice/deployed/<stage>.json``.
+
+Schema 2.0, as Chalice has always written it::
+
+    {"resources": [{"name": "default-role", "resource_type": "iam_role",
+                    "role_name": "...", "role_arn": "..."}, ...],
+     "schema_version": "2.0",
+     "backend": "api"}
+
+It is written only through :meth:`DeployedState.save`, which writes a temp
+file in the same directory, fsyncs it and renames it over the old one, so
+the file on disk is always either the old or the new complete version.
+The executor saves after every resource it creates or deletes.
+"""
+import json
+import os
+import tempfile
+
+from chalice.errors import StateFileError
+
+SCHEMA_VERSION = '2.0'
+
+
+def state_file_path(project_dir, stage):
+    return os.path.join(project_dir, '.chalice', 'deployed', '%s.json' % stage)
+
+
+class DeployedState:
+    """The records of what exists for one stage, in creation order."""
+
+    def __init__(self, path, resources=None, backend='api'):
+        self.path = path
+        self._resources = list(resources or [])
+        self.backend = backend
+
+    @classmethod
+    def load(cls, project_dir, stage):
+        """Read the stage's state; an absent file means nothing is deployed.
+
+        A file that exists but cannot be read or parsed is an error: we
+        refuse to deploy over it (and never overwrite it) because we could
+        not tell what exists.
+        """
+        path = state_file_path(project_dir, stage)
+        if not os.path.exists(path):
+            return cls(path)
+        try:
+            with open(path, 'rb') as f:
+                data = json.loads(f.read().decode('utf-8'))
+        except (OSError, ValueError) as error:
+            raise StateFileError(
+                'Cannot read the deployed state file %s (%s). Fix or restore it (it records '
+                'which AWS resources exist for stage %r); it was left untouched.'
+                % (path, _one_line(error), stage)) from None
+        resources = data.get('resources') if isinstance(data, dict) else None
+        if not isinstance(resources, list) or not all(
+                isinstance(r, dict) and isinstance(r.get('name'), str) and
+                isinstance(r.get('resource_type'), str) for r in resources):
+            raise StateFileError(
+                'The deployed state file %s is not in the expected format (a "resources" list '
+                'of records with "name" and "resource_type"). Fix or restore it; it was left '
+                'untouched.' % path)
+        version = data.get('schema_version')
+        if version != SCHEMA_VERSION:
+            raise StateFileError(
+                'The deployed state file %s has schema_version %r; this version of chalice '
+                'reads %r.' % (path, version, SCHEMA_VERSION))
+        return cls(path, resources, data.get('backend', 'api'))
+
+    @property
+    def resources(self):
+        return list(self._resources)
+
+    def names(self):
+        return [r['name'] for r in self._resources]
+
+    def get(self, name):
+        for record in self._resources:
+            if record['name'] == name:
+                return dict(record)
+        return None
+
+    def resource_values(self, name):
+        record = self.get(name)
+        if record is None:
+            raise KeyError(name)
+        return record
+
+    def put(self, record):
+        """Insert or replace a record (keeps creation order)."""
+        for index, existing in enumerate(self._resources):
+            if existing['name'] == record['name']:
+                self._resources[index] = dict(record)
+                return
+        self._resources.append(dict(record))
+
+    def remove(self, name):
+        self._resources = [r for r in self._resources if r['name'] != name]
+
+    def to_dict(self):
+        return {
+            'resources': self.resources,
+            'schema_version': SCHEMA_VERSION,
+            'backend': self.backend,
+        }
+
+    def save(self):
+        """Atomically replace the file with the current records."""
+        directory = os.path.dirname(self.path)
+        os.makedirs(directory, exist_ok=True)
+        data = json.dumps(self.to_dict(), indent=2, sort_keys=True) + '\n'
+        fd, temp_path = tempfile.mkstemp(prefix='.%s.' % os.path.basename(self.path),
+                                         suffix='.tmp', dir=directory)
+        try:
+            with os.fdopen(fd, 'w') as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temp_path, self.path)
+        except BaseException:
+            try:
+                os.unlink(temp_path)
+            except OSError:
+                pass
+            raise
+
+
+def _one_line(error):
+    return ' '.join(str(error).split())

@@ -1,0 +1,794 @@
+"""The ``chalice local`` development server.
+
+:class:`LocalDevServer` serves a Chalice app over HTTP on a loopback (or
+any) address.  Every request goes through :class:`LocalGateway`, which plays
+API Gateway's part:
+
+1. the path is matched with the app's compiled route matcher (the one the
+   test client uses); an unknown path gets API Gateway's 403
+   ``{"message":"Missing Authentication Token"}``;
+2. a built-in ``@app.authorizer()`` protecting the route runs as a TOKEN
+   authorizer and its policy is evaluated (see :mod:`chalice.localauth`);
+   IAM, Cognito and custom authorizers are not emulated: requests go
+   through and a warning is printed once per authorizer;
+3. the request becomes a REST API proxy event and the app is called with a
+   Lambda-like context whose remaining time counts down from the
+   function's ``lambda_timeout``;
+4. the proxy response is turned back into HTTP.  A response that is not a
+   valid proxy response, or an exception escaping the app, gives API
+   Gateway's 502 and the reason is printed to stderr.
+
+CORS preflights, 405 with ``Allow``, 415 and binary bodies are the app's own
+behaviour and are passed through untouched (multi-value headers become
+repeated header lines, binary bodies stay byte for byte).
+
+The HTTP side is a small HTTP/1.1 server on :mod:`socketserver`: one daemon
+thread per connection, keep-alive (HTTP/1.1 by default, HTTP/1.0 when the
+client asks for it), ``Connection: close`` honoured, chunked request bodies
+decoded, ``Expect: 100-continue`` answered.  Each response (status line,
+headers and body) is written with a single ``sendall`` on a socket with
+``TCP_NODELAY`` set, so there are no delayed-ACK stalls.  Request bodies
+larger than API Gateway's 10 MB limit get a 413 as soon as the headers are
+read, without reading the body, and the connection is closed.  Malformed
+requests get a 400 (or 414/431/501/505) and the connection is closed; the
+server keeps serving everyone else.  One log line per request goes to
+stderr, in the format of :mod:`http.server`.
+
+Standard library only (plus the rest of chalice).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import errno
+import json
+import os
+import re
+import socket
+import socketserver
+import sys
+import threading
+import time
+import traceback
+import uuid
+from http import HTTPStatus
+from typing import Any, NamedTuple
+
+from chalice import localauth
+from chalice.errors import ChaliceError
+from chalice.proxy import (
+    DEFAULT_ACCOUNT_ID,
+    DEFAULT_API_ID,
+    HTTPResponse,
+    LambdaContext,
+    build_proxy_event,
+    validate_proxy_response,
+)
+from chalice.routing import matcher_for_app
+
+__all__ = ['LocalDevServer', 'LocalGateway', 'PortInUseError', 'ServerStartError',
+           'MAX_PAYLOAD_BYTES']
+
+#: API Gateway's maximum request payload (10 MB).
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+MAX_REQUEST_LINE = 16 * 1024
+MAX_HEADER_BYTES = 64 * 1024
+MAX_HEADERS = 200
+MAX_REQUESTS_PER_CONNECTION = 1_000_000
+IDLE_TIMEOUT_SECONDS = 120.0
+# After a 413 the unread body is drained (and thrown away) for at most this
+# long so the client gets to read the response instead of a reset.
+LINGER_SECONDS = 2.0
+
+SERVER_SOFTWARE = 'BaseHTTP/0.6 Python/' + sys.version.split()[0]
+
+_TOKEN_RE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_TEXT_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_VERSION_RE = re.compile(rb'HTTP/(\d)\.(\d)')
+_BAD_VALUE_RE = re.compile(r'[\r\n\x00]')
+_HOP_BY_HOP = frozenset(['connection', 'content-length', 'transfer-encoding', 'keep-alive'])
+_NO_BODY_STATUSES = frozenset([204, 304])
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
+_MONTHS = ('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun',
+           'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec')
+_JSON_HEADERS = (('Content-Type', 'application/json'),)
+
+
+# ---------------------------------------------------------------- errors
+
+class PortInUseError(ChaliceError):
+    """The port ``chalice local`` should listen on is taken."""
+
+
+class ServerStartError(ChaliceError):
+    """The server could not listen on the requested host and port."""
+
+
+class _HTTPError(Exception):
+    """A request the server answers itself, then closes the connection."""
+
+    request_line = '-'
+
+    def __init__(self, status: int, message: str, linger: bool = False) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.linger = linger
+
+
+class _ClientGone(Exception):
+    """The client closed the connection in the middle of a request."""
+
+
+# ---------------------------------------------------------------- helpers
+
+def _json_response(status: int, body: Any, extra: tuple = ()) -> HTTPResponse:
+    data = json.dumps(body, separators=(',', ':')).encode('utf-8')
+    return HTTPResponse(status, list(_JSON_HEADERS) + list(extra), data)
+
+
+_date_cache: tuple[int, bytes] = (0, b'')
+_log_date_cache: tuple[int, str] = (0, '')
+
+
+def _http_date() -> bytes:
+    global _date_cache
+    now = int(time.time())
+    cached = _date_cache
+    if cached[0] != now:
+        cached = (now, email.utils.formatdate(now, usegmt=True).encode('ascii'))
+        _date_cache = cached
+    return cached[1]
+
+
+def _log_date() -> str:
+    global _log_date_cache
+    now = int(time.time())
+    cached = _log_date_cache
+    if cached[0] != now:
+        t = time.localtime(now)
+        cached = (now, '%02d/%3s/%04d %02d:%02d:%02d' % (
+            t.tm_mday, _MONTHS[t.tm_mon - 1], t.tm_year, t.tm_hour, t.tm_min, t.tm_sec))
+        _log_date_cache = cached
+    return cached[1]
+
+
+def _encode_header_text(text: str) -> bytes:
+    try:
+        return text.encode('latin-1')
+    except UnicodeEncodeError:
+        return text.encode('utf-8')
+
+
+def _decode_header_value(raw: bytes) -> str:
+    try:
+        return raw.decode('utf-8')
+    except UnicodeDecodeError:
+        return raw.decode('latin-1')
+
+
+def _aws_region() -> str:
+    return os.environ.get('AWS_REGION') or os.environ.get('AWS_DEFAULT_REGION') or 'us-east-1'
+
+
+# ---------------------------------------------------------------- the gateway
+
+class LocalGateway:
+    """API Gateway's part of a request: route, authorize, invoke, convert.
+
+    ``config`` is a :class:`chalice.config.Config` (or ``None`` for the
+    defaults: API stage ``api``, a 60 s timeout and 128 MB); ``stage`` the
+    Chalice stage (it names the Lambda function ``<app>-<stage>``).
+    Messages (warnings, invalid responses, tracebacks) go to ``stream``,
+    ``sys.stderr`` when it is ``None``.
+    """
+
+    def __init__(self, app: Any, config: Any = None, stage: str = 'dev',
+                 stream: Any = None) -> None:
+        self.app = app
+        self.config = config
+        self.stage = stage
+        self._stream = stream
+        self.api_stage = config.api_gateway_stage if config is not None else 'api'
+        app_name = (config.app_name if config is not None else None) or app.app_name
+        self.app_name = app_name
+        self.function_name = f'{app_name}-{stage}'
+        self.region = _aws_region()
+        self.memory_size, self.timeout = self._function_settings('api_handler')
+        self._warned: set[str] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def stream(self) -> Any:
+        return self._stream if self._stream is not None else sys.stderr
+
+    def _function_settings(self, function_name: str) -> tuple[int, int]:
+        if self.config is None:
+            return 128, 60
+        scoped = self.config.scope(self.stage, function_name)
+        return scoped.lambda_memory_size, scoped.lambda_timeout
+
+    def _print(self, message: str) -> None:
+        with self._lock:
+            try:
+                self.stream.write(message if message.endswith('\n') else message + '\n')
+                self.stream.flush()
+            except (OSError, ValueError):
+                pass
+
+    def handle(self, method: str, target: str, headers: list[tuple[str, str]],
+               body: bytes, client_ip: str = '127.0.0.1') -> HTTPResponse:
+        """Answer one request; ``target`` is the raw path plus query string."""
+        path, _, query_string = target.split('#', 1)[0].partition('?')
+        app = self.app
+        match = matcher_for_app(app).match(path)
+        if match is None:
+            return _json_response(
+                403, {'message': 'Missing Authentication Token'},
+                (('x-amzn-ErrorType', 'MissingAuthenticationTokenException'),))
+        authorizer_context = None
+        entry = app.routes.get(match.route, {}).get(method)
+        if entry is not None and entry.authorizer is not None:
+            outcome = self._authorize(entry, method, path, headers)
+            if not outcome.allowed:
+                return _json_response(outcome.status_code, outcome.body,
+                                      (('x-amzn-ErrorType', outcome.error_type),))
+            authorizer_context = outcome.context
+        request_id = str(uuid.uuid4())
+        event = build_proxy_event(
+            method=method, path=path, query_string=query_string, headers=headers,
+            body=body, match=match, binary_types=app.api.binary_types,
+            stage=self.api_stage, source_ip=client_ip, request_id=request_id,
+            authorizer=authorizer_context, api_id=DEFAULT_API_ID,
+            account_id=DEFAULT_ACCOUNT_ID)
+        context = LambdaContext(self.function_name, memory_size=self.memory_size,
+                                timeout_seconds=self.timeout, region=self.region)
+        try:
+            result = app(event, context)
+        except Exception:
+            self._print(f'{method} {path}: the app raised an exception '
+                        f'(API Gateway answers 502):\n{traceback.format_exc()}')
+            return _json_response(502, {'message': 'Internal server error'})
+        try:
+            response = validate_proxy_response(result)
+            _check_headers(response.headers)
+            if response.status_code < 200:
+                raise ValueError(f'Invalid proxy response: statusCode '
+                                 f'{response.status_code} is not a final status')
+        except ValueError as error:
+            self._print(f'{method} {path}: {error} (API Gateway answers 502)')
+            return _json_response(502, {'message': 'Internal server error'})
+        response.headers.append(('x-amzn-RequestId', request_id))
+        return response
+
+    def _authorize(self, entry: Any, method: str, path: str,
+                   headers: list[tuple[str, str]]) -> localauth.AuthOutcome:
+        from chalice.app import ChaliceAuthorizer
+
+        authorizer = entry.authorizer
+        if not isinstance(authorizer, ChaliceAuthorizer):
+            self._warn_unemulated(authorizer, entry)
+            return localauth.AuthOutcome(True)
+        header = getattr(authorizer.config, 'header', None) or 'Authorization'
+        method_arn = localauth.build_method_arn(
+            method, path, stage=self.api_stage, region=self.region,
+            account_id=DEFAULT_ACCOUNT_ID, api_id=DEFAULT_API_ID)
+        memory, timeout = self._function_settings(authorizer.name)
+        context = LambdaContext(f'{self.function_name}-{authorizer.name}',
+                                memory_size=memory, timeout_seconds=timeout,
+                                region=self.region)
+        outcome = localauth.run_token_authorizer(authorizer, header, headers,
+                                                 method_arn, context)
+        if not outcome.allowed and outcome.detail and (
+                outcome.status_code == 500 or 'Traceback' in outcome.detail):
+            self._print(f'{method} {path}: authorizer {authorizer.name!r}: {outcome.detail}')
+        return outcome
+
+    def _warn_unemulated(self, authorizer: Any, entry: Any) -> None:
+        name = getattr(authorizer, 'name', None) or type(authorizer).__name__
+        with self._lock:
+            if name in self._warned:
+                return
+            self._warned.add(name)
+        kind = type(authorizer).__name__
+        self._print(f'Warning: chalice local does not emulate the {kind} {name!r} '
+                    f'(used by {entry.method} {entry.uri_pattern}); requests are let '
+                    f'through without authorization.')
+
+
+def _check_headers(headers: list[tuple[str, str]]) -> None:
+    for name, value in headers:
+        if not _TEXT_TOKEN_RE.fullmatch(name):
+            raise ValueError(f'Invalid proxy response: header name {name!r} is not valid')
+        if _BAD_VALUE_RE.search(value):
+            raise ValueError(
+                f'Invalid proxy response: header {name!r} contains a line break')
+
+
+# ---------------------------------------------------------------- HTTP parsing
+
+class _Request(NamedTuple):
+    method: str
+    target: str
+    version: tuple[int, int]
+    headers: list[tuple[str, str]]
+    body: bytes
+    keep_alive: bool
+    request_line: str
+
+
+def _printable(raw: bytes) -> str:
+    text = raw.rstrip(b'\r\n').decode('latin-1')
+    text = repr(text)[1:-1] if not text.isprintable() else text
+    return text[:200]
+
+
+def _parse_request_line(line: bytes) -> tuple[str, str, tuple[int, int]]:
+    stripped = line.rstrip(b'\r\n')
+    if not line.endswith(b'\n'):
+        raise _HTTPError(414, 'Request-URI Too Long')
+    parts = stripped.split(b' ')
+    if len(parts) != 3:
+        raise _HTTPError(400, 'Bad Request: malformed request line')
+    method, target, version = parts
+    if not _TOKEN_RE.fullmatch(method):
+        raise _HTTPError(400, 'Bad Request: malformed method')
+    version_match = _VERSION_RE.fullmatch(version)
+    if version_match is None:
+        raise _HTTPError(400, 'Bad Request: malformed HTTP version')
+    major, minor = int(version_match.group(1)), int(version_match.group(2))
+    if major != 1:
+        raise _HTTPError(505, 'HTTP Version Not Supported')
+    if not target or any(byte < 0x21 or byte == 0x7f for byte in target):
+        raise _HTTPError(400, 'Bad Request: malformed request target')
+    try:
+        text_target = target.decode('utf-8')
+    except UnicodeDecodeError:
+        raise _HTTPError(400, 'Bad Request: request target is not UTF-8') from None
+    if not text_target.startswith('/'):
+        lower = text_target.lower()
+        if lower.startswith(('http://', 'https://')):
+            rest = text_target.split('://', 1)[1]
+            slash = rest.find('/')
+            text_target = rest[slash:] if slash != -1 else '/'
+        else:
+            raise _HTTPError(400, 'Bad Request: the request target must be a path')
+    return method.decode('ascii'), text_target, (major, minor)
+
+
+def _read_headers(rfile: Any) -> list[tuple[str, str]]:
+    headers = []
+    total = 0
+    for _ in range(MAX_HEADERS + 1):
+        line = rfile.readline(MAX_HEADER_BYTES + 1)
+        if not line:
+            raise _ClientGone()
+        total += len(line)
+        if total > MAX_HEADER_BYTES:
+            raise _HTTPError(431, 'Request Header Fields Too Large')
+        if line == b'\r\n' or line == b'\n':
+            return headers
+        if not line.endswith(b'\n'):
+            raise _ClientGone()
+        if line[0] in b' \t':
+            raise _HTTPError(400, 'Bad Request: folded header lines are not allowed')
+        name, sep, value = line.partition(b':')
+        if not sep or not _TOKEN_RE.fullmatch(name):
+            raise _HTTPError(400, 'Bad Request: malformed header line')
+        headers.append((name.decode('ascii'), _decode_header_value(value.strip(b' \t\r\n'))))
+    raise _HTTPError(431, 'Request Header Fields Too Large: too many headers')
+
+
+def _header_tokens(headers: list[tuple[str, str]], wanted: str) -> list[str]:
+    tokens = []
+    for name, value in headers:
+        if name.lower() == wanted:
+            tokens.extend(item.strip().lower() for item in value.split(',') if item.strip())
+    return tokens
+
+
+def _content_length(headers: list[tuple[str, str]]) -> int | None:
+    values = [value.strip() for name, value in headers if name.lower() == 'content-length']
+    if not values:
+        return None
+    items = {item.strip() for value in values for item in value.split(',')}
+    if len(items) != 1:
+        raise _HTTPError(400, 'Bad Request: conflicting Content-Length values')
+    item = items.pop()
+    if not item.isdigit() or not item.isascii() or len(item) > 18:
+        raise _HTTPError(400, 'Bad Request: invalid Content-Length')
+    return int(item)
+
+
+def _too_large() -> _HTTPError:
+    return _HTTPError(413, 'Request Too Long', linger=True)
+
+
+def _read_chunked(rfile: Any) -> bytes:
+    chunks = []
+    total = 0
+    for _ in range(MAX_PAYLOAD_BYTES + 1):
+        line = rfile.readline(1024)
+        if not line:
+            raise _ClientGone()
+        size_text = line.split(b';', 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise _HTTPError(400, 'Bad Request: malformed chunk size') from None
+        if size < 0 or not all(c in b'0123456789abcdefABCDEF' for c in size_text):
+            raise _HTTPError(400, 'Bad Request: malformed chunk size')
+        if size == 0:
+            break
+        total += size
+        if total > MAX_PAYLOAD_BYTES:
+            raise _too_large()
+        data = rfile.read(size)
+        if len(data) != size:
+            raise _ClientGone()
+        chunks.append(data)
+        if rfile.readline(3) not in (b'\r\n', b'\n'):
+            raise _HTTPError(400, 'Bad Request: malformed chunk')
+    for _ in range(MAX_HEADERS + 1):  # trailer section
+        line = rfile.readline(MAX_HEADER_BYTES)
+        if not line:
+            raise _ClientGone()
+        if line in (b'\r\n', b'\n'):
+            return b''.join(chunks)
+    raise _HTTPError(431, 'Request Header Fields Too Large: too many trailers')
+
+
+def _read_body(rfile: Any, wfile_send: Any, headers: list[tuple[str, str]],
+               version: tuple[int, int]) -> bytes:
+    codings = _header_tokens(headers, 'transfer-encoding')
+    length = _content_length(headers)
+    chunked = False
+    if codings:
+        if codings[-1] != 'chunked' or any(c != 'chunked' for c in codings):
+            raise _HTTPError(501, 'Not Implemented: unsupported Transfer-Encoding')
+        if length is not None:
+            raise _HTTPError(400, 'Bad Request: both Content-Length and Transfer-Encoding')
+        chunked = True
+    elif length is None or length == 0:
+        return b''
+    elif length > MAX_PAYLOAD_BYTES:
+        raise _too_large()
+    expect = _header_tokens(headers, 'expect')
+    if expect:
+        if expect != ['100-continue']:
+            raise _HTTPError(417, 'Expectation Failed')
+        if version >= (1, 1):
+            wfile_send(b'HTTP/1.1 100 Continue\r\n\r\n')
+    if chunked:
+        return _read_chunked(rfile)
+    body = rfile.read(length)
+    if len(body) != length:
+        raise _ClientGone()
+    return body
+
+
+def read_request(rfile: Any, send: Any) -> _Request | None:
+    """Read one request from ``rfile``; ``None`` at a clean end of stream.
+
+    ``send`` writes bytes to the client (for ``100 Continue``).  Raises
+    ``_HTTPError`` for requests the server must refuse itself.
+    """
+    line = b''
+    for _ in range(4):  # tolerate a few empty lines between requests
+        line = rfile.readline(MAX_REQUEST_LINE + 1)
+        if not line:
+            return None
+        if line not in (b'\r\n', b'\n'):
+            break
+    else:
+        raise _HTTPError(400, 'Bad Request: empty request line')
+    request_line = _printable(line)
+    try:
+        method, target, version = _parse_request_line(line)
+        headers = _read_headers(rfile)
+        body = _read_body(rfile, send, headers, version)
+    except _HTTPError as error:
+        error.request_line = request_line
+        raise
+    connection = _header_tokens(headers, 'connection')
+    if version >= (1, 1):
+        keep_alive = 'close' not in connection
+    else:
+        keep_alive = 'keep-alive' in connection
+    return _Request(method, target, version, headers, body, keep_alive, request_line)
+
+
+def serialize_response(response: HTTPResponse, *, keep_alive: bool, head: bool = False,
+                       http10_keep_alive: bool = False) -> bytes:
+    """Status line, headers and body as one bytes object."""
+    status = response.status_code
+    reason = _REASONS.get(status, 'Unknown')
+    parts = [b'HTTP/1.1 %d %s\r\n' % (status, reason.encode('ascii'))]
+    has_date = has_server = False
+    for name, value in response.headers:
+        lower = name.lower()
+        if lower in _HOP_BY_HOP:
+            continue
+        if lower == 'date':
+            has_date = True
+        elif lower == 'server':
+            has_server = True
+        parts.append(_encode_header_text(name) + b': ' + _encode_header_text(value) + b'\r\n')
+    if not has_server:
+        parts.append(b'Server: ' + SERVER_SOFTWARE.encode('ascii') + b'\r\n')
+    if not has_date:
+        parts.append(b'Date: ' + _http_date() + b'\r\n')
+    body = response.body
+    if status in _NO_BODY_STATUSES:
+        body = b''
+    else:
+        parts.append(b'Content-Length: %d\r\n' % len(body))
+    if not keep_alive:
+        parts.append(b'Connection: close\r\n')
+    elif http10_keep_alive:
+        parts.append(b'Connection: keep-alive\r\n')
+    parts.append(b'\r\n')
+    if body and not head:
+        parts.append(body)
+    return b''.join(parts)
+
+
+# ---------------------------------------------------------------- the server
+
+class _ConnectionHandler(socketserver.BaseRequestHandler):
+    """Serves every request of one connection, in its own thread."""
+
+    server: _ThreadedHTTPServer
+
+    def handle(self) -> None:
+        sock = self.request
+        server = self.server
+        server.track(sock)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.settimeout(server.idle_timeout)
+            client_ip = self.client_address[0] if self.client_address else '127.0.0.1'
+            rfile = sock.makefile('rb', buffering=65536)
+            try:
+                self._serve(sock, rfile, client_ip)
+            finally:
+                rfile.close()
+        except (OSError, _ClientGone):
+            pass
+        finally:
+            server.untrack(sock)
+
+    def _serve(self, sock: socket.socket, rfile: Any, client_ip: str) -> None:
+        server = self.server
+        gateway = server.gateway
+        for count in range(1, MAX_REQUESTS_PER_CONNECTION + 1):
+            try:
+                request = read_request(rfile, sock.sendall)
+            except _HTTPError as error:
+                self._refuse(sock, error, client_ip)
+                return
+            if request is None:
+                return
+            try:
+                response = gateway.handle(request.method, request.target, request.headers,
+                                          request.body, client_ip)
+            except Exception:
+                gateway._print('chalice local: internal error:\n' + traceback.format_exc())
+                response = _json_response(500, {'message': 'Internal server error'})
+            keep_alive = (request.keep_alive and not server.closing
+                          and count < MAX_REQUESTS_PER_CONNECTION)
+            sock.sendall(serialize_response(
+                response, keep_alive=keep_alive, head=request.method == 'HEAD',
+                http10_keep_alive=keep_alive and request.version < (1, 1)))
+            server.log_request(client_ip, request.request_line, response.status_code)
+            if not keep_alive:
+                return
+
+    def _refuse(self, sock: socket.socket, error: _HTTPError, client_ip: str) -> None:
+        if error.status == 413:
+            body = {'message': 'Request Too Long'}
+        else:
+            body = {'message': error.message}
+        response = _json_response(error.status, body)
+        sock.sendall(serialize_response(response, keep_alive=False))
+        self.server.log_request(client_ip, getattr(error, 'request_line', '-'), error.status)
+        if error.linger:
+            _linger(sock)
+
+
+def _linger(sock: socket.socket) -> None:
+    """Half-close, then discard what the client still sends, for a bounded time.
+
+    Closing a socket with unread input makes the kernel send a reset, which
+    can destroy the response before the client reads it.
+    """
+    try:
+        sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        return
+    deadline = time.monotonic() + LINGER_SECONDS
+    discarded = 0
+    for _ in range(100_000):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or discarded > 4 * MAX_PAYLOAD_BYTES:
+            return
+        try:
+            sock.settimeout(remaining)
+            data = sock.recv(262144)
+        except OSError:
+            return
+        if not data:
+            return
+        discarded += len(data)
+
+
+class _ThreadedHTTPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple, family: int, gateway: LocalGateway,
+                 log_requests: bool, stream: Any) -> None:
+        self.address_family = family
+        self.gateway = gateway
+        self.log_requests = log_requests
+        self._stream = stream
+        self.idle_timeout = IDLE_TIMEOUT_SECONDS
+        self.closing = False
+        self._connections: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        super().__init__(address, _ConnectionHandler)
+
+    def track(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._connections.add(sock)
+
+    def untrack(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._connections.discard(sock)
+
+    def close_connections(self) -> None:
+        with self._lock:
+            connections = list(self._connections)
+        for sock in connections:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def log_request(self, client_ip: str, request_line: str, status: int) -> None:
+        if not self.log_requests:
+            return
+        stream = self._stream if self._stream is not None else sys.stderr
+        line = '%s - - [%s] "%s" %d -\n' % (client_ip, _log_date(), request_line, status)
+        try:
+            stream.write(line)
+        except (OSError, ValueError):
+            pass
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Connection-level failures are already handled; never print noise.
+        pass
+
+
+class LocalDevServer:
+    """A local HTTP server for a Chalice app.
+
+    >>> server = LocalDevServer(app, config, host='127.0.0.1', port=0)
+    >>> thread = server.serve_in_thread()   # or server.serve_forever()
+    >>> server.url
+    'http://127.0.0.1:54321'
+    >>> server.shutdown(); server.server_close()
+
+    ``port=0`` picks a free port.  A port that is taken raises
+    :class:`PortInUseError` (exit code 2 in the CLI).  When ``config`` is
+    given, the ``api_handler`` environment variables of ``stage`` are put
+    in ``os.environ`` until :meth:`server_close` (set
+    ``apply_environment=False`` to leave the environment alone).
+    """
+
+    def __init__(self, app: Any, config: Any = None, host: str = '127.0.0.1',
+                 port: int = 8000, stage: str = 'dev', *, stream: Any = None,
+                 log_requests: bool = True, apply_environment: bool = True) -> None:
+        self.app = app
+        self.config = config
+        self.host = host
+        self.stage = stage
+        self.gateway = LocalGateway(app, config, stage=stage, stream=stream)
+        self._saved_environ: dict[str, str | None] = {}
+        self._serving = threading.Event()
+        self._state_lock = threading.Lock()
+        self._stop_requested = False
+        if config is not None and apply_environment:
+            variables = config.scope(stage, 'api_handler').environment_variables
+            self._saved_environ = {name: os.environ.get(name) for name in variables}
+            os.environ.update({name: str(value) for name, value in variables.items()})
+        try:
+            self._server = self._bind(host, port, log_requests, stream)
+        except BaseException:
+            self._restore_environ()
+            raise
+
+    def _bind(self, host: str, port: int, log_requests: bool,
+              stream: Any) -> _ThreadedHTTPServer:
+        family = socket.AF_INET6 if ':' in host else socket.AF_INET
+        bind_host = host.strip('[]')
+        try:
+            return _ThreadedHTTPServer((bind_host, port), family, self.gateway,
+                                       log_requests, stream)
+        except socket.gaierror as error:
+            raise ServerStartError(
+                f'Cannot listen on host {host!r}: {error.strerror}; pass an IP address '
+                f'or a resolvable name with --host.') from None
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise PortInUseError(
+                    f'Port {port} on {host} is already in use; stop the program using it '
+                    f'or choose another port with --port.') from None
+            if error.errno in (errno.EACCES, errno.EPERM):
+                raise ServerStartError(
+                    f'Permission denied listening on {host}:{port}; choose a port above '
+                    f'1023 with --port.') from None
+            raise ServerStartError(
+                f'Cannot listen on {host}:{port}: {error.strerror or error}; check --host '
+                f'and --port.') from None
+
+    @property
+    def server_address(self) -> tuple[str, int]:
+        address = self._server.server_address
+        return address[0], address[1]
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address
+        if ':' in host:
+            host = f'[{host}]'
+        return f'http://{host}:{port}'
+
+    def serve_forever(self, poll_interval: float = 0.25) -> None:
+        """Serve until :meth:`shutdown` (which may come before this starts)."""
+        with self._state_lock:
+            if self._stop_requested:
+                return
+            self._serving.set()
+        try:
+            self._server.serve_forever(poll_interval=poll_interval)
+        finally:
+            self._serving.clear()
+
+    def serve_in_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self.serve_forever, name='chalice-local',
+                                  daemon=True)
+        thread.start()
+        return thread
+
+    def shutdown(self) -> None:
+        """Stop :meth:`serve_forever` (call from another thread)."""
+        with self._state_lock:
+            self._stop_requested = True
+            self._server.closing = True
+            serving = self._serving.is_set()
+        if serving:
+            self._server.shutdown()
+
+    def server_close(self) -> None:
+        """Close the listening socket and open connections; restore the env."""
+        self._server.closing = True
+        self._server.server_close()
+        self._server.close_connections()
+        self._restore_environ()
+
+    def _restore_environ(self) -> None:
+        saved, self._saved_environ = self._saved_environ, {}
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+    def __enter__(self) -> LocalDevServer:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.server_close()
