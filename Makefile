@@ -38,7 +38,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 demo: $(STAMP)
-	@test -d demo/hello || (cd demo 2>/dev/null || mkdir -p demo; cd demo && ../$(BIN)/chalice new-project hello)
+	mkdir -p demo
+	test -d demo/hello || (cd demo && ../$(BIN)/chalice new-project hello)
 	cd demo/hello && ../../$(BIN)/chalice local
 
 clean:

@@ -83,8 +83,9 @@ def main(argv=None):
     parser.add_argument('-n', '--runs', type=int, default=30,
                         help='number of runs (default: 30)')
     parser.add_argument('--json', action='store_true', help='print the results as JSON')
+    parser.add_argument('--quick', action='store_true', help='10 runs instead of --runs')
     args = parser.parse_args(argv)
-    results = run(args.runs)
+    results = run(10 if args.quick else args.runs)
     if args.json:
         print(json.dumps(results, indent=2))
     else:

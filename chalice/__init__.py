@@ -1,50 +1,36 @@
 """chalice: a Python serverless microframework for AWS.
 
-Importing ``chalice`` is cheap: it pulls in only the runtime that also ships
-inside every deployed Lambda function.
+The public names (``from chalice import Chalice, Response, ...``) live in
+:mod:`chalice.app` and are loaded on first use, so that tools which only
+need ``chalice.__version__`` (the CLI's ``--version``, packaging) do not pay
+for importing the runtime.
 """
-from chalice.app import (  # noqa: F401  (re-exported public API)
-    ALL_ERRORS,
-    APIGateway,
-    AuthRequest,
-    AuthResponse,
-    AuthRoute,
-    BadRequestError,
-    Blueprint,
-    Chalice,
-    ChaliceUnhandledError,
-    ChaliceViewError,
-    CloudWatchEvent,
-    CognitoUserPoolAuthorizer,
-    ConflictError,
-    ConvertToMiddleware,
-    CORSConfig,
-    Cron,
-    CustomAuthorizer,
-    DynamoDBEvent,
-    DynamoDBRecord,
-    ForbiddenError,
-    IAMAuthorizer,
-    KinesisEvent,
-    KinesisRecord,
-    LambdaFunctionEvent,
-    MethodNotAllowedError,
-    MultiDict,
-    NotFoundError,
-    Rate,
-    Request,
-    RequestTimeoutError,
-    Response,
-    S3Event,
-    SNSEvent,
-    SQSEvent,
-    SQSRecord,
-    TooManyRequestsError,
-    UnauthorizedError,
-    UnprocessableEntityError,
-    WebsocketAPI,
-    WebsocketDisconnectedError,
-    WebsocketEvent,
+__version__ = '1.34.0'
+
+_PUBLIC_NAMES = (
+    'ALL_ERRORS', 'APIGateway', 'AuthRequest', 'AuthResponse', 'AuthRoute',
+    'BadRequestError', 'Blueprint', 'Chalice', 'ChaliceUnhandledError', 'ChaliceViewError',
+    'CloudWatchEvent', 'CognitoUserPoolAuthorizer', 'ConflictError', 'ConvertToMiddleware',
+    'CORSConfig', 'Cron', 'CustomAuthorizer', 'DynamoDBEvent', 'DynamoDBRecord',
+    'ForbiddenError', 'IAMAuthorizer', 'KinesisEvent', 'KinesisRecord', 'LambdaFunctionEvent',
+    'MethodNotAllowedError', 'MultiDict', 'NotFoundError', 'Rate', 'Request',
+    'RequestTimeoutError', 'Response', 'S3Event', 'SNSEvent', 'SQSEvent', 'SQSRecord',
+    'TooManyRequestsError', 'UnauthorizedError', 'UnprocessableEntityError', 'WebsocketAPI',
+    'WebsocketDisconnectedError', 'WebsocketEvent',
 )
 
-__version__ = '1.34.0'
+__all__ = list(_PUBLIC_NAMES)
+
+
+def __getattr__(name):
+    if name in _PUBLIC_NAMES:
+        from chalice import app
+
+        value = getattr(app, name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    raise AttributeError("module 'chalice' has no attribute %r" % name)
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_PUBLIC_NAMES))

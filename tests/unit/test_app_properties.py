@@ -208,11 +208,14 @@ def test_echo_never_raises_and_sees_exactly_what_was_sent(key, method, headers, 
 def test_any_request_gets_a_valid_proxy_response(key, method, headers, query, body,
                                                  resource, proxy):
     app = APPS[key]
-    event_body, is_base64, _ = body
+    event_body, is_base64, expected_raw = body
     params = {'proxy': proxy} if resource == '/files/{proxy+}' else None
     response = call(app, resource, method, headers=headers, query=query,
                     path_params=params, body=event_body, is_base64=is_base64)
-    assert response['statusCode'] in (200, 400, 404, 405, 415)
+    allowed = {200, 400, 404, 405, 415}
+    if expected_raw is None:
+        allowed.add(500)  # undecodable "base64" body: the view fails, not the handler
+    assert response['statusCode'] in allowed
     if not key[0]:
         assert 'Traceback' not in (response['body'] or '')
     if response['statusCode'] != 200:

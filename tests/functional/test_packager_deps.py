@@ -1,0 +1,305 @@
+"""Dependency resolution with a real pip, offline, against a local wheelhouse.
+
+Every package here is made up and built into a temporary directory by this
+module: wheels are written directly with :mod:`zipfile`, and sdists carry a
+tiny in-tree PEP 517 backend (``requires = []``) so pip can build them with
+no index at all.  pip is pointed at the wheelhouse with ``--no-index
+--find-links``, and the user's pip configuration is switched off.
+"""
+import base64
+import hashlib
+import io
+import os
+import subprocess
+import tarfile
+import textwrap
+import zipfile
+
+import pytest
+
+from chalice.deploy import packager
+from chalice.deploy.packager import create_deployment_package, create_layer_package
+
+BACKEND = '''\
+import base64, hashlib, os, zipfile
+
+NAME = {name!r}
+VERSION = {version!r}
+TAG = {tag!r}
+REQUIRES = {requires!r}
+DIST_INFO = '%s-%s.dist-info' % (NAME, VERSION)
+
+
+def _metadata():
+    lines = ['Metadata-Version: 2.1', 'Name: ' + NAME, 'Version: ' + VERSION]
+    lines += ['Requires-Dist: ' + r for r in REQUIRES]
+    return '\\n'.join(lines) + '\\n'
+
+
+def _wheel_file():
+    return 'Wheel-Version: 1.0\\nGenerator: test\\nRoot-Is-Purelib: true\\nTag: %s\\n' % TAG
+
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    path = os.path.join(metadata_directory, DIST_INFO)
+    os.makedirs(path)
+    with open(os.path.join(path, 'METADATA'), 'w') as f:
+        f.write(_metadata())
+    with open(os.path.join(path, 'WHEEL'), 'w') as f:
+        f.write(_wheel_file())
+    return DIST_INFO
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    filename = '%s-%s-%s.whl' % (NAME, VERSION, TAG)
+    files = {{}}
+    for root, _, names in os.walk(NAME):
+        for name in names:
+            with open(os.path.join(root, name), 'rb') as f:
+                files[os.path.join(root, name).replace(os.sep, '/')] = f.read()
+    files[DIST_INFO + '/METADATA'] = _metadata().encode()
+    files[DIST_INFO + '/WHEEL'] = _wheel_file().encode()
+    record = []
+    for path, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=')
+        record.append('%s,sha256=%s,%d' % (path, digest.decode(), len(data)))
+    record.append(DIST_INFO + '/RECORD,,')
+    files[DIST_INFO + '/RECORD'] = ('\\n'.join(record) + '\\n').encode()
+    with zipfile.ZipFile(os.path.join(wheel_directory, filename), 'w') as zf:
+        for path, data in files.items():
+            zf.writestr(path, data)
+    return filename
+'''
+
+
+def make_wheel(directory, name, version, tag, files, requires=()):
+    """Write ``<name>-<version>-<tag>.whl`` holding ``files`` plus its metadata."""
+    dist_info = '%s-%s.dist-info' % (name, version)
+    contents = dict(files)
+    contents[dist_info + '/METADATA'] = 'Metadata-Version: 2.1\nName: %s\nVersion: %s\n%s' % (
+        name, version, ''.join('Requires-Dist: %s\n' % r for r in requires))
+    contents[dist_info + '/WHEEL'] = 'Wheel-Version: 1.0\nRoot-Is-Purelib: false\n'
+    contents[dist_info + '/RECORD'] = ''
+    path = os.path.join(directory, '%s-%s-%s.whl' % (name, version, tag))
+    with zipfile.ZipFile(path, 'w') as zf:
+        for arcname, data in contents.items():
+            zf.writestr(arcname, data)
+    return path
+
+
+def make_sdist(directory, name, version, tag='py3-none-any', requires=(), source='X = 1\n'):
+    """Write ``<name>-<version>.tar.gz``; building it gives a wheel tagged ``tag``."""
+    base = '%s-%s' % (name, version)
+    members = {
+        'pyproject.toml': textwrap.dedent('''\
+            [build-system]
+            requires = []
+            build-backend = "backend"
+            backend-path = ["."]
+            '''),
+        'PKG-INFO': 'Metadata-Version: 2.1\nName: %s\nVersion: %s\n' % (name, version),
+        'backend.py': BACKEND.format(name=name, version=version, tag=tag,
+                                     requires=list(requires)),
+        '%s/__init__.py' % name: source,
+    }
+    path = os.path.join(directory, base + '.tar.gz')
+    with tarfile.open(path, 'w:gz') as tar:
+        for arcname, text in members.items():
+            data = text.encode()
+            info = tarfile.TarInfo('%s/%s' % (base, arcname))
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+@pytest.fixture(scope='module')
+def wheelhouse(tmp_path_factory):
+    house = str(tmp_path_factory.mktemp('wheelhouse'))
+    make_wheel(house, 'purewheel', '1.0', 'py3-none-any',
+               {'purewheel/__init__.py': 'PURE = True\n'})
+    make_wheel(house, 'purewheel', '2.0', 'py3-none-any',
+               {'purewheel/__init__.py': 'PURE = 2\n'})
+    for machine in ('x86_64', 'aarch64'):
+        make_wheel(house, 'fastpkg', '1.0',
+                   'cp311-cp311-manylinux_2_17_%s.manylinux2014_%s' % (machine, machine),
+                   {'fastpkg/__init__.py': 'MACHINE = %r\n' % machine,
+                    'fastpkg/_speedups.so': b'\x7fELF fake ' + machine.encode()})
+    make_wheel(house, 'fastpkg', '1.0', 'cp312-cp312-manylinux_2_28_x86_64',
+               {'fastpkg/__init__.py': 'MACHINE = "py312"\n'})
+    make_wheel(house, 'macpkg', '1.0', 'cp311-cp311-macosx_11_0_arm64',
+               {'macpkg/__init__.py': ''})
+    make_wheel(house, 'withdeps', '1.0', 'py3-none-any', {'withdeps/__init__.py': ''},
+               requires=['puresdist>=1.0', 'macpkg; sys_platform == "darwin"'])
+    make_wheel(house, 'datapkg', '1.0', 'py3-none-any', {
+        'datapkg.data/purelib/datapkg/__init__.py': 'OK = 1\n',
+        'datapkg.data/scripts/run-me': '#!/bin/sh\n',
+    })
+    make_sdist(house, 'puresdist', '1.0', source='FROM_SDIST = True\n')
+    make_sdist(house, 'cextsdist', '1.0', tag='cp311-cp311-linux_x86_64')
+    return house
+
+
+@pytest.fixture
+def offline_pip(monkeypatch, wheelhouse):
+    """Hermetic pip: no user config, no index; count the subprocess calls."""
+    for name in list(os.environ):
+        if name.startswith('PIP_'):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv('PIP_CONFIG_FILE', os.devnull)
+    monkeypatch.setenv(packager.PIP_ARGS_ENV_VAR, '--no-index --find-links %s' % wheelhouse)
+    calls = []
+    real_run = subprocess.run
+
+    def counting_run(command, *args, **kwargs):
+        calls.append(command)
+        return real_run(command, *args, **kwargs)
+
+    monkeypatch.setattr(packager.subprocess, 'run', counting_run)
+    return calls
+
+
+class RecordingUI:
+    def __init__(self):
+        self.warnings = []
+        self.debugs = []
+
+    def warning(self, msg):
+        self.warnings.append(msg)
+
+    def debug(self, msg):
+        self.debugs.append(msg)
+
+
+def make_project(tmp_path, requirements, app_source='from chalice import Chalice\n'):
+    project = tmp_path / 'proj'
+    project.mkdir()
+    (project / 'app.py').write_text(app_source)
+    (project / 'requirements.txt').write_text(requirements)
+    return str(project)
+
+
+def zip_files(path):
+    with zipfile.ZipFile(path) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+def test_wheels_for_the_target_and_cache_reuse(tmp_path, offline_pip):
+    project = make_project(tmp_path, 'purewheel==1.0\nfastpkg\n')
+    ui = RecordingUI()
+    first = create_deployment_package(project, 'python3.11', 'x86_64', ui=ui)
+    assert len(offline_pip) == 1
+    download = offline_pip[0]
+    assert download[1:4] == ['-m', 'pip', 'download']
+    assert '--only-binary=:all:' in download
+    assert 'manylinux2014_x86_64' in download and 'manylinux_2_26_x86_64' in download
+    assert 'manylinux_2_27_x86_64' not in download
+    files = zip_files(first.path)
+    assert files['purewheel/__init__.py'] == b'PURE = True\n'
+    assert files['fastpkg/__init__.py'] == b"MACHINE = 'x86_64'\n"
+    assert 'fastpkg/_speedups.so' in files
+    assert 'fastpkg-1.0.dist-info/METADATA' in files
+    assert 'app.py' in files and 'chalice/app.py' in files
+    assert ui.warnings == []
+    raw = open(first.path, 'rb').read()
+    assert first.sha256 == hashlib.sha256(raw).hexdigest()
+    assert first.code_sha256 == base64.b64encode(hashlib.sha256(raw).digest()).decode()
+
+    again = create_deployment_package(project, 'python3.11', 'x86_64', ui=ui)
+    assert again == first
+    with open(os.path.join(project, 'app.py'), 'a') as f:
+        f.write('# edited\n')
+    edited = create_deployment_package(project, 'python3.11', 'x86_64', ui=ui)
+    assert len(offline_pip) == 1, 'editing app.py must not run pip'
+    assert edited.sha256 != first.sha256
+    assert zip_files(edited.path)['fastpkg/__init__.py'] == b"MACHINE = 'x86_64'\n"
+
+    with open(os.path.join(project, 'requirements.txt'), 'w') as f:
+        f.write('purewheel\n')
+    changed = create_deployment_package(project, 'python3.11', 'x86_64', ui=ui)
+    assert len(offline_pip) == 2
+    files = zip_files(changed.path)
+    assert files['purewheel/__init__.py'] == b'PURE = 2\n'
+    assert 'fastpkg/__init__.py' not in files
+
+
+def test_arm64_and_newer_runtime_pick_their_own_wheels(tmp_path, offline_pip):
+    project = make_project(tmp_path, 'fastpkg==1.0\n')
+    arm = create_deployment_package(project, 'python3.11', 'arm64', ui=RecordingUI())
+    assert zip_files(arm.path)['fastpkg/__init__.py'] == b"MACHINE = 'aarch64'\n"
+    assert 'manylinux2014_aarch64' in offline_pip[0]
+    py312 = create_deployment_package(project, 'python3.12', 'x86_64', ui=RecordingUI())
+    assert zip_files(py312.path)['fastpkg/__init__.py'] == b'MACHINE = "py312"\n'
+    assert len(offline_pip) == 2
+
+
+def test_sdist_only_dependency_is_built_into_a_wheel(tmp_path, offline_pip):
+    project = make_project(tmp_path, 'withdeps==1.0\n')
+    ui = RecordingUI()
+    result = create_deployment_package(project, 'python3.11', 'x86_64', ui=ui)
+    files = zip_files(result.path)
+    assert files['puresdist/__init__.py'] == b'FROM_SDIST = True\n'
+    assert 'withdeps/__init__.py' in files
+    assert 'macpkg/__init__.py' not in files
+    assert ui.warnings == []
+    commands = [' '.join(c[3:]) for c in offline_pip]
+    assert any('--no-binary :all: --no-deps' in c for c in commands)
+    assert any(c.startswith('wheel --no-deps') for c in commands)
+
+
+def test_packages_without_a_usable_wheel_are_named_in_a_warning(tmp_path, offline_pip):
+    project = make_project(tmp_path, 'macpkg==1.0\ncextsdist==1.0\npurewheel==1.0\n')
+    ui = RecordingUI()
+    result = create_deployment_package(project, 'python3.11', 'x86_64', ui=ui)
+    files = zip_files(result.path)
+    assert 'purewheel/__init__.py' in files
+    assert not any(n.startswith(('macpkg', 'cextsdist')) for n in files)
+    [warning] = ui.warnings
+    lines = warning.splitlines()
+    assert lines[0] == 'Could not install dependencies:'
+    assert lines[1:3] == ['macpkg==1.0', 'cextsdist==1.0']
+    assert 'vendor/' in warning
+    assert packager.PACKAGING_DOCS_URL in warning
+    calls = len(offline_pip)
+
+    # The result is cached: the warning comes back without running pip again.
+    create_deployment_package(project, 'python3.11', 'x86_64', ui=ui)
+    assert len(offline_pip) == calls
+    assert len(ui.warnings) == 2 and 'macpkg==1.0' in ui.warnings[1]
+
+    # Vendoring a package silences the warning about it.
+    os.makedirs(os.path.join(project, 'vendor', 'macpkg'))
+    create_deployment_package(project, 'python3.11', 'x86_64', ui=ui)
+    assert 'macpkg' not in ui.warnings[2] and 'cextsdist==1.0' in ui.warnings[2]
+
+
+def test_wheel_data_directory_and_markers(tmp_path, offline_pip):
+    project = make_project(
+        tmp_path, 'datapkg\nmacpkg; sys_platform == "darwin"\n'
+                  'fastpkg; python_version >= "3.12"\n')
+    ui = RecordingUI()
+    files = zip_files(create_deployment_package(project, 'python3.11', ui=ui).path)
+    assert files['datapkg/__init__.py'] == b'OK = 1\n'
+    assert not any('scripts' in n or 'run-me' in n for n in files)
+    assert not any(n.startswith(('macpkg', 'fastpkg')) for n in files)
+    assert ui.warnings == []
+    assert len(offline_pip) == 1
+
+
+def test_automatic_layer(tmp_path, offline_pip):
+    project = make_project(tmp_path, 'purewheel==1.0\nfastpkg==1.0\n')
+    out = str(tmp_path / 'out')
+    layer = create_layer_package(project, 'python3.11', 'x86_64', output_dir=out,
+                                 ui=RecordingUI())
+    assert layer.path == os.path.join(out, 'layer-deployment.zip')
+    names = set(zip_files(layer.path))
+    assert 'python/purewheel/__init__.py' in names
+    assert 'python/fastpkg/_speedups.so' in names
+    assert all(n.startswith('python/') for n in names)
+    app = create_deployment_package(project, 'python3.11', 'x86_64',
+                                    include_dependencies=False, output_dir=out)
+    assert app.path == os.path.join(out, 'deployment.zip')
+    assert not any(n.startswith(('purewheel', 'fastpkg')) for n in zip_files(app.path))
+    assert len(offline_pip) == 1
+    again = create_layer_package(project, 'python3.11', 'x86_64', ui=RecordingUI())
+    assert again.sha256 == layer.sha256
+    assert len(offline_pip) == 1
