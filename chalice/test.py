@@ -81,6 +81,19 @@ class _Environment:
         while self._saved:
             self.pop()
 
+    def suspend(self):
+        """Undo every applied layer; return what is needed to re-apply them."""
+        layers = []
+        while self._saved:
+            names = list(self._saved[-1])
+            layers.append({name: os.environ.get(name) for name in names})
+            self.pop()
+        return list(reversed(layers))
+
+    def resume(self, layers):
+        for layer in layers:
+            self.push({k: v for k, v in layer.items() if v is not None})
+
 
 class Client:
     """Test client for a Chalice app; use it as a context manager."""
@@ -217,11 +230,15 @@ class TestLambdaClient:
         context = LambdaContext('%s-%s-%s' % (self._app.app_name, self._stage_name,
                                               function_name),
                                 memory_size=memory, timeout_seconds=timeout)
+        # Each function sees only its own environment: set aside the one the
+        # client applied for the API handler while this function runs.
+        outer = self._environment.suspend()
         self._environment.push(variables)
         try:
             return InvokeResponse(handler({} if payload is None else payload, context))
         finally:
             self._environment.pop()
+            self._environment.resume(outer)
 
 
 class TestEventsClient:
@@ -242,7 +259,7 @@ class TestEventsClient:
                 'TopicArn': topic_arn,
                 'Subject': subject,
                 'Message': message,
-                'Timestamp': _iso_now(),
+                'Timestamp': _iso_now(milliseconds=True),
                 'SignatureVersion': '1',
                 'Signature': 'EXAMPLE',
                 'SigningCertUrl': 'https://sns.%s.amazonaws.com/cert.pem' % _REGION,
@@ -257,7 +274,7 @@ class TestEventsClient:
             'eventVersion': '2.1',
             'eventSource': 'aws:s3',
             'awsRegion': _REGION,
-            'eventTime': _iso_now(),
+            'eventTime': _iso_now(milliseconds=True),
             'eventName': event_name,
             'userIdentity': {'principalId': 'AWS:EXAMPLE'},
             'requestParameters': {'sourceIPAddress': '127.0.0.1'},
@@ -363,5 +380,9 @@ class TestEventsClient:
         return {'Records': result}
 
 
-def _iso_now():
-    return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
+def _iso_now(milliseconds=False):
+    now = time.time()
+    text = time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(now))
+    if milliseconds:  # SNS and S3 stamp events with milliseconds; EventBridge does not
+        text += '.%03d' % int((now % 1) * 1000)
+    return text + 'Z'

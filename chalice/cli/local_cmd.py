@@ -103,7 +103,7 @@ def run_local_server(factory, host, port, stage):
     channel = WorkerChannel.from_environ()
     if channel is not None:
         # Autoreload worker: never write bytecode next to the user's code.
-        pass
+        sys.dont_write_bytecode = True
     app, config = load_app_and_config(factory, stage)
     if channel is not None:
         channel.report('loaded')

@@ -251,7 +251,7 @@ class _Worker:
         status_read, status_write = os.pipe()
         env = dict(env)
         env[WORKER_ENV] = str(status_write)
-        pass
+        env['PYTHONDONTWRITEBYTECODE'] = '1'
         try:
             self.process = subprocess.Popen(command, env=env, stdin=subprocess.PIPE,
                                             pass_fds=(status_write,))

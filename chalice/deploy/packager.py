@@ -334,115 +334,144 @@ class PipRunner:
         self._extra_args = list(extra_args)
         self._ui = ui
 
-    def run(self, args: Sequence[str]) -> bool:
-        """Run ``pip <args> <extra args>``; True when pip succeeded."""
+    def run(self, args: Sequence[str]) -> tuple[bool, str]:
+        """Run ``pip <args> <extra args>``; return (succeeded, pip's output)."""
         command = [sys.executable, '-m', 'pip', *args, '--disable-pip-version-check',
                    '--no-input', '--progress-bar', 'off', *self._extra_args]
         self._ui.debug('Running: %s' % ' '.join(shlex.quote(part) for part in command))
         try:
             proc = subprocess.run(command, cwd=self._cwd, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         except OSError as e:
             raise PackagingError('Could not run pip (%s): %s' % (sys.executable, e))
         if proc.returncode != 0:
-            if 'No module named pip' in proc.stderr:
+            if 'No module named pip' in proc.stdout:
                 raise PackagingError(
                     'pip is not installed for %s; install it to build deployment '
                     'packages with requirements.txt.' % sys.executable)
-            self._ui.debug('pip failed (exit %d):\n%s' % (proc.returncode, proc.stderr.strip()))
-        return proc.returncode == 0
+            self._ui.debug('pip failed (exit %d):\n%s' % (proc.returncode, proc.stdout.strip()))
+        return proc.returncode == 0, proc.stdout
 
     def download_wheels(self, requirements_file: str, dest: str, target: LambdaTarget,
-                        with_deps: bool = True) -> bool:
-        args = ['download', '-r', requirements_file, '-d', dest, '--only-binary=:all:']
-        args.extend(target.pip_args())
+                        find_links: str, with_deps: bool = True) -> tuple[bool, str]:
+        """Download wheels for the target only; ``find_links`` holds wheels built here."""
+        args = ['download', '-r', requirements_file, '-d', dest, '--only-binary=:all:',
+                '--find-links', find_links, *target.pip_args()]
         if not with_deps:
             args.append('--no-deps')
         return self.run(args)
 
-    def download_sdist(self, requirements_file: str, dest: str) -> bool:
-        return self.run(['download', '-r', requirements_file, '-d', dest,
-                         '--no-binary', ':all:', '--no-deps'])
+    def build_from_sdist(self, requirements_file: str, dest: str) -> bool:
+        """Download the requirement's sdist and build it into a wheel, in one go."""
+        return self.run(['wheel', '--no-deps', '--no-binary', ':all:',
+                         '-r', requirements_file, '-w', dest])[0]
 
-    def build_wheel(self, source_args: Sequence[str], dest: str) -> bool:
-        return self.run(['wheel', '--no-deps', '-w', dest, *source_args])
+
+# How pip names the requirement it found nothing for.
+_UNSATISFIED_RE = re.compile(r'No matching distribution found for (\S.*?)\s*$', re.M)
 
 
 class DependencyResolver:
-    """Finds wheels for the Lambda target and unpacks them into a directory."""
+    """Finds wheels for the Lambda target and unpacks them into a directory.
+
+    First one ``pip download`` of everything, wheels only.  When pip names a
+    requirement it found no wheel for, that requirement's sdist is built; a
+    compatible result joins a local find-links directory and the download is
+    retried, while a top-level requirement that cannot be built is dropped
+    (and reported).  If that does not converge (pip gave up on something it
+    did not name, or on an unbuildable transitive dependency), each
+    requirement is resolved on its own: wheels with dependencies, else its
+    own wheel or built sdist and then its declared dependencies one by one.
+    """
 
     def __init__(self, target: LambdaTarget, pip: PipRunner, ui: Any) -> None:
         self._target = target
         self._pip = pip
         self._ui = ui
         self._tags = target.tags()
+        self._count = 0
 
     def resolve(self, requirements: Requirements, work_dir: str, dest: str) -> list[str]:
         """Install the requirements into ``dest``; return the ones left out."""
-        wheel_dir = os.path.join(work_dir, 'wheels')
-        os.makedirs(wheel_dir)
+        self._work_dir = work_dir
+        self._options = requirements.options
+        self._wheel_dir = os.path.join(work_dir, 'wheels')
+        self._built_dir = os.path.join(work_dir, 'built')
+        os.makedirs(self._wheel_dir)
+        os.makedirs(self._built_dir)
         os.makedirs(dest, exist_ok=True)
-        all_file = self._write_requirements(work_dir, 'requirements', requirements.lines,
-                                            requirements.options)
-        missing: list[str] = []
-        if not self._pip.download_wheels(all_file, wheel_dir, self._target):
-            self._ui.debug('Resolving the requirements one at a time.')
-            missing = self._resolve_each(requirements, work_dir, wheel_dir)
-        wheels, unusable = self._select_wheels(wheel_dir)
+        missing = self._resolve_together(list(requirements.lines))
+        wheels, unusable = self._select_wheels(self._wheel_dir)
         missing.extend(name for name in unusable if name not in missing)
         for path in wheels:
             self._install_wheel(path, dest)
         return missing
 
-    def _resolve_each(self, requirements: Requirements, work_dir: str,
-                      wheel_dir: str) -> list[str]:
+    def _resolve_together(self, lines: list[str]) -> list[str]:
+        missing: list[str] = []
+        attempted: set[str] = set()
+        while lines:
+            ok, output = self._download(lines)
+            if ok:
+                return missing
+            failed = [m.group(1) for m in _UNSATISFIED_RE.finditer(output)]
+            key = _requirement_key(failed[-1]) if failed else None
+            if key is None or key in attempted:
+                break
+            attempted.add(key)
+            if self._build(failed[-1]) is not None:
+                continue
+            top_level = [line for line in lines if _requirement_key(line) == key]
+            if not top_level:
+                break
+            missing.extend(top_level)
+            lines = [line for line in lines if line not in top_level]
+        else:
+            return missing
+        self._ui.debug('Resolving the requirements one at a time.')
+        return missing + self._resolve_each(lines)
+
+    def _resolve_each(self, lines: list[str]) -> list[str]:
         missing = []
         seen: set[str] = set()
-        queue = deque(requirements.lines)
-        count = 0
+        queue = deque(lines)
         while queue:
             line = queue.popleft()
             key = _requirement_key(line)
             if key in seen:
                 continue
             seen.add(key)
-            count += 1
-            req_file = self._write_requirements(work_dir, 'req-%d' % count, [line],
-                                                requirements.options)
-            if self._pip.download_wheels(req_file, wheel_dir, self._target):
+            if self._download([line])[0]:
                 continue
-            wheel = self._own_wheel(req_file, os.path.join(work_dir, 'own-%d' % count))
+            wheel = self._own_wheel(line)
             if wheel is None:
-                wheel = self._wheel_from_sdist(req_file, line, work_dir, count)
+                wheel = self._build(line)
             if wheel is None:
                 missing.append(line)
                 continue
-            shutil.copy2(wheel, wheel_dir)
+            shutil.copy2(wheel, self._wheel_dir)
             queue.extend(self._dependencies_of(wheel, line))
         return missing
 
-    def _own_wheel(self, req_file: str, dest: str) -> str | None:
+    def _download(self, lines: Sequence[str], dest: str | None = None,
+                  with_deps: bool = True) -> tuple[bool, str]:
+        return self._pip.download_wheels(self._requirements_file(lines),
+                                         dest or self._wheel_dir, self._target,
+                                         self._built_dir, with_deps)
+
+    def _own_wheel(self, line: str) -> str | None:
         """Download a compatible wheel of the requirement alone, if there is one."""
-        os.makedirs(dest)
-        if not self._pip.download_wheels(req_file, dest, self._target, with_deps=False):
+        dest = self._new_dir('own')
+        if not self._download([line], dest, with_deps=False)[0]:
             return None
         return self._single_wheel(dest)
 
-    def _wheel_from_sdist(self, req_file: str, line: str, work_dir: str,
-                          count: int) -> str | None:
-        """Download the requirement's sdist and build it; keep a compatible wheel."""
-        sdist_dir = os.path.join(work_dir, 'sdist-%d' % count)
-        built_dir = os.path.join(work_dir, 'built-%d' % count)
-        os.makedirs(sdist_dir)
-        os.makedirs(built_dir)
-        if not self._pip.download_sdist(req_file, sdist_dir):
+    def _build(self, line: str) -> str | None:
+        """Build the requirement from its sdist; return the wheel if the target takes it."""
+        dest = self._new_dir('build')
+        if not self._pip.build_from_sdist(self._requirements_file([line]), dest):
             return None
-        sources = sorted(os.listdir(sdist_dir))
-        # A local directory or VCS checkout may leave nothing to build from.
-        source_args = [os.path.join(sdist_dir, sources[0])] if sources else ['-r', req_file]
-        if not self._pip.build_wheel(source_args, built_dir):
-            return None
-        wheel = self._single_wheel(built_dir, check=False)
+        wheel = self._single_wheel(dest, check=False)
         if wheel is None:
             return None
         if not self._target.accepts_wheel(os.path.basename(wheel), self._tags):
@@ -450,7 +479,8 @@ class DependencyResolver:
                 os.path.basename(wheel), line, self._target.python_version,
                 self._target.architecture))
             return None
-        return wheel
+        shutil.copy2(wheel, self._built_dir)
+        return os.path.join(self._built_dir, os.path.basename(wheel))
 
     def _single_wheel(self, directory: str, check: bool = True) -> str | None:
         for name in sorted(os.listdir(directory)):
@@ -458,6 +488,19 @@ class DependencyResolver:
                     not check or self._target.accepts_wheel(name, self._tags)):
                 return os.path.join(directory, name)
         return None
+
+    def _new_dir(self, stem: str) -> str:
+        self._count += 1
+        path = os.path.join(self._work_dir, '%s-%d' % (stem, self._count))
+        os.makedirs(path)
+        return path
+
+    def _requirements_file(self, lines: Iterable[str]) -> str:
+        self._count += 1
+        path = os.path.join(self._work_dir, 'requirements-%d.txt' % self._count)
+        with open(path, 'w', encoding='utf-8') as f:
+            f.write(''.join(line + '\n' for line in [*self._options, *lines]))
+        return path
 
     def _dependencies_of(self, wheel: str, line: str) -> list[str]:
         """The wheel's Requires-Dist entries that apply on the target."""
@@ -534,14 +577,6 @@ class DependencyResolver:
                 with zf.open(info) as src, open(target, 'wb') as out:
                     shutil.copyfileobj(src, out, 1024 * 1024)
                 os.chmod(target, 0o755 if (info.external_attr >> 16) & 0o111 else 0o644)
-
-    @staticmethod
-    def _write_requirements(work_dir: str, stem: str, lines: Iterable[str],
-                            options: Iterable[str]) -> str:
-        path = os.path.join(work_dir, stem + '.txt')
-        with open(path, 'w', encoding='utf-8') as f:
-            f.write(''.join(line + '\n' for line in [*options, *lines]))
-        return path
 
 
 class _Dependencies(NamedTuple):

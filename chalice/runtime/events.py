@@ -311,5 +311,7 @@ class WebsocketEvent(BaseLambdaEvent):
     def json_body(self):
         if self._json_body is self._NO_JSON:
             # Raises ValueError when the body is not JSON, as documented.
+            if self.body is None:
+                raise ValueError('This websocket event has no body to parse as JSON')
             self._json_body = json.loads(self.body)
         return self._json_body

@@ -20,7 +20,7 @@ class WebsocketAPI:
 
     def configure(self, domain_name, stage):
         """Point the API at the websocket endpoint ``domain_name``/``stage``."""
-        if domain_name.endswith('.amazonaws.com'):
+        if domain_name.endswith(('.amazonaws.com', '.amazonaws.com.cn')):
             self._endpoint = 'https://%s/%s' % (domain_name, stage)
         else:
             # A custom domain maps its base path to the stage already.

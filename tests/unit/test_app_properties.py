@@ -218,7 +218,11 @@ def test_any_request_gets_a_valid_proxy_response(key, method, headers, query, bo
     assert response['statusCode'] in allowed
     if not key[0]:
         assert 'Traceback' not in (response['body'] or '')
-    if response['statusCode'] != 200:
+    if response['statusCode'] == 500 and key[0]:
+        assert response['headers']['Content-Type'] == 'text/plain'
+        assert response['body'].startswith('Traceback (most recent call last):')
+    elif response['statusCode'] != 200:
+        assert response['headers']['Content-Type'] == 'application/json'
         error = json.loads(response['body'])
         assert set(error) == {'Code', 'Message'}
     if key[1] and resource != '/nowhere':

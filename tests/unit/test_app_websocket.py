@@ -441,9 +441,6 @@ def test_websocket_disconnected_error_attributes():
     assert isinstance(error, Exception)
 
 
-@pytest.mark.xfail(strict=True, reason='BUG: WebsocketAPI.configure treats the China '
-                   'partition domain *.amazonaws.com.cn as a custom domain and drops the '
-                   'stage from the endpoint')
 def test_configure_china_partition_endpoint_keeps_stage(api):
     domain = 'a1b2c3.execute-api.cn-north-1.amazonaws.com.cn'
     api.session = StubbedSession(lambda stubber: expect_post(stubber, 'hi', 'abc'))

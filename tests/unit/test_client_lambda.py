@@ -381,8 +381,6 @@ def test_generate_dynamodb_event_shape_and_handler(app, client):
     ]
 
 
-@pytest.mark.xfail(strict=True, reason='BUG: chalice.test TestEventsClient writes SNS '
-                   'Timestamp and S3 eventTime without the milliseconds AWS sends')
 @pytest.mark.parametrize('field', ['sns', 's3'])
 def test_generated_timestamps_have_milliseconds_like_aws(client, field):
     if field == 'sns':
@@ -523,8 +521,6 @@ def test_event_handler_sees_its_environment(tmp_path, clean_env):
     assert 'WORKER_VAR' not in os.environ
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: chalice.test.Client leaks api_handler's own "
-                   'environment variables into other functions invoked inside the client')
 def test_api_handler_only_variables_do_not_leak_into_other_functions(tmp_path, clean_env):
     config = {'version': '2.0', 'app_name': 'testapp', 'stages': {'dev': {
         'lambda_functions': {'api_handler': {'environment_variables': {'API_ONLY': '1'}}}}}}
