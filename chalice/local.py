@@ -55,6 +55,7 @@ from http import HTTPStatus
 from typing import Any, NamedTuple
 
 from chalice import localauth
+from chalice.app import ChaliceAuthorizer
 from chalice.errors import ChaliceError
 from chalice.proxy import (
     DEFAULT_ACCOUNT_ID,
@@ -76,8 +77,9 @@ MAX_HEADER_BYTES = 64 * 1024
 MAX_HEADERS = 200
 MAX_REQUESTS_PER_CONNECTION = 1_000_000
 IDLE_TIMEOUT_SECONDS = 120.0
-# After a 413 the unread body is drained (and thrown away) for at most this
-# long so the client gets to read the response instead of a reset.
+# After refusing a request (a 413, a 400...) the server drains and throws
+# away what the client still sends, for at most this long, so the client
+# gets to read the response instead of a connection reset.
 LINGER_SECONDS = 2.0
 
 SERVER_SOFTWARE = 'BaseHTTP/0.6 Python/' + sys.version.split()[0]
@@ -109,11 +111,10 @@ class _HTTPError(Exception):
 
     request_line = '-'
 
-    def __init__(self, status: int, message: str, linger: bool = False) -> None:
+    def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
-        self.linger = linger
 
 
 class _ClientGone(Exception):
@@ -258,13 +259,12 @@ class LocalGateway:
         except ValueError as error:
             self._print(f'{method} {path}: {error} (API Gateway answers 502)')
             return _json_response(502, {'message': 'Internal server error'})
-        response.headers.append(('x-amzn-RequestId', request_id))
+        if not any(name.lower() == 'x-amzn-requestid' for name, _ in response.headers):
+            response.headers.append(('x-amzn-RequestId', request_id))
         return response
 
     def _authorize(self, entry: Any, method: str, path: str,
                    headers: list[tuple[str, str]]) -> localauth.AuthOutcome:
-        from chalice.app import ChaliceAuthorizer
-
         authorizer = entry.authorizer
         if not isinstance(authorizer, ChaliceAuthorizer):
             self._warn_unemulated(authorizer, entry)
@@ -401,7 +401,7 @@ def _content_length(headers: list[tuple[str, str]]) -> int | None:
 
 
 def _too_large() -> _HTTPError:
-    return _HTTPError(413, 'Request Too Long', linger=True)
+    return _HTTPError(413, 'Request Too Long')
 
 
 def _read_chunked(rfile: Any) -> bytes:
@@ -591,9 +591,9 @@ class _ConnectionHandler(socketserver.BaseRequestHandler):
             body = {'message': error.message}
         response = _json_response(error.status, body)
         sock.sendall(serialize_response(response, keep_alive=False))
-        self.server.log_request(client_ip, getattr(error, 'request_line', '-'), error.status)
-        if error.linger:
-            _linger(sock)
+        self.server.log_request(client_ip, error.request_line, error.status)
+        # Let the client read the answer even if it is still sending.
+        _linger(sock)
 
 
 def _linger(sock: socket.socket) -> None:

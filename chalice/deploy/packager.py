@@ -34,7 +34,10 @@ Everything is cached under ``<project>/.chalice/deployments/``:
   of the dependencies), so a rebuild with nothing changed only hashes the
   project's own files.
 
-Only the newest few entries of each kind are kept.  Archives are
+Unpinned requirements are therefore not re-resolved until a requirement
+file changes, and a resolution that left packages out is cached too (the
+warning is repeated on every build); delete ``.chalice/deployments/`` to
+resolve again.  Only the newest few entries of each kind are kept.  Archives are
 deterministic: sorted entries, 1980-01-01 timestamps, fixed modes and a fixed
 deflate level, so the same inputs give the same sha256 (given the same zlib).
 
@@ -47,7 +50,6 @@ first.
 from __future__ import annotations
 
 import base64
-import email.parser
 import hashlib
 import json
 import os
@@ -224,12 +226,13 @@ class LambdaTarget:
 
 @dataclass(frozen=True)
 class Requirements:
-    """``requirements.txt`` read for the target: options and requirement lines.
+    """``requirements.txt`` as pip options and requirement lines.
 
     ``options`` are global pip options (index URLs, constraints, ...) with
-    their paths made absolute; ``lines`` are requirements whose markers hold
-    for the target, kept as written.  ``sources`` is the text of every file
-    read (nested ``-r`` files included), which feeds the cache key.
+    their paths made absolute; ``lines`` are the requirements as written,
+    nested ``-r`` files expanded.  ``sources`` holds each file read with its
+    text and feeds the cache key.  Reading needs no third-party import, so a
+    cache hit stays cheap; :meth:`for_target` evaluates markers.
     """
 
     options: tuple[str, ...]
@@ -237,18 +240,22 @@ class Requirements:
     sources: tuple[str, ...]
 
     @classmethod
-    def read(cls, path: str, target: LambdaTarget, ui: Any) -> 'Requirements':
+    def read(cls, path: str) -> 'Requirements':
         options: list[str] = []
         lines: list[str] = []
         sources: list[str] = []
         path = os.path.abspath(path)
-        cls._read_into(path, os.path.dirname(path), target, ui, options, lines, sources, set())
+        cls._read_into(path, os.path.dirname(path), options, lines, sources, set())
         return cls(tuple(options), tuple(lines), tuple(sources))
 
+    def for_target(self, target: LambdaTarget, ui: Any) -> 'Requirements':
+        """The same requirements minus those whose markers exclude the target."""
+        lines = tuple(line for line in self.lines if _requirement_applies(line, target, ui))
+        return Requirements(self.options, lines, self.sources)
+
     @classmethod
-    def _read_into(cls, path: str, root: str, target: LambdaTarget, ui: Any,
-                   options: list[str], lines: list[str], sources: list[str],
-                   seen: set[str]) -> None:
+    def _read_into(cls, path: str, root: str, options: list[str], lines: list[str],
+                   sources: list[str], seen: set[str]) -> None:
         if path in seen:
             return
         seen.add(path)
@@ -256,28 +263,27 @@ class Requirements:
             with open(path, encoding='utf-8') as f:
                 text = f.read()
         except OSError as e:
-            raise PackagingError('Could not read requirements file %s: %s' % (path, e))
+            raise PackagingError('Could not read requirements file %s: %s' % (path, e)) from e
         sources.append(os.path.relpath(path, root) + '\0' + text)
         base = os.path.dirname(path)
         for line in _logical_lines(text):
-            if line.startswith('-'):
-                match = re.match(r'(--?[A-Za-z][\w-]*)(?:\s*=\s*|\s+)?(.*)$', line)
-                if match is None:
-                    options.append(line)
-                    continue
-                flag, value = match.group(1), match.group(2).strip()
-                if flag in _NESTED_OPTIONS:
-                    cls._read_into(os.path.normpath(os.path.join(base, value)), root, target,
-                                   ui, options, lines, sources, seen)
-                    continue
-                if flag in ('-e', '--editable'):
-                    lines.append(value)
-                    continue
-                if flag in _PATH_OPTIONS and os.path.exists(os.path.join(base, value)):
-                    line = '%s %s' % (flag, os.path.abspath(os.path.join(base, value)))
-                options.append(line)
-            elif _requirement_applies(line, target, ui):
+            if not line.startswith('-'):
                 lines.append(line)
+                continue
+            match = re.match(r'(--?[A-Za-z][\w-]*)(?:\s*=\s*|\s+)?(.*)$', line)
+            if match is None:
+                options.append(line)
+                continue
+            flag, value = match.group(1), match.group(2).strip()
+            if flag in _NESTED_OPTIONS:
+                cls._read_into(os.path.normpath(os.path.join(base, value)), root, options,
+                               lines, sources, seen)
+            elif flag in ('-e', '--editable'):
+                lines.append(value)
+            elif flag in _PATH_OPTIONS and os.path.exists(os.path.join(base, value)):
+                options.append('%s %s' % (flag, os.path.abspath(os.path.join(base, value))))
+            else:
+                options.append(line)
 
 
 def _logical_lines(text: str) -> Iterator[str]:
@@ -343,7 +349,7 @@ class PipRunner:
             proc = subprocess.run(command, cwd=self._cwd, stdin=subprocess.DEVNULL,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         except OSError as e:
-            raise PackagingError('Could not run pip (%s): %s' % (sys.executable, e))
+            raise PackagingError('Could not run pip (%s): %s' % (sys.executable, e)) from e
         if proc.returncode != 0:
             if 'No module named pip' in proc.stdout:
                 raise PackagingError(
@@ -511,6 +517,7 @@ class DependencyResolver:
                      if n.count('/') == 1 and n.endswith('.dist-info/METADATA')]
             if not names:
                 return []
+            import email.parser
             metadata = email.parser.Parser().parsestr(zf.read(names[0]).decode('utf-8'))
         deps = []
         for entry in metadata.get_all('Requires-Dist') or []:
@@ -680,7 +687,7 @@ class Packager:
         req_path = os.path.join(self._project_dir, 'requirements.txt')
         if not os.path.isfile(req_path):
             return None
-        requirements = Requirements.read(req_path, self._target, self._ui)
+        requirements = Requirements.read(req_path)
         if not requirements.lines:
             return None
         key = _sha256_text(json.dumps([DEPS_CACHE_FORMAT, self._target.python_version,
@@ -708,9 +715,14 @@ class Packager:
             site_packages = os.path.join(tmp, 'site-packages')
             work_dir = os.path.join(tmp, 'work')
             os.makedirs(work_dir)
-            pip = PipRunner(self._project_dir, self._pip_args, self._ui)
-            resolver = DependencyResolver(self._target, pip, self._ui)
-            missing = resolver.resolve(requirements, work_dir, site_packages)
+            requirements = requirements.for_target(self._target, self._ui)
+            missing: list[str] = []
+            if requirements.lines:
+                pip = PipRunner(self._project_dir, self._pip_args, self._ui)
+                resolver = DependencyResolver(self._target, pip, self._ui)
+                missing = resolver.resolve(requirements, work_dir, site_packages)
+            else:
+                os.makedirs(site_packages)
             shutil.rmtree(work_dir)
             manifest = {'format': DEPS_CACHE_FORMAT, 'digest': _tree_digest(site_packages),
                         'missing': missing, 'python_version': self._target.python_version,
@@ -936,12 +948,14 @@ def _limit_message(label: str, actual: int, kind: str, limit: int, scope: str,
                    sizes: dict[str, int], advice: str) -> str:
     biggest = sorted(sizes.items(), key=lambda item: (-item[1], item[0]))[:3]
     listed = ', '.join('%s (%s)' % (name, _megabytes(size)) for name, size in biggest)
-    return ('%s is %s %s, over the AWS Lambda limit of %d MB %s %s; largest: %s. %s'
-            % (label, _megabytes(actual), kind, limit // (1024 * 1024), kind, scope,
+    return ('%s is %s %s, over the AWS Lambda limit of %s %s %s; largest: %s. %s'
+            % (label, _megabytes(actual), kind, _megabytes(limit, whole=True), kind, scope,
                listed, advice))
 
 
-def _megabytes(size: int) -> str:
+def _megabytes(size: int, whole: bool = False) -> str:
+    if whole and size % (1024 * 1024) == 0:
+        return '%d MB' % (size // (1024 * 1024))
     return '%.1f MB' % (size / (1024 * 1024))
 
 

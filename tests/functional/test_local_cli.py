@@ -67,8 +67,9 @@ def project(tmp_path):
 class Running:
     """A ``chalice local`` subprocess whose output is collected by threads."""
 
-    def __init__(self, project_dir, *args):
+    def __init__(self, project_dir, *args, extra_env=None):
         env = dict(os.environ)
+        env.update(extra_env or {})
         env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
         env['PYTHONUNBUFFERED'] = '1'
         env.pop('PYTHONDONTWRITEBYTECODE', None)  # the reloader must cope with .pyc files
@@ -138,8 +139,8 @@ class Running:
 def run_local():
     started = []
 
-    def start(project_dir, *args):
-        running = Running(project_dir, *args)
+    def start(project_dir, *args, **kwargs):
+        running = Running(project_dir, *args, **kwargs)
         started.append(running)
         return running
 
@@ -248,13 +249,25 @@ def test_unknown_stage_exits_2(project):
     assert "Stage 'nope'" in result.stderr
 
 
-def test_autoreload_follows_edits_and_survives_a_syntax_error(project, run_local):
+def _has_watchdog():
+    try:
+        import watchdog.observers  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize('reloader', ['poll', 'watchdog'])
+def test_autoreload_follows_edits_and_survives_a_syntax_error(project, run_local, reloader):
+    if reloader == 'watchdog' and not _has_watchdog():
+        pytest.skip('watchdog is not installed; the polling run covers the reloader')
     port = free_port()
     base = 'http://127.0.0.1:%d/' % port
     app_py = project / 'app.py'
     second = int(time.time()) - 10
     os.utime(app_py, ns=(second * 10**9 + 10**8,) * 2)
-    server = run_local(project, '--port', str(port), '--autoreload')
+    server = run_local(project, '--port', str(port), '--autoreload',
+                       extra_env={'CHALICE_LOCAL_RELOADER': reloader})
     server.wait_for('Serving on')
     assert requests.get(base).json() == {'version': 'v1', 'lib': 'lib1'}
 

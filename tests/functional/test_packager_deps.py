@@ -183,8 +183,14 @@ def zip_files(path):
         return {name: zf.read(name) for name in zf.namelist()}
 
 
-def test_wheels_for_the_target_and_cache_reuse(tmp_path, offline_pip):
-    project = make_project(tmp_path, 'purewheel==1.0\nfastpkg\n')
+def test_wheels_for_the_target_layer_and_cache_reuse(tmp_path, offline_pip):
+    project = make_project(tmp_path, textwrap.dedent('''\
+        purewheel==1.0  # pinned
+        fastpkg
+        datapkg
+        macpkg; sys_platform == "darwin"
+        cextsdist; python_version >= "3.12"
+        '''))
     ui = RecordingUI()
     first = create_deployment_package(project, 'python3.11', 'x86_64', ui=ui)
     assert len(offline_pip) == 1
@@ -198,11 +204,17 @@ def test_wheels_for_the_target_and_cache_reuse(tmp_path, offline_pip):
     assert files['fastpkg/__init__.py'] == b"MACHINE = 'x86_64'\n"
     assert 'fastpkg/_speedups.so' in files
     assert 'fastpkg-1.0.dist-info/METADATA' in files
+    # purelib from the .data directory lands at the top; scripts are dropped.
+    assert files['datapkg/__init__.py'] == b'OK = 1\n'
+    assert not any('run-me' in n or '.data/' in n for n in files)
+    # Markers are evaluated for Lambda, not for this machine.
+    assert not any(n.startswith(('macpkg', 'cextsdist')) for n in files)
     assert 'app.py' in files and 'chalice/app.py' in files
     assert ui.warnings == []
     raw = open(first.path, 'rb').read()
     assert first.sha256 == hashlib.sha256(raw).hexdigest()
     assert first.code_sha256 == base64.b64encode(hashlib.sha256(raw).digest()).decode()
+    assert first.size == len(raw)
 
     again = create_deployment_package(project, 'python3.11', 'x86_64', ui=ui)
     assert again == first
@@ -212,6 +224,19 @@ def test_wheels_for_the_target_and_cache_reuse(tmp_path, offline_pip):
     assert len(offline_pip) == 1, 'editing app.py must not run pip'
     assert edited.sha256 != first.sha256
     assert zip_files(edited.path)['fastpkg/__init__.py'] == b"MACHINE = 'x86_64'\n"
+
+    # automatic_layer: the same cached dependencies, under python/.
+    out = str(tmp_path / 'out')
+    layer = create_layer_package(project, 'python3.11', 'x86_64', output_dir=out, ui=ui)
+    assert layer.path == os.path.join(out, 'layer-deployment.zip')
+    names = set(zip_files(layer.path))
+    assert {'python/purewheel/__init__.py', 'python/fastpkg/_speedups.so'} <= names
+    assert all(n.startswith('python/') for n in names)
+    app = create_deployment_package(project, 'python3.11', 'x86_64',
+                                    include_dependencies=False, output_dir=out, ui=ui)
+    assert app.path == os.path.join(out, 'deployment.zip')
+    assert not any(n.startswith(('purewheel', 'fastpkg')) for n in zip_files(app.path))
+    assert len(offline_pip) == 1
 
     with open(os.path.join(project, 'requirements.txt'), 'w') as f:
         f.write('purewheel\n')
@@ -272,36 +297,3 @@ def test_packages_without_a_usable_wheel_are_named_in_a_warning(tmp_path, offlin
     os.makedirs(os.path.join(project, 'vendor', 'macpkg'))
     create_deployment_package(project, 'python3.11', 'x86_64', ui=ui)
     assert 'macpkg' not in ui.warnings[2] and 'cextsdist==1.0' in ui.warnings[2]
-
-
-def test_wheel_data_directory_and_markers(tmp_path, offline_pip):
-    project = make_project(
-        tmp_path, 'datapkg\nmacpkg; sys_platform == "darwin"\n'
-                  'fastpkg; python_version >= "3.12"\n')
-    ui = RecordingUI()
-    files = zip_files(create_deployment_package(project, 'python3.11', ui=ui).path)
-    assert files['datapkg/__init__.py'] == b'OK = 1\n'
-    assert not any('scripts' in n or 'run-me' in n for n in files)
-    assert not any(n.startswith(('macpkg', 'fastpkg')) for n in files)
-    assert ui.warnings == []
-    assert len(offline_pip) == 1
-
-
-def test_automatic_layer(tmp_path, offline_pip):
-    project = make_project(tmp_path, 'purewheel==1.0\nfastpkg==1.0\n')
-    out = str(tmp_path / 'out')
-    layer = create_layer_package(project, 'python3.11', 'x86_64', output_dir=out,
-                                 ui=RecordingUI())
-    assert layer.path == os.path.join(out, 'layer-deployment.zip')
-    names = set(zip_files(layer.path))
-    assert 'python/purewheel/__init__.py' in names
-    assert 'python/fastpkg/_speedups.so' in names
-    assert all(n.startswith('python/') for n in names)
-    app = create_deployment_package(project, 'python3.11', 'x86_64',
-                                    include_dependencies=False, output_dir=out)
-    assert app.path == os.path.join(out, 'deployment.zip')
-    assert not any(n.startswith(('purewheel', 'fastpkg')) for n in zip_files(app.path))
-    assert len(offline_pip) == 1
-    again = create_layer_package(project, 'python3.11', 'x86_64', ui=RecordingUI())
-    assert again.sha256 == layer.sha256
-    assert len(offline_pip) == 1

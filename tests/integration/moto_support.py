@@ -10,7 +10,17 @@ Everything here runs in the pytest process:
   this process) needs to talk to that server and nothing else.
 * ``run_chalice`` and ``make_project`` run the CLI and write projects.
 
-The moto gaps worked around are patched in by ``apply_moto_shims`` below.
+The moto gaps worked around are patched in by ``apply_moto_shims`` below
+(see ``SHIMS``).  Known differences from AWS that are *not* shimmed:
+
+* no execute-api endpoint: test HTTP behaviour with ``chalice local`` or the
+  test client;
+* Lambda functions are ``Active`` at once and ``LastUpdateStatus`` is always
+  ``Successful`` (botocore waiters return immediately), IAM roles are usable
+  at once and there is no ResourceConflictException: use
+  ``FaultInjector.fail_when`` to exercise those retry paths;
+* GetExport is lossy (no integrations or security) and TagResource/GetTags
+  on a REST API (not a stage) are not implemented.
 """
 from __future__ import annotations
 
@@ -618,8 +628,8 @@ class DeployedState:
 # moto shims
 # --------------------------------------------------------------------------
 #
-# Each shim patches one moto 5.2.x class attribute, in this process, to work
-# around one gap; nothing in the product changes.  They are registered in
+# Each shim sets one (or two) attributes of moto 5.2.x classes, in this
+# process, to work around one gap; nothing in the product changes.  They are registered in
 # SHIMS with the gap they fix, applied by apply_moto_shims() (idempotent) and
 # can be switched off for the duration of a ``with shims_disabled(name):``
 # block, which test_moto_support.py uses to show every shim is still needed.
@@ -627,31 +637,41 @@ class DeployedState:
 
 @dataclass
 class Shim:
+    """One gap worked around by setting attributes on moto classes."""
+
     name: str
     gap: str
-    target: Any
-    attribute: str
-    replacement: Callable[..., Any]
-    original: Any = None
+    # (class, attribute, replacement); a replacement may add a new attribute.
+    patches: list[tuple[Any, str, Callable[..., Any]]]
+    originals: dict[tuple[Any, str], Any] = field(default_factory=dict)
     applied: bool = False
 
     def apply(self) -> None:
         if not self.applied:
-            self.original = self.target.__dict__.get(self.attribute)
-            setattr(self.target, self.attribute, self.replacement)
+            for target, attribute, replacement in self.patches:
+                self.originals[(target, attribute)] = target.__dict__.get(attribute)
+                setattr(target, attribute, replacement)
             self.applied = True
 
     def remove(self) -> None:
         if self.applied:
-            if self.original is None:
-                delattr(self.target, self.attribute)
-            else:
-                setattr(self.target, self.attribute, self.original)
+            for target, attribute, _ in self.patches:
+                original = self.originals[(target, attribute)]
+                if original is None:
+                    delattr(target, attribute)
+                else:
+                    setattr(target, attribute, original)
             self.applied = False
 
-    def call_original(self, *args: Any, **kwargs: Any) -> Any:
-        original = self.original if self.applied else self.target.__dict__[self.attribute]
-        return original(*args, **kwargs)
+    def original(self, target: Any, attribute: str) -> Any:
+        """moto's own implementation of a patched attribute."""
+        if self.applied:
+            return self.originals[(target, attribute)]
+        return target.__dict__.get(attribute)
+
+    @property
+    def targets(self) -> list[str]:
+        return [f'{target.__name__}.{attribute}' for target, attribute, _ in self.patches]
 
 
 SHIMS: dict[str, Shim] = {}
@@ -659,9 +679,18 @@ _shims_lock = threading.Lock()
 
 
 def _register(name: str, gap: str, target: Any, attribute: str,
-              replacement: Callable[..., Any]) -> None:
+              replacement: Callable[..., Any], *more: tuple[Any, str, Callable[..., Any]]
+              ) -> None:
     if name not in SHIMS:
-        SHIMS[name] = Shim(name, gap, target, attribute, replacement)
+        SHIMS[name] = Shim(name, gap, [(target, attribute, replacement), *more])
+
+
+def _original(name: str, target_name: str, attribute: str) -> Any:
+    shim = SHIMS[name]
+    for target, patched, _ in shim.patches:
+        if target.__name__ == target_name and patched == attribute:
+            return shim.original(target, attribute)
+    raise KeyError((name, target_name, attribute))
 
 
 def apply_moto_shims() -> list[str]:
@@ -693,15 +722,11 @@ class shims_disabled:
             SHIMS[name].apply()
 
 
-def _shim_enabled(name: str) -> bool:
-    shim = SHIMS.get(name)
-    return shim is not None and shim.applied
-
-
 def _register_shims() -> None:
     from moto.apigateway.models import APIGatewayBackend, RestAPI
     from moto.apigateway.responses import APIGatewayResponse
     from moto.awslambda.models import LambdaFunction
+    from moto.awslambda.responses import LambdaResponse
 
     # Gap: ImportRestApi reads info.description unconditionally
     # (APIGatewayBackend.import_rest_api -> KeyError -> HTTP 500 when the
@@ -728,9 +753,10 @@ def _register_shims() -> None:
               'APIGatewayBackend.put_integration: uri and integration_method required',
               APIGatewayBackend, 'put_integration', _put_integration)
     # Gap: authorizers (securityDefinitions / components.securitySchemes with
-    # x-amazon-apigateway-authorizer) and x-amazon-apigateway-binary-media-types
-    # in an imported definition are dropped by moto's importer.  Our importer
-    # calls this backend hook for them; without the shim they are dropped too.
+    # x-amazon-apigateway-authorizer), x-amazon-apigateway-binary-media-types
+    # (and -policy, -minimum-compression-size, -api-key-source) in an imported
+    # definition are dropped by moto's importer.  Our importer calls this
+    # backend hook for them; without the shim they are dropped, as in moto.
     _register('import-authorizers-and-binary-types',
               'APIGatewayBackend.put_rest_api: authorizers and binary media types dropped',
               APIGatewayBackend, '_shim_import_extras', _import_extras)
@@ -765,6 +791,14 @@ def _register_shims() -> None:
     _register('lambda-layers-without-docker',
               'LambdaFunction._get_layers_data: looks in the Docker-backed Lambda backend',
               LambdaFunction, '_get_layers_data', _get_layers_data)
+    # Gap: GetLayerVersionByArn (GET /2018-10-31/layers?find=LayerVersion&Arn=...)
+    # is not implemented: LambdaResponse has no get_layer_version_by_arn, and
+    # the request answers 200 with an empty body instead of the layer version
+    # (or ResourceNotFoundException).
+    _register('lambda-get-layer-version-by-arn',
+              'LambdaResponse.get_layer_version_by_arn: not implemented',
+              LambdaResponse, 'get_layer_version_by_arn', _get_layer_version_by_arn_response,
+              (LambdaResponse, 'list_layers', _list_layers_response))
     # Gap: UpdateFunctionConfiguration (LambdaFunction.update_configuration)
     # ignores TracingConfig and EphemeralStorage and raises KeyError (HTTP
     # 500) for Environment without Variables.
@@ -1050,7 +1084,7 @@ def _put_integration(self: Any, function_id: str, resource_id: str, method_type:
 
     if integration_type in ('HTTP', 'HTTP_PROXY', 'AWS', 'AWS_PROXY') and not uri:
         raise BadRequestException(f'Invalid integration: uri is required for {integration_type}')
-    original = SHIMS['mock-integration-without-uri'].original
+    original = _original('mock-integration-without-uri', 'APIGatewayBackend', 'put_integration')
     return original(self, function_id, resource_id, method_type, integration_type, uri,
                     integration_method, **kwargs)
 
@@ -1059,7 +1093,8 @@ def _create_rest_api_response(self: Any) -> Any:
     from moto.apigateway.responses import ENDPOINT_CONFIGURATION_TYPES
     from moto.apigateway.utils import deserialize_body
 
-    original = SHIMS['import-endpoint-configuration-types'].original
+    original = _original('import-endpoint-configuration-types', 'APIGatewayResponse',
+                         'create_rest_api')
     try:
         api_doc = deserialize_body(self.body) if self.body else {}
     except Exception:
@@ -1085,7 +1120,7 @@ def _unescape_pointer(token: str) -> str:
 
 
 def _apply_rest_api_patch_operations(self: Any, patch_operations: list[dict[str, Any]]) -> None:
-    original = SHIMS['update-rest-api-patch-ops'].original
+    original = _original('update-rest-api-patch-ops', 'RestAPI', 'apply_patch_operations')
     rest = []
     for op in patch_operations:
         path = op.get('path', '')
@@ -1124,7 +1159,7 @@ def _delete_rest_api(self: Any, function_id: str) -> Any:
 def _get_integration_response(self: Any) -> Any:
     from moto.apigateway.exceptions import NotFoundException
 
-    original = SHIMS['get-integration-not-found'].original
+    original = _original('get-integration-not-found', 'APIGatewayResponse', 'get_integration')
     parts = self.path.split('/')
     integration = self.backend.get_integration(parts[2], parts[4], parts[6])
     if integration is None:
@@ -1148,7 +1183,8 @@ def _get_layers_data(self: Any, layers_versions_arns: list[str]) -> list[dict[st
 
 
 def _update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
-    original = SHIMS['lambda-update-configuration-fields'].original
+    original = _original('lambda-update-configuration-fields', 'LambdaFunction',
+                         'update_configuration')
     updates = dict(config_updates)
     if 'Environment' in updates:
         updates['Environment'] = {'Variables': (updates['Environment'] or {}).get(
@@ -1162,7 +1198,25 @@ def _update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str
 
 
 def _update_function_code(self: Any, updated_spec: dict[str, Any]) -> dict[str, Any]:
-    original = SHIMS['lambda-update-code-architectures'].original
+    original = _original('lambda-update-code-architectures', 'LambdaFunction',
+                         'update_function_code')
     if updated_spec.get('Architectures') and not updated_spec.get('DryRun'):
         self.architectures = list(updated_spec['Architectures'])
     return original(self, updated_spec)
+
+
+def _get_layer_version_by_arn_response(self: Any) -> Any:
+    from moto.awslambda.exceptions import UnknownLayerVersionException
+
+    arn = (self.querystring.get('Arn') or [''])[0]
+    layer_version = self.backend.layers_versions_by_arn(arn) if arn.count(':') == 7 else None
+    if layer_version is None:
+        raise UnknownLayerVersionException([arn])
+    return 200, {}, json.dumps(layer_version.get_layer_version())
+
+
+def _list_layers_response(self: Any) -> Any:
+    # ListLayers and GetLayerVersionByArn share GET /2018-10-31/layers.
+    if (self.querystring.get('find') or [''])[0] == 'LayerVersion':
+        return _get_layer_version_by_arn_response(self)
+    return _original('lambda-get-layer-version-by-arn', 'LambdaResponse', 'list_layers')(self)

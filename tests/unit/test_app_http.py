@@ -104,6 +104,34 @@ def named_view(name, result=None):
 
 
 # ---------------------------------------------------------------------------
+# The event factory agrees with the proxy events chalice.proxy builds
+# ---------------------------------------------------------------------------
+
+def test_rest_event_has_the_same_shape_as_local_proxy_events():
+    from chalice.proxy import build_proxy_event
+    from chalice.routing import MatchResult
+
+    local = build_proxy_event(
+        method='POST', path='/users/42', query_string='a=1&a=2',
+        headers=[('Content-Type', 'application/json'), ('X-A', '1'), ('X-A', '2')],
+        body=b'{}', match=MatchResult('/users/{id}', {'id': '42'}))
+    ours = rest_event('/users/{id}', 'POST', path_params={'id': '42'},
+                      query={'a': ['1', '2']}, body='{}',
+                      headers=[('Content-Type', 'application/json'), ('X-A', '1'),
+                               ('X-A', '2')])
+    assert set(ours) == set(local)
+    assert set(ours['requestContext']) >= set(local['requestContext'])
+    assert set(ours['requestContext']['identity']) >= set(
+        local['requestContext']['identity'])
+    for key in ('resource', 'path', 'httpMethod', 'headers', 'multiValueHeaders',
+                'queryStringParameters', 'multiValueQueryStringParameters',
+                'pathParameters', 'stageVariables', 'body', 'isBase64Encoded'):
+        assert ours[key] == local[key], key
+    for key in ('resourcePath', 'httpMethod', 'path', 'stage', 'protocol'):
+        assert ours['requestContext'][key] == local['requestContext'][key], key
+
+
+# ---------------------------------------------------------------------------
 # Chalice(app_name): attributes, logging, per-request state
 # ---------------------------------------------------------------------------
 
@@ -484,7 +512,7 @@ def test_tutorial_objects_example(app):
             try:
                 return {key: objects[key]}
             except KeyError:
-                raise NotFoundError(key)
+                raise NotFoundError(key) from None
 
     params = {'key': 'mykey'}
     assert_error(invoke(app, '/objects/{key}', path_params=params),
@@ -725,10 +753,10 @@ def test_invalid_json_raises_on_every_read(app):
     def twice():
         request = app.current_request
         try:
-            request.json_body
+            first = request.json_body
         except BadRequestError:
-            pass
-        return {'second': request.json_body}
+            first = 'raised'
+        return {'first': first, 'second': request.json_body}
 
     response = invoke(app, '/twice', 'POST', headers={'Content-Type': 'application/json'},
                       body='{not json')
@@ -882,6 +910,17 @@ def test_list_valued_headers_become_multi_value_headers(app):
     assert response['multiValueHeaders'] == {'Set-Cookie': ['a=1', 'b=2']}
     assert 'Set-Cookie' not in response['headers']
     assert response['headers']['Content-Type'] == 'text/plain'
+
+
+def test_non_string_header_values_are_stringified(app):
+    @app.route('/count')
+    def count():
+        return Response('x', headers={'Content-Type': 'text/plain', 'X-Count': 5,
+                                      'X-Multi': [1, 'two']})
+
+    response = invoke(app, '/count')
+    assert response['headers']['X-Count'] == '5'
+    assert response['multiValueHeaders'] == {'X-Multi': ['1', 'two']}
 
 
 def test_response_with_dict_body_is_json(app):
@@ -1054,7 +1093,7 @@ def test_docs_bad_request_example(app):
             return {'state': cities[city]}
         except KeyError:
             raise BadRequestError("Unknown city '%s', valid choices are: %s" % (
-                city, ', '.join(cities.keys())))
+                city, ', '.join(cities.keys()))) from None
 
     response = invoke(app, '/cities/{city}', path_params={'city': 'seattle'})
     assert body_json(response) == {'state': 'WA'}

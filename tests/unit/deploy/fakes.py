@@ -107,6 +107,10 @@ class FakeAWS:
         self.calls = []         # (service, method, params) of every call
         self.fail_at = None
         self.fail_code = 'ServiceUnavailable'
+        # 'before': the failing call has no effect; 'after': AWS applied it but the
+        # response was lost (a timeout after the request reached AWS).
+        self.fail_mode = 'before'
+        self.on_call = None     # hook: on_call(service, method, params) before each call
         self.counter_base = 0
         self._next_id = 0
 
@@ -130,21 +134,31 @@ class FakeAWS:
 
     def call(self, service, method, params=None, ignore_errors=()):
         params = dict(params or {})
+        if self.on_call is not None:
+            self.on_call(service, method, params)
         self.calls.append((service, method, copy.deepcopy(params)))
-        if self.fail_at is not None and self.call_count == self.fail_at:
-            raise _deployment_error(service, method, self.fail_code,
-                                    'injected failure (call %d)' % self.fail_at)
+        injected = self.fail_at is not None and self.call_count == self.fail_at
+        if injected and self.fail_mode == 'before':
+            raise self._injected(service, method)
         if self.validate:
             validate_params(service, method, params)
         handler = getattr(self, '_%s__%s' % (service, method), None)
         if handler is None:
             raise AssertionError('FakeAWS does not implement %s.%s' % (service, method))
         try:
-            return copy.deepcopy(handler(params))
+            response = copy.deepcopy(handler(params))
         except FakeAWSError as error:
             if error.code in ignore_errors:
-                return None
-            raise _deployment_error(service, method, error.code, error.message) from None
+                response = None
+            else:
+                raise _deployment_error(service, method, error.code, error.message) from None
+        if injected:
+            raise self._injected(service, method)
+        return response
+
+    def _injected(self, service, method):
+        return _deployment_error(service, method, self.fail_code,
+                                 'injected failure (call %d)' % self.fail_at)
 
     def _new_id(self):
         self._next_id += 1
