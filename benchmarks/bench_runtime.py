@@ -119,7 +119,7 @@ def bench_test_client():
         client = Client(app, project_dir=os.devnull)
         assert client.http.get(path).status_code == 200
         number = max(NUMBER // 10, 500)
-        rounds = timeit.Timer(lambda: client.http.get(path)).repeat(ROUNDS, number)
+        rounds = timeit.Timer(lambda c=client, p=path: c.http.get(p)).repeat(ROUNDS, number)
         results[count] = statistics.median(rounds) / number * 1e6
     ratio = results[1000] / results[10]
     print('   10 routes (first): %.1f us/request; 1,000 routes (last): %.1f us/request; '

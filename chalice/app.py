@@ -40,10 +40,10 @@ import sys
 import threading
 
 from chalice.runtime.auth import (
+    Authorizer,
     AuthRequest,
     AuthResponse,
     AuthRoute,
-    Authorizer,
     BuiltinAuthConfig,
     ChaliceAuthorizer,
     CognitoUserPoolAuthorizer,
@@ -562,7 +562,7 @@ class Chalice(_DecoratorAPI):
                             % (authorizer,))
         cors_arg = _USE_GLOBAL_CORS if cors is None else normalize_cors(cors)
         _validate_view_args(view_func, path)
-        existing = self.routes.setdefault(path, {})
+        existing = self.routes.get(path, {})
         new_entries = []
         for method in methods:
             method = method.upper()
@@ -577,8 +577,10 @@ class Chalice(_DecoratorAPI):
                     "'OPTIONS' from methods or turn CORS off for this view" % path)
             self._check_route_conflicts(existing, entry)
             new_entries.append(entry)
+        # Only now, with every check passed, does the path enter the registry.
+        methods_table = self.routes.setdefault(path, {})
         for entry in new_entries:
-            existing[entry.method] = entry
+            methods_table[entry.method] = entry
         self.handler_map.setdefault('api_handler', self)
         self._compiled = None
 
@@ -697,13 +699,15 @@ class Chalice(_DecoratorAPI):
                 raise
             except Exception:
                 return self._unhandled_error(entry, route.cors_headers)
-            if type(result) is dict or type(result) is list:
-                if not route.json_is_binary:
-                    response_headers = {'Content-Type': JSON_CONTENT_TYPE}
-                    if route.cors_headers:
-                        response_headers.update(route.cors_headers)
-                    return {'headers': response_headers, 'statusCode': 200,
-                            'body': dumps(result)}
+            if (type(result) is dict or type(result) is list) and not route.json_is_binary:
+                try:
+                    body = dumps(result)
+                except (TypeError, ValueError):
+                    return self._unhandled_error(entry, route.cors_headers)
+                response_headers = {'Content-Type': JSON_CONTENT_TYPE}
+                if route.cors_headers:
+                    response_headers.update(route.cors_headers)
+                return {'headers': response_headers, 'statusCode': 200, 'body': body}
             if not isinstance(result, Response):
                 result = Response(result, {'Content-Type': JSON_CONTENT_TYPE})
             return self._finish(result, route, headers)
@@ -859,8 +863,8 @@ class Blueprint(_DecoratorAPI):
             kwargs = dict(kwargs)
             if handler_type == 'route':
                 path = kwargs['path']
-                if url_prefix:
-                    prefix = url_prefix.rstrip('/')
+                prefix = (url_prefix or '').rstrip('/')
+                if prefix:
                     path = prefix if path == '/' else prefix + path
                 kwargs['path'] = path
             elif handler_type != 'middleware' and name_prefix:

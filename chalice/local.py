@@ -577,10 +577,13 @@ class _ConnectionHandler(socketserver.BaseRequestHandler):
                 response = _json_response(500, {'message': 'Internal server error'})
             keep_alive = (request.keep_alive and not server.closing
                           and count < MAX_REQUESTS_PER_CONNECTION)
-            sock.sendall(serialize_response(
+            data = serialize_response(
                 response, keep_alive=keep_alive, head=request.method == 'HEAD',
-                http10_keep_alive=keep_alive and request.version < (1, 1)))
+                http10_keep_alive=keep_alive and request.version < (1, 1))
+            # Logged before sending (as http.server does), so the line is
+            # there by the time the client has its answer.
             server.log_request(client_ip, request.request_line, response.status_code)
+            sock.sendall(data)
             if not keep_alive:
                 return
 
@@ -590,8 +593,8 @@ class _ConnectionHandler(socketserver.BaseRequestHandler):
         else:
             body = {'message': error.message}
         response = _json_response(error.status, body)
-        sock.sendall(serialize_response(response, keep_alive=False))
         self.server.log_request(client_ip, error.request_line, error.status)
+        sock.sendall(serialize_response(response, keep_alive=False))
         # Let the client read the answer even if it is still sending.
         _linger(sock)
 

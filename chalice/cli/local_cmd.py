@@ -13,6 +13,7 @@ the server uses (a route it rejects is a one-line error, exit code 2), and
 (the default) this process supervises a worker process instead; see
 :mod:`chalice.cli.reloader`.
 """
+import os
 import signal
 import sys
 import threading
@@ -50,6 +51,10 @@ def local(ctx, host, port, stage, autoreload):
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _on_sigterm)
     try:
+        if autoreload and os.name == 'nt':
+            click.echo('Warning: --autoreload needs a POSIX system; serving without it.',
+                       err=True)
+            autoreload = False
         if autoreload:
             from chalice.cli import reloader
 

@@ -25,7 +25,8 @@ port in use).  Workers notice when the supervisor goes away (their stdin
 reaches end of file) and stop, so no orphan keeps the port.  Workers do not
 write ``.pyc`` files: a file edited twice within one second would otherwise
 risk being served from stale bytecode.  With ``--port 0`` every restart
-picks a new free port.
+picks a new free port.  The worker protocol uses inherited pipes, so
+autoreload is POSIX only (``chalice local`` serves without it on Windows).
 """
 import os
 import select

@@ -4,8 +4,7 @@ Every ``RecordResource``/``ForgetResource`` step is written to the state
 file at once (atomically), so if a call fails part-way the state file lists
 exactly the resources that exist, and running the deploy again converges.
 """
-from chalice.deploy.plan import APICall, ForgetResource, Message, RecordResource, SetVar, \
-    resolve
+from chalice.deploy.plan import APICall, ForgetResource, Message, RecordResource, SetVar, resolve
 from chalice.errors import DeploymentError
 
 

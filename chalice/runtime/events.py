@@ -8,7 +8,6 @@ handler friendly attributes while ``to_dict()`` still returns the original.
 import base64
 import json
 
-
 # ---------------------------------------------------------------- schedules
 
 class ScheduleExpression:

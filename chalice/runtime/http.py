@@ -134,6 +134,7 @@ class CaseInsensitiveMapping(Mapping):
 
 
 _UNSET = object()
+_INVALID_JSON = object()
 
 
 class Request:
@@ -209,6 +210,8 @@ class Request:
 
     @property
     def json_body(self):
+        if self._json_body is _INVALID_JSON:
+            raise BadRequestError('Error Parsing JSON')
         if self._json_body is _UNSET:
             self._json_body = None
             mime = self._media_type
@@ -226,6 +229,8 @@ class Request:
                     try:
                         self._json_body = json.loads(raw)
                     except ValueError:
+                        # Remember the failure: every later read raises too.
+                        self._json_body = _INVALID_JSON
                         raise BadRequestError('Error Parsing JSON') from None
         return self._json_body
 

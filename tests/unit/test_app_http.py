@@ -271,8 +271,6 @@ def test_valid_route_paths_are_accepted(app, path):
     assert list(app.routes[path]) == ['GET']
 
 
-@pytest.mark.xfail(strict=True, reason='BUG: a rejected route() leaves an empty '
-                   'entry for its path in app.routes')
 def test_a_rejected_route_leaves_app_routes_unchanged(app):
     with pytest.raises(ValueError):
         app.route('/new', methods=['BOGUS'])(named_view('new'))
@@ -746,8 +744,6 @@ def test_invalid_json_is_only_an_error_when_json_body_is_read(app):
     assert_error(response, 400, 'BadRequestError', 'Error Parsing JSON')
 
 
-@pytest.mark.xfail(strict=True, reason='BUG: Request.json_body returns None on the '
-                   'second read of an invalid JSON body instead of raising again')
 def test_invalid_json_raises_on_every_read(app):
     @app.route('/twice', methods=['POST'])
     def twice():
@@ -1047,9 +1043,6 @@ def test_unserialisable_response_body_is_a_500(app):
     assert body_json(response) == INTERNAL_ERROR
 
 
-@pytest.mark.xfail(strict=True, reason='BUG: a dict/list return value that is not '
-                   'JSON-serialisable raises TypeError out of Chalice.__call__ '
-                   '(JSON fast path) instead of giving a 500')
 def test_unserialisable_dict_return_value_is_a_500(app):
     app.route('/obj')(named_view('obj', {'x': object()}))
     response = invoke(app, '/obj')
@@ -1805,8 +1798,6 @@ def test_blueprint_middleware_applies_to_app_routes(app):
     assert invoke(app, '/a')['headers']['X-From-Blueprint'] == '1'
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: register_blueprint(url_prefix='/') turns "
-                   "the blueprint's '/' route into '' and raises ValueError")
 def test_blueprint_root_url_prefix(app):
     bp = Blueprint(__name__)
     bp.route('/')(named_view('root', {'root': True}))

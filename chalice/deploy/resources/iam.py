@@ -1,6 +1,14 @@
 """IAM roles that chalice manages: the role and its one inline policy."""
-from chalice.deploy.plan import APICall, ForgetResource, JSONDocument, Message, \
-    RecordResource, SetVar, Var, canonical_json
+from chalice.deploy.plan import (
+    APICall,
+    ForgetResource,
+    JSONDocument,
+    Message,
+    RecordResource,
+    SetVar,
+    Var,
+    canonical_json,
+)
 from chalice.deploy.resources.base import ResourceHome, record_values, register
 
 

@@ -6,8 +6,16 @@ any configured field differs, tags and reserved concurrency separately.  An
 unchanged function costs read calls only.
 """
 from chalice.deploy.models import ManagedIAMRole
-from chalice.deploy.plan import APICall, FileContents, ForgetResource, Message, \
-    RecordResource, SetVar, Var, try_resolve
+from chalice.deploy.plan import (
+    APICall,
+    FileContents,
+    ForgetResource,
+    Message,
+    RecordResource,
+    SetVar,
+    Var,
+    try_resolve,
+)
 from chalice.deploy.resources.base import ResourceHome, record_values, register
 
 _GONE = ('ResourceNotFoundException',)

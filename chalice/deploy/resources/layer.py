@@ -1,6 +1,13 @@
 """The managed Lambda layer (``automatic_layer: true``) with the dependencies."""
-from chalice.deploy.plan import APICall, FileContents, ForgetResource, Message, \
-    RecordResource, SetVar, Var
+from chalice.deploy.plan import (
+    APICall,
+    FileContents,
+    ForgetResource,
+    Message,
+    RecordResource,
+    SetVar,
+    Var,
+)
 from chalice.deploy.resources.base import ResourceHome, record_values, register
 
 

@@ -10,8 +10,19 @@ policy lacks it.
 """
 import json
 
-from chalice.deploy.plan import APICall, Digest, ForgetResource, JSONDocument, Message, \
-    RecordResource, SetVar, Template, Var, sha256_of, try_resolve
+from chalice.deploy.plan import (
+    APICall,
+    Digest,
+    ForgetResource,
+    JSONDocument,
+    Message,
+    RecordResource,
+    SetVar,
+    Template,
+    Var,
+    sha256_of,
+    try_resolve,
+)
 from chalice.deploy.resources.base import ResourceHome, register
 
 _GONE = ('NotFoundException',)

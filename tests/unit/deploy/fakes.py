@@ -232,10 +232,6 @@ class FakeAWS:
         if role['policies']:
             raise FakeAWSError('DeleteConflict', 'Cannot delete entity, must delete policies '
                                                  'first.')
-        if any(f['config']['Role'] == role['arn'] for f in self.functions.values()):
-            # IAM allows it, but a deploy that deletes a role still in use is a bug.
-            raise AssertionError('role %s deleted while a function still uses it'
-                                 % p['RoleName'])
         del self.roles[p['RoleName']]
         return {}
 

@@ -10,7 +10,6 @@ from chalice.deploy import models
 from chalice.deploy.appgraph import build_application, function_name_for, load_policy_file
 from chalice.deploy.plan import Var, resolve
 from chalice.errors import ChaliceError, ConfigError
-
 from tests.unit.deploy.fakes import make_config, make_package, write_project
 
 

@@ -87,6 +87,22 @@ def test_create_function_gives_up_on_role_propagation_after_max_wait(sleeps):
     assert excinfo.value.error_code == 'InvalidParameterValueException'
 
 
+@pytest.mark.xfail(strict=True, reason='BUG: _ROLE_NOT_READY_FRAGMENTS misses the error Lambda '
+                                       'gives while a new role\'s EC2 ENI permissions are '
+                                       'still propagating (functions in a VPC)')
+def test_create_function_retries_while_vpc_permissions_propagate(aws, sleeps):
+    lam = Stubber(aws.client('lambda'))
+    lam.add_client_error('create_function', 'InvalidParameterValueException',
+                         'The provided execution role does not have permissions to call '
+                         'CreateNetworkInterface on EC2')
+    lam.add_response('create_function', {'FunctionArn': 'arn:fn'})
+    lam.add_response('get_function_configuration', config(), NAME)
+    with lam:
+        result = aws.call('lambda', 'create_function', CREATE)
+    assert result == {'FunctionArn': 'arn:fn'}
+    assert sleeps == [1.0]
+
+
 def test_other_invalid_parameter_errors_are_not_retried(aws, stub, sleeps):
     lam = stub('lambda')
     lam.add_client_error('create_function', 'InvalidParameterValueException',

@@ -1,4 +1,5 @@
 """The plan as data: placeholders, their resolution, describe()."""
+import dataclasses
 import hashlib
 import json
 
@@ -7,9 +8,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalice.deploy import swagger
-from chalice.deploy.plan import (APICall, Digest, FileContents, ForgetResource, JSONDocument,
-                                 Message, Plan, RecordResource, SetVar, Template, Var,
-                                 canonical_json, resolve, sha256_of, try_resolve)
+from chalice.deploy.plan import (
+    APICall,
+    Digest,
+    FileContents,
+    ForgetResource,
+    JSONDocument,
+    Message,
+    Plan,
+    RecordResource,
+    SetVar,
+    Template,
+    Var,
+    canonical_json,
+    resolve,
+    sha256_of,
+    try_resolve,
+)
 
 VARS = {'role.arn': 'arn:aws:iam::1:role/r', 'api.id': 'abc123', 'count': 7}
 
@@ -193,6 +208,6 @@ def test_mutating_calls_excludes_reads():
 
 def test_steps_are_frozen_values():
     call = APICall('iam', 'get_role', {'RoleName': 'r'})
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         call.method = 'delete_role'
     assert call == APICall('iam', 'get_role', {'RoleName': 'r'})

@@ -6,12 +6,30 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalice.deploy.models import (LAMBDA_TRUST_POLICY, Application, DeploymentPackage,
-                                   LambdaFunction, LambdaLayer, ManagedIAMRole,
-                                   PreCreatedIAMRole, RestAPI)
-from chalice.deploy.plan import (APICall, Digest, FileContents, ForgetResource, JSONDocument,
-                                 Message, RecordResource, SetVar, Template, Var, resolve,
-                                 sha256_of)
+from chalice.deploy.models import (
+    LAMBDA_TRUST_POLICY,
+    Application,
+    DeploymentPackage,
+    LambdaFunction,
+    LambdaLayer,
+    ManagedIAMRole,
+    PreCreatedIAMRole,
+    RestAPI,
+)
+from chalice.deploy.plan import (
+    APICall,
+    Digest,
+    FileContents,
+    ForgetResource,
+    JSONDocument,
+    Message,
+    RecordResource,
+    SetVar,
+    Template,
+    Var,
+    resolve,
+    sha256_of,
+)
 from chalice.deploy.planner import PlanContext, plan_delete, plan_deploy
 from chalice.deploy.state import DeployedState
 
