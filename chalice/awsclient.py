@@ -24,11 +24,19 @@ READ_PREFIXES = ('get_', 'list_', 'describe_')
 
 # (service, method) -> how the call is made, when a plain call is not enough.
 _ROLE_NOT_READY_FRAGMENTS = ('cannot be assumed', 'role defined for the function',
-                             'not authorized to perform: sts:AssumeRole')
+                             'not authorized to perform: sts:AssumeRole',
+                             # A new role's EC2 permissions propagate late too (VPC functions).
+                             'does not have permissions to call CreateNetworkInterface')
 
 
 class CredentialsError(ChaliceError):
     """No region or no credentials could be found."""
+
+
+class AccessDeniedError(DeploymentError):
+    """The deploying identity may not call an API: the user must fix permissions."""
+
+    exit_code = 2
 
 
 def create_session(profile=None):
@@ -59,12 +67,13 @@ def check_session(session):
 
 class AWSClient:
     def __init__(self, session, connection_timeout=None, sleep=time.sleep,
-                 max_role_wait=90.0):
+                 max_role_wait=90.0, max_ready_wait=300.0):
         self._session = session
         self._connection_timeout = connection_timeout
         self._clients = {}
         self._sleep = sleep
         self._max_role_wait = max_role_wait
+        self._max_ready_wait = max_ready_wait
         self._account_id = None
         self.calls = []  # (service, method) of every request made
 
@@ -145,7 +154,7 @@ class AWSClient:
                                                                         method))
         if 'AccessDenied' in code or code in ('UnauthorizedOperation',
                                               'UnrecognizedClientException'):
-            return DeploymentError(
+            return AccessDeniedError(
                 'AccessDenied: the AWS credentials in use are not allowed to call %s (%s). '
                 'Grant that permission to the deploying identity and run the command again.'
                 % (action, ' '.join(message.split())))
@@ -159,24 +168,28 @@ class AWSClient:
 
     # -- Lambda: waits and retries
 
-    def _wait_function_ready(self, function_name):
-        """Wait while the function is Pending or an update is InProgress."""
-        deadline = time.monotonic() + 300
+    def _wait_function_ready(self, function_name, after_update=False):
+        """Wait while the function is Pending or an update is InProgress.
+
+        Before a change, a *previous* failed update is no obstacle (the new
+        change may be what repairs it).  After our own change, ending in a
+        Failed state is an error.
+        """
+        waited = 0.0
         delay = 0.5
         while True:
             config = self._raw('lambda', 'get_function_configuration',
                                {'FunctionName': function_name})
             state = config.get('State', 'Active')
             update = config.get('LastUpdateStatus', 'Successful')
-            if state in ('Active', 'Inactive') and update != 'InProgress':
-                if state == 'Failed' or update == 'Failed':
+            if state != 'Pending' and update != 'InProgress':
+                if after_update and (state == 'Failed' or update == 'Failed'):
                     break
                 return config
-            if state == 'Failed':
-                break
-            if time.monotonic() > deadline:
+            if waited >= self._max_ready_wait:
                 break
             self._sleep(delay)
+            waited += delay
             delay = min(delay * 2, 5.0)
         raise DeploymentError(
             'Lambda function %s did not become ready (State=%s, LastUpdateStatus=%s: %s).'
@@ -220,18 +233,18 @@ class AWSClient:
 
     def _lambda__create_function(self, params):
         response = self._retry_role_propagation('create_function', params)
-        self._wait_function_ready(params['FunctionName'])
+        self._wait_function_ready(params['FunctionName'], after_update=True)
         return response
 
     def _lambda__update_function_code(self, params):
         response = self._retry_conflict('update_function_code', params, params['FunctionName'])
-        self._wait_function_ready(params['FunctionName'])
+        self._wait_function_ready(params['FunctionName'], after_update=True)
         return response
 
     def _lambda__update_function_configuration(self, params):
         response = self._retry_conflict('update_function_configuration', params,
                                         params['FunctionName'])
-        self._wait_function_ready(params['FunctionName'])
+        self._wait_function_ready(params['FunctionName'], after_update=True)
         return response
 
     def _lambda__put_function_concurrency(self, params):

@@ -43,24 +43,27 @@ class AppGraphBuilder:
 
     def build(self):
         app = self._app
-        resources = []
-        api_function = None
-        authorizers = []
+        # (logical name, handler string) for every Lambda function the app needs.
+        api_specs, auth_specs, other_specs = [], [], []
         if app.routes:
             validate_routes(app)
-            api_function = self._function(API_HANDLER, 'app.app')
-            for auth in app.builtin_auth_handlers:
-                authorizers.append(self._function(auth.name, auth.handler_string))
-        for fn in app.pure_lambda_functions:
-            resources.append(self._function(fn.name, fn.handler_string))
-        for source in app.event_sources:
-            resources.append(self._function(source.name, source.handler_string))
-        if api_function is not None:
-            resources.append(self._rest_api(api_function, authorizers))
-        names = [m.resource_name for m in resources]
+            api_specs.append((API_HANDLER, 'app.app'))
+            auth_specs = [(auth.name, auth.handler_string) for auth in app.builtin_auth_handlers]
+        other_specs.extend((fn.name, fn.handler_string) for fn in app.pure_lambda_functions)
+        other_specs.extend((src.name, src.handler_string) for src in app.event_sources)
+        specs = other_specs + auth_specs + api_specs
+        names = [name for name, _ in specs]
         if len(names) != len(set(names)):
             raise ChaliceError('Two Lambda functions share one name; give each decorator '
                                'a unique name=...')
+        configs = {name: self._scoped(name) for name in names}
+        self._plan_roles(configs)
+        functions = {name: self._function(name, handler, configs[name])
+                     for name, handler in specs}
+        resources = [functions[name] for name, _ in other_specs]
+        if api_specs:
+            resources.append(self._rest_api(functions[API_HANDLER],
+                                            [functions[name] for name, _ in auth_specs]))
         return models.Application(app_name=self._config.app_name, stage=self._stage,
                                   resources=tuple(resources))
 
@@ -69,9 +72,9 @@ class AppGraphBuilder:
     def _scoped(self, name):
         return self._config.scope(self._stage, name)
 
-    def _function(self, name, handler):
-        config = self._scoped(name)
-        role = self._role_for(name, config)
+    def _function(self, name, handler, config):
+        role = self._roles[self._role_of[name]] if name in self._role_of else \
+            models.PreCreatedIAMRole(role_arn=config.iam_role_arn)
         layers = tuple(config.layers)
         managed_layer = self._managed_layer(config) if config.automatic_layer else None
         return models.LambdaFunction(
@@ -106,39 +109,55 @@ class AppGraphBuilder:
                 package=self._layer_package)
         return self._layer
 
-    def _role_for(self, name, config):
-        if not config.manage_iam_role:
-            if not config.iam_role_arn:
-                raise ConfigError(
-                    'manage_iam_role is false for function %r in stage %r but no '
-                    'iam_role_arn is set: add "iam_role_arn" to .chalice/config.json or set '
-                    'manage_iam_role to true.' % (name, self._stage))
-            return models.PreCreatedIAMRole(role_arn=config.iam_role_arn)
-        default = self._config.scope(self._stage, API_HANDLER)
-        own_policy = (config.autogen_policy_enabled, config.iam_policy_file) != (
-            default.autogen_policy_enabled, default.iam_policy_file)
-        if own_policy and name != API_HANDLER:
-            key = '%s_role' % name
-            role_name = '%s-%s-%s' % (self._config.app_name, self._stage, name)
-        else:
-            key, role_name, config = DEFAULT_ROLE, '%s-%s' % (
-                self._config.app_name, self._stage), default
-        if key not in self._roles:
-            self._roles[key] = models.ManagedIAMRole(
-                resource_name=key, role_name=role_name,
-                policy_document=self._policy_document(config))
-        return self._roles[key]
+    def _plan_roles(self, configs):
+        """Decide each function's role and build the managed roles.
 
-    def _policy_document(self, config):
+        Functions whose policy settings match the stage's share the default
+        role; a function with its own policy settings gets its own role.  A
+        shared role's generated policy covers every function using it (VPC
+        network-interface and X-Ray actions included).
+        """
+        self._role_of = {}
+        default = self._config.scope(self._stage, API_HANDLER)
+        members = {}
+        for name, config in configs.items():
+            if not config.manage_iam_role:
+                if not config.iam_role_arn:
+                    raise ConfigError(
+                        'manage_iam_role is false for function %r in stage %r but no '
+                        'iam_role_arn is set: add "iam_role_arn" to .chalice/config.json or '
+                        'set manage_iam_role to true.' % (name, self._stage))
+                continue
+            own_policy = (config.autogen_policy_enabled, config.iam_policy_file) != (
+                default.autogen_policy_enabled, default.iam_policy_file)
+            if own_policy and name != API_HANDLER:
+                key = '%s_role' % name
+                role_name = '%s-%s-%s' % (self._config.app_name, self._stage, name)
+                policy_config = config
+            else:
+                key, role_name, policy_config = DEFAULT_ROLE, '%s-%s' % (
+                    self._config.app_name, self._stage), default
+            self._role_of[name] = key
+            entry = members.setdefault(key, {'role_name': role_name, 'config': policy_config,
+                                             'vpc': False, 'xray': False})
+            entry['vpc'] = entry['vpc'] or bool(config.subnet_ids)
+            entry['xray'] = entry['xray'] or bool(config.xray)
+        for key, entry in members.items():
+            self._roles[key] = models.ManagedIAMRole(
+                resource_name=key, role_name=entry['role_name'],
+                policy_document=self._policy_document(entry['config'], entry['vpc'],
+                                                      entry['xray']))
+
+    def _policy_document(self, config, vpc, xray):
         project_dir = self._config.project_dir
         if config.autogen_policy_enabled:
             from chalice.policy import policy_from_project
 
             try:
                 return policy_from_project(
-                    project_dir, vpc=bool(config.subnet_ids),
+                    project_dir, vpc=vpc,
                     websockets=bool(getattr(self._app, 'websocket_handlers', None)),
-                    xray=bool(config.xray))
+                    xray=xray)
             except SyntaxError as error:
                 raise ChaliceError('Cannot generate the IAM policy: %s has a syntax error '
                                    'at line %s.' % (error.filename, error.lineno)) from None

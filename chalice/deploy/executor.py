@@ -47,9 +47,11 @@ class Executor:
             response = self._aws.call(step.service, step.method, params,
                                       ignore_errors=step.ignore_errors)
         except DeploymentError as error:
-            raise DeploymentError(
+            wrapped = type(error)(
                 '%s The state file %s records what exists; run the command again to '
-                'continue.' % (error, self._state.path)) from error
+                'continue.' % (error, self._state.path))
+            wrapped.__dict__.update(error.__dict__)  # keeps error_code and the like
+            raise wrapped from error
         for name, path in step.outputs.items():
             self.variables[name] = _dig(response, path)
 

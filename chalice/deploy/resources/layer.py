@@ -36,7 +36,7 @@ class LambdaLayerHome(ResourceHome):
             steps.append(Message('No changes to lambda layer: %s' % model.layer_name))
             return steps
         verb = 'Creating' if remote is None else 'Updating'
-        return [
+        steps = [
             APICall('lambda', 'publish_layer_version', {
                 'LayerName': model.layer_name,
                 'Content': {'ZipFile': FileContents(model.package.path)},
@@ -47,14 +47,21 @@ class LambdaLayerHome(ResourceHome):
             RecordResource(model.resource_name, self.resource_type,
                            {'layer_version_arn': Var(arn_var)}),
         ]
+        if remote is not None:
+            # The replaced version is no longer recorded anywhere: delete it now.
+            # Functions still attached to it keep working until they are
+            # switched to the new version a few steps later.
+            steps.append(self._delete_version(remote['arn']))
+        return steps
+
+    @staticmethod
+    def _delete_version(arn):
+        name, _, version = arn.rpartition(':')
+        return APICall('lambda', 'delete_layer_version', {
+            'LayerName': name, 'VersionNumber': int(version)},
+            message='Deleting layer version: %s' % arn,
+            ignore_errors=('ResourceNotFoundException',))
 
     def plan_delete(self, record, remote, ctx):
-        arn = record['layer_version_arn']
-        name, _, version = arn.rpartition(':')
-        return [
-            APICall('lambda', 'delete_layer_version', {
-                'LayerName': name, 'VersionNumber': int(version)},
-                message='Deleting layer version: %s' % arn,
-                ignore_errors=('ResourceNotFoundException',)),
-            ForgetResource(record['name']),
-        ]
+        return [self._delete_version(record['layer_version_arn']),
+                ForgetResource(record['name'])]

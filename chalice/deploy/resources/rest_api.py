@@ -103,7 +103,11 @@ class RestAPIHome(ResourceHome):
             if changed or not remote.get('stage_exists'):
                 steps.append(self._deployment(model, api_id))
                 changed = True
-        steps.extend(self._permissions(model, remote, ctx, api_id))
+        permissions = self._permissions(model, remote, ctx, api_id)
+        if permissions and not changed:
+            steps.append(Message('Updating rest API permissions'))
+            changed = True
+        steps.extend(permissions)
         if changed:
             steps.append(RecordResource(model.resource_name, self.resource_type, {
                 'rest_api_id': api_id, 'rest_api_url': url,

@@ -430,9 +430,6 @@ def test_builtin_authorizer_arn_placeholder_in_definition(project, package):
     assert Var('auth.lambda_arn') in seen and Var('api_handler.lambda_arn') in seen
 
 
-@pytest.mark.xfail(strict=True, reason='BUG: the shared default role gets its policy from the '
-                                       'api_handler scope only, so a function with its own '
-                                       'subnet_ids/xray gets no ENI/X-Ray permissions')
 def test_shared_role_policy_covers_a_function_in_a_vpc(project, package):
     disk = {'stages': {'dev': {'lambda_functions': {'worker': {
         'subnet_ids': ['subnet-1'], 'security_group_ids': ['sg-1'], 'xray': True}}}}}

@@ -87,9 +87,6 @@ def test_create_function_gives_up_on_role_propagation_after_max_wait(sleeps):
     assert excinfo.value.error_code == 'InvalidParameterValueException'
 
 
-@pytest.mark.xfail(strict=True, reason='BUG: _ROLE_NOT_READY_FRAGMENTS misses the error Lambda '
-                                       'gives while a new role\'s EC2 ENI permissions are '
-                                       'still propagating (functions in a VPC)')
 def test_create_function_retries_while_vpc_permissions_propagate(aws, sleeps):
     lam = Stubber(aws.client('lambda'))
     lam.add_client_error('create_function', 'InvalidParameterValueException',
@@ -143,9 +140,6 @@ def test_update_that_fails_reports_the_reason(aws, stub):
     assert 'demo-dev' in str(excinfo.value) and 'Subnet is full' in str(excinfo.value)
 
 
-@pytest.mark.xfail(strict=True, reason='BUG: _wait_function_ready treats an earlier failed '
-                                       'update (LastUpdateStatus=Failed) as "not ready" before '
-                                       'a change, so a redeploy can never repair the function')
 def test_a_previous_failed_update_does_not_block_a_new_one(aws):
     lam = Stubber(aws.client('lambda'))
     params = {'FunctionName': 'demo-dev', 'MemorySize': 256}

@@ -418,6 +418,23 @@ def assert_state_matches_aws(project, aws):
     assert recorded_resources(state) == aws.existing_resources()
 
 
+def arm_crash_view(aws, project):
+    """Read the state file from disk at the instant the failing call is made.
+
+    That is what a crash (kill -9) at that moment would leave behind.  An
+    exception lets the executor run cleanup code; a crash would not, so the
+    journal must already be on disk.
+    """
+    views = []
+
+    def hook(service, method, params):
+        if aws.fail_at is not None and aws.call_count + 1 == aws.fail_at:
+            views.append(recorded_resources(DeployedState.load(project, 'dev')))
+
+    aws.on_call = hook
+    return views
+
+
 def converge_and_clean_up(aws, project, baseline):
     config = make_config(big_app(), project)
     aws.fail_at = None
@@ -441,10 +458,12 @@ def test_fault_at_every_call_of_a_deploy_then_rerun_converges(tmp_path, baseline
         project = write_project(tmp_path / ('p%d' % k))
         aws = FakeAWS()
         aws.fail_at = k
+        crash_view = arm_crash_view(aws, project)
         with pytest.raises(DeploymentError) as excinfo:
             run_deploy(aws, make_config(big_app(), project), baseline['package'])
         assert 'injected failure' in str(excinfo.value)
         assert aws.call_count == k  # nothing was called after the failure
+        assert crash_view == [aws.existing_resources()]
         assert_state_matches_aws(project, aws)
         converge_and_clean_up(aws, project, baseline)
 
@@ -463,8 +482,10 @@ def test_fault_at_every_call_of_a_delete_then_rerun_empties(tmp_path, baseline):
         run_deploy(aws, make_config(big_app(), project), baseline['package'])
         aws.reset_counter()
         aws.fail_at = k
+        crash_view = arm_crash_view(aws, project)
         with pytest.raises(DeploymentError):
             run_delete(aws, project)
+        assert crash_view == [aws.existing_resources()]
         assert_state_matches_aws(project, aws)
         aws.fail_at = None
         run_delete(aws, project)
@@ -482,10 +503,12 @@ def test_repeated_interrupted_deploys_converge(tmp_path_factory, baseline, fault
     for k in faults:
         aws.reset_counter()
         aws.fail_at = k
+        crash_view = arm_crash_view(aws, project)
         try:
             run_deploy(aws, config, baseline['package'])
         except DeploymentError:
             assert aws.call_count == k
+            assert crash_view == [aws.existing_resources()]
         assert_state_matches_aws(project, aws)
     converge_and_clean_up(aws, project, baseline)
 
@@ -547,8 +570,10 @@ def test_fault_at_every_call_of_an_update_then_rerun_converges(tmp_path, baselin
         run_deploy(aws, make_config(big_app(), project), baseline['package'])
         aws.reset_counter()
         aws.fail_at = k
+        crash_view = arm_crash_view(aws, project)
         with pytest.raises(DeploymentError):
             run_deploy(aws, update_config(project), update_baseline['package'])
+        assert crash_view == [aws.existing_resources()]
         assert_state_matches_aws(project, aws)
         aws.fail_at = None
         run_deploy(aws, update_config(project), update_baseline['package'])
@@ -641,16 +666,15 @@ def test_automatic_layer_end_to_end(project, package, tmp_path):
     new_layer = make_package(tmp_path, b'deps v2', name='layer2.zip')
     aws.reset_counter()
     run_deploy(aws, config, package, layer_package=new_layer)
-    assert aws.mutating_calls == [('lambda', 'publish_layer_version')] + [
+    # The replaced version is deleted right after the new one is published.
+    assert aws.mutating_calls == [('lambda', 'publish_layer_version'),
+                                  ('lambda', 'delete_layer_version')] + [
         ('lambda', 'update_function_configuration')] * 4
     latest = read_state_file(project)['resources'][1]['layer_version_arn']
     assert latest.endswith(':2')
     assert all(f['config']['Layers'][0]['Arn'] == latest for f in aws.functions.values())
 
 
-@pytest.mark.xfail(strict=True, reason='BUG: a new managed layer version replaces the recorded '
-                                       'one without deleting the old version, which is then '
-                                       'recorded nowhere and survives chalice delete')
 def test_replaced_layer_versions_do_not_outlive_delete(project, package, tmp_path):
     config = make_config(big_app(), project, automatic_layer=True)
     aws = FakeAWS()

@@ -720,6 +720,7 @@ def test_changed_layer_is_published_and_the_function_repointed():
     remote['worker']['config']['Layers'] = [{'Arn': LAYER_ARN}]
     plan = plan_for(layered_app(), state, remote)
     assert mutating(plan) == [('lambda', 'publish_layer_version'),
+                              ('lambda', 'delete_layer_version'),
                               ('lambda', 'update_function_configuration')]
     assert plan.mutating_calls[1].params['Layers'] == [Var('managed-layer.layer_version_arn')]
 
