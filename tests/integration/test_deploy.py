@@ -920,9 +920,8 @@ def test_dev_plan_and_appgraph(tmp_path, aws_env, fault_injector):
     updates = [line for line in out_lines(plan)
                if line.startswith('lambda.update_function_code(')]
     assert len(updates) == 2
-    print(updates)
-    assert any("'dev-dev'" in line for line in updates)
-    assert any("'dev-dev-worker'" in line for line in updates)
+    assert any('"FunctionName": "dev-dev"' in line for line in updates)
+    assert any('"FunctionName": "dev-dev-worker"' in line for line in updates)
     assert fault_injector.mutating_calls == []
     assert (project / '.chalice' / 'deployed' / 'dev.json').read_bytes() == state_before
 

@@ -722,7 +722,7 @@ def test_changed_layer_is_published_and_the_function_repointed():
     assert mutating(plan) == [('lambda', 'publish_layer_version'),
                               ('lambda', 'delete_layer_version'),
                               ('lambda', 'update_function_configuration')]
-    assert plan.mutating_calls[1].params['Layers'] == [Var('managed-layer.layer_version_arn')]
+    assert plan.mutating_calls[2].params['Layers'] == [Var('managed-layer.layer_version_arn')]
 
 
 # ---------------------------------------------------------------- purity
