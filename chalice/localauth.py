@@ -35,6 +35,8 @@ import re
 import traceback
 from typing import Any, Callable, Iterable, NamedTuple
 
+from chalice.proxy import find_header
+
 __all__ = [
     'ALLOW', 'EXPLICIT_DENY', 'IMPLICIT_DENY', 'NO_GRANT', 'AuthOutcome',
     'authorizer_context', 'build_method_arn', 'build_token_event', 'evaluate_policy',
@@ -218,14 +220,6 @@ def authorizer_context(context: Any, principal_id: Any) -> dict[str, str]:
     return result
 
 
-def find_header(headers: Iterable[tuple[str, str]], wanted: str) -> str | None:
-    """The last value of header ``wanted`` (case-insensitive), or ``None``."""
-    wanted = wanted.lower()
-    found = None
-    for name, value in headers:
-        if name.lower() == wanted:
-            found = value
-    return found
 
 
 def _refused(status_code: int, body: dict, error_type: str, detail: str) -> AuthOutcome:

@@ -109,7 +109,7 @@ def _group_headers(headers: list[tuple[str, str]]
     return single, multi
 
 
-def _header_value(headers: list[tuple[str, str]], wanted: str) -> str | None:
+def find_header(headers: Iterable[tuple[str, str]], wanted: str) -> str | None:
     """Return the last value of header ``wanted`` (case-insensitive), if any."""
     wanted = wanted.lower()
     found = None
@@ -194,9 +194,9 @@ def build_proxy_event(*, method: str, path: str, query_string: str,
     single_headers, multi_headers = _group_headers(headers)
     single_query, multi_query = _group_query(query_string or '')
     body_text, is_base64 = _encode_body(
-        body or b'', _header_value(headers, 'content-type'), binary_types)
+        body or b'', find_header(headers, 'content-type'), binary_types)
 
-    domain_name = _domain_name(_header_value(headers, 'host'))
+    domain_name = _domain_name(find_header(headers, 'host'))
 
     now = time.time()
     request_context: dict[str, Any] = {
@@ -223,7 +223,7 @@ def build_proxy_event(*, method: str, path: str, query_string: str,
             'cognitoAuthenticationType': None,
             'cognitoAuthenticationProvider': None,
             'userArn': None,
-            'userAgent': _header_value(headers, 'user-agent'),
+            'userAgent': find_header(headers, 'user-agent'),
             'user': None,
         },
         'domainName': domain_name,

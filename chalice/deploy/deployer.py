@@ -121,26 +121,25 @@ def _confirm_policy_changes(plan, ui):
             continue
         ui.write('Updating IAM policy.')
         ui.write('')
-        if added:
-            ui.write('The following action%s will be added to the execution policy:'
-                     % ('s' if len(added) > 1 else ''))
-            ui.write('')
-            for action in added:
-                ui.write(action)
-            ui.write('')
-        if removed:
-            ui.write('The following action%s will be removed from the execution policy:'
-                     % ('s' if len(removed) > 1 else ''))
-            ui.write('')
-            for action in removed:
-                ui.write(action)
-            ui.write('')
+        _list_actions(ui, added, 'added to')
+        _list_actions(ui, removed, 'removed from')
         if not ui.interactive:
             ui.write('Not running on a terminal: continuing as if you answered yes.')
             continue
         if not ui.confirm('Would you like to continue? '):
             raise ChaliceError('Deployment cancelled: the IAM policy change was not '
                                'accepted. Nothing was changed.')
+
+
+def _list_actions(ui, actions, change):
+    if not actions:
+        return
+    ui.write('The following action%s will be %s the execution policy:'
+             % ('s' if len(actions) > 1 else '', change))
+    ui.write('')
+    for action in actions:
+        ui.write(action)
+    ui.write('')
 
 
 def write_summary(state, ui):

@@ -373,8 +373,46 @@ class PipRunner:
                          '-r', requirements_file, '-w', dest])[0]
 
 
-# How pip names the requirement it found nothing for.
-_UNSATISFIED_RE = re.compile(r'No matching distribution found for (\S.*?)\s*$', re.M)
+# How pip names the requirement it found nothing for.  The final error line
+# comes first; the "Could not find a version ..." line before it is a backup.
+# What follows the requirement varies between pip versions: pip 23 prints
+# ``for puresdist>=1.0``, newer pips add the parent, ``for puresdist>=1.0 (from
+# withdeps)``, and both add ``(from versions: ...)`` to the second line, so the
+# captured text is only trimmed down to a requirement afterwards.
+_UNSATISFIED_RES = (
+    re.compile(r'No matching distribution found for\s+(\S[^\r\n]*)', re.I),
+    re.compile(r'Could not find an? [\w -]*?that satisfies the requirement\s+(\S[^\r\n]*)',
+               re.I),
+)
+_ANSI_RE = re.compile(r'\x1b\[[0-9;?]*[A-Za-z]')
+
+
+def _unsatisfied_requirement(output: str) -> str | None:
+    """The requirement pip's output says it found no distribution for, or None.
+
+    Returns just the requirement (``name[extras] specifier; marker``), with
+    whatever pip appended to it (``(from parent)``, ``(from versions: ...)``,
+    ``(from -r file (line 1))``) removed; None when pip named nothing that
+    parses as a requirement, so the caller falls back to resolving the
+    requirements one at a time.
+    """
+    output = _ANSI_RE.sub('', output)
+    for pattern in _UNSATISFIED_RES:
+        for match in reversed(list(pattern.finditer(output))):
+            requirement = _leading_requirement(match.group(1))
+            if requirement is not None:
+                return requirement
+    return None
+
+
+def _leading_requirement(text: str) -> str | None:
+    """The longest whitespace-delimited prefix of ``text`` that is a requirement."""
+    words = text.split()
+    for end in range(len(words), 0, -1):
+        candidate = ' '.join(words[:end]).rstrip(',.;')
+        if candidate and _parse_requirement(candidate) is not None:
+            return candidate
+    return None
 
 
 class DependencyResolver:
@@ -420,12 +458,12 @@ class DependencyResolver:
             ok, output = self._download(lines)
             if ok:
                 return missing
-            failed = [m.group(1) for m in _UNSATISFIED_RE.finditer(output)]
-            key = _requirement_key(failed[-1]) if failed else None
+            failed = _unsatisfied_requirement(output)
+            key = _requirement_key(failed) if failed is not None else None
             if key is None or key in attempted:
                 break
             attempted.add(key)
-            if self._build(failed[-1]) is not None:
+            if self._build(failed) is not None:
                 continue
             top_level = [line for line in lines if _requirement_key(line) == key]
             if not top_level:

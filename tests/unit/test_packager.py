@@ -450,11 +450,26 @@ def make_wheel(directory, name, version, tag, requires=(), files=None):
     return path
 
 
+def pip23_wording(requirement, parent):
+    return ('ERROR: Could not find a version that satisfies the requirement %s%s '
+            '(from versions: none)\nERROR: No matching distribution found for %s\n'
+            % (requirement, ' (from %s)' % parent if parent else '', requirement))
+
+
+def pip26_wording(requirement, parent):
+    # pip 24+ repeats the parent on the last line too.
+    shown = requirement + (' (from %s)' % parent if parent else '')
+    return ('ERROR: Could not find a version that satisfies the requirement %s '
+            '(from versions: none)\nERROR: No matching distribution found for %s\n'
+            % (shown, shown))
+
+
 class FakePip(PipRunner):
     """An index in a dict: name -> (wheel tag or None, sdist build tag or None, requires)."""
 
-    def __init__(self, index):
+    def __init__(self, index, wording=pip23_wording):
         self.index = index
+        self.wording = wording
         self.calls = []
 
     def _lines(self, requirements_file):
@@ -474,7 +489,9 @@ class FakePip(PipRunner):
             elif tag and target.accepts_wheel('x-1-%s.whl' % tag):
                 chosen.append((name, tag, requires))
             else:
-                return False, 'ERROR: No matching distribution found for %s>=1\n' % name
+                parent = next((item[0] for item in reversed(chosen)
+                               if not isinstance(item, str) and name in item[2]), None)
+                return False, self.wording(name + '>=1', parent)
             if with_deps:
                 todo.extend(requires)
         for item in chosen:
@@ -488,6 +505,8 @@ class FakePip(PipRunner):
         [line] = self._lines(requirements_file)
         name = re.split(r'[^a-z]', line)[0]
         self.calls.append(('build', name))
+        if packager._parse_requirement(line) is None:
+            return False  # pip rejects a requirements file it cannot parse
         _, sdist_tag, requires = self.index[name]
         if sdist_tag is None:
             return False
@@ -495,9 +514,9 @@ class FakePip(PipRunner):
         return True
 
 
-def resolve_with(tmp_path, index, lines):
+def resolve_with(tmp_path, index, lines, wording=pip23_wording):
     target = LambdaTarget.parse('python3.11', 'x86_64')
-    pip = FakePip(index)
+    pip = FakePip(index, wording)
     ui = RecordingUI()
     resolver = DependencyResolver(target, pip, ui)
     requirements = Requirements((), tuple(lines), ())
@@ -512,13 +531,49 @@ MAC = 'cp311-cp311-macosx_11_0_arm64'
 PURE = 'py3-none-any'
 
 
-def test_resolver_builds_what_pip_names_and_retries(tmp_path):
+@pytest.mark.parametrize('wording', [pip23_wording, pip26_wording])
+def test_resolver_builds_what_pip_names_and_retries(tmp_path, wording):
     index = {'top': (PURE, None, ['sdistdep']), 'sdistdep': (None, PURE, []),
              'fast': (MANY, None, [])}
-    missing, installed, calls = resolve_with(tmp_path, index, ['top', 'fast'])
+    missing, installed, calls = resolve_with(tmp_path, index, ['top', 'fast'], wording)
     assert missing == []
     assert {'top', 'sdistdep', 'fast'} <= set(installed)
-    assert [c[0] for c in calls] == ['download', 'build', 'download']
+    assert calls[:3] == [('download', ('top', 'fast'), True), ('build', 'sdistdep'),
+                         ('download', ('top', 'fast'), True)]
+    assert len(calls) == 3
+
+
+def test_resolver_falls_back_when_pip_names_nothing_it_knows(tmp_path):
+    index = {'top': (PURE, None, ['sdistdep']), 'sdistdep': (None, PURE, []),
+             'fast': (MANY, None, [])}
+    missing, installed, calls = resolve_with(
+        tmp_path, index, ['top', 'fast'], lambda requirement, parent: 'ERROR: gave up\n')
+    assert missing == []
+    assert {'top', 'sdistdep', 'fast'} <= set(installed)
+    assert ('build', 'sdistdep') in calls
+
+
+@pytest.mark.parametrize('output, expected', [
+    # pip 23
+    ('ERROR: Could not find a version that satisfies the requirement puresdist>=1.0 '
+     '(from withdeps) (from versions: none)\n'
+     'ERROR: No matching distribution found for puresdist>=1.0\n', 'puresdist>=1.0'),
+    # pip 24+ names the parent on the last line as well
+    ('ERROR: Could not find a version that satisfies the requirement puresdist>=1.0 '
+     '(from withdeps) (from versions: none)\n'
+     'ERROR: No matching distribution found for puresdist>=1.0 (from withdeps)\n',
+     'puresdist>=1.0'),
+    ('ERROR: No matching distribution found for Foo_Bar[x] >= 1, < 2; '
+     'python_version >= "3.8" (from -r /p/req.txt (line 1))\r\n',
+     'Foo_Bar[x] >= 1, < 2; python_version >= "3.8"'),
+    # Only the first line, "final version", colours.
+    ('\x1b[31mERROR: Could not find a final version that satisfies the requirement '
+     'thing==2 (from versions: 1.0)\x1b[0m\n', 'thing==2'),
+    ('ERROR: Something pip has never said before\n', None),
+    ('', None),
+])
+def test_unsatisfied_requirement_across_pip_versions(output, expected):
+    assert packager._unsatisfied_requirement(output) == expected
 
 
 def test_resolver_drops_unbuildable_top_level_requirements(tmp_path):
