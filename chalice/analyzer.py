@@ -26,7 +26,8 @@ import ast
 
 __all__ = ['get_client_calls', 'get_client_calls_for_files']
 
-_EMPTY = frozenset()
+# Shared empty set: of names (``shadowed``) or of abstract values.
+_EMPTY: frozenset = frozenset()
 # How far one expression is followed (``a.b().c().d()...``); deeper nesting
 # is treated as unknown so arbitrarily long chains can't exhaust the stack.
 _MAX_EVAL_DEPTH = 48

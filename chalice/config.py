@@ -380,7 +380,10 @@ def validate_config(config: Mapping[str, Any]) -> List[str]:
 # ---------------------------------------------------------------------------
 
 def _clamped_python_version(version_info: Optional[Tuple[int, ...]]) -> Tuple[int, int]:
-    major, minor = tuple(version_info or sys.version_info)[:2]
+    if version_info:
+        major, minor = tuple(version_info)[:2]
+    else:
+        major, minor = sys.version_info[:2]
     wanted = (major, minor)
     if wanted < SUPPORTED_PYTHON_VERSIONS[0]:
         return SUPPORTED_PYTHON_VERSIONS[0]

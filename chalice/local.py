@@ -52,7 +52,7 @@ import time
 import traceback
 import uuid
 from http import HTTPStatus
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from chalice import localauth
 from chalice.app import ChaliceAuthorizer
@@ -357,7 +357,7 @@ def _parse_request_line(line: bytes) -> tuple[str, str, tuple[int, int]]:
 
 
 def _read_headers(rfile: Any) -> list[tuple[str, str]]:
-    headers = []
+    headers: list[tuple[str, str]] = []
     total = 0
     for _ in range(MAX_HEADERS + 1):
         line = rfile.readline(MAX_HEADER_BYTES + 1)
@@ -380,7 +380,7 @@ def _read_headers(rfile: Any) -> list[tuple[str, str]]:
 
 
 def _header_tokens(headers: list[tuple[str, str]], wanted: str) -> list[str]:
-    tokens = []
+    tokens: list[str] = []
     for name, value in headers:
         if name.lower() == wanted:
             tokens.extend(item.strip().lower() for item in value.split(',') if item.strip())
@@ -740,7 +740,9 @@ class LocalDevServer:
     @property
     def server_address(self) -> tuple[str, int]:
         address = self._server.server_address
-        return address[0], address[1]
+        # An AF_INET/AF_INET6 server's address is (host, port, ...) with a str
+        # host; typeshed's type also allows the bytes of AF_UNIX addresses.
+        return cast(str, address[0]), address[1]
 
     @property
     def url(self) -> str:

@@ -226,7 +226,9 @@ class RouteMatcher:
         segments = [unquote(raw) for raw in raw_segments]
         values: list[str] = []
         end = self._search(self._root, segments, 0, values)
-        if end is None:
+        # _search only returns nodes that hold a route; the second test
+        # just states that for the type checker.
+        if end is None or end.route is None:
             return None
         return MatchResult(end.route, dict(zip(end.names, values)))
 

@@ -9,7 +9,7 @@ models it refers to, which fixes the order of creation (and the reverse
 order of deletion).
 """
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 LAMBDA_TRUST_POLICY = {
     'Version': '2012-10-17',
@@ -26,7 +26,7 @@ class Model:
     # Subclasses define ``resource_type`` (class attribute) and
     # ``resource_name`` (a field; a class attribute of None when the model is
     # never recorded).  No default here: dataclasses would inherit it.
-    resource_type = None
+    resource_type: ClassVar[Optional[str]] = None
 
     def dependencies(self):
         return []

@@ -459,7 +459,9 @@ class DependencyResolver:
             if ok:
                 return missing
             failed = _unsatisfied_requirement(output)
-            key = _requirement_key(failed) if failed is not None else None
+            if failed is None:
+                break
+            key = _requirement_key(failed)
             if key is None or key in attempted:
                 break
             attempted.add(key)
@@ -667,7 +669,7 @@ class Packager:
             self._ui.debug('Reusing deployment package %s' % path)
             os.utime(path)
         else:
-            merged = {}
+            merged: dict[str, _FileEntry] = {}
             if deps is not None:
                 merged.update((e.arcname, e) for e in _tree_entries(deps.site_packages))
             merged.update((e.arcname, e) for e in entries)
@@ -737,7 +739,7 @@ class Packager:
         if cached:
             self._ui.debug('Using cached dependencies in %s' % entry)
             os.utime(entry)
-        else:
+        if manifest is None:
             if os.path.exists(entry):
                 shutil.rmtree(entry, ignore_errors=True)
             manifest = self._resolve_into(entry, requirements)
@@ -807,7 +809,7 @@ class Packager:
             names = os.listdir(vendor)
         except OSError:
             return set()
-        found = set()
+        found: set[str] = set()
         for name in names:
             stem = re.split(r'-|\.py$|\.dist-info$|\.egg-info$', name)[0]
             found.add(canonicalize_name(stem))
@@ -963,10 +965,10 @@ def _add_to_zip(zf: zipfile.ZipFile, entry: _FileEntry) -> None:
     info.create_system = 3  # Unix, so the mode bits below are honoured everywhere.
     info.external_attr = (0o100755 if entry.executable else 0o100644) << 16
     info.compress_type = zipfile.ZIP_DEFLATED
-    if 'compress_level' in getattr(zipfile.ZipInfo, '__slots__', ()):
-        info.compress_level = ZIP_COMPRESSLEVEL  # Python 3.13+
-    else:
-        info._compresslevel = ZIP_COMPRESSLEVEL
+    # The per-entry compression level attribute was renamed in Python 3.13.
+    level_attr = ('compress_level' if 'compress_level' in getattr(zipfile.ZipInfo, '__slots__', ())
+                  else '_compresslevel')
+    setattr(info, level_attr, ZIP_COMPRESSLEVEL)
     info.file_size = entry.size
     with open(entry.source, 'rb') as src, zf.open(info, 'w') as dst:
         shutil.copyfileobj(src, dst, 1024 * 1024)

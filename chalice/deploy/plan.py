@@ -8,7 +8,7 @@ before a call is made.
 """
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class APICall:
     method: str
     params: dict = field(default_factory=dict)
     outputs: dict = field(default_factory=dict)
-    message: str = None
+    message: Optional[str] = None
     ignore_errors: tuple = ()
     # Extra facts for the user, e.g. the policy actions added/removed.
     details: dict = field(default_factory=dict)

@@ -227,13 +227,13 @@ class SwaggerGenerator:
 
     def generate(self, app) -> dict:
         """The API definition of ``app``; ARNs appear as :class:`Template` values."""
-        definitions = {}
+        definitions: dict[str, Any] = {}
         paths = {}
         for path in sorted(app.routes):
             methods = app.routes[path]
             if methods:
                 paths[path] = self._path_item(path, methods, definitions)
-        document = {
+        document: dict[str, Any] = {
             'swagger': '2.0',
             'info': {'version': '1.0', 'title': app.app_name},
             'schemes': ['https'],

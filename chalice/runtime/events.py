@@ -78,8 +78,10 @@ class BaseEventSourceConfig:
     ``handler_string`` the Lambda handler (``module.attr``).
     """
 
-    event_type = None  # the middleware event type this source produces
-    _fields = ()
+    # The middleware event type this source produces, and the option names
+    # a subclass accepts (each becomes an attribute, None when not given).
+    event_type = None  # type: str | None
+    _fields = ()  # type: tuple[str, ...]
 
     def __init__(self, name, handler_string, **options):
         self.name = name
@@ -211,7 +213,7 @@ class S3Event(BaseLambdaEvent):
 class _RecordsEvent(BaseLambdaEvent):
     """A batch event: iterating yields one record object per record."""
 
-    record_class = None
+    record_class = None  # type: type[BaseLambdaEvent] | None
 
     def __iter__(self):
         for record in self._event_dict['Records']:

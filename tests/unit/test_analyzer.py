@@ -5,7 +5,7 @@ import string
 import textwrap
 
 import pytest
-from hypothesis import given, settings, HealthCheck
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalice.analyzer import get_client_calls, get_client_calls_for_files

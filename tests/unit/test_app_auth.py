@@ -8,8 +8,13 @@ import json
 import pytest
 
 from chalice import (
-    AuthResponse, AuthRoute, Blueprint, Chalice, CognitoUserPoolAuthorizer,
-    CustomAuthorizer, IAMAuthorizer,
+    AuthResponse,
+    AuthRoute,
+    Blueprint,
+    Chalice,
+    CognitoUserPoolAuthorizer,
+    CustomAuthorizer,
+    IAMAuthorizer,
 )
 from chalice.app import AuthRequest, BuiltinAuthConfig, ChaliceAuthorizer
 from tests.unit import events

@@ -11,13 +11,31 @@ from datetime import datetime, timedelta
 import pytest
 
 from chalice import (
-    Blueprint, Chalice, CloudWatchEvent, ConvertToMiddleware, Cron, DynamoDBEvent,
-    DynamoDBRecord, KinesisEvent, KinesisRecord, LambdaFunctionEvent, Rate, S3Event,
-    SNSEvent, SQSEvent, SQSRecord,
+    Blueprint,
+    Chalice,
+    CloudWatchEvent,
+    ConvertToMiddleware,
+    Cron,
+    DynamoDBEvent,
+    DynamoDBRecord,
+    KinesisEvent,
+    KinesisRecord,
+    LambdaFunctionEvent,
+    Rate,
+    S3Event,
+    SNSEvent,
+    SQSEvent,
+    SQSRecord,
 )
 from chalice.app import (
-    CloudWatchEventConfig, DynamoDBEventConfig, KinesisEventConfig, LambdaFunction,
-    S3EventConfig, ScheduledEventConfig, SNSEventConfig, SQSEventConfig,
+    CloudWatchEventConfig,
+    DynamoDBEventConfig,
+    KinesisEventConfig,
+    LambdaFunction,
+    S3EventConfig,
+    ScheduledEventConfig,
+    SNSEventConfig,
+    SQSEventConfig,
 )
 from tests.unit import events
 from tests.unit.events import FakeLambdaContext

@@ -13,7 +13,11 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from chalice import (
-    Blueprint, Chalice, WebsocketAPI, WebsocketDisconnectedError, WebsocketEvent,
+    Blueprint,
+    Chalice,
+    WebsocketAPI,
+    WebsocketDisconnectedError,
+    WebsocketEvent,
 )
 from chalice.app import WebsocketHandlerConfig
 from tests.unit import events

@@ -10,8 +10,13 @@ import pytest
 
 from chalice import policy
 from chalice.policy import (
-    actions_for_client_calls, diff_policies, format_policy, generate_policy,
-    policy_actions, policy_from_project, project_source_files,
+    actions_for_client_calls,
+    diff_policies,
+    format_policy,
+    generate_policy,
+    policy_actions,
+    policy_from_project,
+    project_source_files,
 )
 
 LOGS_STATEMENT = {

@@ -15,8 +15,12 @@ from hypothesis import strategies as st
 
 from chalice import proxy
 from chalice.proxy import (
-    HTTPResponse, LambdaContext, build_proxy_event, is_binary_media_type,
-    proxy_response_to_http, validate_proxy_response,
+    HTTPResponse,
+    LambdaContext,
+    build_proxy_event,
+    is_binary_media_type,
+    proxy_response_to_http,
+    validate_proxy_response,
 )
 from chalice.routing import MatchResult, RouteMatcher
 

@@ -339,7 +339,6 @@ def _reference_match(routes, path):
         return MatchResult('/', {}) if '/' in routes else None
     if path.endswith('/'):
         path = path[:-1]
-    from urllib.parse import unquote
     raw = path[1:].split('/')
     if '' in raw:
         return None

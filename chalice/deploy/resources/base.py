@@ -1,7 +1,8 @@
 """The home protocol and the registry the planner dispatches through."""
 from dataclasses import dataclass, field
+from typing import ClassVar, Optional
 
-_HOMES = {}
+_HOMES: dict[str, 'ResourceHome'] = {}
 
 
 @dataclass
@@ -23,7 +24,7 @@ class PlanContext:
 
 
 class ResourceHome:
-    resource_type = None
+    resource_type: ClassVar[Optional[str]] = None
 
     def read_remote(self, aws, model, record):
         """Current state in AWS for a desired model (None if it doesn't exist)."""
