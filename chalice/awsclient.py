@@ -20,7 +20,7 @@ import time
 from chalice import __version__ as chalice_version
 from chalice.errors import ChaliceError, DeploymentError
 
-READ_PREFIXES = ('get_', 'list_', 'describe_')
+READ_PREFIXES = ('get_', 'list_', 'describe_', 'wait_')
 
 # (service, method) -> how the call is made, when a plain call is not enough.
 _ROLE_NOT_READY_FRAGMENTS = ('cannot be assumed', 'role defined for the function',
@@ -150,8 +150,11 @@ class AWSClient:
     def _translate(self, service, method, error):
         code = error.response.get('Error', {}).get('Code', 'Unknown')
         message = error.response.get('Error', {}).get('Message', str(error))
-        action = '%s:%s' % (self._iam_prefix(service), _operation_name(self.client(service),
-                                                                        method))
+        # Name the request that actually failed (a composite call such as a
+        # create-then-wait makes several).
+        operation = getattr(error, 'operation_name', None) or _operation_name(
+            self.client(service), method)
+        action = '%s:%s' % (self._iam_prefix(service), operation)
         if 'AccessDenied' in code or code in ('UnauthorizedOperation',
                                               'UnrecognizedClientException'):
             return AccessDeniedError(
@@ -232,9 +235,14 @@ class AWSClient:
                 self._sleep(min(2 ** attempt, 10))
 
     def _lambda__create_function(self, params):
-        response = self._retry_role_propagation('create_function', params)
-        self._wait_function_ready(params['FunctionName'], after_update=True)
-        return response
+        # The caller records the new function before waiting for it to become
+        # active (the separate wait_function_ready step), so a failed wait
+        # never leaves an existing function unrecorded.
+        return self._retry_role_propagation('create_function', params)
+
+    def _lambda__wait_function_ready(self, params):
+        """Not an AWS API: poll until the function is Active and not updating."""
+        return self._wait_function_ready(params['FunctionName'], after_update=True)
 
     def _lambda__update_function_code(self, params):
         response = self._retry_conflict('update_function_code', params, params['FunctionName'])

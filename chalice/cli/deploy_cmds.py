@@ -7,13 +7,15 @@ import click
 
 from chalice.errors import ChaliceError
 
-STAGE_HELP = 'Name of the Chalice stage (default: dev).'
+STAGE_HELP = 'Name of the Chalice stage.'
 
 
-def _ui():
+def _ui(ctx=None):
     from chalice.deploy.deployer import UI
 
-    return UI(out=click.get_text_stream('stdout'), err=click.get_text_stream('stderr'))
+    debug = bool(ctx is not None and ctx.obj.get('debug'))
+    return UI(out=click.get_text_stream('stdout'), err=click.get_text_stream('stderr'),
+              debug=debug)
 
 
 def _aws(ctx, profile, connection_timeout=None):
@@ -60,7 +62,7 @@ def deploy(ctx, stage, profile, api_gateway_stage, autogen_policy, connection_ti
 
     config = _config(ctx, stage, autogen_policy, api_gateway_stage, connection_timeout)
     aws = _aws(ctx, profile, connection_timeout)
-    run_deploy(config, aws, _ui())
+    run_deploy(config, aws, _ui(ctx))
 
 
 @click.command('delete')
@@ -72,7 +74,7 @@ def delete(ctx, stage, profile):
     from chalice.deploy.deployer import delete as run_delete
 
     aws = _aws(ctx, profile)
-    run_delete(ctx.obj['project_dir'], stage, aws, _ui())
+    run_delete(ctx.obj['project_dir'], stage, aws, _ui(ctx))
 
 
 @click.command('url')
@@ -105,13 +107,17 @@ def gen_policy(ctx, filename):
         path = filename if os.path.isabs(filename) else os.path.join(project_dir, filename)
         if not os.path.isfile(path):
             raise ChaliceError('App file does not exist: %s' % filename)
-        calls = policy.analyzer.get_client_calls_for_files([path])
-        document = policy.generate_policy(calls)
-    else:
-        if not os.path.isfile(os.path.join(project_dir, 'app.py')):
-            raise ChaliceError('App file does not exist: %s'
-                               % os.path.join(project_dir, 'app.py'))
-        document = policy.policy_from_project(project_dir)
+    elif not os.path.isfile(os.path.join(project_dir, 'app.py')):
+        raise ChaliceError('App file does not exist: %s' % os.path.join(project_dir, 'app.py'))
+    try:
+        if filename is not None:
+            document = policy.generate_policy(
+                policy.analyzer.get_client_calls_for_files([path]))
+        else:
+            document = policy.policy_from_project(project_dir)
+    except SyntaxError as error:
+        raise ChaliceError('Cannot analyse %s: syntax error at line %s: %s'
+                           % (error.filename, error.lineno, error.msg)) from None
     click.echo(policy.format_policy(document))
 
 
@@ -129,7 +135,7 @@ def dev_plan(ctx, stage, profile, api_gateway_stage, autogen_policy):
 
     config = _config(ctx, stage, autogen_policy, api_gateway_stage)
     aws = _aws(ctx, profile)
-    plan, _, _ = plan_application_deploy(config, aws, _ui())
+    plan, _, _ = plan_application_deploy(config, aws, _ui(ctx))
     lines = plan.describe()
     click.echo('Plan')
     click.echo('====')

@@ -20,11 +20,12 @@ from chalice.errors import ChaliceError
 class UI:
     """Where deploy output goes; the CLI passes one bound to click."""
 
-    def __init__(self, out=None, err=None, interactive=None, confirm=None):
+    def __init__(self, out=None, err=None, interactive=None, confirm=None, debug=False):
         self._out = out or sys.stdout
         self._err = err or sys.stderr
         self._interactive = interactive
         self._confirm = confirm
+        self._debug = debug
 
     def write(self, line):
         self._out.write(line + '\n')
@@ -35,7 +36,9 @@ class UI:
         self._err.flush()
 
     def debug(self, line):
-        pass
+        if self._debug:
+            self._err.write('[debug] %s\n' % line)
+            self._err.flush()
 
     @property
     def interactive(self):
@@ -81,6 +84,7 @@ def plan_application_deploy(config, aws, ui):
     package, layer = build_packages(config, ui)
     application = build_application(config, package, layer, region=aws.region,
                                     partition=aws.partition)
+    _debug_runtime(application, ui)
     state = DeployedState.load(config.project_dir, config.chalice_stage)
     ctx = PlanContext(region=aws.region, account_id=aws.account_id, partition=aws.partition)
     remote = read_remote_state(aws, application, state)
@@ -93,7 +97,22 @@ def deploy(config, aws, ui):
     _confirm_policy_changes(plan, ui)
     Executor(aws, state, ui, _base_variables(ctx)).execute(plan)
     write_summary(state, ui)
+    _debug_calls(aws, ui)
     return DeployOutcome(plan, state)
+
+
+def _debug_runtime(application, ui):
+    for model in application.ordered():
+        if model.resource_type == 'lambda_function':
+            ui.debug('Lambda %s: runtime=%s handler=%s memory=%sMB timeout=%ss package=%s '
+                     '(%d bytes)' % (model.function_name, model.runtime, model.handler,
+                                     model.memory_size, model.timeout, model.package.path,
+                                     model.package.size))
+
+
+def _debug_calls(aws, ui):
+    ui.debug('AWS calls made: %d (%d that change resources)'
+             % (len(aws.calls), len(aws.mutating_calls)))
 
 
 def delete(project_dir, stage, aws, ui):
@@ -105,6 +124,7 @@ def delete(project_dir, stage, aws, ui):
     remote = read_remote_state(aws, None, state)
     plan = plan_delete(state, remote, ctx)
     Executor(aws, state, ui, _base_variables(ctx)).execute(plan)
+    _debug_calls(aws, ui)
     return DeployOutcome(plan, state)
 
 

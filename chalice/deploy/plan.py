@@ -81,7 +81,7 @@ class APICall:
 
     @property
     def mutating(self):
-        return not self.method.startswith(('get_', 'list_', 'describe_'))
+        return not self.method.startswith(('get_', 'list_', 'describe_', 'wait_'))
 
 
 @dataclass(frozen=True)

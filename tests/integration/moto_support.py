@@ -449,12 +449,11 @@ class MotoServer:
         return f'http://{self.host}:{self.port}'
 
     def start(self, timeout: float = 30.0) -> 'MotoServer':
-        from werkzeug.serving import make_server
-
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             create_backend_app,
         )
+        from werkzeug.serving import make_server
 
         if self.shims:
             apply_moto_shims()
@@ -840,7 +839,7 @@ def _validate_definition(api_doc: dict[str, Any]) -> None:
     try:
         validate(api_doc)
     except OpenAPIValidationError as exc:
-        raise InvalidOpenAPIDocumentException(exc)
+        raise InvalidOpenAPIDocumentException(exc) from exc
 
 
 def _import_rest_api(self: Any, api_doc: dict[str, Any], fail_on_warnings: bool) -> Any:

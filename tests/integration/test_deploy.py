@@ -20,7 +20,6 @@ from chalice import __version__ as chalice_version
 from tests.integration.conftest import (
     ACCOUNT_ID,
     REGION,
-    DeployedState,
     make_project,
     run_chalice,
 )
@@ -796,10 +795,11 @@ def local_pip_env(aws_env, wheel_dir):
     env = dict(aws_env)
     env['CHALICE_PIP_EXTRA_ARGS'] = '--no-index --find-links %s' % wheel_dir
     env['PIP_NO_INDEX'] = '1'
+    env['PIP_CONFIG_FILE'] = os.devnull
     return env
 
 
-def test_automatic_layer(tmp_path, aws_env, aws_clients):
+def test_automatic_layer(tmp_path, aws_env, aws_clients, fault_injector):
     wheel_dir = tmp_path / 'wheels'
     build_wheel(wheel_dir, 'tinydep', '1.0', 'ANSWER = 42\n')
     config = {'version': '2.0', 'app_name': 'layered', 'automatic_layer': True,
@@ -811,6 +811,7 @@ def test_automatic_layer(tmp_path, aws_env, aws_clients):
         pytest.skip('pip could not install the local wheel offline: %s' % result.stderr)
 
     layer_name = 'layered-dev-managed-layer'
+    assert 'Creating lambda layer: %s' % layer_name in out_lines(result)
     versions = aws_clients['lambda'].list_layer_versions(LayerName=layer_name)['LayerVersions']
     assert len(versions) == 1
     layer_arn = versions[0]['LayerVersionArn']
@@ -832,8 +833,17 @@ def test_automatic_layer(tmp_path, aws_env, aws_clients):
     layer = aws_clients['lambda'].get_layer_version_by_arn(Arn=layer_arn)
     assert layer['Content']['CodeSha256'] == code_sha256_of(layer_zips[0])
 
+    # Unchanged dependencies: the layer is not published again.
+    fault_injector.arm()
+    again = deploy(project, local_pip_env(aws_env, wheel_dir))
+    assert fault_injector.mutating_calls == []
+    assert 'No changes to lambda layer: %s' % layer_name in out_lines(again)
+
     deleted = run_chalice(project, 'delete', env=aws_env)
     assert deleted.returncode == 0, deleted.stderr
+    assert 'Deleting layer version: %s' % layer_arn in out_lines(deleted)
+    assert aws_clients['lambda'].list_layer_versions(LayerName=layer_name)[
+        'LayerVersions'] == []
     assert load_state(project)['resources'] == []
 
 

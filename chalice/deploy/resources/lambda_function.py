@@ -113,6 +113,7 @@ class LambdaFunctionHome(ResourceHome):
                         message='Creating lambda function: %s' % name),
                 RecordResource(model.resource_name, self.resource_type,
                                {'lambda_arn': Var(arn_var)}),
+                APICall('lambda', 'wait_function_ready', {'FunctionName': name}),
             ]
             if model.reserved_concurrency is not None:
                 steps.append(self._put_concurrency(model))

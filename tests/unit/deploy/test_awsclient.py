@@ -67,7 +67,9 @@ def test_create_function_retries_role_propagation_then_waits_until_active(aws, s
     lam.add_response('get_function_configuration', config('Active'), NAME)
     response = aws.call('lambda', 'create_function', CREATE)
     assert response == {'FunctionArn': 'arn:fn', 'State': 'Pending'}
-    assert sleeps[:2] == [1.0, 2.0]  # role propagation back-off
+    assert sleeps == [1.0, 2.0]  # role propagation back-off
+    # Waiting is its own call, made after the deployer has recorded the function.
+    aws.call('lambda', 'wait_function_ready', {'FunctionName': 'demo-dev'})
     assert len(sleeps) == 4  # then two waits for the function to become Active
     assert aws.calls == [('lambda', 'create_function')] * 3 + [
         ('lambda', 'get_function_configuration')] * 3

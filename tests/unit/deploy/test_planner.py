@@ -184,8 +184,8 @@ def test_fresh_deploy_creates_everything_in_dependency_order():
     plan = plan_deploy(APP, DeployedState('/nowhere/s.json'), {}, ctx())
     assert [describe_step(s) for s in plan.steps] == [
         'iam.create_role', 'record default-role', 'iam.put_role_policy',
-        'lambda.create_function', 'record worker',
-        'lambda.create_function', 'record api_handler',
+        'lambda.create_function', 'record worker', 'lambda.wait_function_ready',
+        'lambda.create_function', 'record api_handler', 'lambda.wait_function_ready',
         'apigateway.import_rest_api', 'record rest_api',
         'apigateway.create_deployment',
         'lambda.add_permission',
@@ -216,12 +216,15 @@ def test_fresh_deploy_wires_outputs_to_later_steps():
     assert create_worker.outputs == {'worker.lambda_arn': 'FunctionArn'}
     assert steps[4] == RecordResource('worker', 'lambda_function',
                                       {'lambda_arn': Var('worker.lambda_arn')})
-    imported = steps[7]
+    # Recorded first, then waited for: a failed wait can't lose the record.
+    assert steps[5] == APICall('lambda', 'wait_function_ready',
+                               {'FunctionName': 'demo-dev-worker'})
+    imported = steps[9]
     assert imported.params['body'] == JSONDocument(DEFINITION, as_bytes=True)
     assert imported.params['parameters'] == {'endpointConfigurationTypes': 'EDGE'}
     assert imported.outputs == {'rest_api.rest_api_id': 'id'}
-    assert steps[9].params == {'restApiId': Var('rest_api.rest_api_id'), 'stageName': 'api'}
-    permission = steps[10]
+    assert steps[11].params == {'restApiId': Var('rest_api.rest_api_id'), 'stageName': 'api'}
+    permission = steps[12]
     values = {'rest_api.rest_api_id': API_ID, 'api_handler.lambda_arn': function_arn('demo-dev')}
     params = resolve(permission.params, lambda var: values[var.name])
     assert params['FunctionName'] == function_arn('demo-dev')
@@ -230,7 +233,7 @@ def test_fresh_deploy_wires_outputs_to_later_steps():
     assert params['Action'] == 'lambda:InvokeFunction'
     assert params['StatementId'].startswith('chalice-apigateway-')
     assert 'ResourceConflictException' in permission.ignore_errors
-    final = steps[11]
+    final = steps[13]
     assert final.values['api_definition_sha256'] == Digest(DEFINITION)
     url = resolve(final.values['rest_api_url'], lambda var: values[var.name])
     assert url == 'https://abc123.execute-api.us-west-2.amazonaws.com/api/'
@@ -270,9 +273,11 @@ def test_fresh_function_with_concurrency_vpc_and_log_retention():
         ('logs', 'put_retention_policy')]
     create = plan.api_calls[2]
     assert create.params['VpcConfig'] == {'SubnetIds': ['s-1'], 'SecurityGroupIds': ['sg-1']}
-    assert plan.api_calls[3].params == {'FunctionName': 'demo-dev-worker',
+    assert plan.api_calls[3] == APICall('lambda', 'wait_function_ready',
+                                        {'FunctionName': 'demo-dev-worker'})
+    assert plan.api_calls[4].params == {'FunctionName': 'demo-dev-worker',
                                         'ReservedConcurrentExecutions': 3}
-    assert plan.api_calls[5].params == {'logGroupName': '/aws/lambda/demo-dev-worker',
+    assert plan.api_calls[6].params == {'logGroupName': '/aws/lambda/demo-dev-worker',
                                         'retentionInDays': 14}
 
 
