@@ -75,16 +75,32 @@ class WorkerChannel:
         except OSError:
             pass
 
+    # stdin is read with os.read on the raw descriptor, never through
+    # sys.stdin's buffered reader: a daemon thread blocked inside the buffered
+    # reader holds its lock, and the interpreter then aborts at shutdown.
+
     def wait_for_go(self):
         """Block until the supervisor says go (True) or goes away (False)."""
-        line = sys.stdin.buffer.readline()
+        fd = sys.stdin.fileno()
+        line = b''
+        while not line.endswith(b'\n'):
+            chunk = os.read(fd, 1)
+            if not chunk:
+                break
+            line += chunk
         return line.strip() == b'go'
 
     def watch_supervisor(self, on_gone):
         """Call ``on_gone()`` from a thread once stdin reaches end of file."""
+        fd = sys.stdin.fileno()
+
         def watch():
-            while sys.stdin.buffer.readline():
-                pass
+            while True:
+                try:
+                    if not os.read(fd, 4096):
+                        break
+                except OSError:
+                    break
             on_gone()
         thread = threading.Thread(target=watch, name='chalice-supervisor-watch', daemon=True)
         thread.start()
