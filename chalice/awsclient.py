@@ -25,8 +25,10 @@ READ_PREFIXES = ('get_', 'list_', 'describe_', 'wait_')
 # (service, method) -> how the call is made, when a plain call is not enough.
 _ROLE_NOT_READY_FRAGMENTS = ('cannot be assumed', 'role defined for the function',
                              'not authorized to perform: sts:AssumeRole',
-                             # A new role's EC2 permissions propagate late too (VPC functions).
-                             'does not have permissions to call CreateNetworkInterface')
+                             # A new role's permissions propagate late too: EC2 for VPC
+                             # functions, the queue/stream reads for event source mappings.
+                             'does not have permissions to call CreateNetworkInterface',
+                             'execution role does not have permissions to call')
 
 
 class CredentialsError(ChaliceError):
@@ -244,6 +246,9 @@ class AWSClient:
         """Not an AWS API: poll until the function is Active and not updating."""
         return self._wait_function_ready(params['FunctionName'], after_update=True)
 
+    def _lambda__create_event_source_mapping(self, params):
+        return self._retry_role_propagation('create_event_source_mapping', params)
+
     def _lambda__update_function_code(self, params):
         response = self._retry_conflict('update_function_code', params, params['FunctionName'])
         self._wait_function_ready(params['FunctionName'], after_update=True)
@@ -261,6 +266,31 @@ class AWSClient:
     def _lambda__delete_function_concurrency(self, params):
         return self._retry_conflict('delete_function_concurrency', params,
                                     params['FunctionName'])
+
+    # -- Lambda event source mappings: busy while Creating/Enabling/Updating
+
+    def _retry_in_use(self, method, params):
+        """Retry while Lambda says the mapping is in use (still changing state)."""
+        from botocore.exceptions import ClientError
+
+        waited = 0.0
+        delay = 1.0
+        while True:
+            try:
+                return self._raw('lambda', method, params)
+            except ClientError as error:
+                if error.response.get('Error', {}).get('Code') != \
+                        'ResourceInUseException' or waited >= self._max_ready_wait:
+                    raise
+                self._sleep(delay)
+                waited += delay
+                delay = min(delay * 2, 10.0)
+
+    def _lambda__update_event_source_mapping(self, params):
+        return self._retry_in_use('update_event_source_mapping', params)
+
+    def _lambda__delete_event_source_mapping(self, params):
+        return self._retry_in_use('delete_event_source_mapping', params)
 
 
 def _operation_name(client, method):

@@ -51,16 +51,25 @@ class AppGraphBuilder:
             auth_specs = [(auth.name, auth.handler_string) for auth in app.builtin_auth_handlers]
         other_specs.extend((fn.name, fn.handler_string) for fn in app.pure_lambda_functions)
         other_specs.extend((src.name, src.handler_string) for src in app.event_sources)
-        specs = other_specs + auth_specs + api_specs
+        ws_handlers = getattr(app, 'websocket_handlers', None) or {}
+        ws_specs = [(ws.name, ws.handler_string) for ws in ws_handlers.values()]
+        specs = other_specs + ws_specs + auth_specs + api_specs
         names = [name for name, _ in specs]
         if len(names) != len(set(names)):
             raise ChaliceError('Two Lambda functions share one name; give each decorator '
                                'a unique name=...')
         configs = {name: self._scoped(name) for name in names}
-        self._plan_roles(configs)
+        sources = {src.name: src for src in app.event_sources}
+        self._plan_roles(configs, sources)
         functions = {name: self._function(name, handler, configs[name])
                      for name, handler in specs}
-        resources = [functions[name] for name, _ in other_specs]
+        resources = []
+        for name, _ in other_specs:
+            source = sources.get(name)
+            resources.append(functions[name] if source is None
+                             else event_source_model(source, functions[name]))
+        if ws_handlers:
+            resources.append(self._websocket_api(ws_handlers, functions))
         if api_specs:
             resources.append(self._rest_api(functions[API_HANDLER],
                                             [functions[name] for name, _ in auth_specs]))
@@ -109,7 +118,17 @@ class AppGraphBuilder:
                 package=self._layer_package)
         return self._layer
 
-    def _plan_roles(self, configs):
+    def _websocket_api(self, handlers, functions):
+        by_key = {key: functions[config.name] for key, config in handlers.items()}
+        config = self._scoped(API_HANDLER)
+        return models.WebsocketAPI(
+            resource_name='websocket_api',
+            api_name='%s-%s-websocket-api' % (self._config.app_name, self._stage),
+            api_gateway_stage=config.websocket_api_stage,
+            connect=by_key.get('$connect'), message=by_key.get('$default'),
+            disconnect=by_key.get('$disconnect'))
+
+    def _plan_roles(self, configs, sources=None):
         """Decide each function's role and build the managed roles.
 
         Functions whose policy settings match the stage's share the default
@@ -139,14 +158,22 @@ class AppGraphBuilder:
                     self._config.app_name, self._stage), default
             self._role_of[name] = key
             entry = members.setdefault(key, {'role_name': role_name, 'config': policy_config,
-                                             'vpc': False, 'xray': False})
+                                             'vpc': False, 'xray': False, 'statements': []})
             entry['vpc'] = entry['vpc'] or bool(config.subnet_ids)
             entry['xray'] = entry['xray'] or bool(config.xray)
+            source = (sources or {}).get(name)
+            if source is not None:
+                statement = event_source_statement(source)
+                if statement is not None and statement not in entry['statements']:
+                    entry['statements'].append(statement)
         for key, entry in members.items():
+            document = self._policy_document(entry['config'], entry['vpc'], entry['xray'])
+            if entry['statements'] and entry['config'].autogen_policy_enabled:
+                # Polling event sources read the queue/stream as the function's role.
+                document = dict(document, Statement=list(document['Statement']) +
+                                entry['statements'])
             self._roles[key] = models.ManagedIAMRole(
-                resource_name=key, role_name=entry['role_name'],
-                policy_document=self._policy_document(entry['config'], entry['vpc'],
-                                                      entry['xray']))
+                resource_name=key, role_name=entry['role_name'], policy_document=document)
 
     def _policy_document(self, config, vpc, xray):
         project_dir = self._config.project_dir
@@ -194,6 +221,77 @@ class AppGraphBuilder:
             lambda_function=api_function, authorizers=tuple(authorizers),
             endpoint_type=endpoint_type,
             minimum_compression_size=config.minimum_compression_size, policy=policy)
+
+
+def event_source_model(source, function):
+    """The trigger model for one event-source config record and its function."""
+    from chalice.app import (
+        CloudWatchEventConfig,
+        DynamoDBEventConfig,
+        KinesisEventConfig,
+        S3EventConfig,
+        ScheduledEventConfig,
+        SNSEventConfig,
+        SQSEventConfig,
+    )
+
+    name = source.name
+    if isinstance(source, ScheduledEventConfig):
+        return models.ScheduledEvent(
+            resource_name='%s-event' % name, rule_name=function.function_name,
+            function=function, schedule_expression=source.schedule_expression,
+            description=source.description or '')
+    if isinstance(source, CloudWatchEventConfig):
+        return models.ScheduledEvent(
+            resource_name='%s-event' % name, rule_name=function.function_name,
+            function=function, event_pattern=json.dumps(source.event_pattern, sort_keys=True))
+    if isinstance(source, SNSEventConfig):
+        return models.SNSSubscription(resource_name='%s-sns-subscription' % name,
+                                      topic=source.topic, function=function)
+    if isinstance(source, SQSEventConfig):
+        return models.SQSEventSource(
+            resource_name='%s-sqs-event-source' % name, function=function,
+            queue=source.queue, queue_arn=source.queue_arn, batch_size=source.batch_size,
+            maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds or 0,
+            maximum_concurrency=source.maximum_concurrency)
+    if isinstance(source, KinesisEventConfig):
+        return models.KinesisEventSource(
+            resource_name='%s-kinesis-event-source' % name, function=function,
+            stream=source.stream, batch_size=source.batch_size,
+            starting_position=source.starting_position,
+            maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds or 0)
+    if isinstance(source, DynamoDBEventConfig):
+        return models.DynamoDBEventSource(
+            resource_name='%s-dynamodb-event-source' % name, function=function,
+            stream_arn=source.stream_arn, batch_size=source.batch_size,
+            starting_position=source.starting_position,
+            maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds or 0)
+    if isinstance(source, S3EventConfig):
+        return models.S3BucketNotification(
+            resource_name='%s-s3event' % name, bucket=source.bucket, function=function,
+            events=tuple(source.events), prefix=source.prefix, suffix=source.suffix)
+    raise ChaliceError('Unsupported event source %r' % (source,))
+
+
+def event_source_statement(source):
+    """The IAM statement a polled event source needs on the function's role."""
+    from chalice.app import DynamoDBEventConfig, KinesisEventConfig, SQSEventConfig
+
+    if isinstance(source, SQSEventConfig):
+        arn = source.queue_arn or 'arn:*:sqs:*:*:%s' % source.queue
+        return {'Effect': 'Allow', 'Resource': arn,
+                'Action': ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage',
+                           'sqs:GetQueueAttributes', 'sqs:ReceiveMessage']}
+    if isinstance(source, KinesisEventConfig):
+        return {'Effect': 'Allow', 'Resource': 'arn:*:kinesis:*:*:stream/%s' % source.stream,
+                'Action': ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary',
+                           'kinesis:GetRecords', 'kinesis:GetShardIterator',
+                           'kinesis:ListShards', 'kinesis:SubscribeToShard']}
+    if isinstance(source, DynamoDBEventConfig):
+        return {'Effect': 'Allow', 'Resource': source.stream_arn,
+                'Action': ['dynamodb:DescribeStream', 'dynamodb:GetRecords',
+                           'dynamodb:GetShardIterator', 'dynamodb:ListStreams']}
+    return None
 
 
 def build_application(config, package, layer_package=None, region='us-east-1',

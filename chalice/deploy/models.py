@@ -124,6 +124,103 @@ class RestAPI(Model):
         return list(self.authorizers) + [self.lambda_function]
 
 
+class _EventSourceModel(Model):
+    """Common shape: one Lambda function wired to one trigger."""
+
+    def dependencies(self):
+        return [self.function]
+
+
+@dataclass(frozen=True)
+class ScheduledEvent(_EventSourceModel):
+    """An EventBridge rule (schedule or event pattern) targeting a function."""
+
+    resource_name: str
+    rule_name: str
+    function: LambdaFunction
+    schedule_expression: Optional[str] = None
+    event_pattern: Optional[str] = None  # JSON text, as PutRule takes it
+    description: str = ''
+    resource_type = 'cloudwatch_event'
+
+
+@dataclass(frozen=True)
+class SNSSubscription(_EventSourceModel):
+    resource_name: str
+    topic: str  # a name, or an ARN (another region/account)
+    function: LambdaFunction
+    resource_type = 'sns_event'
+
+
+@dataclass(frozen=True)
+class SQSEventSource(_EventSourceModel):
+    resource_name: str
+    function: LambdaFunction
+    queue: Optional[str] = None  # a queue name ...
+    queue_arn: Optional[str] = None  # ... or its ARN
+    batch_size: int = 1
+    maximum_batching_window_in_seconds: int = 0
+    maximum_concurrency: Optional[int] = None
+    resource_type = 'sqs_event'
+
+
+@dataclass(frozen=True)
+class KinesisEventSource(_EventSourceModel):
+    resource_name: str
+    function: LambdaFunction
+    stream: str  # stream name
+    batch_size: int = 100
+    starting_position: str = 'LATEST'
+    maximum_batching_window_in_seconds: int = 0
+    resource_type = 'kinesis_event'
+
+
+@dataclass(frozen=True)
+class DynamoDBEventSource(_EventSourceModel):
+    resource_name: str
+    function: LambdaFunction
+    stream_arn: str
+    batch_size: int = 100
+    starting_position: str = 'LATEST'
+    maximum_batching_window_in_seconds: int = 0
+    resource_type = 'dynamodb_event'
+
+
+@dataclass(frozen=True)
+class S3BucketNotification(_EventSourceModel):
+    """One entry in an existing bucket's notification configuration."""
+
+    resource_name: str
+    bucket: str
+    function: LambdaFunction
+    events: tuple = ('s3:ObjectCreated:*',)
+    prefix: Optional[str] = None
+    suffix: Optional[str] = None
+    resource_type = 's3_event'
+
+
+@dataclass(frozen=True)
+class WebsocketAPI(Model):
+    """The API Gateway v2 websocket API and its routes to the handlers."""
+
+    resource_name: str
+    api_name: str
+    api_gateway_stage: str
+    connect: Optional[LambdaFunction] = None
+    message: Optional[LambdaFunction] = None
+    disconnect: Optional[LambdaFunction] = None
+    resource_type = 'websocket_api'
+
+    def routes(self):
+        """(route key, function) for each handler the app defines."""
+        pairs = (('$connect', self.connect), ('$default', self.message),
+                 ('$disconnect', self.disconnect))
+        return [(key, fn) for key, fn in pairs if fn is not None]
+
+    def dependencies(self):
+        return [fn for _, fn in self.routes()]
+
+
 @dataclass(frozen=True)
 class Application:
     """The root of the graph: every model of one app and stage."""

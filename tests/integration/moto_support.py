@@ -169,6 +169,9 @@ class _OperationResolver:
     def operation(self, signing_name: str, method: str, path: str,
                   query: dict[str, list[str]], body: bytes,
                   headers: dict[str, str]) -> str:
+        if signing_name == 'apigateway' and path.startswith('/v2/'):
+            # API Gateway v1 and v2 sign as the same service; v2 paths start /v2/.
+            signing_name = 'apigatewayv2'
         model = self.service_model(signing_name)
         if model is None:
             return ''
@@ -697,6 +700,7 @@ def apply_moto_shims() -> list[str]:
     with _shims_lock:
         if not SHIMS:
             _register_shims()
+            _register_area_shims()
         for shim in SHIMS.values():
             shim.apply()
         return list(SHIMS)
@@ -719,6 +723,24 @@ class shims_disabled:
     def __exit__(self, *exc: Any) -> None:
         for name in self.names:
             SHIMS[name].apply()
+
+
+def _register_area_shims() -> None:
+    """Shims kept beside the tests of one area: ``shims_<area>.py`` modules.
+
+    Each such module defines ``register_shims(register, original)`` and calls
+    ``register(name, gap, target, attribute, replacement)`` for every gap it
+    works around (``original(name, class_name, attribute)`` returns moto's own
+    implementation), so areas add shims without editing this file.
+    """
+    import importlib
+    import pkgutil
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    for info in sorted(pkgutil.iter_modules([here]), key=lambda m: m.name):
+        if info.name.startswith('shims_'):
+            name = '%s.%s' % (__package__, info.name) if __package__ else info.name
+            importlib.import_module(name).register_shims(_register, _original)
 
 
 def _register_shims() -> None:

@@ -378,7 +378,9 @@ def test_an_injected_fault_reaches_a_cli_subprocess(tmp_path, aws_env, fault_inj
 # ---------------------------------------------------------------------------
 
 def test_every_shim_is_applied_and_names_its_gap():
-    assert set(SHIMS) == {
+    # The core REST/Lambda shims live in moto_support.py; areas add their own
+    # (tests/integration/shims_*.py), each tested beside the area's tests.
+    core = {
         'import-description-optional', 'swagger2-import', 'mock-integration-without-uri',
         'import-authorizers-and-binary-types', 'import-endpoint-configuration-types',
         'update-rest-api-patch-ops', 'delete-rest-api-not-found',
@@ -386,10 +388,13 @@ def test_every_shim_is_applied_and_names_its_gap():
         'lambda-update-configuration-fields', 'lambda-update-code-architectures',
         'lambda-get-layer-version-by-arn',
     }
+    assert set(SHIMS) >= core
     for shim in SHIMS.values():
         assert shim.applied, shim.name
-        # The gap names the moto code it works around.
-        assert shim.gap.split(':')[0] in shim.targets + ['APIGatewayBackend.put_rest_api']
+        assert shim.gap.strip() and shim.targets, shim.name
+        if shim.name in core:
+            # The gap names the moto code it works around.
+            assert shim.gap.split(':')[0] in shim.targets + ['APIGatewayBackend.put_rest_api']
 
 
 def test_shim_import_without_info_description(aws_clients):

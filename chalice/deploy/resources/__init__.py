@@ -6,5 +6,15 @@ plan creating, updating and deleting it (pure: returns plan steps), and -
 as the packaging formats arrive - how to emit it for SAM and Terraform.
 The planner and the packagers find homes through :func:`home_for`.
 """
-from chalice.deploy.resources import iam, lambda_function, layer, rest_api  # noqa: F401,E402
+from chalice.deploy.resources import (  # noqa: F401,E402
+    cloudwatch_event,
+    event_source_mapping,
+    iam,
+    lambda_function,
+    layer,
+    rest_api,
+    s3,
+    sns,
+    websocket_api,
+)
 from chalice.deploy.resources.base import ResourceHome, home_for, register  # noqa: F401

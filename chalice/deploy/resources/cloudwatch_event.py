@@ -1,0 +1,235 @@
+"""EventBridge (CloudWatch Events) rules: schedules and event patterns.
+
+Each ``@app.schedule``/``@app.on_cw_event`` handler gets one rule, named
+like its function, with one target (Id ``'1'``) pointing at the function,
+and a statement in the function's resource policy letting
+``events.amazonaws.com`` invoke it from that rule.  The rule is found by
+name, so a rerun after a crash (or a lost state file) converges; the rule
+is put again only when its expression, pattern, description or state
+differ, the target only when it is missing or points elsewhere, and the
+permission only when the function's policy lacks it.
+
+The record is ``{rule_name, rule_arn}``.  Deleting removes the rule's
+targets and then the rule; the function (and its policy) belongs to the
+Lambda home, which deletes it separately.
+
+The permission helpers at the bottom are shared with the SNS home.
+"""
+import json
+
+from chalice.deploy.plan import (
+    APICall,
+    Digest,
+    ForgetResource,
+    Message,
+    RecordResource,
+    SetVar,
+    Template,
+    Var,
+    try_resolve,
+)
+from chalice.deploy.resources.base import ResourceHome, record_values, register
+
+_GONE = ('ResourceNotFoundException',)
+TARGET_ID = '1'
+EVENTS_PRINCIPAL = 'events.amazonaws.com'
+
+
+def lambda_arn_var(function):
+    return Var('%s.lambda_arn' % function.resource_name)
+
+
+@register
+class CloudWatchEventHome(ResourceHome):
+    resource_type = 'cloudwatch_event'
+
+    # -- reading AWS
+
+    def read_remote(self, aws, model, record):
+        rule = aws.call('events', 'describe_rule', {'Name': model.rule_name},
+                        ignore_errors=_GONE)
+        remote = {
+            'rule': rule,
+            'targets': _targets(aws, model.rule_name) if rule is not None else [],
+            'statements': function_policy_statements(aws, model.function.function_name),
+            'stale': None,
+        }
+        old_name = (record or {}).get('rule_name')
+        if old_name and old_name != model.rule_name:
+            # The function (and so the rule) was renamed: the old rule goes.
+            remote['stale'] = self.read_remote_for_delete(aws, record)
+        return remote
+
+    def read_remote_for_delete(self, aws, record):
+        name = record.get('rule_name')
+        if not name:
+            return {'exists': False, 'target_ids': []}
+        rule = aws.call('events', 'describe_rule', {'Name': name}, ignore_errors=_GONE)
+        if rule is None:
+            return {'exists': False, 'target_ids': []}
+        return {'exists': True,
+                'target_ids': [target['Id'] for target in _targets(aws, name)]}
+
+    # -- planning
+
+    def plan(self, model, record, remote, ctx):
+        remote = remote or {}
+        arn_var = '%s.rule_arn' % model.resource_name
+        lambda_arn = lambda_arn_var(model.function)
+        steps = []
+        stale = remote.get('stale')
+        if record and record.get('rule_name') not in (None, model.rule_name):
+            # Forget the old rule before creating the new one, so the state
+            # file never lists a rule that no longer exists for long.
+            steps.extend(_delete_rule_steps(record['rule_name'], stale))
+            steps.append(ForgetResource(model.resource_name))
+            record = None
+        rule = remote.get('rule')
+        if rule is None:
+            source_arn = Var(arn_var)
+            steps.extend([
+                APICall('events', 'put_rule', _rule_params(model),
+                        outputs={arn_var: 'RuleArn'}),
+                RecordResource(model.resource_name, self.resource_type,
+                               {'rule_name': model.rule_name, 'rule_arn': source_arn}),
+                _put_target(model, lambda_arn),
+                add_permission(lambda_arn, EVENTS_PRINCIPAL, source_arn, 'chalice-events-'),
+            ])
+            return steps
+
+        rule_arn = rule['Arn']
+        steps.append(SetVar(arn_var, rule_arn))
+        values = {'rule_name': model.rule_name, 'rule_arn': rule_arn}
+        if record_values(record) != values:
+            steps.append(RecordResource(model.resource_name, self.resource_type, values))
+        changes = []
+        if _rule_differs(model, rule):
+            changes.append(APICall('events', 'put_rule', _rule_params(model)))
+        known_arn = try_resolve(lambda_arn, ctx.known)
+        if not any(t.get('Id') == TARGET_ID and t.get('Arn') == known_arn
+                   for t in remote.get('targets') or []):
+            changes.append(_put_target(model, lambda_arn))
+        if not has_grant(remote.get('statements'), EVENTS_PRINCIPAL, rule_arn):
+            changes.append(add_permission(lambda_arn, EVENTS_PRINCIPAL, rule_arn,
+                                          'chalice-events-'))
+        if changes:
+            steps.append(Message('Updating CloudWatch event rule: %s' % model.rule_name))
+            steps.extend(changes)
+        else:
+            steps.append(Message('No changes to CloudWatch event rule: %s' % model.rule_name))
+        return steps
+
+    def plan_delete(self, record, remote, ctx):
+        steps = []
+        if record.get('rule_name'):
+            steps.extend(_delete_rule_steps(record['rule_name'], remote))
+        steps.append(ForgetResource(record['name']))
+        return steps
+
+
+def _targets(aws, rule_name):
+    targets = []
+    params = {'Rule': rule_name}
+    while True:
+        response = aws.call('events', 'list_targets_by_rule', params, ignore_errors=_GONE)
+        if response is None:
+            return targets
+        targets.extend(response.get('Targets') or [])
+        token = response.get('NextToken')
+        if not token:
+            return targets
+        params = {'Rule': rule_name, 'NextToken': token}
+
+
+def _rule_params(model):
+    params = {'Name': model.rule_name, 'State': 'ENABLED'}
+    if model.schedule_expression is not None:
+        params['ScheduleExpression'] = model.schedule_expression
+    if model.event_pattern is not None:
+        params['EventPattern'] = model.event_pattern
+    # PutRule replaces the whole rule: an omitted description is cleared.
+    if model.description:
+        params['Description'] = model.description
+    return params
+
+
+def _rule_differs(model, rule):
+    return (
+        (rule.get('ScheduleExpression') or None) != model.schedule_expression
+        or _parsed(rule.get('EventPattern')) != _parsed(model.event_pattern)
+        or (rule.get('Description') or '') != (model.description or '')
+        or rule.get('State', 'ENABLED') != 'ENABLED'
+    )
+
+
+def _parsed(pattern):
+    # EventBridge may hand the pattern back re-serialised; compare values.
+    if not pattern:
+        return None
+    try:
+        return json.loads(pattern)
+    except (TypeError, ValueError):
+        return pattern
+
+
+def _put_target(model, lambda_arn):
+    return APICall('events', 'put_targets', {
+        'Rule': model.rule_name, 'Targets': [{'Id': TARGET_ID, 'Arn': lambda_arn}]})
+
+
+def _delete_rule_steps(rule_name, remote):
+    """Remove the targets, then the rule; nothing if the rule is known gone."""
+    if remote is None:  # not read: assume our one target
+        remote = {'exists': True, 'target_ids': [TARGET_ID]}
+    if not remote.get('exists'):
+        return []
+    steps = []
+    if remote.get('target_ids'):
+        steps.append(APICall('events', 'remove_targets', {
+            'Rule': rule_name, 'Ids': list(remote['target_ids'])}, ignore_errors=_GONE))
+    steps.append(APICall('events', 'delete_rule', {'Name': rule_name}, ignore_errors=_GONE))
+    return steps
+
+
+# -- Lambda resource-policy permissions (shared with the SNS home)
+
+def function_policy_statements(aws, function_name):
+    """The statements of a function's resource policy ([] if none or no function)."""
+    response = aws.call('lambda', 'get_policy', {'FunctionName': function_name},
+                        ignore_errors=('ResourceNotFoundException',))
+    if not response:
+        return []
+    try:
+        return json.loads(response['Policy']).get('Statement', [])
+    except (ValueError, KeyError, AttributeError):
+        return []
+
+
+def has_grant(statements, service, source_arn):
+    """Whether ``service`` may invoke the function when acting for ``source_arn``."""
+    for statement in statements or []:
+        principal = statement.get('Principal')
+        found = principal.get('Service') if isinstance(principal, dict) else principal
+        if found != service or statement.get('Effect') != 'Allow':
+            continue
+        if statement.get('Action') not in ('lambda:InvokeFunction', ['lambda:InvokeFunction']):
+            continue
+        condition = statement.get('Condition') or {}
+        if (condition.get('ArnLike') or {}).get('AWS:SourceArn') == source_arn:
+            return True
+    return False
+
+
+def statement_id(prefix, source_arn):
+    """A statement id derived from the source ARN: the same grant, the same id."""
+    return Template((prefix, Digest(source_arn)))
+
+
+def add_permission(lambda_arn, service, source_arn, prefix):
+    # A statement with this id already exists: the grant is there already.
+    return APICall('lambda', 'add_permission', {
+        'FunctionName': lambda_arn,
+        'StatementId': statement_id(prefix, source_arn),
+        'Action': 'lambda:InvokeFunction',
+        'Principal': service,
+        'SourceArn': source_arn}, ignore_errors=('ResourceConflictException',))

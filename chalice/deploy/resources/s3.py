@@ -1,0 +1,319 @@
+"""S3 bucket notifications: one entry in an existing bucket's configuration.
+
+``@app.on_s3_event(bucket=...)`` names a bucket that chalice does not own.
+Its notification configuration is one document shared by everyone who uses
+the bucket, so this home changes only its own entry: a
+``LambdaFunctionConfigurations`` item with a deterministic ``Id``
+(``chalice-<function name>``, shortened with a hash when too long).  Every
+other entry - other Lambda functions, queue and topic configurations, the
+EventBridge switch - is written back exactly as it was read.
+
+S3 must also be allowed to invoke the function: a resource-policy statement
+for ``s3.amazonaws.com`` limited to the bucket's ARN and the deploying
+account, with a deterministic statement id, added only when the function's
+policy does not already grant it (S3 checks that permission when the
+configuration is put, so it is added first, and removed first when deleting).
+
+Records hold ``bucket``, ``lambda_arn`` and ``notification_id``; a record is
+written right after the configuration containing the entry is put, and
+redeploying an unchanged app makes no mutating call.  Deleting puts the
+configuration back without the entry (a bucket that is gone is fine) and
+removes the statement.
+
+A race that S3's API makes unavoidable: there is no conditional write for a
+bucket's notification configuration, so the document is read (while the
+deploy reads remote state) and later written whole.  If another process
+changes the bucket's notifications between the read and the write, that
+change is lost.  The window is short (one deploy); deploy again, or redo the
+other change, if that happened.
+"""
+import copy
+import hashlib
+import json
+
+from chalice.deploy.plan import (
+    APICall,
+    ForgetResource,
+    Message,
+    RecordResource,
+    Var,
+)
+from chalice.deploy.resources.base import ResourceHome, record_values, register
+from chalice.errors import ChaliceError
+
+_FUNCTION_GONE = ('ResourceNotFoundException',)
+_BUCKET_GONE = ('NoSuchBucket',)
+_LAMBDA_KEY = 'LambdaFunctionConfigurations'
+_PRINCIPAL = 's3.amazonaws.com'
+# Lambda allows statement ids of up to 100 characters; S3 takes long ids, but
+# short ones are easier to read in the console.
+_MAX_STATEMENT_ID = 100
+_MAX_NOTIFICATION_ID = 64
+
+
+def _bounded(prefix, name, limit):
+    """``prefix + name``, or a prefix of it plus a hash of ``name`` if too long."""
+    text = prefix + name
+    if len(text) <= limit:
+        return text
+    digest = hashlib.sha256(name.encode('utf-8')).hexdigest()[:16]
+    return text[:limit - len(digest) - 1] + '-' + digest
+
+
+def notification_id(function_name):
+    """The ``Id`` of the function's entry in the bucket's configuration."""
+    return _bounded('chalice-', function_name, _MAX_NOTIFICATION_ID)
+
+
+def statement_id(bucket):
+    """The ``Sid`` of the function-policy statement that lets the bucket invoke it."""
+    return _bounded('chalice-s3-', bucket, _MAX_STATEMENT_ID)
+
+
+def bucket_arn(partition, bucket):
+    return 'arn:%s:s3:::%s' % (partition, bucket)
+
+
+def filter_rules(prefix, suffix):
+    """S3 ``FilterRules`` for a literal key prefix/suffix (not globs)."""
+    rules = []
+    if prefix:
+        rules.append({'Name': 'prefix', 'Value': prefix})
+    if suffix:
+        rules.append({'Name': 'suffix', 'Value': suffix})
+    return rules
+
+
+def desired_entry(model, function_arn):
+    """Our ``LambdaFunctionConfigurations`` item (``function_arn`` may be a Var)."""
+    entry = {
+        'Id': notification_id(model.function.function_name),
+        'LambdaFunctionArn': function_arn,
+        'Events': list(model.events),
+    }
+    rules = filter_rules(model.prefix, model.suffix)
+    if rules:
+        entry['Filter'] = {'Key': {'FilterRules': rules}}
+    return entry
+
+
+def merged_configuration(configuration, entry=None, drop_ids=()):
+    """The bucket's configuration with ``entry`` in it and ``drop_ids`` removed.
+
+    Every other entry and key is kept as read.  An existing entry with the
+    new entry's Id is replaced where it stands; otherwise the entry is
+    appended.  Empty lists are left out (S3 treats them as absent).
+    """
+    merged = {}
+    for key, value in (configuration or {}).items():
+        if key == _LAMBDA_KEY:
+            continue
+        if isinstance(value, list) and not value:
+            continue
+        merged[key] = copy.deepcopy(value)
+    drop = set(drop_ids)
+    lambdas = []
+    placed = False
+    for existing in (configuration or {}).get(_LAMBDA_KEY) or []:
+        existing_id = existing.get('Id')
+        if entry is not None and existing_id == entry['Id']:
+            if not placed:
+                lambdas.append(entry)
+                placed = True
+            continue
+        if existing_id in drop:
+            continue
+        lambdas.append(copy.deepcopy(existing))
+    if entry is not None and not placed:
+        lambdas.append(entry)
+    if lambdas:
+        merged[_LAMBDA_KEY] = lambdas
+    return merged
+
+
+def find_entry(configuration, entry_id):
+    for entry in (configuration or {}).get(_LAMBDA_KEY) or []:
+        if entry.get('Id') == entry_id:
+            return entry
+    return None
+
+
+def _comparable(entry):
+    rules = ((entry.get('Filter') or {}).get('Key') or {}).get('FilterRules') or []
+    return {
+        'arn': entry.get('LambdaFunctionArn'),
+        'events': sorted(set(entry.get('Events') or [])),
+        # S3 reports the rule names capitalised ("Prefix"); they are case-insensitive.
+        'rules': sorted((str(r.get('Name', '')).lower(), r.get('Value')) for r in rules),
+    }
+
+
+def entry_matches(current, desired):
+    return current is not None and _comparable(current) == _comparable(desired)
+
+
+def has_grant(statements, source_arn, account_id):
+    """Whether a statement already lets the bucket (in this account) invoke the function."""
+    for statement in statements or []:
+        if statement.get('Effect') != 'Allow':
+            continue
+        principal = statement.get('Principal')
+        service = principal.get('Service') if isinstance(principal, dict) else principal
+        if service != _PRINCIPAL:
+            continue
+        actions = statement.get('Action')
+        actions = [actions] if isinstance(actions, str) else list(actions or [])
+        if not any(a in ('lambda:InvokeFunction', 'lambda:*') for a in actions):
+            continue
+        condition = statement.get('Condition') or {}
+        arn = (condition.get('ArnLike') or {}).get('AWS:SourceArn')
+        account = (condition.get('StringEquals') or {}).get('AWS:SourceAccount')
+        if arn == source_arn and account in (None, account_id):
+            return True
+    return False
+
+
+def _statement_ids(statements):
+    return {s.get('Sid') for s in statements or []}
+
+
+def _read_statements(aws, function_name):
+    response = aws.call('lambda', 'get_policy', {'FunctionName': function_name},
+                        ignore_errors=_FUNCTION_GONE)
+    if not response:
+        return []
+    try:
+        return json.loads(response['Policy']).get('Statement', [])
+    except (ValueError, KeyError, AttributeError):
+        return []
+
+
+def _read_configuration(aws, bucket):
+    """The bucket's notification configuration, or None when the bucket is gone."""
+    return aws.call('s3', 'get_bucket_notification_configuration', {'Bucket': bucket},
+                    ignore_errors=_BUCKET_GONE)
+
+
+def _function_name_of(lambda_arn):
+    return str(lambda_arn).rsplit(':', 1)[-1]
+
+
+@register
+class S3BucketNotificationHome(ResourceHome):
+    resource_type = 's3_event'
+
+    # -- reading
+
+    def read_remote(self, aws, model, record):
+        remote = {
+            'configuration': _read_configuration(aws, model.bucket),
+            'statements': _read_statements(aws, model.function.function_name),
+            'previous': None,
+        }
+        if record and record.get('bucket') and record['bucket'] != model.bucket:
+            # The app moved the handler to another bucket: the old entry goes.
+            remote['previous'] = self.read_remote_for_delete(aws, record)
+        return remote
+
+    def read_remote_for_delete(self, aws, record):
+        return {
+            'configuration': _read_configuration(aws, record['bucket']),
+            'statements': _read_statements(aws, record['lambda_arn']),
+        }
+
+    # -- planning
+
+    def plan(self, model, record, remote, ctx):
+        remote = remote or {}
+        function = model.function
+        configuration = remote.get('configuration')
+        if configuration is None:
+            raise ChaliceError(
+                'The S3 bucket %r used by on_s3_event (function %s) does not exist or is '
+                'not reachable. Create the bucket first, or fix the bucket name; nothing '
+                'was changed.' % (model.bucket, function.function_name))
+        arn_var = '%s.lambda_arn' % function.resource_name
+        known_arn = ctx.known.get(arn_var)
+        entry_id = notification_id(function.function_name)
+        target = 'in bucket %s to function %s' % (model.bucket, function.function_name)
+        steps = []
+        if record and record.get('bucket') and record['bucket'] != model.bucket:
+            steps.extend(self.plan_delete(record, remote.get('previous'), ctx))
+            record = None
+
+        changes = self._permission(model, remote.get('statements'), ctx, Var(arn_var))
+        entry = desired_entry(model, Var(arn_var))
+        stale_ids = set()
+        if record and record.get('notification_id') not in (None, entry_id):
+            stale_ids.add(record['notification_id'])
+        current = find_entry(configuration, entry_id)
+        stale_present = any(find_entry(configuration, i) is not None for i in stale_ids)
+        up_to_date = (known_arn is not None and not stale_present
+                      and entry_matches(current, desired_entry(model, known_arn)))
+        values = {'bucket': model.bucket, 'lambda_arn': Var(arn_var),
+                  'notification_id': entry_id}
+        if not up_to_date:
+            changes.append(APICall('s3', 'put_bucket_notification_configuration', {
+                'Bucket': model.bucket,
+                'NotificationConfiguration': merged_configuration(
+                    configuration, entry, stale_ids)}))
+            changes.append(RecordResource(model.resource_name, self.resource_type, values))
+        elif record_values(record) != dict(values, lambda_arn=known_arn):
+            # In place but not (exactly) recorded, e.g. after an interrupted deploy.
+            changes.append(RecordResource(model.resource_name, self.resource_type, values))
+        if any(isinstance(step, APICall) for step in changes):
+            steps.append(Message('Configuring S3 events %s' % target))
+        steps.extend(changes)
+        if not any(isinstance(step, APICall) for step in steps):
+            steps.append(Message('No changes to S3 events %s' % target))
+        return steps
+
+    def plan_delete(self, record, remote, ctx):
+        remote = remote or {}
+        bucket = record['bucket']
+        entry_id = record.get('notification_id')
+        configuration = remote.get('configuration')
+        steps = []
+        # The grant goes first: should a later call fail, the entry (what
+        # the record stands for) is still there and recorded, and the next
+        # run finishes the job; the other order could leave a grant behind
+        # that nothing records.
+        sid = statement_id(bucket)
+        if sid in _statement_ids(remote.get('statements')):
+            steps.append(APICall('lambda', 'remove_permission', {
+                'FunctionName': record['lambda_arn'], 'StatementId': sid},
+                ignore_errors=_FUNCTION_GONE))
+        if configuration is not None and find_entry(configuration, entry_id) is not None:
+            steps.append(APICall(
+                's3', 'put_bucket_notification_configuration', {
+                    'Bucket': bucket,
+                    'NotificationConfiguration': merged_configuration(
+                        configuration, None, [entry_id])},
+                ignore_errors=_BUCKET_GONE))
+        if steps:
+            steps.insert(0, Message('Removing S3 events in bucket %s from function %s' % (
+                bucket, _function_name_of(record['lambda_arn']))))
+        steps.append(ForgetResource(record['name']))
+        return steps
+
+    @staticmethod
+    def _permission(model, statements, ctx, function_arn):
+        source_arn = bucket_arn(ctx.partition, model.bucket)
+        if has_grant(statements, source_arn, ctx.account_id):
+            return []
+        sid = statement_id(model.bucket)
+        steps = []
+        if sid in _statement_ids(statements):
+            # Ours, but not (or no longer) the grant we need: replace it.
+            steps.append(APICall('lambda', 'remove_permission', {
+                'FunctionName': function_arn, 'StatementId': sid},
+                ignore_errors=_FUNCTION_GONE))
+        steps.append(APICall('lambda', 'add_permission', {
+            'FunctionName': function_arn,
+            'StatementId': sid,
+            'Action': 'lambda:InvokeFunction',
+            'Principal': _PRINCIPAL,
+            'SourceArn': source_arn,
+            'SourceAccount': ctx.account_id},
+            ignore_errors=('ResourceConflictException',)))
+        return steps

@@ -1,0 +1,172 @@
+"""SNS topic subscriptions: an existing topic delivering to a function.
+
+``@app.on_sns_message(topic)`` names an existing topic, by name (in the
+deploying account and region) or by ARN (which may be another account's).
+The home grants ``sns.amazonaws.com`` permission to invoke the function for
+that topic, then subscribes the function (``Subscribing <function> to SNS
+topic <topic>``).  The record is ``{topic, topic_arn, subscription_arn,
+lambda_arn}``.
+
+The recorded subscription is checked with GetSubscriptionAttributes; when
+there is none (first deploy, lost state file) a topic of the deploying
+account and region is searched for a subscription of the function, so a
+rerun converges (Subscribe is idempotent too: it hands back the existing
+subscription).  A subscription to another topic (the decorator's topic
+changed) is unsubscribed and its permission removed.
+
+A topic ARN in another region is used as given, through the deploying
+region's client; SNS answers such calls only in the topic's own region, so
+that case needs a client per region in :mod:`chalice.awsclient`.
+"""
+from chalice.deploy.plan import APICall, ForgetResource, Message, RecordResource, SetVar, Var
+from chalice.deploy.resources.base import ResourceHome, record_values, register
+from chalice.deploy.resources.cloudwatch_event import (
+    add_permission,
+    function_policy_statements,
+    has_grant,
+    lambda_arn_var,
+    statement_id,
+)
+from chalice.errors import ChaliceError
+
+_GONE = ('NotFound',)
+SNS_PRINCIPAL = 'sns.amazonaws.com'
+STATEMENT_PREFIX = 'chalice-sns-'
+
+
+def topic_arn_for(topic, partition, region, account_id):
+    """The topic's ARN: a name is a topic of the deploying account and region."""
+    if topic.startswith('arn:'):
+        return topic
+    return 'arn:%s:sns:%s:%s:%s' % (partition, region, account_id, topic)
+
+
+def _function_arn(aws, function_name):
+    return 'arn:%s:lambda:%s:%s:function:%s' % (aws.partition, aws.region, aws.account_id,
+                                                function_name)
+
+
+@register
+class SNSSubscriptionHome(ResourceHome):
+    resource_type = 'sns_event'
+
+    # -- reading AWS
+
+    def read_remote(self, aws, model, record):
+        topic_arn = topic_arn_for(model.topic, aws.partition, aws.region, aws.account_id)
+        endpoint = _function_arn(aws, model.function.function_name)
+        remote = {
+            'topic_arn': topic_arn,
+            'subscription_arn': None,
+            'stale_subscription_arn': None,
+            'statements': function_policy_statements(aws, model.function.function_name),
+        }
+        recorded = (record or {}).get('subscription_arn')
+        if recorded:
+            found = aws.call('sns', 'get_subscription_attributes',
+                             {'SubscriptionArn': recorded}, ignore_errors=_GONE)
+            if found is not None:
+                attributes = found.get('Attributes') or {}
+                if attributes.get('TopicArn') == topic_arn and \
+                        attributes.get('Endpoint') == endpoint:
+                    remote['subscription_arn'] = recorded
+                    return remote
+                remote['stale_subscription_arn'] = recorded
+        if _in_this_account_and_region(topic_arn, aws):
+            remote['subscription_arn'] = _find_subscription(aws, model.topic, topic_arn,
+                                                            endpoint)
+        return remote
+
+    def read_remote_for_delete(self, aws, record):
+        arn = record.get('subscription_arn')
+        if not arn:
+            return {'exists': False}
+        found = aws.call('sns', 'get_subscription_attributes', {'SubscriptionArn': arn},
+                         ignore_errors=_GONE)
+        return {'exists': found is not None}
+
+    # -- planning
+
+    def plan(self, model, record, remote, ctx):
+        remote = remote or {}
+        topic_arn = topic_arn_for(model.topic, ctx.partition, ctx.region, ctx.account_id)
+        sub_var = '%s.subscription_arn' % model.resource_name
+        lambda_arn = lambda_arn_var(model.function)
+        function_name = model.function.function_name
+        steps = []
+        stale = remote.get('stale_subscription_arn')
+        if stale:
+            steps.append(APICall('sns', 'unsubscribe', {'SubscriptionArn': stale},
+                                 ignore_errors=_GONE))
+            steps.append(ForgetResource(model.resource_name))
+            old_topic_arn = (record or {}).get('topic_arn')
+            if old_topic_arn and old_topic_arn != topic_arn:
+                steps.append(APICall('lambda', 'remove_permission', {
+                    'FunctionName': lambda_arn,
+                    'StatementId': statement_id(STATEMENT_PREFIX, old_topic_arn)},
+                    ignore_errors=('ResourceNotFoundException',)))
+            record = None
+        permission = []
+        if not has_grant(remote.get('statements'), SNS_PRINCIPAL, topic_arn):
+            permission.append(add_permission(lambda_arn, SNS_PRINCIPAL, topic_arn,
+                                             STATEMENT_PREFIX))
+        existing = remote.get('subscription_arn')
+        if existing is None:
+            steps.extend(permission)
+            steps.append(APICall(
+                'sns', 'subscribe',
+                {'TopicArn': topic_arn, 'Protocol': 'lambda', 'Endpoint': lambda_arn},
+                outputs={sub_var: 'SubscriptionArn'},
+                message='Subscribing %s to SNS topic %s' % (function_name, model.topic)))
+            steps.append(RecordResource(model.resource_name, self.resource_type, {
+                'topic': model.topic, 'topic_arn': topic_arn,
+                'subscription_arn': Var(sub_var), 'lambda_arn': lambda_arn}))
+            return steps
+
+        steps.append(SetVar(sub_var, existing))
+        known_arn = ctx.known.get(lambda_arn.name)
+        values = {'topic': model.topic, 'topic_arn': topic_arn, 'subscription_arn': existing,
+                  'lambda_arn': known_arn if known_arn is not None else lambda_arn}
+        if record_values(record) != values:
+            steps.append(RecordResource(model.resource_name, self.resource_type, values))
+        label = '%s to SNS topic %s' % (function_name, model.topic)
+        if permission:
+            steps.append(Message('Updating SNS subscription of %s' % label))
+            steps.extend(permission)
+        else:
+            steps.append(Message('No changes to SNS subscription of %s' % label))
+        return steps
+
+    def plan_delete(self, record, remote, ctx):
+        steps = []
+        arn = record.get('subscription_arn')
+        if arn and (remote is None or remote.get('exists')):
+            steps.append(APICall('sns', 'unsubscribe', {'SubscriptionArn': arn},
+                                 ignore_errors=_GONE))
+        steps.append(ForgetResource(record['name']))
+        return steps
+
+
+def _in_this_account_and_region(topic_arn, aws):
+    parts = topic_arn.split(':')
+    return len(parts) >= 6 and parts[3] == aws.region and parts[4] == aws.account_id
+
+
+def _find_subscription(aws, topic, topic_arn, endpoint):
+    """The ARN of the function's subscription to the topic, or None."""
+    params = {'TopicArn': topic_arn}
+    while True:
+        response = aws.call('sns', 'list_subscriptions_by_topic', params, ignore_errors=_GONE)
+        if response is None:
+            raise ChaliceError(
+                'The SNS topic %s (%s) does not exist. Create the topic first, or change '
+                'the topic given to @app.on_sns_message.' % (topic, topic_arn))
+        for subscription in response.get('Subscriptions') or []:
+            arn = subscription.get('SubscriptionArn') or ''
+            if subscription.get('Protocol') == 'lambda' and \
+                    subscription.get('Endpoint') == endpoint and arn.startswith('arn:'):
+                return arn
+        token = response.get('NextToken')
+        if not token:
+            return None
+        params = {'TopicArn': topic_arn, 'NextToken': token}

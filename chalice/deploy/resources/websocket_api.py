@@ -1,0 +1,311 @@
+"""API Gateway websocket APIs (API Gateway v2, protocol ``WEBSOCKET``).
+
+One websocket API per app and stage, named ``<app>-<stage>-websocket-api``,
+with one route per handler the app defines (``$connect``, ``$default`` for
+messages, ``$disconnect``), each targeting a Lambda proxy integration of
+its handler function, and one stage (``websocket_api_stage``, default
+``api``) serving the latest deployment.
+
+The record holds the API id and its ``wss://`` URL as soon as the API
+exists, and - once a deployment of the current routes is live on the
+stage - the sha256 of the route -> integration mapping that was deployed
+(``routes_sha256``).  A redeploy compares the routes and integrations AWS
+reports with the app's and plans only the differences: a route added,
+removed or pointed at another function is created, deleted or updated, and
+only then is a new deployment made.  An unchanged app makes read calls
+only.  Integrations left without a route (by a run that stopped between
+creating an integration and its route) are reused or deleted, so reruns
+converge.  API Gateway's permission to invoke each handler is added only
+when the function's resource policy lacks it.
+"""
+import json
+
+from chalice.deploy.plan import (
+    APICall,
+    Digest,
+    ForgetResource,
+    Message,
+    RecordResource,
+    SetVar,
+    Template,
+    Var,
+    sha256_of,
+    try_resolve,
+)
+from chalice.deploy.resources.base import ResourceHome, record_values, register
+
+SERVICE = 'apigatewayv2'
+ROUTE_SELECTION_EXPRESSION = '$request.body.action'
+INTEGRATION_TYPE = 'AWS_PROXY'
+DIGEST_KEY = 'routes_sha256'
+STATEMENT_PREFIX = 'chalice-websocket-'
+_GONE = ('NotFoundException',)
+
+
+def websocket_api_url(api_id, region, stage, dns_suffix='amazonaws.com'):
+    return Template(('wss://', api_id, '.execute-api.%s.%s/%s/' % (region, dns_suffix, stage)))
+
+
+def integration_uri(function, ctx):
+    """The Lambda invocation URI API Gateway calls for ``function``."""
+    return Template(('arn:%s:apigateway:%s:lambda:path/2015-03-31/functions/'
+                     % (ctx.partition, ctx.region),
+                     Var('%s.lambda_arn' % function.resource_name), '/invocations'))
+
+
+def invoke_source_arn(ctx, api_id):
+    """The execute-api ARN covering every route and stage of the API."""
+    return Template(('arn:%s:execute-api:%s:%s:' % (ctx.partition, ctx.region, ctx.account_id),
+                     api_id, '/*'))
+
+
+@register
+class WebsocketAPIHome(ResourceHome):
+    resource_type = 'websocket_api'
+
+    # -- reading AWS
+
+    def read_remote(self, aws, model, record):
+        """What exists: the API, its routes, integrations, stages; the grants.
+
+        ``{'api': None, ...}`` when nothing is recorded or the recorded API
+        is gone; otherwise ``routes`` maps route keys to ``{'id', 'target'}``,
+        ``integrations`` maps ids to ``{'uri', 'type'}`` and ``stages`` maps
+        stage names to their deployment id.
+        """
+        permissions = {}
+        for _, function in model.routes():
+            permissions[function.function_name] = _policy_statements(aws, function.function_name)
+        remote = {'api': None, 'permissions': permissions}
+        api_id = (record or {}).get('websocket_api_id')
+        if not api_id:
+            return remote
+        api = aws.call(SERVICE, 'get_api', {'ApiId': api_id}, ignore_errors=_GONE)
+        if api is None:
+            return remote
+        remote['api'] = {'id': api['ApiId'], 'name': api.get('Name')}
+        remote['routes'] = {
+            item['RouteKey']: {'id': item['RouteId'], 'target': item.get('Target')}
+            for item in _all_items(aws, 'get_routes', api_id)}
+        remote['integrations'] = {
+            item['IntegrationId']: {'uri': item.get('IntegrationUri'),
+                                    'type': item.get('IntegrationType')}
+            for item in _all_items(aws, 'get_integrations', api_id)}
+        remote['stages'] = {item['StageName']: item.get('DeploymentId')
+                            for item in _all_items(aws, 'get_stages', api_id)}
+        return remote
+
+    # -- planning
+
+    def plan(self, model, record, remote, ctx):
+        remote = remote or {}
+        id_var = '%s.websocket_api_id' % model.resource_name
+        api_id = Var(id_var)
+        url = websocket_api_url(api_id, ctx.region, model.api_gateway_stage, ctx.dns_suffix)
+        desired = {key: integration_uri(function, ctx) for key, function in model.routes()}
+        deployed = {'routes': desired, 'stage': model.api_gateway_stage}
+        api = remote.get('api')
+        if api is None:
+            return self._plan_create(model, remote, ctx, api_id, url, desired, deployed)
+
+        ctx.known[id_var] = api['id']
+        steps = [SetVar(id_var, api['id'])]
+        changes, cleanup = self._route_changes(model, remote, ctx, api_id, desired)
+        stages = remote.get('stages') or {}
+        stage = model.api_gateway_stage
+        resolved = try_resolve(deployed, ctx.known)
+        current = resolved is not None and (record or {}).get(DIGEST_KEY) == sha256_of(resolved)
+        redeploy = bool(changes) or not current or not stages.get(stage)
+        stale_stages = [APICall(SERVICE, 'delete_stage', {'ApiId': api_id, 'StageName': name},
+                                ignore_errors=_GONE)
+                        for name in sorted(stages) if name != stage]
+        permissions = self._permissions(model, remote, ctx, api_id)
+        if not redeploy:
+            # The deployed routes are current: refresh a stale record, without calls.
+            values = {'websocket_api_id': api['id'],
+                      'websocket_api_url': try_resolve(url, ctx.known),
+                      DIGEST_KEY: record[DIGEST_KEY]}
+            if record_values(record) != values:
+                steps.append(RecordResource(model.resource_name, self.resource_type, values))
+        if not (redeploy or cleanup or stale_stages or permissions):
+            steps.append(Message('No changes to websocket api: %s' % model.api_name))
+            return steps
+        steps.append(Message('Updating websocket api: %s' % model.api_name))
+        steps.extend(changes)
+        if redeploy:
+            steps.extend(self._deployment(model, api_id, stage in stages))
+            steps.append(self._record(model, api_id, url, deployed))
+        steps.extend(cleanup)
+        steps.extend(stale_stages)
+        steps.extend(permissions)
+        return steps
+
+    def _plan_create(self, model, remote, ctx, api_id, url, desired, deployed):
+        steps = [
+            APICall(SERVICE, 'create_api', {
+                'Name': model.api_name, 'ProtocolType': 'WEBSOCKET',
+                'RouteSelectionExpression': ROUTE_SELECTION_EXPRESSION},
+                outputs={api_id.name: 'ApiId'},
+                message='Creating websocket api: %s' % model.api_name),
+            RecordResource(model.resource_name, self.resource_type,
+                           {'websocket_api_id': api_id, 'websocket_api_url': url}),
+        ]
+        for key, uri in desired.items():
+            integration_id = Var(self._integration_var(model, key))
+            steps.append(self._create_integration(api_id, uri, integration_id))
+            steps.append(APICall(SERVICE, 'create_route', {
+                'ApiId': api_id, 'RouteKey': key, 'Target': _target(integration_id)}))
+        steps.extend(self._permissions(model, remote, ctx, api_id))
+        steps.extend(self._deployment(model, api_id, stage_exists=False))
+        steps.append(self._record(model, api_id, url, deployed))
+        return steps
+
+    def _route_changes(self, model, remote, ctx, api_id, desired):
+        """Steps making the API's routes and integrations match ``desired``.
+
+        Returns ``(changes, cleanup)``: the changes (stale routes deleted,
+        then routes created or repointed) need a new deployment; the
+        cleanup (deleting integrations no route uses) does not, and comes
+        after it.
+        """
+        routes = remote.get('routes') or {}
+        integrations = remote.get('integrations') or {}
+        kept = {_integration_id(routes[key]['target'])
+                for key in desired if key in routes} & set(integrations)
+        spare = [iid for iid in sorted(integrations) if iid not in kept]
+        steps = [APICall(SERVICE, 'delete_route', {'ApiId': api_id, 'RouteId': routes[key]['id']},
+                         ignore_errors=_GONE)
+                 for key in sorted(routes) if key not in desired]
+        for key, uri in desired.items():
+            known_uri = try_resolve(uri, ctx.known)
+            route = routes.get(key)
+            current = _integration_id(route['target']) if route is not None else None
+            if current in kept:
+                if known_uri is None or integrations[current] != {'uri': known_uri,
+                                                                  'type': INTEGRATION_TYPE}:
+                    steps.append(APICall(SERVICE, 'update_integration', {
+                        'ApiId': api_id, 'IntegrationId': current,
+                        'IntegrationType': INTEGRATION_TYPE, 'IntegrationUri': uri,
+                        'IntegrationMethod': 'POST'}))
+                continue
+            # An integration a stopped run created but never routed to is reused.
+            reusable = [iid for iid in spare if known_uri is not None and
+                        integrations[iid] == {'uri': known_uri, 'type': INTEGRATION_TYPE}]
+            if reusable:
+                spare.remove(reusable[0])
+                integration_id = reusable[0]
+            else:
+                integration_id = Var(self._integration_var(model, key))
+                steps.append(self._create_integration(api_id, uri, integration_id))
+            if route is None:
+                steps.append(APICall(SERVICE, 'create_route', {
+                    'ApiId': api_id, 'RouteKey': key, 'Target': _target(integration_id)}))
+            else:
+                steps.append(APICall(SERVICE, 'update_route', {
+                    'ApiId': api_id, 'RouteId': route['id'], 'Target': _target(integration_id)}))
+        cleanup = [APICall(SERVICE, 'delete_integration',
+                           {'ApiId': api_id, 'IntegrationId': iid}, ignore_errors=_GONE)
+                   for iid in spare]
+        return steps, cleanup
+
+    @staticmethod
+    def _integration_var(model, route_key):
+        return '%s.integration_id.%s' % (model.resource_name, route_key)
+
+    @staticmethod
+    def _create_integration(api_id, uri, integration_id):
+        return APICall(SERVICE, 'create_integration', {
+            'ApiId': api_id, 'IntegrationType': INTEGRATION_TYPE, 'IntegrationUri': uri,
+            'IntegrationMethod': 'POST'}, outputs={integration_id.name: 'IntegrationId'})
+
+    @staticmethod
+    def _deployment(model, api_id, stage_exists):
+        deployment_var = '%s.deployment_id' % model.resource_name
+        return [
+            APICall(SERVICE, 'create_deployment', {'ApiId': api_id},
+                    outputs={deployment_var: 'DeploymentId'}),
+            APICall(SERVICE, 'update_stage' if stage_exists else 'create_stage', {
+                'ApiId': api_id, 'StageName': model.api_gateway_stage,
+                'DeploymentId': Var(deployment_var)}),
+        ]
+
+    def _record(self, model, api_id, url, deployed):
+        return RecordResource(model.resource_name, self.resource_type, {
+            'websocket_api_id': api_id, 'websocket_api_url': url,
+            DIGEST_KEY: Digest(deployed)})
+
+    @staticmethod
+    def _permissions(model, remote, ctx, api_id):
+        source_arn = invoke_source_arn(ctx, api_id)
+        known_arn = try_resolve(source_arn, ctx.known)
+        statements = remote.get('permissions') or {}
+        steps = []
+        granted = set()
+        for _, function in model.routes():
+            if function.resource_name in granted:
+                continue
+            granted.add(function.resource_name)
+            if known_arn is not None and _has_grant(statements.get(function.function_name),
+                                                    known_arn):
+                continue
+            steps.append(APICall('lambda', 'add_permission', {
+                'FunctionName': Var('%s.lambda_arn' % function.resource_name),
+                'StatementId': Template((STATEMENT_PREFIX, Digest(source_arn))),
+                'Action': 'lambda:InvokeFunction',
+                'Principal': 'apigateway.amazonaws.com',
+                'SourceArn': source_arn}, ignore_errors=('ResourceConflictException',)))
+        return steps
+
+    def plan_delete(self, record, remote, ctx):
+        api_id = record['websocket_api_id']
+        return [
+            APICall(SERVICE, 'delete_api', {'ApiId': api_id},
+                    message='Deleting Websocket API: %s' % api_id, ignore_errors=_GONE),
+            ForgetResource(record['name']),
+        ]
+
+
+def _target(integration_id):
+    return Template(('integrations/', integration_id))
+
+
+def _integration_id(target):
+    if isinstance(target, str) and target.startswith('integrations/'):
+        return target[len('integrations/'):]
+    return None
+
+
+def _all_items(aws, method, api_id):
+    items = []
+    params = {'ApiId': api_id}
+    while True:
+        response = aws.call(SERVICE, method, params)
+        items.extend(response.get('Items') or [])
+        token = response.get('NextToken')
+        if not token:
+            return items
+        params = {'ApiId': api_id, 'NextToken': token}
+
+
+def _policy_statements(aws, function_name):
+    response = aws.call('lambda', 'get_policy', {'FunctionName': function_name},
+                        ignore_errors=('ResourceNotFoundException',))
+    if not response:
+        return []
+    try:
+        return json.loads(response['Policy']).get('Statement', [])
+    except (ValueError, KeyError, AttributeError):
+        return []
+
+
+def _has_grant(statements, source_arn):
+    """Whether a statement lets API Gateway invoke the function from ``source_arn``."""
+    for statement in statements or []:
+        principal = statement.get('Principal')
+        service = principal.get('Service') if isinstance(principal, dict) else principal
+        if service != 'apigateway.amazonaws.com' or statement.get('Effect') != 'Allow':
+            continue
+        condition = statement.get('Condition') or {}
+        if (condition.get('ArnLike') or {}).get('AWS:SourceArn') == source_arn:
+            return True
+    return False

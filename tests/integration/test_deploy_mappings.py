@@ -1,0 +1,611 @@
+"""Lambda event source mappings (SQS, Kinesis, DynamoDB streams) against moto.
+
+The queue, the stream and the table (with its stream) are created with boto3
+first, as a user would.  The DynamoDB stream ARN depends on when the table
+was created, so the app reads it from ``MAPPINGS_STREAM_ARN`` (set in the
+CLI's environment) and app.py stays the same from one deploy to the next.
+"""
+import json
+import os
+
+import pytest
+
+from tests.integration.conftest import ACCOUNT_ID, REGION, make_project, run_chalice
+
+APP_NAME = 'mappings'
+QUEUE, OTHER_QUEUE, STREAM = 'q', 'q2', 's'
+TABLE = 'things'
+APP_TEMPLATE = '''\
+import os
+
+from chalice import Chalice
+
+app = Chalice(app_name='mappings')
+STREAM_ARN = os.environ.get('MAPPINGS_STREAM_ARN', 'arn:aws:dynamodb:::table/none/stream/none')
+
+
+@app.on_sqs_message(queue={queue!r}, batch_size={batch_size}{sqs_extra})
+def on_queue(event):
+    return None
+
+
+@app.on_kinesis_record(stream='s')
+def on_stream(event):
+    return None
+{table_handler}'''
+TABLE_HANDLER = '''
+
+@app.on_dynamodb_record(stream_arn=STREAM_ARN)
+def on_table(event):
+    return None
+'''
+FUNCTIONS = {'mappings-dev-on_queue', 'mappings-dev-on_stream', 'mappings-dev-on_table'}
+MAPPING_TYPES = ('sqs_event', 'kinesis_event', 'dynamodb_event')
+REQUIRED_KEYS = {
+    'iam_role': {'role_name', 'role_arn'},
+    'lambda_function': {'lambda_arn'},
+    'sqs_event': {'queue', 'event_source_arn', 'event_uuid', 'lambda_arn'},
+    'kinesis_event': {'stream', 'event_source_arn', 'event_uuid', 'lambda_arn'},
+    'dynamodb_event': {'stream_arn', 'event_source_arn', 'event_uuid', 'lambda_arn'},
+}
+QUEUE_ARN = 'arn:aws:sqs:%s:%s:%s' % (REGION, ACCOUNT_ID, QUEUE)
+STREAM_ARN = 'arn:aws:kinesis:%s:%s:stream/%s' % (REGION, ACCOUNT_ID, STREAM)
+
+
+def app_source(queue=QUEUE, batch_size=5, sqs_extra='', table=True):
+    return APP_TEMPLATE.format(queue=queue, batch_size=batch_size, sqs_extra=sqs_extra,
+                               table_handler=TABLE_HANDLER if table else '')
+
+
+def function_arn(name):
+    return 'arn:aws:lambda:%s:%s:function:%s' % (REGION, ACCOUNT_ID, name)
+
+
+# --------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------
+
+def create_sources(aws_clients, env):
+    """The queues, the stream and the table; sets the table's stream ARN in env."""
+    for name in (QUEUE, OTHER_QUEUE):
+        aws_clients.sqs.create_queue(QueueName=name, Attributes={'VisibilityTimeout': '60'})
+    aws_clients.kinesis.create_stream(StreamName=STREAM, ShardCount=1)
+    table = aws_clients.dynamodb.create_table(
+        TableName=TABLE, BillingMode='PAY_PER_REQUEST',
+        KeySchema=[{'AttributeName': 'id', 'KeyType': 'HASH'}],
+        AttributeDefinitions=[{'AttributeName': 'id', 'AttributeType': 'S'}],
+        StreamSpecification={'StreamEnabled': True, 'StreamViewType': 'NEW_AND_OLD_IMAGES'})
+    stream_arn = table['TableDescription']['LatestStreamArn']
+    env['MAPPINGS_STREAM_ARN'] = stream_arn
+    return stream_arn
+
+
+@pytest.fixture
+def project(tmp_path):
+    return make_project(tmp_path, app_source(), app_name=APP_NAME)
+
+
+@pytest.fixture
+def table_stream_arn(aws_clients, aws_env):
+    return create_sources(aws_clients, aws_env)
+
+
+def deploy(project, env):
+    result = run_chalice(project, 'deploy', env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert 'Traceback' not in result.stderr
+    return result
+
+
+def delete(project, env):
+    result = run_chalice(project, 'delete', env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def rewrite_app(project, source):
+    (project / 'app.py').write_text(source)
+
+
+def state_path(project):
+    return os.path.join(str(project), '.chalice', 'deployed', 'dev.json')
+
+
+def read_records(project):
+    """The state file's records, checked against the documented format."""
+    if not os.path.exists(state_path(project)):
+        return []
+    with open(state_path(project)) as f:
+        state = json.load(f)
+    assert set(state) == {'resources', 'schema_version', 'backend'}
+    assert state['schema_version'] == '2.0'
+    names = [r['name'] for r in state['resources']]
+    assert len(names) == len(set(names)), names
+    for record in state['resources']:
+        assert REQUIRED_KEYS[record['resource_type']] <= set(record), record
+    return state['resources']
+
+
+def records_by_name(project):
+    return {r['name']: r for r in read_records(project)}
+
+
+def all_mappings(aws_clients):
+    mappings = aws_clients['lambda'].list_event_source_mappings()['EventSourceMappings']
+    return {m['UUID']: m for m in mappings}
+
+
+def mappings_of(aws_clients, function_name):
+    return [m for m in all_mappings(aws_clients).values()
+            if m['FunctionArn'] == function_arn(function_name)]
+
+
+def existing_functions(aws_clients):
+    return {f['FunctionName'] for f in aws_clients['lambda'].list_functions()['Functions']}
+
+
+def existing_roles(aws_clients):
+    return {r['RoleName'] for r in aws_clients.iam.list_roles()['Roles']}
+
+
+def role_policy(aws_clients, role_name='mappings-dev'):
+    document = aws_clients.iam.get_role_policy(RoleName=role_name,
+                                               PolicyName=role_name)['PolicyDocument']
+    return json.loads(document) if isinstance(document, str) else document
+
+
+def statement_for(policy, action):
+    found = [s for s in policy['Statement'] if action in s['Action']]
+    assert len(found) == 1, policy
+    return found[0]
+
+
+def operations(fault_injector):
+    """The event source mapping operations the server saw since arming."""
+    return sorted(c.operation for c in fault_injector.calls
+                  if 'EventSourceMapping' in c.operation)
+
+
+def mutating_operations(fault_injector):
+    return sorted(c.operation for c in fault_injector.mutating_calls)
+
+
+def assert_state_matches_moto(project, aws_clients):
+    """Everything recorded exists as recorded; everything that exists is recorded."""
+    records = read_records(project)
+    lambda_ = aws_clients['lambda']
+    roles, functions, mappings = set(), set(), set()
+    for record in records:
+        kind = record['resource_type']
+        if kind == 'iam_role':
+            aws_clients.iam.get_role(RoleName=record['role_name'])
+            roles.add(record['role_name'])
+        elif kind == 'lambda_function':
+            config = lambda_.get_function(FunctionName=record['lambda_arn'])['Configuration']
+            assert config['FunctionArn'] == record['lambda_arn']
+            functions.add(config['FunctionName'])
+        else:
+            assert kind in MAPPING_TYPES, record
+            mapping = lambda_.get_event_source_mapping(UUID=record['event_uuid'])
+            assert mapping['EventSourceArn'] == record['event_source_arn'], record
+            assert mapping['FunctionArn'] == record['lambda_arn'], record
+            mappings.add(record['event_uuid'])
+    assert existing_roles(aws_clients) == roles
+    assert existing_functions(aws_clients) == functions
+    assert set(all_mappings(aws_clients)) == mappings
+    return records
+
+
+def assert_nothing_left(project, aws_clients):
+    assert existing_roles(aws_clients) == set()
+    assert existing_functions(aws_clients) == set()
+    assert all_mappings(aws_clients) == {}
+    assert read_records(project) == []
+
+
+# --------------------------------------------------------------------------
+# deploy, redeploy, change, remove, delete
+# --------------------------------------------------------------------------
+
+def test_deploy_subscribes_each_function_to_its_source(project, aws_env, aws_clients,
+                                                      table_stream_arn):
+    result = deploy(project, aws_env)
+
+    lines = result.stdout.splitlines()
+    for line in ('Subscribing mappings-dev-on_queue to SQS queue q',
+                 'Subscribing mappings-dev-on_stream to Kinesis stream s',
+                 'Subscribing mappings-dev-on_table to DynamoDB stream %s' % table_stream_arn):
+        assert line in lines, result.stdout
+    # Each subscription comes after its function was created.
+    assert lines.index('Creating lambda function: mappings-dev-on_queue') < \
+        lines.index('Subscribing mappings-dev-on_queue to SQS queue q')
+    for name in sorted(FUNCTIONS):
+        assert '  - Lambda ARN: %s' % function_arn(name) in lines
+
+    records = records_by_name(project)
+    mappings = all_mappings(aws_clients)
+    assert len(mappings) == 3
+    expected = {
+        'on_queue-sqs-event-source': ('sqs_event', 'queue', QUEUE, QUEUE_ARN, 5),
+        'on_stream-kinesis-event-source': ('kinesis_event', 'stream', STREAM, STREAM_ARN,
+                                           100),
+        'on_table-dynamodb-event-source': ('dynamodb_event', 'stream_arn', table_stream_arn,
+                                           table_stream_arn, 100),
+    }
+    for name, (kind, key, source, source_arn, batch_size) in expected.items():
+        record = records[name]
+        function = name.split('-')[0]
+        lambda_arn = function_arn('mappings-dev-%s' % function)
+        assert record == {'name': name, 'resource_type': kind, key: source,
+                          'event_source_arn': source_arn,
+                          'event_uuid': record['event_uuid'], 'lambda_arn': lambda_arn}
+        assert records[function]['lambda_arn'] == lambda_arn
+        mapping = mappings[record['event_uuid']]
+        assert mapping['EventSourceArn'] == source_arn
+        assert mapping['FunctionArn'] == lambda_arn
+        assert mapping['BatchSize'] == batch_size
+        assert mapping['State'] == 'Enabled'
+        if kind != 'sqs_event':
+            assert mapping['StartingPosition'] == 'LATEST'
+    # Functions before their mappings in the state file (creation order).
+    names = [r['name'] for r in read_records(project)]
+    assert names.index('on_queue') < names.index('on_queue-sqs-event-source')
+
+    # The shared role may read the queue and the streams.
+    policy = role_policy(aws_clients)
+    assert statement_for(policy, 'sqs:ReceiveMessage')['Resource'] == 'arn:*:sqs:*:*:q'
+    assert {'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'} <= \
+        set(statement_for(policy, 'sqs:ReceiveMessage')['Action'])
+    assert statement_for(policy, 'kinesis:GetRecords')['Resource'] == \
+        'arn:*:kinesis:*:*:stream/s'
+    assert statement_for(policy, 'dynamodb:GetRecords')['Resource'] == table_stream_arn
+    assert_state_matches_moto(project, aws_clients)
+
+
+def test_redeploy_without_changes_makes_no_mutating_calls(project, aws_env, aws_clients,
+                                                         fault_injector, table_stream_arn):
+    deploy(project, aws_env)
+    before = all_mappings(aws_clients)
+    records = read_records(project)
+
+    fault_injector.arm()
+    result = deploy(project, aws_env)
+    assert fault_injector.mutating_calls == [], mutating_operations(fault_injector)
+    assert 'ListEventSourceMappings' in operations(fault_injector)
+    lines = result.stdout.splitlines()
+    for line in ('No changes to subscription of mappings-dev-on_queue to SQS queue q',
+                 'No changes to subscription of mappings-dev-on_stream to Kinesis stream s',
+                 'No changes to subscription of mappings-dev-on_table to DynamoDB stream %s'
+                 % table_stream_arn):
+        assert line in lines, result.stdout
+    assert not [line for line in lines if line.startswith('Subscribing')]
+    assert all_mappings(aws_clients) == before
+    assert read_records(project) == records
+
+
+def test_changed_batch_size_updates_the_mapping_in_place(project, aws_env, aws_clients,
+                                                        fault_injector, table_stream_arn):
+    deploy(project, aws_env)
+    uuid = records_by_name(project)['on_queue-sqs-event-source']['event_uuid']
+
+    rewrite_app(project, app_source(batch_size=7))
+    fault_injector.arm()
+    result = deploy(project, aws_env)
+    assert operations(fault_injector) == sorted(
+        ['GetEventSourceMapping'] * 3 + ['ListEventSourceMappings'] * 3 +
+        ['UpdateEventSourceMapping'])
+    assert 'Updating subscription of mappings-dev-on_queue to SQS queue q' in \
+        result.stdout.splitlines()
+    [mapping] = mappings_of(aws_clients, 'mappings-dev-on_queue')
+    assert mapping['UUID'] == uuid
+    assert mapping['BatchSize'] == 7
+    assert 'ScalingConfig' not in mapping or not mapping['ScalingConfig']
+
+    # Batching window and maximum concurrency, then the concurrency removed.
+    rewrite_app(project, app_source(
+        batch_size=7, sqs_extra=', maximum_batching_window_in_seconds=3, '
+        'maximum_concurrency=4'))
+    deploy(project, aws_env)
+    [mapping] = mappings_of(aws_clients, 'mappings-dev-on_queue')
+    assert (mapping['UUID'], mapping['BatchSize'], mapping['MaximumBatchingWindowInSeconds'],
+            mapping['ScalingConfig']) == (uuid, 7, 3, {'MaximumConcurrency': 4})
+
+    rewrite_app(project, app_source(batch_size=7,
+                                    sqs_extra=', maximum_batching_window_in_seconds=3'))
+    fault_injector.arm()
+    deploy(project, aws_env)
+    assert operations(fault_injector).count('UpdateEventSourceMapping') == 1
+    [mapping] = mappings_of(aws_clients, 'mappings-dev-on_queue')
+    assert mapping['UUID'] == uuid
+    assert not (mapping.get('ScalingConfig') or {}).get('MaximumConcurrency')
+
+    fault_injector.arm()
+    deploy(project, aws_env)
+    assert fault_injector.mutating_calls == [], mutating_operations(fault_injector)
+    assert_state_matches_moto(project, aws_clients)
+
+
+def test_changed_queue_replaces_the_mapping(project, aws_env, aws_clients, fault_injector,
+                                           table_stream_arn):
+    deploy(project, aws_env)
+    old_uuid = records_by_name(project)['on_queue-sqs-event-source']['event_uuid']
+
+    rewrite_app(project, app_source(queue=OTHER_QUEUE))
+    fault_injector.arm()
+    result = deploy(project, aws_env)
+    lines = result.stdout.splitlines()
+    assert lines.index('Unsubscribing mappings-dev-on_queue from SQS queue q') < \
+        lines.index('Subscribing mappings-dev-on_queue to SQS queue q2')
+    esm_calls = [o for o in operations(fault_injector) if not o.startswith(('Get', 'List'))]
+    assert esm_calls == ['CreateEventSourceMapping', 'DeleteEventSourceMapping']
+
+    record = records_by_name(project)['on_queue-sqs-event-source']
+    assert record['queue'] == OTHER_QUEUE
+    assert record['event_source_arn'] == QUEUE_ARN[:-1] + OTHER_QUEUE
+    assert record['event_uuid'] != old_uuid
+    [mapping] = mappings_of(aws_clients, 'mappings-dev-on_queue')
+    assert mapping['UUID'] == record['event_uuid']
+    assert mapping['EventSourceArn'] == record['event_source_arn']
+    assert mapping['BatchSize'] == 5
+    assert statement_for(role_policy(aws_clients), 'sqs:ReceiveMessage')['Resource'] == \
+        'arn:*:sqs:*:*:q2'
+    assert_state_matches_moto(project, aws_clients)
+
+
+def test_removed_handler_loses_its_mapping_and_function(project, aws_env, aws_clients,
+                                                       table_stream_arn):
+    deploy(project, aws_env)
+    table_uuid = records_by_name(project)['on_table-dynamodb-event-source']['event_uuid']
+
+    rewrite_app(project, app_source(table=False))
+    result = deploy(project, aws_env)
+    lines = result.stdout.splitlines()
+    assert lines.index('Unsubscribing mappings-dev-on_table from DynamoDB stream %s'
+                       % table_stream_arn) < \
+        lines.index('Deleting function: %s' % function_arn('mappings-dev-on_table'))
+    assert table_uuid not in all_mappings(aws_clients)
+    assert existing_functions(aws_clients) == FUNCTIONS - {'mappings-dev-on_table'}
+    records = records_by_name(project)
+    assert 'on_table' not in records and 'on_table-dynamodb-event-source' not in records
+    policy = role_policy(aws_clients)
+    assert not [s for s in policy['Statement'] if 'dynamodb:GetRecords' in s['Action']]
+    assert_state_matches_moto(project, aws_clients)
+
+
+def test_delete_removes_mappings_functions_and_role(project, aws_env, aws_clients,
+                                                   table_stream_arn):
+    deploy(project, aws_env)
+    result = delete(project, aws_env)
+    lines = result.stdout.splitlines()
+    assert 'Unsubscribing mappings-dev-on_queue from SQS queue q' in lines
+    assert 'Unsubscribing mappings-dev-on_stream from Kinesis stream s' in lines
+    assert_nothing_left(project, aws_clients)
+
+
+def test_delete_tolerates_a_mapping_that_is_already_gone(project, aws_env, aws_clients,
+                                                        table_stream_arn):
+    deploy(project, aws_env)
+    uuid = records_by_name(project)['on_stream-kinesis-event-source']['event_uuid']
+    aws_clients['lambda'].delete_event_source_mapping(UUID=uuid)
+    delete(project, aws_env)
+    assert_nothing_left(project, aws_clients)
+
+
+def test_mapping_deleted_behind_our_back_is_created_again(project, aws_env, aws_clients,
+                                                         table_stream_arn):
+    deploy(project, aws_env)
+    uuid = records_by_name(project)['on_queue-sqs-event-source']['event_uuid']
+    aws_clients['lambda'].delete_event_source_mapping(UUID=uuid)
+
+    result = deploy(project, aws_env)
+    assert 'Subscribing mappings-dev-on_queue to SQS queue q' in result.stdout.splitlines()
+    [mapping] = mappings_of(aws_clients, 'mappings-dev-on_queue')
+    assert mapping['UUID'] != uuid
+    assert_state_matches_moto(project, aws_clients)
+
+
+def test_failed_replacement_leaves_an_exact_state_and_converges(
+        project, aws_env, aws_clients, fault_injector, table_stream_arn):
+    deploy(project, aws_env)
+    rewrite_app(project, app_source(queue=OTHER_QUEUE))
+    # The old mapping is deleted, then creating the new one fails.
+    fault_injector.fail_when(lambda call: call.operation == 'CreateEventSourceMapping')
+    failed = run_chalice(project, 'deploy', env=aws_env)
+    fault_injector.disarm()
+    assert failed.returncode == 1, failed.stderr
+    assert 'on_queue-sqs-event-source' not in records_by_name(project)
+    assert mappings_of(aws_clients, 'mappings-dev-on_queue') == []
+    assert_state_matches_moto(project, aws_clients)
+
+    deploy(project, aws_env)
+    [mapping] = mappings_of(aws_clients, 'mappings-dev-on_queue')
+    assert mapping['EventSourceArn'].endswith(':' + OTHER_QUEUE)
+    assert_state_matches_moto(project, aws_clients)
+
+
+def test_unrecorded_mapping_is_adopted_not_duplicated(project, aws_env, aws_clients,
+                                                     fault_injector, table_stream_arn):
+    """A create whose response (or record) was lost: the rerun finds the mapping."""
+    deploy(project, aws_env)
+    with open(state_path(project)) as f:
+        state = json.load(f)
+    lost = [r for r in state['resources'] if r['resource_type'] in MAPPING_TYPES]
+    state['resources'] = [r for r in state['resources'] if r not in lost]
+    with open(state_path(project), 'w') as f:
+        json.dump(state, f)
+
+    fault_injector.arm()
+    deploy(project, aws_env)
+    assert fault_injector.mutating_calls == [], mutating_operations(fault_injector)
+    records = records_by_name(project)
+    for record in lost:
+        assert records[record['name']] == record
+    assert len(all_mappings(aws_clients)) == 3
+    assert_state_matches_moto(project, aws_clients)
+
+
+def test_update_waits_while_the_mapping_is_in_use(project, aws_env, aws_clients,
+                                                 fault_injector, table_stream_arn):
+    deploy(project, aws_env)
+    rewrite_app(project, app_source(batch_size=8))
+    fault_injector.fail_when(lambda call: call.operation == 'UpdateEventSourceMapping',
+                             code='ResourceInUseException',
+                             message='The event source mapping is currently in use.')
+    deploy(project, aws_env)
+    assert fault_injector.failed is not None
+    assert operations(fault_injector).count('UpdateEventSourceMapping') == 2
+    [mapping] = mappings_of(aws_clients, 'mappings-dev-on_queue')
+    assert mapping['BatchSize'] == 8
+
+
+def test_delete_waits_while_the_mapping_is_in_use(project, aws_env, aws_clients,
+                                                 fault_injector, table_stream_arn):
+    deploy(project, aws_env)
+    fault_injector.fail_when(lambda call: call.operation == 'DeleteEventSourceMapping',
+                             code='ResourceInUseException',
+                             message='The event source mapping is currently in use.')
+    delete(project, aws_env)
+    assert fault_injector.failed is not None
+    assert operations(fault_injector).count('DeleteEventSourceMapping') == 4
+    assert_nothing_left(project, aws_clients)
+
+
+def test_missing_queue_is_a_one_line_error(tmp_path, aws_env, aws_clients, table_stream_arn):
+    project = make_project(tmp_path, app_source(queue='no-such-queue'), app_name=APP_NAME)
+    result = run_chalice(project, 'deploy', env=aws_env)
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith('Error: '), result.stderr
+    assert 'CreateEventSourceMapping' in lines[0]
+    assert_state_matches_moto(project, aws_clients)
+    delete(project, aws_env)
+    assert_nothing_left(project, aws_clients)
+
+
+# --------------------------------------------------------------------------
+# crash safety: fail the k-th AWS call of a deploy, for every k
+# --------------------------------------------------------------------------
+
+def snapshot(aws_clients, stream_arn):
+    """What moto holds, without the values that differ from one run to the next."""
+    def stable(value):
+        return json.loads(json.dumps(value, default=str).replace(stream_arn, '<stream>'))
+
+    iam, lambda_ = aws_clients.iam, aws_clients['lambda']
+    roles = {}
+    for name in sorted(existing_roles(aws_clients)):
+        policies = {
+            policy: stable(role_policy(aws_clients, name))
+            for policy in iam.list_role_policies(RoleName=name)['PolicyNames']}
+        roles[name] = policies
+    functions = {}
+    for name in sorted(existing_functions(aws_clients)):
+        config = lambda_.get_function(FunctionName=name)['Configuration']
+        functions[name] = {key: config.get(key) for key in (
+            'Runtime', 'Handler', 'Role', 'MemorySize', 'Timeout', 'CodeSha256')}
+    mappings = sorted(
+        (stable(m['EventSourceArn']), m['FunctionArn'], m['BatchSize'],
+         m.get('MaximumBatchingWindowInSeconds'), m.get('StartingPosition'), m['State'])
+        for m in all_mappings(aws_clients).values())
+    return {'roles': roles, 'functions': functions, 'mappings': mappings}
+
+
+def test_every_failed_call_is_recoverable(tmp_path, aws_env, aws_clients, fault_injector,
+                                         moto_server):
+    project = make_project(tmp_path, app_source(), app_name=APP_NAME)
+
+    def fresh_aws():
+        moto_server.reset()
+        if os.path.exists(state_path(project)):
+            os.unlink(state_path(project))
+        return create_sources(aws_clients, aws_env)
+
+    stream_arn = fresh_aws()
+    fault_injector.arm()
+    deploy(project, aws_env)
+    calls = fault_injector.calls
+    reference = snapshot(aws_clients, stream_arn)
+    assert set(reference['functions']) == FUNCTIONS
+    assert len(reference['mappings']) == 3
+    operations_made = [c.operation for c in calls]
+    assert operations_made.count('CreateEventSourceMapping') == 3
+    first_mutating = next(i for i, c in enumerate(calls) if c.mutating)
+
+    for k in range(1, len(calls) + 1):
+        call = calls[k - 1]
+        context = 'k=%d (%s)' % (k, call)
+        stream_arn = fresh_aws()
+
+        fault_injector.fail_call(k)
+        failed_run = run_chalice(project, 'deploy', env=aws_env)
+        failed = fault_injector.failed
+        fault_injector.disarm()
+        assert failed is not None, context
+        assert (failed.service, failed.operation) == (call.service, call.operation), context
+        assert failed_run.returncode == 1, (context, failed_run.stderr)
+        lines = [line for line in failed_run.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and 'InjectedFault' in lines[0], (context, failed_run.stderr)
+        if k - 1 >= first_mutating:
+            assert state_path(project) in lines[0], (context, lines[0])
+        assert_state_matches_moto(project, aws_clients)
+
+        rerun = run_chalice(project, 'deploy', env=aws_env)
+        assert rerun.returncode == 0, (context, rerun.stdout, rerun.stderr)
+        assert_state_matches_moto(project, aws_clients)
+        assert snapshot(aws_clients, stream_arn) == reference, context
+
+        delete(project, aws_env)
+        assert_nothing_left(project, aws_clients)
+
+
+# --------------------------------------------------------------------------
+# the moto shims this suite relies on are still needed
+# --------------------------------------------------------------------------
+
+def _function_and_queue(aws_clients):
+    import io
+    import zipfile
+
+    role = aws_clients.iam.create_role(RoleName='shim-role', AssumeRolePolicyDocument='{}')
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, 'w') as archive:
+        archive.writestr('app.py', 'def handler(event, context):\n    return {}\n')
+    function = aws_clients['lambda'].create_function(
+        FunctionName='shim-function', Runtime='python3.11', Role=role['Role']['Arn'],
+        Handler='app.handler', Code={'ZipFile': buffer.getvalue()})
+    aws_clients.sqs.create_queue(QueueName=QUEUE)
+    return function['FunctionArn']
+
+
+def test_shim_list_mappings_by_function_name(aws_clients):
+    from tests.integration.moto_support import shims_disabled
+
+    lambda_ = aws_clients['lambda']
+    arn = _function_and_queue(aws_clients)
+    lambda_.create_event_source_mapping(EventSourceArn=QUEUE_ARN, FunctionName=arn)
+    for name in ('shim-function', arn):
+        found = lambda_.list_event_source_mappings(EventSourceArn=QUEUE_ARN, FunctionName=name)
+        assert len(found['EventSourceMappings']) == 1, name
+    assert lambda_.list_event_source_mappings(
+        FunctionName='other-function')['EventSourceMappings'] == []
+    with shims_disabled('lambda-esm-list-by-function'):
+        found = lambda_.list_event_source_mappings(FunctionName='shim-function')
+        assert found['EventSourceMappings'] == []
+
+
+@pytest.mark.parametrize('method', ['update_event_source_mapping',
+                                    'delete_event_source_mapping'])
+def test_shim_unknown_mapping_uuid_is_not_found(aws_clients, method):
+    from tests.integration.moto_support import shims_disabled
+
+    lambda_ = aws_clients['lambda']
+    unknown = '00000000-0000-4000-8000-000000000000'
+    with pytest.raises(lambda_.exceptions.ResourceNotFoundException):
+        getattr(lambda_, method)(UUID=unknown)
+    with shims_disabled('lambda-esm-unknown-uuid'):
+        getattr(lambda_, method)(UUID=unknown)  # moto: success
+    # Known mappings still work through moto's own code.
+    arn = _function_and_queue(aws_clients)
+    uuid = lambda_.create_event_source_mapping(EventSourceArn=QUEUE_ARN, FunctionName=arn,
+                                               BatchSize=3)['UUID']
+    getattr(lambda_, method)(UUID=uuid)
