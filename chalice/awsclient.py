@@ -21,6 +21,8 @@ from chalice import __version__ as chalice_version
 from chalice.errors import ChaliceError, DeploymentError
 
 READ_PREFIXES = ('get_', 'list_', 'describe_', 'wait_')
+# Lambda functions run for at most 900 seconds; Invoke waits a little longer.
+LAMBDA_INVOKE_READ_TIMEOUT = 960
 
 # (service, method) -> how the call is made, when a plain call is not enough.
 _ROLE_NOT_READY_FRAGMENTS = ('cannot be assumed', 'role defined for the function',
@@ -291,6 +293,38 @@ class AWSClient:
 
     def _lambda__delete_event_source_mapping(self, params):
         return self._retry_in_use('delete_event_source_mapping', params)
+
+    # -- Lambda Invoke: exactly one attempt, a read timeout beyond the 900 s limit
+
+    def _lambda__invoke(self, params):
+        """Invoke once and read the whole reply (``Payload`` comes back as bytes).
+
+        A function may run for up to 900 seconds, so the reply is awaited for
+        :data:`LAMBDA_INVOKE_READ_TIMEOUT` seconds; botocore's retries are off
+        because retrying a timed-out invocation would run the function again.
+        A timeout raises botocore's ``ReadTimeoutError``.
+        """
+        self.calls.append(('lambda', 'invoke'))
+        response = self._invoke_client().invoke(**params)
+        response.pop('ResponseMetadata', None)
+        payload = response.get('Payload')
+        if payload is not None and hasattr(payload, 'read'):
+            response['Payload'] = payload.read()
+        return response
+
+    def _invoke_client(self):
+        """The Lambda client for Invoke: long read timeout, no retries."""
+        client = self._clients.get('lambda:invoke')
+        if client is None:
+            from botocore.config import Config
+
+            client = self._session.client('lambda', config=Config(
+                user_agent_extra='chalice/%s' % chalice_version,
+                connect_timeout=self._connection_timeout or 60,
+                read_timeout=LAMBDA_INVOKE_READ_TIMEOUT,
+                retries={'mode': 'standard', 'total_max_attempts': 1}))
+            self._clients['lambda:invoke'] = client
+        return client
 
 
 def _operation_name(client, method):

@@ -49,6 +49,9 @@ COMMANDS = {
                    'Print the IAM policy generated from your code.'),
     'dev': ('chalice.cli.deploy_cmds', 'dev',
             'Development and debugging commands (output may change).'),
+    'invoke': ('chalice.cli.invoke_logs', 'invoke', 'Invoke a deployed Lambda function.'),
+    'logs': ('chalice.cli.invoke_logs', 'logs',
+             'Show the CloudWatch logs of a deployed Lambda function.'),
 }
 
 DEBUG_HINT = 'Run the command again with --debug to see the full traceback.'

@@ -19,16 +19,19 @@ import json
 
 from chalice.deploy.plan import (
     APICall,
-    Digest,
     ForgetResource,
     Message,
     RecordResource,
     SetVar,
-    Template,
     Var,
     try_resolve,
 )
 from chalice.deploy.resources.base import ResourceHome, record_values, register
+from chalice.deploy.resources.permissions import (
+    add_permission,
+    function_policy_statements,
+    has_grant,
+)
 
 _GONE = ('ResourceNotFoundException',)
 TARGET_ID = '1'
@@ -189,47 +192,3 @@ def _delete_rule_steps(rule_name, remote):
             'Rule': rule_name, 'Ids': list(remote['target_ids'])}, ignore_errors=_GONE))
     steps.append(APICall('events', 'delete_rule', {'Name': rule_name}, ignore_errors=_GONE))
     return steps
-
-
-# -- Lambda resource-policy permissions (shared with the SNS home)
-
-def function_policy_statements(aws, function_name):
-    """The statements of a function's resource policy ([] if none or no function)."""
-    response = aws.call('lambda', 'get_policy', {'FunctionName': function_name},
-                        ignore_errors=('ResourceNotFoundException',))
-    if not response:
-        return []
-    try:
-        return json.loads(response['Policy']).get('Statement', [])
-    except (ValueError, KeyError, AttributeError):
-        return []
-
-
-def has_grant(statements, service, source_arn):
-    """Whether ``service`` may invoke the function when acting for ``source_arn``."""
-    for statement in statements or []:
-        principal = statement.get('Principal')
-        found = principal.get('Service') if isinstance(principal, dict) else principal
-        if found != service or statement.get('Effect') != 'Allow':
-            continue
-        if statement.get('Action') not in ('lambda:InvokeFunction', ['lambda:InvokeFunction']):
-            continue
-        condition = statement.get('Condition') or {}
-        if (condition.get('ArnLike') or {}).get('AWS:SourceArn') == source_arn:
-            return True
-    return False
-
-
-def statement_id(prefix, source_arn):
-    """A statement id derived from the source ARN: the same grant, the same id."""
-    return Template((prefix, Digest(source_arn)))
-
-
-def add_permission(lambda_arn, service, source_arn, prefix):
-    # A statement with this id already exists: the grant is there already.
-    return APICall('lambda', 'add_permission', {
-        'FunctionName': lambda_arn,
-        'StatementId': statement_id(prefix, source_arn),
-        'Action': 'lambda:InvokeFunction',
-        'Principal': service,
-        'SourceArn': source_arn}, ignore_errors=('ResourceConflictException',))

@@ -8,7 +8,6 @@ re-imports nor redeploys.  API Gateway's permission to invoke the handler
 (and each built-in authorizer) is added only when the function's resource
 policy lacks it.
 """
-import json
 
 from chalice.deploy.plan import (
     APICall,
@@ -24,8 +23,14 @@ from chalice.deploy.plan import (
     try_resolve,
 )
 from chalice.deploy.resources.base import ResourceHome, register
+from chalice.deploy.resources.permissions import (
+    add_permission,
+    function_policy_statements,
+    has_grant,
+)
 
 _GONE = ('NotFoundException',)
+APIGATEWAY_PRINCIPAL = 'apigateway.amazonaws.com'
 
 
 def rest_api_url(api_id, region, stage, dns_suffix='amazonaws.com'):
@@ -45,7 +50,8 @@ class RestAPIHome(ResourceHome):
     def read_remote(self, aws, model, record):
         permissions = {}
         for function in (model.lambda_function,) + tuple(model.authorizers):
-            permissions[function.function_name] = _policy_statements(aws, function)
+            permissions[function.function_name] = function_policy_statements(
+                aws, function.function_name)
         if not record or not record.get('rest_api_id'):
             return {'api': None, 'permissions': permissions}
         api_id = record['rest_api_id']
@@ -147,37 +153,10 @@ class RestAPIHome(ResourceHome):
         for function, suffix in grants:
             source_arn = _source_arn(ctx, api_id, suffix)
             known_arn = try_resolve(source_arn, ctx.known)
-            if known_arn is not None and _has_grant(statements.get(function.function_name),
-                                                    known_arn):
+            if known_arn is not None and has_grant(statements.get(function.function_name),
+                                                   APIGATEWAY_PRINCIPAL, known_arn):
                 continue
-            steps.append(APICall('lambda', 'add_permission', {
-                'FunctionName': Var('%s.lambda_arn' % function.resource_name),
-                'StatementId': Template(('chalice-apigateway-', Digest(source_arn))),
-                'Action': 'lambda:InvokeFunction',
-                'Principal': 'apigateway.amazonaws.com',
-                'SourceArn': source_arn}, ignore_errors=('ResourceConflictException',)))
+            steps.append(add_permission(Var('%s.lambda_arn' % function.resource_name),
+                                        APIGATEWAY_PRINCIPAL, source_arn,
+                                        'chalice-apigateway-'))
         return steps
-
-
-def _policy_statements(aws, function):
-    response = aws.call('lambda', 'get_policy', {'FunctionName': function.function_name},
-                        ignore_errors=('ResourceNotFoundException',))
-    if not response:
-        return []
-    try:
-        return json.loads(response['Policy']).get('Statement', [])
-    except (ValueError, KeyError):
-        return []
-
-
-def _has_grant(statements, source_arn):
-    for statement in statements or []:
-        principal = statement.get('Principal')
-        service = principal.get('Service') if isinstance(principal, dict) else principal
-        if service != 'apigateway.amazonaws.com' or statement.get('Effect') != 'Allow':
-            continue
-        condition = statement.get('Condition') or {}
-        arn = (condition.get('ArnLike') or {}).get('AWS:SourceArn')
-        if arn == source_arn:
-            return True
-    return False

@@ -29,7 +29,6 @@ other change, if that happened.
 """
 import copy
 import hashlib
-import json
 
 from chalice.deploy.plan import (
     APICall,
@@ -39,6 +38,7 @@ from chalice.deploy.plan import (
     Var,
 )
 from chalice.deploy.resources.base import ResourceHome, record_values, register
+from chalice.deploy.resources.permissions import function_policy_statements, has_grant
 from chalice.errors import ChaliceError
 
 _FUNCTION_GONE = ('ResourceNotFoundException',)
@@ -152,40 +152,12 @@ def entry_matches(current, desired):
     return current is not None and _comparable(current) == _comparable(desired)
 
 
-def has_grant(statements, source_arn, account_id):
-    """Whether a statement already lets the bucket (in this account) invoke the function."""
-    for statement in statements or []:
-        if statement.get('Effect') != 'Allow':
-            continue
-        principal = statement.get('Principal')
-        service = principal.get('Service') if isinstance(principal, dict) else principal
-        if service != _PRINCIPAL:
-            continue
-        actions = statement.get('Action')
-        actions = [actions] if isinstance(actions, str) else list(actions or [])
-        if not any(a in ('lambda:InvokeFunction', 'lambda:*') for a in actions):
-            continue
-        condition = statement.get('Condition') or {}
-        arn = (condition.get('ArnLike') or {}).get('AWS:SourceArn')
-        account = (condition.get('StringEquals') or {}).get('AWS:SourceAccount')
-        if arn == source_arn and account in (None, account_id):
-            return True
-    return False
 
 
 def _statement_ids(statements):
     return {s.get('Sid') for s in statements or []}
 
 
-def _read_statements(aws, function_name):
-    response = aws.call('lambda', 'get_policy', {'FunctionName': function_name},
-                        ignore_errors=_FUNCTION_GONE)
-    if not response:
-        return []
-    try:
-        return json.loads(response['Policy']).get('Statement', [])
-    except (ValueError, KeyError, AttributeError):
-        return []
 
 
 def _read_configuration(aws, bucket):
@@ -207,7 +179,7 @@ class S3BucketNotificationHome(ResourceHome):
     def read_remote(self, aws, model, record):
         remote = {
             'configuration': _read_configuration(aws, model.bucket),
-            'statements': _read_statements(aws, model.function.function_name),
+            'statements': function_policy_statements(aws, model.function.function_name),
             'previous': None,
         }
         if record and record.get('bucket') and record['bucket'] != model.bucket:
@@ -218,7 +190,7 @@ class S3BucketNotificationHome(ResourceHome):
     def read_remote_for_delete(self, aws, record):
         return {
             'configuration': _read_configuration(aws, record['bucket']),
-            'statements': _read_statements(aws, record['lambda_arn']),
+            'statements': function_policy_statements(aws, record['lambda_arn']),
         }
 
     # -- planning
@@ -299,7 +271,7 @@ class S3BucketNotificationHome(ResourceHome):
     @staticmethod
     def _permission(model, statements, ctx, function_arn):
         source_arn = bucket_arn(ctx.partition, model.bucket)
-        if has_grant(statements, source_arn, ctx.account_id):
+        if has_grant(statements, _PRINCIPAL, source_arn, ctx.account_id):
             return []
         sid = statement_id(model.bucket)
         steps = []

@@ -20,11 +20,11 @@ that case needs a client per region in :mod:`chalice.awsclient`.
 """
 from chalice.deploy.plan import APICall, ForgetResource, Message, RecordResource, SetVar, Var
 from chalice.deploy.resources.base import ResourceHome, record_values, register
-from chalice.deploy.resources.cloudwatch_event import (
+from chalice.deploy.resources.cloudwatch_event import lambda_arn_var
+from chalice.deploy.resources.permissions import (
     add_permission,
     function_policy_statements,
     has_grant,
-    lambda_arn_var,
     statement_id,
 )
 from chalice.errors import ChaliceError

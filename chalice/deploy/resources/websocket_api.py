@@ -18,7 +18,6 @@ creating an integration and its route) are reused or deleted, so reruns
 converge.  API Gateway's permission to invoke each handler is added only
 when the function's resource policy lacks it.
 """
-import json
 
 from chalice.deploy.plan import (
     APICall,
@@ -33,6 +32,11 @@ from chalice.deploy.plan import (
     try_resolve,
 )
 from chalice.deploy.resources.base import ResourceHome, record_values, register
+from chalice.deploy.resources.permissions import (
+    add_permission,
+    function_policy_statements,
+    has_grant,
+)
 
 SERVICE = 'apigatewayv2'
 ROUTE_SELECTION_EXPRESSION = '$request.body.action'
@@ -75,7 +79,8 @@ class WebsocketAPIHome(ResourceHome):
         """
         permissions = {}
         for _, function in model.routes():
-            permissions[function.function_name] = _policy_statements(aws, function.function_name)
+            permissions[function.function_name] = function_policy_statements(
+                aws, function.function_name)
         remote = {'api': None, 'permissions': permissions}
         api_id = (record or {}).get('websocket_api_id')
         if not api_id:
@@ -245,15 +250,12 @@ class WebsocketAPIHome(ResourceHome):
             if function.resource_name in granted:
                 continue
             granted.add(function.resource_name)
-            if known_arn is not None and _has_grant(statements.get(function.function_name),
-                                                    known_arn):
+            if known_arn is not None and has_grant(statements.get(function.function_name),
+                                                   'apigateway.amazonaws.com', known_arn):
                 continue
-            steps.append(APICall('lambda', 'add_permission', {
-                'FunctionName': Var('%s.lambda_arn' % function.resource_name),
-                'StatementId': Template((STATEMENT_PREFIX, Digest(source_arn))),
-                'Action': 'lambda:InvokeFunction',
-                'Principal': 'apigateway.amazonaws.com',
-                'SourceArn': source_arn}, ignore_errors=('ResourceConflictException',)))
+            steps.append(add_permission(Var('%s.lambda_arn' % function.resource_name),
+                                        'apigateway.amazonaws.com', source_arn,
+                                        STATEMENT_PREFIX))
         return steps
 
     def plan_delete(self, record, remote, ctx):
@@ -287,25 +289,3 @@ def _all_items(aws, method, api_id):
         params = {'ApiId': api_id, 'NextToken': token}
 
 
-def _policy_statements(aws, function_name):
-    response = aws.call('lambda', 'get_policy', {'FunctionName': function_name},
-                        ignore_errors=('ResourceNotFoundException',))
-    if not response:
-        return []
-    try:
-        return json.loads(response['Policy']).get('Statement', [])
-    except (ValueError, KeyError, AttributeError):
-        return []
-
-
-def _has_grant(statements, source_arn):
-    """Whether a statement lets API Gateway invoke the function from ``source_arn``."""
-    for statement in statements or []:
-        principal = statement.get('Principal')
-        service = principal.get('Service') if isinstance(principal, dict) else principal
-        if service != 'apigateway.amazonaws.com' or statement.get('Effect') != 'Allow':
-            continue
-        condition = statement.get('Condition') or {}
-        if (condition.get('ArnLike') or {}).get('AWS:SourceArn') == source_arn:
-            return True
-    return False

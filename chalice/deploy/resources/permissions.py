@@ -1,0 +1,67 @@
+"""Lambda resource-policy permissions: one implementation for every trigger.
+
+Each home that lets an AWS service invoke a function (API Gateway, EventBridge,
+SNS, S3) reads the function's policy in ``read_remote`` with
+:func:`function_policy_statements`, checks it with :func:`has_grant` while
+planning, and adds a missing grant with :func:`add_permission`, whose
+statement id is derived from the source ARN so the same grant always gets
+the same id.
+"""
+import json
+
+from chalice.deploy.plan import APICall, Digest, Template
+
+INVOKE_ACTIONS = ('lambda:InvokeFunction', 'lambda:*')
+
+
+def function_policy_statements(aws, function_name):
+    """The statements of a function's resource policy ([] if none or no function)."""
+    response = aws.call('lambda', 'get_policy', {'FunctionName': function_name},
+                        ignore_errors=('ResourceNotFoundException',))
+    if not response:
+        return []
+    try:
+        return json.loads(response['Policy']).get('Statement', [])
+    except (ValueError, KeyError, AttributeError):
+        return []
+
+
+def has_grant(statements, service, source_arn, source_account=None):
+    """Whether ``service`` may invoke the function when acting for ``source_arn``.
+
+    With ``source_account``, a statement that pins a different account does
+    not count (one that pins none does).
+    """
+    for statement in statements or []:
+        if statement.get('Effect') != 'Allow':
+            continue
+        principal = statement.get('Principal')
+        found = principal.get('Service') if isinstance(principal, dict) else principal
+        if found != service:
+            continue
+        actions = statement.get('Action')
+        actions = [actions] if isinstance(actions, str) else list(actions or [])
+        if not any(action in INVOKE_ACTIONS for action in actions):
+            continue
+        condition = statement.get('Condition') or {}
+        if (condition.get('ArnLike') or {}).get('AWS:SourceArn') != source_arn:
+            continue
+        account = (condition.get('StringEquals') or {}).get('AWS:SourceAccount')
+        if source_account is None or account in (None, source_account):
+            return True
+    return False
+
+
+def statement_id(prefix, source_arn):
+    """A statement id derived from the source ARN: the same grant, the same id."""
+    return Template((prefix, Digest(source_arn)))
+
+
+def add_permission(lambda_arn, service, source_arn, prefix):
+    # ResourceConflictException: a statement with this id exists, so the grant does.
+    return APICall('lambda', 'add_permission', {
+        'FunctionName': lambda_arn,
+        'StatementId': statement_id(prefix, source_arn),
+        'Action': 'lambda:InvokeFunction',
+        'Principal': service,
+        'SourceArn': source_arn}, ignore_errors=('ResourceConflictException',))
