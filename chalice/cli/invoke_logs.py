@@ -139,9 +139,28 @@ def logs(ctx, num_entries, include_lambda_messages, stage, name, since, follow, 
 
     def missing_group(group_name):
         click.echo('No logs yet: the log group %s does not exist (the function has not '
-                   'logged anything).' % group_name, err=True)
+                   'logged anything)%s.' % (group_name, '; waiting for it' if follow else ''),
+                   err=True)
 
     retriever = logs_module.LogRetriever(aws, group, include_lambda_messages,
-                                         missing_group=None if follow else missing_group)
-    logs_module.display_logs(retriever, click.echo, since=since_time, num_entries=num_entries,
-                             follow=follow)
+                                         missing_group=missing_group)
+    try:
+        logs_module.display_logs(retriever, click.echo, since=since_time,
+                                 num_entries=num_entries, follow=follow)
+    except BrokenPipeError:
+        # The reader went away (``chalice logs | head``): stop quietly.
+        _discard_stdout()
+        ctx.exit(0)
+
+
+def _discard_stdout():
+    """Point stdout at /dev/null so flushing it at exit cannot fail again."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass

@@ -601,3 +601,35 @@ def test_logs_follow_polls_until_interrupted(project, fake_aws, monkeypatch):
     assert result.stdout.splitlines() == ['2016-11-07 12:29:15.714 431786 one',
                                           '2016-11-07 12:29:15.715 431786 two']
     assert aws.polls == 3
+
+
+def test_logs_follow_says_once_that_it_waits_for_the_log_group(project, fake_aws,
+                                                                monkeypatch):
+    fake_aws(FakeLogsAWS(missing=True))
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        if len(sleeps) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(logs, '_sleep', sleep)
+    result = run(project, 'logs', '-f')
+    assert result.exit_code == 130
+    assert result.stdout == ''
+    assert result.stderr == ('No logs yet: the log group /aws/lambda/demolog-dev does not '
+                             'exist (the function has not logged anything); waiting for it.\n')
+
+
+def test_logs_stops_quietly_when_the_reader_goes_away(project, fake_aws, monkeypatch):
+    fake_aws(FakeLogsAWS([event('one')]))
+
+    def broken(retriever, write, **kwargs):
+        write('first line')
+        raise BrokenPipeError(32, 'Broken pipe')
+
+    monkeypatch.setattr(logs, 'display_logs', broken)
+    result = run(project, 'logs')
+    assert result.exit_code == 0
+    assert result.stdout == 'first line\n'
+    assert result.stderr == ''
