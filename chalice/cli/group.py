@@ -52,6 +52,8 @@ COMMANDS = {
     'invoke': ('chalice.cli.invoke_logs', 'invoke', 'Invoke a deployed Lambda function.'),
     'logs': ('chalice.cli.invoke_logs', 'logs',
              'Show the CloudWatch logs of a deployed Lambda function.'),
+    'package': ('chalice.cli.package_cmd', 'package',
+                'Generate a deployment package and a SAM template for CloudFormation.'),
 }
 
 DEBUG_HINT = 'Run the command again with --debug to see the full traceback.'

@@ -40,6 +40,18 @@ class ResourceHome:
     def plan_delete(self, record, remote, ctx):
         raise NotImplementedError()
 
+    def emit_sam(self, model, ctx):
+        """SAM resources for ``model``: ``{logical id: resource fragment}``.
+
+        ``ctx`` is a :class:`chalice.deploy.sam.SAMContext`; fragments are
+        deep-merged into the template's ``Resources``, outputs go to
+        ``ctx.outputs``.
+        """
+        from chalice.errors import ChaliceError
+
+        raise ChaliceError('%s resources cannot be packaged for CloudFormation yet'
+                           % self.resource_type)
+
 
 def register(home_class):
     _HOMES[home_class.resource_type] = home_class()

@@ -122,6 +122,17 @@ class CloudWatchEventHome(ResourceHome):
             steps.append(Message('No changes to CloudWatch event rule: %s' % model.rule_name))
         return steps
 
+    def emit_sam(self, model, ctx):
+        from chalice.deploy.sam import function_event
+
+        if model.schedule_expression is not None:
+            properties = {'Schedule': model.schedule_expression}
+            if model.description:
+                properties['Description'] = model.description
+            return function_event(ctx, model.function, model, 'Schedule', properties)
+        return function_event(ctx, model.function, model, 'CloudWatchEvent',
+                              {'Pattern': json.loads(model.event_pattern)})
+
     def plan_delete(self, record, remote, ctx):
         steps = []
         if record.get('rule_name'):

@@ -46,6 +46,9 @@ class EventSourceMappingHome(ResourceHome):
     source_key: ClassVar[str] = ''
     # How messages name the kind of source ('SQS queue', ...).
     source_kind: ClassVar[str] = ''
+    # The SAM event type and the property naming the source's ARN.
+    sam_event_type: ClassVar[str] = ''
+    sam_source_property: ClassVar[str] = 'Stream'
 
     # -- per kind
 
@@ -133,6 +136,19 @@ class EventSourceMappingHome(ResourceHome):
         return steps + self._keep(model, record, current, source_arn, ctx,
                                   recorded_again=stale is not None)
 
+    def emit_sam(self, model, ctx):
+        from chalice.deploy.sam import ACCOUNT_ID, PARTITION, REGION, function_event, sub
+
+        properties = {
+            self.sam_source_property: sub(self.source_arn(model, PARTITION, REGION, ACCOUNT_ID)),
+            'BatchSize': model.batch_size,
+        }
+        if model.maximum_batching_window_in_seconds:
+            properties['MaximumBatchingWindowInSeconds'] = (
+                model.maximum_batching_window_in_seconds)
+        properties.update(self.create_settings(model))
+        return function_event(ctx, model.function, model, self.sam_event_type, properties)
+
     def plan_delete(self, record, remote, ctx):
         steps = []
         if record.get('event_uuid'):
@@ -219,6 +235,8 @@ class SQSEventSourceHome(EventSourceMappingHome):
     resource_type = 'sqs_event'
     source_key = 'queue'
     source_kind = 'SQS queue'
+    sam_event_type = 'SQS'
+    sam_source_property = 'Queue'
 
     def source_name(self, model):
         if model.queue:
@@ -255,6 +273,7 @@ class KinesisEventSourceHome(_StreamHome):
     resource_type = 'kinesis_event'
     source_key = 'stream'
     source_kind = 'Kinesis stream'
+    sam_event_type = 'Kinesis'
 
     def source_name(self, model):
         return model.stream
@@ -268,6 +287,7 @@ class DynamoDBEventSourceHome(_StreamHome):
     resource_type = 'dynamodb_event'
     source_key = 'stream_arn'
     source_kind = 'DynamoDB stream'
+    sam_event_type = 'DynamoDB'
 
     def source_name(self, model):
         return model.stream_arn

@@ -88,6 +88,17 @@ class IAMRoleHome(ResourceHome):
         steps.append(ForgetResource(record['name']))
         return steps
 
+    def emit_sam(self, model, ctx):
+        logical_id = ctx.role_id(model)
+        return {logical_id: {
+            'Type': 'AWS::IAM::Role',
+            'Properties': {
+                'AssumeRolePolicyDocument': model.trust_policy,
+                'Policies': [{'PolicyName': logical_id + 'Policy',
+                              'PolicyDocument': ctx.intrinsic(model.policy_document)}],
+            },
+        }}
+
 
 def _canonical(document):
     if document is None:

@@ -156,6 +156,47 @@ class LambdaFunctionHome(ResourceHome):
             ForgetResource(record['name']),
         ]
 
+    def emit_sam(self, model, ctx):
+        from chalice.deploy.sam import CODE_URI
+
+        logical_id = ctx.function_id(model)
+        properties = {
+            'Runtime': model.runtime,
+            'Handler': model.handler,
+            'CodeUri': CODE_URI,
+            'Tags': dict(model.tags),
+            'Timeout': model.timeout,
+            'MemorySize': model.memory_size,
+            'Role': ctx.role_arn(model.role),
+        }
+        if model.environment_variables:
+            properties['Environment'] = {'Variables': dict(model.environment_variables)}
+        layers = list(model.layers)
+        if model.managed_layer is not None:
+            layers.append(ctx.intrinsic(Var('%s.layer_version_arn'
+                                            % model.managed_layer.resource_name)))
+        if layers:
+            properties['Layers'] = layers
+        if model.subnet_ids or model.security_group_ids:
+            properties['VpcConfig'] = {'SubnetIds': list(model.subnet_ids),
+                                       'SecurityGroupIds': list(model.security_group_ids)}
+        if model.reserved_concurrency is not None:
+            properties['ReservedConcurrentExecutions'] = model.reserved_concurrency
+        if model.xray:
+            properties['Tracing'] = 'Active'
+        if model.ephemeral_storage != 512:
+            properties['EphemeralStorage'] = {'Size': model.ephemeral_storage}
+        if model.architecture != 'x86_64':
+            properties['Architectures'] = [model.architecture]
+        resources = {logical_id: {'Type': 'AWS::Serverless::Function',
+                                  'Properties': properties}}
+        if model.log_retention_in_days is not None:
+            resources[logical_id + 'LogGroup'] = {
+                'Type': 'AWS::Logs::LogGroup',
+                'Properties': {'LogGroupName': {'Fn::Sub': '/aws/lambda/${%s}' % logical_id},
+                               'RetentionInDays': model.log_retention_in_days}}
+        return resources
+
     @staticmethod
     def _put_concurrency(model):
         return APICall('lambda', 'put_function_concurrency', {

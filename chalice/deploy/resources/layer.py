@@ -54,6 +54,18 @@ class LambdaLayerHome(ResourceHome):
             steps.append(self._delete_version(remote['arn']))
         return steps
 
+    def emit_sam(self, model, ctx):
+        from chalice.deploy.sam import LAYER_CONTENT_URI, to_logical_id
+
+        return {to_logical_id(model.resource_name): {
+            'Type': 'AWS::Serverless::LayerVersion',
+            'Properties': {
+                'ContentUri': LAYER_CONTENT_URI,
+                'CompatibleRuntimes': [model.runtime],
+                'CompatibleArchitectures': [model.architecture],
+            },
+        }}
+
     @staticmethod
     def _delete_version(arn):
         name, _, version = arn.rpartition(':')

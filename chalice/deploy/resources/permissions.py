@@ -65,3 +65,22 @@ def add_permission(lambda_arn, service, source_arn, prefix):
         'Action': 'lambda:InvokeFunction',
         'Principal': service,
         'SourceArn': source_arn}, ignore_errors=('ResourceConflictException',))
+
+
+def sam_permission(function_id, service, source_arn):
+    """An ``AWS::Lambda::Permission`` letting ``service`` invoke a template's function."""
+    return {
+        'Type': 'AWS::Lambda::Permission',
+        'Properties': {
+            'FunctionName': {'Ref': function_id},
+            'Action': 'lambda:InvokeFunction',
+            'Principal': service,
+            'SourceArn': source_arn,
+        },
+    }
+
+
+def sam_execute_api_arn(api_id, suffix):
+    """``Fn::Sub`` of an execute-api ARN of a template's API (``RestAPI``...)."""
+    return {'Fn::Sub': 'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:'
+                       '${%s}%s' % (api_id, suffix)}

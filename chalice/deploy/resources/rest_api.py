@@ -27,6 +27,8 @@ from chalice.deploy.resources.permissions import (
     add_permission,
     function_policy_statements,
     has_grant,
+    sam_execute_api_arn,
+    sam_permission,
 )
 
 _GONE = ('NotFoundException',)
@@ -129,6 +131,30 @@ class RestAPIHome(ResourceHome):
                     ignore_errors=_GONE),
             ForgetResource(record['name']),
         ]
+
+    def emit_sam(self, model, ctx):
+        properties = {
+            'EndpointConfiguration': model.endpoint_type,
+            'StageName': model.api_gateway_stage,
+            'DefinitionBody': ctx.intrinsic(model.definition),
+        }
+        resources = {'RestAPI': {'Type': 'AWS::Serverless::Api', 'Properties': properties}}
+        grants = [(model.lambda_function, '/*')]
+        grants.extend((authorizer, '/authorizers/*') for authorizer in model.authorizers)
+        for function, suffix in grants:
+            function_id = ctx.function_id(function)
+            resources[function_id + 'InvokePermission'] = sam_permission(
+                function_id, APIGATEWAY_PRINCIPAL, sam_execute_api_arn('RestAPI', suffix))
+        handler_id = ctx.function_id(model.lambda_function)
+        ctx.outputs.update({
+            'RestAPIId': {'Value': {'Ref': 'RestAPI'}},
+            handler_id + 'Name': {'Value': {'Ref': handler_id}},
+            handler_id + 'Arn': {'Value': ctx.function_arn(model.lambda_function)},
+            'EndpointURL': {'Value': {'Fn::Sub': (
+                'https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/%s/'
+                % model.api_gateway_stage)}},
+        })
+        return resources
 
     @staticmethod
     def _deployment(model, api_id):

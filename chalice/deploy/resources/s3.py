@@ -240,6 +240,12 @@ class S3BucketNotificationHome(ResourceHome):
             steps.append(Message('No changes to S3 events %s' % target))
         return steps
 
+    def emit_sam(self, model, ctx):
+        from chalice.errors import ChaliceError
+
+        raise ChaliceError('on_s3_event cannot be packaged: CloudFormation cannot configure '
+                           'an existing bucket; use chalice deploy')
+
     def plan_delete(self, record, remote, ctx):
         remote = remote or {}
         bucket = record['bucket']

@@ -137,6 +137,12 @@ class SNSSubscriptionHome(ResourceHome):
             steps.append(Message('No changes to SNS subscription of %s' % label))
         return steps
 
+    def emit_sam(self, model, ctx):
+        from chalice.deploy.sam import ACCOUNT_ID, PARTITION, REGION, function_event, sub
+
+        topic_arn = sub(topic_arn_for(model.topic, PARTITION, REGION, ACCOUNT_ID))
+        return function_event(ctx, model.function, model, 'SNS', {'Topic': topic_arn})
+
     def plan_delete(self, record, remote, ctx):
         steps = []
         arn = record.get('subscription_arn')

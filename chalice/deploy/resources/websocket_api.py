@@ -36,6 +36,8 @@ from chalice.deploy.resources.permissions import (
     add_permission,
     function_policy_statements,
     has_grant,
+    sam_execute_api_arn,
+    sam_permission,
 )
 
 SERVICE = 'apigatewayv2'
@@ -257,6 +259,44 @@ class WebsocketAPIHome(ResourceHome):
                                         'apigateway.amazonaws.com', source_arn,
                                         STATEMENT_PREFIX))
         return steps
+
+    def emit_sam(self, model, ctx):
+        from chalice.deploy.sam import WEBSOCKET_IDS
+
+        api = {'Ref': 'WebsocketAPI'}
+        resources = {'WebsocketAPI': {'Type': 'AWS::ApiGatewayV2::Api', 'Properties': {
+            'Name': model.api_name, 'ProtocolType': 'WEBSOCKET',
+            'RouteSelectionExpression': ROUTE_SELECTION_EXPRESSION}}}
+        routes = []
+        for key, function in model.routes():
+            prefix = WEBSOCKET_IDS[key]
+            function_id = ctx.function_id(function)
+            resources[prefix + 'Integration'] = {
+                'Type': 'AWS::ApiGatewayV2::Integration', 'Properties': {
+                    'ApiId': api, 'IntegrationType': INTEGRATION_TYPE,
+                    'IntegrationUri': {'Fn::Sub': (
+                        'arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/'
+                        '2015-03-31/functions/${%s.Arn}/invocations' % function_id)}}}
+            resources[prefix + 'Route'] = {'Type': 'AWS::ApiGatewayV2::Route', 'Properties': {
+                'ApiId': api, 'RouteKey': key,
+                'Target': {'Fn::Join': ['/', ['integrations',
+                                              {'Ref': prefix + 'Integration'}]]}}}
+            routes.append(prefix + 'Route')
+            resources[function_id + 'InvokePermission'] = sam_permission(
+                function_id, 'apigateway.amazonaws.com', sam_execute_api_arn('WebsocketAPI', '/*'))
+        resources['WebsocketAPIDeployment'] = {'Type': 'AWS::ApiGatewayV2::Deployment',
+                                               'DependsOn': routes,
+                                               'Properties': {'ApiId': api}}
+        resources['WebsocketAPIStage'] = {'Type': 'AWS::ApiGatewayV2::Stage', 'Properties': {
+            'ApiId': api, 'DeploymentId': {'Ref': 'WebsocketAPIDeployment'},
+            'StageName': model.api_gateway_stage}}
+        ctx.outputs.update({
+            'WebsocketAPIId': {'Value': api},
+            'WebsocketConnectEndpointURL': {'Value': {'Fn::Sub': (
+                'wss://${WebsocketAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/%s/'
+                % model.api_gateway_stage)}},
+        })
+        return resources
 
     def plan_delete(self, record, remote, ctx):
         api_id = record['websocket_api_id']

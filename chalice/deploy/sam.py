@@ -1,0 +1,300 @@
+"""``chalice package``: the app as a SAM (CloudFormation) template.
+
+:func:`build_template` walks ``Application.ordered()`` and asks each model's
+home (:mod:`chalice.deploy.resources`) to ``emit_sam`` it: a dict of logical
+id -> resource fragment, deep-merged into ``Resources`` (so an event source
+can add an ``Events`` entry to its function's resource).  Homes add outputs
+to ``ctx.outputs``.
+
+Nothing here calls AWS.  Values only known at deploy time become
+CloudFormation intrinsics: the app graph is built with the region and
+partition set to ``${AWS::Region}`` and ``${AWS::Partition}``, and every
+:class:`~chalice.deploy.plan.Var` (a function's ARN, a role's ARN, ...) is
+mapped by :meth:`SAMContext.intrinsic`; a string built from such values
+becomes ``Fn::Sub``.
+"""
+import json
+import os
+import re
+from dataclasses import dataclass, field
+
+from chalice.deploy.appgraph import API_HANDLER
+from chalice.deploy.models import ManagedIAMRole, WebsocketAPI
+from chalice.deploy.plan import Template, Var
+from chalice.errors import ChaliceError
+
+REGION = '${AWS::Region}'
+PARTITION = '${AWS::Partition}'
+ACCOUNT_ID = '${AWS::AccountId}'
+CODE_URI = './deployment.zip'
+LAYER_CONTENT_URI = './layer-deployment.zip'
+TEMPLATE_VERSION = '2010-09-09'
+SAM_TRANSFORM = 'AWS::Serverless-2016-10-31'
+_PSEUDO = {'region': REGION, 'account_id': ACCOUNT_ID, 'partition': PARTITION}
+# Fixed logical ids of the websocket handlers, whatever the Python function is called.
+WEBSOCKET_IDS = {'$connect': 'WebsocketConnect', '$default': 'WebsocketMessage',
+                 '$disconnect': 'WebsocketDisconnect'}
+
+
+def to_logical_id(name):
+    """CamelCase of a resource name: ``my_function`` -> ``MyFunction``."""
+    parts = [part for part in re.split(r'[^A-Za-z0-9]+', name) if part]
+    logical = ''.join(part[0].upper() + part[1:] for part in parts)
+    if not logical:
+        raise ChaliceError('Cannot derive a CloudFormation logical id from %r' % name)
+    return logical
+
+
+@dataclass
+class SAMContext:
+    """What homes need while emitting: logical ids, intrinsics, outputs."""
+
+    function_ids: dict = field(default_factory=dict)
+    role_ids: dict = field(default_factory=dict)
+    outputs: dict = field(default_factory=dict)
+
+    def function_id(self, function):
+        return self.function_ids[function.resource_name]
+
+    def role_id(self, role):
+        return self.role_ids.setdefault(role.resource_name, to_logical_id(role.resource_name))
+
+    def role_arn(self, role):
+        if isinstance(role, ManagedIAMRole):
+            return {'Fn::GetAtt': [self.role_id(role), 'Arn']}
+        return role.role_arn
+
+    def function_arn(self, function):
+        return {'Fn::GetAtt': [self.function_id(function), 'Arn']}
+
+    # -- placeholders -> intrinsics
+
+    def _sub_name(self, var):
+        """The ``${...}`` text of a Var inside ``Fn::Sub``."""
+        name = var.name
+        if name in _PSEUDO:
+            return _PSEUDO[name]
+        resource, _, attribute = name.partition('.')
+        if attribute == 'lambda_arn' and resource in self.function_ids:
+            return '${%s.Arn}' % self.function_ids[resource]
+        if attribute == 'role_arn':
+            return '${%s.Arn}' % self.role_ids.get(resource, to_logical_id(resource))
+        if attribute == 'layer_version_arn':
+            return '${%s}' % to_logical_id(resource)
+        if attribute == 'rest_api_id':
+            return '${RestAPI}'
+        if attribute == 'websocket_api_id':
+            return '${WebsocketAPI}'
+        raise ChaliceError('Cannot express %s in a CloudFormation template' % name)
+
+    def intrinsic(self, value):
+        """A copy of ``value`` with placeholders turned into intrinsics."""
+        if isinstance(value, Var):
+            text = self._sub_name(value)
+            match = re.fullmatch(r'\$\{([A-Za-z0-9]+)\.Arn\}', text)
+            if match:
+                return {'Fn::GetAtt': [match.group(1), 'Arn']}
+            return {'Ref': text[2:-1]}
+        if isinstance(value, dict):
+            return {key: self.intrinsic(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self.intrinsic(item) for item in value]
+        if isinstance(value, Template) or (hasattr(value, 'parts') and
+                                           hasattr(value, 'render')):
+            return sub(''.join(part if isinstance(part, str) else self._sub_name(part)
+                               for part in value.parts))
+        if isinstance(value, str) and '${AWS::' in value:
+            return sub(value)
+        return value
+
+
+def sub(text):
+    """``Fn::Sub`` of ``text``, or the plain text when it has no ``${...}``."""
+    return {'Fn::Sub': text} if '${' in text else text
+
+
+def function_event(ctx, function, model, event_type, properties):
+    """A fragment adding one SAM ``Events`` entry to ``function``'s resource."""
+    event = {'Type': event_type, 'Properties': properties}
+    return {ctx.function_id(function): {'Properties': {'Events': {
+        to_logical_id(model.resource_name): event}}}}
+
+
+def deep_merge(base, overlay):
+    """Merge ``overlay`` into ``base`` in place: dicts recursively, the rest replaced."""
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            deep_merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def _context_for(application):
+    ctx = SAMContext()
+    for model in application.ordered():
+        if isinstance(model, WebsocketAPI):
+            for key, function in model.routes():
+                ctx.function_ids[function.resource_name] = WEBSOCKET_IDS[key]
+    for model in application.ordered():
+        if model.resource_type != 'lambda_function' or model.resource_name in ctx.function_ids:
+            continue
+        ctx.function_ids[model.resource_name] = (
+            'APIHandler' if model.resource_name == API_HANDLER
+            else to_logical_id(model.resource_name))
+    return ctx
+
+
+def build_template(application):
+    """The SAM template (a dict) for an app's resource graph."""
+    from chalice.deploy.resources import home_for
+
+    ctx = _context_for(application)
+    resources = {}
+    for model in application.ordered():
+        home = home_for(model.resource_type)
+        deep_merge(resources, home.emit_sam(model, ctx))
+    template = {
+        'AWSTemplateFormatVersion': TEMPLATE_VERSION,
+        'Transform': SAM_TRANSFORM,
+        'Outputs': ctx.outputs,
+        'Resources': resources,
+    }
+    if not ctx.outputs:
+        del template['Outputs']
+    return template
+
+
+# -- template files
+
+def _short_form_loader():
+    """A safe YAML loader that also reads CloudFormation short forms (``!Ref x``)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def construct(loader, suffix, node):
+        name = 'Ref' if suffix == 'Ref' else 'Fn::' + suffix
+        if isinstance(node, yaml.ScalarNode):
+            value = loader.construct_scalar(node)
+            if suffix == 'GetAtt':
+                value = value.split('.', 1)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)
+        return {name: value}
+
+    Loader.add_multi_constructor('!', construct)
+    return Loader
+
+
+def load_template_file(path):
+    """A JSON or YAML template to merge; ChaliceError if missing or invalid."""
+    import yaml
+
+    try:
+        with open(path, encoding='utf-8') as f:
+            text = f.read()
+    except OSError as error:
+        raise ChaliceError('Cannot read the merge template %s: %s'
+                           % (path, error.strerror)) from None
+    try:
+        if path.endswith('.json'):
+            document = json.loads(text)
+        else:
+            document = yaml.load(text, Loader=_short_form_loader())
+    except (ValueError, yaml.YAMLError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else 'invalid'
+        raise ChaliceError('The merge template %s is not valid JSON or YAML: %s'
+                           % (path, first)) from None
+    if not isinstance(document, dict):
+        raise ChaliceError('The merge template %s must contain a JSON/YAML object'
+                           % path)
+    return document
+
+
+def dump_template(template, template_format='json'):
+    if template_format == 'yaml':
+        import yaml
+
+        return yaml.safe_dump(template, default_flow_style=False, sort_keys=False)
+    return json.dumps(template, indent=2) + '\n'
+
+
+def template_filename(template_format='json'):
+    return 'sam.yaml' if template_format == 'yaml' else 'sam.json'
+
+
+def write_template(template, out_dir, template_format='json'):
+    path = os.path.join(out_dir, template_filename(template_format))
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write(dump_template(template, template_format))
+    return path
+
+
+# -- chalice package
+
+def build_packages(config, out_dir, ui):
+    """Build deployment.zip (and layer-deployment.zip) into ``out_dir``."""
+    from chalice.deploy import packager
+    from chalice.deploy.models import DeploymentPackage
+
+    ui.write('Creating deployment package.')
+    project_dir = config.project_dir
+    runtime = config.lambda_python_version
+    automatic_layer = bool(config.scope(config.chalice_stage, API_HANDLER).automatic_layer)
+    result = packager.create_deployment_package(
+        project_dir, runtime, include_dependencies=not automatic_layer, output_dir=out_dir,
+        ui=ui)
+    package = DeploymentPackage(result.path, result.code_sha256, result.size)
+    layer = None
+    if automatic_layer:
+        layer_result = packager.create_layer_package(project_dir, runtime, 'x86_64',
+                                                     output_dir=out_dir, ui=ui)
+        if layer_result is not None:
+            layer = DeploymentPackage(layer_result.path, layer_result.code_sha256,
+                                      layer_result.size)
+    return package, layer
+
+
+def package_app(config, out, ui, template_format='json', merge_template=None,
+                single_file=False):
+    """``chalice package``: write the zip(s) and the template to ``out``.
+
+    With ``single_file`` ``out`` is a zip holding the template and the
+    deployment package(s) instead of a directory.
+    """
+    import shutil
+    import tempfile
+    import zipfile
+
+    from chalice.deploy.appgraph import build_application
+
+    extra = load_template_file(merge_template) if merge_template else None
+    if single_file:
+        work_dir = tempfile.mkdtemp(prefix='chalice-package-')
+    else:
+        if os.path.exists(out) and not os.path.isdir(out):
+            raise ChaliceError('The output directory %s exists and is not a directory' % out)
+        work_dir = out
+    try:
+        package, layer = build_packages(config, work_dir, ui)
+        application = build_application(config, package, layer, region=REGION,
+                                        partition=PARTITION)
+        template = build_template(application)
+        if extra is not None:
+            deep_merge(template, extra)
+        write_template(template, work_dir, template_format)
+        if single_file:
+            names = sorted(os.listdir(work_dir))
+            tmp = out + '.tmp'
+            with zipfile.ZipFile(tmp, 'w', zipfile.ZIP_DEFLATED) as archive:
+                for name in names:
+                    archive.write(os.path.join(work_dir, name), name)
+            os.replace(tmp, out)
+    finally:
+        if single_file:
+            shutil.rmtree(work_dir, ignore_errors=True)
+    return template

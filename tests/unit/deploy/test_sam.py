@@ -1,0 +1,337 @@
+"""The SAM template built from the app graph (chalice.deploy.sam), no AWS, no zip."""
+import json
+
+import pytest
+import yaml
+
+from chalice import Chalice
+from chalice.deploy.appgraph import build_application
+from chalice.deploy.sam import (
+    PARTITION,
+    REGION,
+    build_template,
+    deep_merge,
+    dump_template,
+    load_template_file,
+    to_logical_id,
+)
+from chalice.errors import ChaliceError
+from tests.unit.deploy.fakes import make_config, make_package, write_project
+
+TRUST = {'Version': '2012-10-17', 'Statement': [{
+    'Sid': '', 'Effect': 'Allow', 'Principal': {'Service': 'lambda.amazonaws.com'},
+    'Action': 'sts:AssumeRole'}]}
+
+
+@pytest.fixture
+def project(tmp_path):
+    return write_project(tmp_path, app_py='from chalice import Chalice\n')
+
+
+def template_for(app, project, **disk):
+    config = make_config(app, project, **disk)
+    package = make_package(project)
+    application = build_application(config, package, region=REGION, partition=PARTITION)
+    return build_template(application)
+
+
+def hello_app():
+    app = Chalice(app_name='demo')
+
+    @app.route('/')
+    def index():
+        return {'hello': 'world'}
+
+    return app
+
+
+def test_logical_ids_are_camel_case():
+    assert to_logical_id('my_function') == 'MyFunction'
+    assert to_logical_id('default-role') == 'DefaultRole'
+    assert to_logical_id('tick-event') == 'TickEvent'
+    assert to_logical_id('managed-layer') == 'ManagedLayer'
+
+
+def test_hello_world(project):
+    template = template_for(hello_app(), project)
+    assert template['AWSTemplateFormatVersion'] == '2010-09-09'
+    assert template['Transform'] == 'AWS::Serverless-2016-10-31'
+    resources = template['Resources']
+    assert sorted(resources) == ['APIHandler', 'APIHandlerInvokePermission', 'DefaultRole',
+                                 'RestAPI']
+    role = resources['DefaultRole']
+    assert role['Type'] == 'AWS::IAM::Role'
+    assert role['Properties']['AssumeRolePolicyDocument'] == TRUST
+    [policy] = role['Properties']['Policies']
+    assert policy['PolicyName'] == 'DefaultRolePolicy'
+    assert policy['PolicyDocument']['Version'] == '2012-10-17'
+    handler = resources['APIHandler']
+    assert handler['Type'] == 'AWS::Serverless::Function'
+    props = handler['Properties']
+    assert props['Handler'] == 'app.app'
+    assert props['CodeUri'] == './deployment.zip'
+    assert props['Timeout'] == 60
+    assert props['MemorySize'] == 128
+    assert props['Role'] == {'Fn::GetAtt': ['DefaultRole', 'Arn']}
+    assert props['Runtime'].startswith('python3.')
+    assert props['Tags']['aws-chalice'].endswith(':stage=dev:app=demo')
+    assert 'Environment' not in props and 'Events' not in props
+    api = resources['RestAPI']
+    assert api['Type'] == 'AWS::Serverless::Api'
+    assert api['Properties']['StageName'] == 'api'
+    assert api['Properties']['EndpointConfiguration'] == 'EDGE'
+    body = api['Properties']['DefinitionBody']
+    assert body['paths']['/']['get']['x-amazon-apigateway-integration']['uri'] == {
+        'Fn::Sub': 'arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/'
+                   '2015-03-31/functions/${APIHandler.Arn}/invocations'}
+    assert resources['APIHandlerInvokePermission'] == {
+        'Type': 'AWS::Lambda::Permission',
+        'Properties': {
+            'FunctionName': {'Ref': 'APIHandler'},
+            'Action': 'lambda:InvokeFunction',
+            'Principal': 'apigateway.amazonaws.com',
+            'SourceArn': {'Fn::Sub': 'arn:${AWS::Partition}:execute-api:${AWS::Region}:'
+                                     '${AWS::AccountId}:${RestAPI}/*'}}}
+    assert list(template['Outputs']) == ['RestAPIId', 'APIHandlerName', 'APIHandlerArn',
+                                         'EndpointURL']
+    assert template['Outputs']['RestAPIId'] == {'Value': {'Ref': 'RestAPI'}}
+    assert template['Outputs']['APIHandlerArn'] == {
+        'Value': {'Fn::GetAtt': ['APIHandler', 'Arn']}}
+    assert template['Outputs']['EndpointURL'] == {'Value': {'Fn::Sub': (
+        'https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api/')}}
+    # Nothing region-specific leaks in as a literal.
+    assert 'us-west-2' not in json.dumps(template)
+
+
+def test_pure_lambdas_and_function_settings(project):
+    app = Chalice(app_name='demo')
+
+    @app.lambda_function()
+    def my_function(event, context):
+        pass
+
+    @app.lambda_function(name='other-name')
+    def other(event, context):
+        pass
+
+    template = template_for(app, project, environment_variables={'FOO': 'bar'},
+                            lambda_memory_size=256, lambda_timeout=30,
+                            reserved_concurrency=3, xray=True,
+                            subnet_ids=['sn-1'], security_group_ids=['sg-1'])
+    resources = template['Resources']
+    assert sorted(resources) == ['DefaultRole', 'MyFunction', 'OtherName']
+    props = resources['MyFunction']['Properties']
+    assert props['Handler'] == 'app.my_function'
+    assert props['Environment'] == {'Variables': {'FOO': 'bar'}}
+    assert (props['MemorySize'], props['Timeout']) == (256, 30)
+    assert props['ReservedConcurrentExecutions'] == 3
+    assert props['Tracing'] == 'Active'
+    assert props['VpcConfig'] == {'SubnetIds': ['sn-1'], 'SecurityGroupIds': ['sg-1']}
+    assert 'Outputs' not in template
+    assert 'RestAPI' not in resources
+
+
+def test_precreated_role_is_the_arn(project):
+    arn = 'arn:aws:iam::123456789012:role/mine'
+    template = template_for(hello_app(), project, manage_iam_role=False, iam_role_arn=arn)
+    assert 'DefaultRole' not in template['Resources']
+    assert template['Resources']['APIHandler']['Properties']['Role'] == arn
+
+
+def test_schedule_and_cloudwatch_events_attach_to_the_function(project):
+    app = Chalice(app_name='demo')
+
+    @app.schedule('rate(1 hour)', description='hourly')
+    def tick(event):
+        pass
+
+    @app.on_cw_event({'source': ['aws.ec2']})
+    def watch(event):
+        pass
+
+    resources = template_for(app, project)['Resources']
+    assert resources['Tick']['Properties']['Events'] == {'TickEvent': {
+        'Type': 'Schedule',
+        'Properties': {'Schedule': 'rate(1 hour)', 'Description': 'hourly'}}}
+    assert resources['Watch']['Properties']['Events'] == {'WatchEvent': {
+        'Type': 'CloudWatchEvent', 'Properties': {'Pattern': {'source': ['aws.ec2']}}}}
+    assert resources['Tick']['Properties']['Handler'] == 'app.tick'
+
+
+def test_sns_topic_name_becomes_an_arn_in_the_stack_region(project):
+    app = Chalice(app_name='demo')
+
+    @app.on_sns_message(topic='mytopic')
+    def by_name(event):
+        pass
+
+    @app.on_sns_message(topic='arn:aws:sns:eu-west-1:123456789012:other')
+    def by_arn(event):
+        pass
+
+    resources = template_for(app, project)['Resources']
+    assert resources['ByName']['Properties']['Events'] == {'ByNameSnsSubscription': {
+        'Type': 'SNS', 'Properties': {'Topic': {
+            'Fn::Sub': 'arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:mytopic'}}}}
+    assert resources['ByArn']['Properties']['Events']['ByArnSnsSubscription'][
+        'Properties'] == {'Topic': 'arn:aws:sns:eu-west-1:123456789012:other'}
+
+
+def test_sqs_kinesis_dynamodb_events(project):
+    app = Chalice(app_name='demo')
+    stream_arn = 'arn:aws:dynamodb:us-west-2:123456789012:table/t/stream/2020'
+
+    @app.on_sqs_message(queue='myq', batch_size=5, maximum_batching_window_in_seconds=10)
+    def queue_handler(event):
+        pass
+
+    @app.on_kinesis_record(stream='mystream', starting_position='TRIM_HORIZON')
+    def kin(event):
+        pass
+
+    @app.on_dynamodb_record(stream_arn=stream_arn)
+    def ddb(event):
+        pass
+
+    resources = template_for(app, project)['Resources']
+    assert resources['QueueHandler']['Properties']['Events'] == {
+        'QueueHandlerSqsEventSource': {'Type': 'SQS', 'Properties': {
+            'Queue': {'Fn::Sub': 'arn:${AWS::Partition}:sqs:${AWS::Region}:'
+                                 '${AWS::AccountId}:myq'},
+            'BatchSize': 5, 'MaximumBatchingWindowInSeconds': 10}}}
+    assert resources['Kin']['Properties']['Events'] == {
+        'KinKinesisEventSource': {'Type': 'Kinesis', 'Properties': {
+            'Stream': {'Fn::Sub': 'arn:${AWS::Partition}:kinesis:${AWS::Region}:'
+                                  '${AWS::AccountId}:stream/mystream'},
+            'BatchSize': 100, 'StartingPosition': 'TRIM_HORIZON'}}}
+    assert resources['Ddb']['Properties']['Events'] == {
+        'DdbDynamodbEventSource': {'Type': 'DynamoDB', 'Properties': {
+            'Stream': stream_arn, 'BatchSize': 100, 'StartingPosition': 'LATEST'}}}
+    # The polling permissions are on the role chalice generates.
+    statements = resources['DefaultRole']['Properties']['Policies'][0][
+        'PolicyDocument']['Statement']
+    assert any('sqs:ReceiveMessage' in s['Action'] for s in statements)
+
+
+def test_websocket_app(project):
+    app = Chalice(app_name='demo')
+    app.experimental_feature_flags.update(['WEBSOCKETS'])
+
+    @app.on_ws_connect()
+    def connect(event):
+        pass
+
+    @app.on_ws_message()
+    def message(event):
+        pass
+
+    @app.on_ws_disconnect()
+    def disconnect(event):
+        pass
+
+    template = template_for(app, project)
+    resources = template['Resources']
+    assert sorted(resources) == sorted([
+        'DefaultRole', 'WebsocketConnect', 'WebsocketMessage', 'WebsocketDisconnect',
+        'WebsocketAPI', 'WebsocketConnectIntegration', 'WebsocketConnectRoute',
+        'WebsocketMessageIntegration', 'WebsocketMessageRoute',
+        'WebsocketDisconnectIntegration', 'WebsocketDisconnectRoute',
+        'WebsocketConnectInvokePermission', 'WebsocketMessageInvokePermission',
+        'WebsocketDisconnectInvokePermission', 'WebsocketAPIDeployment',
+        'WebsocketAPIStage'])
+    assert resources['WebsocketConnect']['Properties']['Handler'] == 'app.connect'
+    assert resources['WebsocketAPI']['Properties'] == {
+        'Name': 'demo-dev-websocket-api', 'ProtocolType': 'WEBSOCKET',
+        'RouteSelectionExpression': '$request.body.action'}
+    assert resources['WebsocketMessageRoute']['Properties'] == {
+        'ApiId': {'Ref': 'WebsocketAPI'}, 'RouteKey': '$default',
+        'Target': {'Fn::Join': ['/', ['integrations', {'Ref': 'WebsocketMessageIntegration'}]]}}
+    assert resources['WebsocketConnectIntegration']['Properties']['IntegrationUri'] == {
+        'Fn::Sub': 'arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/'
+                   '2015-03-31/functions/${WebsocketConnect.Arn}/invocations'}
+    assert sorted(resources['WebsocketAPIDeployment']['DependsOn']) == [
+        'WebsocketConnectRoute', 'WebsocketDisconnectRoute', 'WebsocketMessageRoute']
+    assert resources['WebsocketAPIStage']['Properties']['StageName'] == 'api'
+    assert template['Outputs']['WebsocketConnectEndpointURL'] == {'Value': {'Fn::Sub': (
+        'wss://${WebsocketAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api/')}}
+    assert template['Outputs']['WebsocketAPIId'] == {'Value': {'Ref': 'WebsocketAPI'}}
+
+
+def test_authorizer_app(project):
+    app = Chalice(app_name='demo')
+
+    @app.authorizer()
+    def my_auth(auth_request):
+        pass
+
+    @app.route('/private', authorizer=my_auth)
+    def private():
+        return {}
+
+    resources = template_for(app, project)['Resources']
+    assert resources['MyAuth']['Properties']['Handler'] == 'app.my_auth'
+    definition = resources['RestAPI']['Properties']['DefinitionBody']
+    settings = definition['securityDefinitions']['my_auth']['x-amazon-apigateway-authorizer']
+    assert settings['authorizerUri'] == {
+        'Fn::Sub': 'arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/'
+                   '2015-03-31/functions/${MyAuth.Arn}/invocations'}
+    assert resources['MyAuthInvokePermission']['Properties']['SourceArn'] == {
+        'Fn::Sub': 'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:'
+                   '${RestAPI}/authorizers/*'}
+    assert resources['MyAuthInvokePermission']['Properties']['FunctionName'] == {
+        'Ref': 'MyAuth'}
+
+
+def test_s3_events_cannot_be_packaged(project):
+    app = Chalice(app_name='demo')
+
+    @app.on_s3_event(bucket='my-bucket')
+    def on_upload(event):
+        pass
+
+    with pytest.raises(ChaliceError, match='on_s3_event cannot be packaged') as raised:
+        template_for(app, project)
+    assert raised.value.exit_code == 2
+
+
+def test_deep_merge_merges_dicts_and_replaces_the_rest():
+    base = {'Resources': {'APIHandler': {'Properties': {'Timeout': 60, 'Layers': ['a']}}}}
+    deep_merge(base, {'Resources': {
+        'APIHandler': {'Properties': {'Layers': ['b'],
+                                      'Environment': {'Variables': {'X': '1'}}}},
+        'Table': {'Type': 'AWS::DynamoDB::Table'}}})
+    assert base == {'Resources': {
+        'APIHandler': {'Properties': {'Timeout': 60, 'Layers': ['b'],
+                                      'Environment': {'Variables': {'X': '1'}}}},
+        'Table': {'Type': 'AWS::DynamoDB::Table'}}}
+
+
+def test_merge_template_files(tmp_path):
+    json_file = tmp_path / 'extras.json'
+    json_file.write_text('{"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}')
+    assert load_template_file(str(json_file)) == {
+        'Resources': {'T': {'Type': 'AWS::SNS::Topic'}}}
+    yaml_file = tmp_path / 'extras.yaml'
+    yaml_file.write_text('Resources:\n  F:\n    Properties:\n      Environment:\n'
+                         '        Variables:\n          T: !Ref T\n'
+                         '          A: !GetAtt T.TopicName\n')
+    assert load_template_file(str(yaml_file)) == {'Resources': {'F': {'Properties': {
+        'Environment': {'Variables': {'T': {'Ref': 'T'},
+                                      'A': {'Fn::GetAtt': ['T', 'TopicName']}}}}}}}
+    with pytest.raises(ChaliceError, match='Cannot read the merge template'):
+        load_template_file(str(tmp_path / 'missing.json'))
+    bad = tmp_path / 'bad.json'
+    bad.write_text('{not json')
+    with pytest.raises(ChaliceError, match='not valid JSON or YAML') as raised:
+        load_template_file(str(bad))
+    assert '\n' not in str(raised.value)
+    listing = tmp_path / 'list.yaml'
+    listing.write_text('- 1\n')
+    with pytest.raises(ChaliceError, match='must contain'):
+        load_template_file(str(listing))
+
+
+def test_yaml_dump_round_trips(project):
+    template = template_for(hello_app(), project)
+    assert yaml.safe_load(dump_template(template, 'yaml')) == template
+    assert json.loads(dump_template(template)) == template
