@@ -142,6 +142,14 @@ def _context_for(application):
         ctx.function_ids[model.resource_name] = (
             'APIHandler' if model.resource_name == API_HANDLER
             else to_logical_id(model.resource_name))
+    owners = {}
+    for name, logical_id in ctx.function_ids.items():
+        if logical_id in owners and owners[logical_id] != name:
+            raise ChaliceError(
+                'The functions %r and %r both become the CloudFormation logical id %r; '
+                'rename one of them (e.g. with name=...) so the template can hold both.'
+                % (owners[logical_id], name, logical_id))
+        owners[logical_id] = name
     return ctx
 
 
@@ -229,6 +237,10 @@ def template_filename(template_format='json'):
 
 def write_template(template, out_dir, template_format='json'):
     path = os.path.join(out_dir, template_filename(template_format))
+    for other in ('sam.json', 'sam.yaml'):
+        stale = os.path.join(out_dir, other)
+        if stale != path and os.path.exists(stale):
+            os.unlink(stale)  # an earlier run's template in the other format
     with open(path, 'w', encoding='utf-8') as f:
         f.write(dump_template(template, template_format))
     return path
@@ -259,6 +271,17 @@ def build_packages(config, out_dir, ui):
     return package, layer
 
 
+def _check_packageable(app):
+    """Refuse, before building anything, what a template cannot express."""
+    from chalice.app import S3EventConfig
+
+    for source in getattr(app, 'event_sources', ()):
+        if isinstance(source, S3EventConfig):
+            raise ChaliceError(
+                'on_s3_event cannot be packaged: CloudFormation cannot configure an existing '
+                'bucket; use chalice deploy')
+
+
 def package_app(config, out, ui, template_format='json', merge_template=None,
                 single_file=False):
     """``chalice package``: write the zip(s) and the template to ``out``.
@@ -273,6 +296,7 @@ def package_app(config, out, ui, template_format='json', merge_template=None,
     from chalice.deploy.appgraph import build_application
 
     extra = load_template_file(merge_template) if merge_template else None
+    _check_packageable(config.chalice_app)
     if single_file:
         work_dir = tempfile.mkdtemp(prefix='chalice-package-')
     else:

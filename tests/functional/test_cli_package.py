@@ -236,6 +236,38 @@ def test_s3_app_fails(workdir):
     result = package(project, str(workdir / 'out'))
     assert result.exit_code == 2
     assert 'on_s3_event cannot be packaged' in result.output
+    # Refused before anything is built: no half-made output is left behind.
+    assert not (workdir / 'out').exists()
+
+
+def test_clashing_logical_ids_are_refused(workdir):
+    app_py = '''\
+from chalice import Chalice
+
+app = Chalice(app_name='clash')
+
+
+@app.lambda_function()
+def my_func(event, context):
+    pass
+
+
+@app.lambda_function(name='my-func')
+def other(event, context):
+    pass
+'''
+    project = new_project(workdir, 'clash', app_py)
+    result = package(project, str(workdir / 'out'))
+    assert result.exit_code == 2
+    assert "'my_func' and 'my-func' both become the CloudFormation logical id" in result.output
+
+
+def test_switching_template_format_leaves_one_template(workdir):
+    project = new_project(workdir)
+    out = workdir / 'out'
+    assert package(project, str(out)).exit_code == 0
+    assert package(project, '--template-format', 'yaml', str(out)).exit_code == 0
+    assert sorted(os.listdir(out)) == ['deployment.zip', 'sam.yaml']
 
 
 def test_terraform_is_not_supported_yet(workdir):
