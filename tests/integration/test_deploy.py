@@ -23,6 +23,7 @@ from tests.integration.conftest import (
     make_project,
     run_chalice,
 )
+from tests.integration.deploy_checks import mutating_operations
 
 LOGS_ACTIONS = {'logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'}
 TRUST_PRINCIPAL = {'Service': 'lambda.amazonaws.com'}
@@ -164,10 +165,6 @@ def rebuilt_package_sha(project):
 
     result = create_deployment_package(str(project), expected_runtime())
     return result.code_sha256, result.path
-
-
-def mutating_operations(fault_injector):
-    return sorted(c.operation for c in fault_injector.mutating_calls)
 
 
 def write_config(project, config):

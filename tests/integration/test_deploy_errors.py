@@ -11,6 +11,7 @@ import os
 import pytest
 
 from tests.integration.conftest import make_project, run_chalice
+from tests.integration.deploy_checks import state_path
 
 APP = '''\
 from chalice import Chalice
@@ -32,10 +33,6 @@ def one_error_line(result):
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith('Error: '), lines[0]
     return lines[0]
-
-
-def state_file(project, stage='dev'):
-    return os.path.join(str(project), '.chalice', 'deployed', '%s.json' % stage)
 
 
 @pytest.fixture
@@ -71,7 +68,7 @@ def test_no_region(project, aws_env, empty_aws_files, fault_injector):
     assert 'AWS_DEFAULT_REGION' in message
     assert '--profile' in message
     assert fault_injector.count == 0
-    assert not os.path.exists(state_file(project))
+    assert not os.path.exists(state_path(project))
 
 
 def test_no_credentials(project, aws_env, empty_aws_files, fault_injector):
@@ -141,7 +138,7 @@ def test_missing_policy_file_with_no_autogen_policy(project, aws_env, fault_inje
     message = one_error_line(result)
     assert '.chalice/policy-dev.json' in message
     assert fault_injector.count == 0
-    assert not os.path.exists(state_file(project))
+    assert not os.path.exists(state_path(project))
 
 
 def test_manage_iam_role_false_without_role_arn(project, aws_env, fault_injector):
@@ -158,7 +155,7 @@ def test_manage_iam_role_false_without_role_arn(project, aws_env, fault_injector
                                      b'{"resources": "nope", "schema_version": "2.0"}',
                                      b'["a list"]'])
 def test_corrupt_state_file_is_refused_and_kept(project, aws_env, fault_injector, content):
-    path = state_file(project)
+    path = state_path(project)
     os.makedirs(os.path.dirname(path))
     with open(path, 'wb') as f:
         f.write(content)
@@ -225,10 +222,10 @@ def test_access_denied_names_the_action(project, aws_env, aws_clients, fault_inj
     assert fault_injector.failed is not None
     if operation == 'CreateFunction':
         # The role was made before the failure and the state file says so.
-        with open(state_file(project)) as f:
+        with open(state_path(project)) as f:
             records = json.load(f)['resources']
         assert [r['name'] for r in records] == ['default-role']
-        assert state_file(project) in message
+        assert state_path(project) in message
 
 
 def test_access_denied_during_wait_names_the_real_action(project, aws_env, fault_injector):

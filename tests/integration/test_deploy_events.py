@@ -15,7 +15,26 @@ import os
 
 import pytest
 
+from tests.integration import deploy_checks
 from tests.integration.conftest import ACCOUNT_ID, REGION, make_project, run_chalice
+from tests.integration.deploy_checks import (
+    assert_failed_at_the_kth_call,
+    assert_fault_reported,
+    assert_rerun_converges,
+    each_call_failing,
+    existing_functions,
+    existing_roles,
+    existing_rules,
+    existing_subscriptions,
+    first_mutating_index,
+    function_policy_statements,
+    mutating_operations,
+    recorded_function,
+    recorded_role,
+    remove_state,
+    run_ok,
+    state_path,
+)
 
 APP_NAME = 'events'
 TOPIC = 'my-topic'
@@ -83,69 +102,26 @@ def project(tmp_path):
 
 
 def deploy(project, env):
-    result = run_chalice(project, 'deploy', env=env)
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = run_ok(project, 'deploy', env)
     assert 'Traceback' not in result.stderr
     return result
 
 
 def delete(project, env):
-    result = run_chalice(project, 'delete', env=env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
-
-
-def state_path(project):
-    return os.path.join(str(project), '.chalice', 'deployed', 'dev.json')
+    return run_ok(project, 'delete', env)
 
 
 def read_records(project):
     """The state file's records, checked against the documented format."""
-    if not os.path.exists(state_path(project)):
-        return []
-    with open(state_path(project)) as f:
-        state = json.load(f)
-    assert set(state) == {'resources', 'schema_version', 'backend'}
-    assert state['schema_version'] == '2.0' and state['backend'] == 'api'
-    names = [r['name'] for r in state['resources']]
-    assert len(names) == len(set(names)), names
-    for record in state['resources']:
-        assert REQUIRED_KEYS[record['resource_type']] <= set(record), record
-    return state['resources']
-
-
-def mutating_operations(fault_injector):
-    return sorted(c.operation for c in fault_injector.mutating_calls)
+    return deploy_checks.read_state_records(project, REQUIRED_KEYS, backend='api')
 
 
 # -- reading moto back -------------------------------------------------------
 
-def existing_roles(aws_clients):
-    return {r['RoleName'] for r in aws_clients.iam.list_roles()['Roles']}
-
-
-def existing_functions(aws_clients):
-    return {f['FunctionName'] for f in aws_clients['lambda'].list_functions()['Functions']}
-
-
-def existing_rules(aws_clients):
-    return {r['Name']: r for r in aws_clients.events.list_rules()['Rules']}
-
-
-def existing_subscriptions(aws_clients):
-    return {s['SubscriptionArn']: s for s in aws_clients.sns.list_subscriptions()[
-        'Subscriptions']}
-
-
 def grants(aws_clients, function_name):
     """(principal service, source ARN) of each statement of the function's policy."""
-    lambda_ = aws_clients['lambda']
-    try:
-        policy = json.loads(lambda_.get_policy(FunctionName=function_name)['Policy'])
-    except lambda_.exceptions.ResourceNotFoundException:
-        return []
     found = []
-    for statement in policy['Statement']:
+    for statement in function_policy_statements(aws_clients, function_name):
         assert statement['Effect'] == 'Allow'
         assert statement['Action'] == 'lambda:InvokeFunction'
         found.append((statement['Principal']['Service'],
@@ -189,12 +165,9 @@ def assert_state_matches_moto(project, aws_clients):
     for record in records:
         kind = record['resource_type']
         if kind == 'iam_role':
-            aws_clients.iam.get_role(RoleName=record['role_name'])
-            recorded[kind].add(record['role_name'])
+            recorded[kind].add(recorded_role(aws_clients, record))
         elif kind == 'lambda_function':
-            config = aws_clients['lambda'].get_function(
-                FunctionName=record['lambda_arn'])['Configuration']
-            recorded[kind].add(config['FunctionName'])
+            recorded[kind].add(recorded_function(aws_clients, record))
         elif kind == 'cloudwatch_event':
             rule = aws_clients.events.describe_rule(Name=record['rule_name'])
             assert rule['Arn'] == record['rule_arn']
@@ -377,8 +350,7 @@ def test_every_failed_call_is_recoverable(project, aws_env, aws_clients, fault_i
     def fresh_moto():
         moto_server.reset()
         aws_clients.sns.create_topic(Name=TOPIC)
-        if os.path.exists(state_path(project)):
-            os.unlink(state_path(project))
+        remove_state(project)
 
     fresh_moto()
     fault_injector.arm()
@@ -390,30 +362,16 @@ def test_every_failed_call_is_recoverable(project, aws_env, aws_clients, fault_i
     assert len(reference['subscriptions']) == 1
     operations = {c.operation for c in calls}
     assert {'PutRule', 'PutTargets', 'AddPermission', 'Subscribe'} <= operations
-    first_mutating = next(i for i, c in enumerate(calls) if c.mutating)
+    first_mutating = first_mutating_index(calls)
 
-    for k in range(1, len(calls) + 1):
-        call = calls[k - 1]
-        context = 'k=%d (%s)' % (k, call)
-        fresh_moto()
-        fault_injector.fail_call(k)
-        failed_run = run_chalice(project, 'deploy', env=aws_env)
-        failed = fault_injector.failed
-        fault_injector.disarm()
-
-        assert failed is not None, context
-        assert (failed.service, failed.operation) == (call.service, call.operation), context
-        assert failed_run.returncode == 1, (context, failed_run.stderr)
-        lines = [line for line in failed_run.stderr.splitlines() if line.strip()]
-        assert len(lines) == 1 and 'InjectedFault' in lines[0], (context, lines)
-        if k - 1 >= first_mutating:
-            assert state_path(project) in lines[0], (context, lines[0])
+    for attempt in each_call_failing(calls, fault_injector, fresh_moto,
+                                     lambda: run_chalice(project, 'deploy', env=aws_env)):
+        assert_failed_at_the_kth_call(attempt)
+        assert_fault_reported(attempt, project, first_mutating, one_line=False)
         assert_state_matches_moto(project, aws_clients)
-
-        rerun = run_chalice(project, 'deploy', env=aws_env)
-        assert rerun.returncode == 0, (context, rerun.stdout, rerun.stderr)
-        assert_state_matches_moto(project, aws_clients)
-        assert snapshot(aws_clients) == reference, context
+        assert_rerun_converges(attempt, project, aws_env,
+                               lambda: assert_state_matches_moto(project, aws_clients),
+                               lambda: snapshot(aws_clients), reference)
 
         delete(project, aws_env)
         assert_nothing_left(project, aws_clients)

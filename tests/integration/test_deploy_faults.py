@@ -15,9 +15,26 @@ The project directory (and so its package cache) is reused, and moto is
 reset through the session server, so an iteration costs three CLI runs.
 """
 import json
-import os
 
+from tests.integration import deploy_checks
 from tests.integration.conftest import make_project, run_chalice
+from tests.integration.deploy_checks import (
+    assert_failed_at_the_kth_call,
+    assert_fault_reported,
+    assert_rerun_converges,
+    each_call_failing,
+    existing_functions,
+    existing_rest_apis,
+    existing_roles,
+    first_mutating_index,
+    function_policy_statements,
+    json_document,
+    one_error_line,
+    recorded_function,
+    recorded_role,
+    remove_state,
+    state_path,
+)
 
 APP_NAME = 'faulty'
 APP_SOURCE = '''\
@@ -72,22 +89,6 @@ REQUIRED_KEYS = {
 # reading moto back
 # --------------------------------------------------------------------------
 
-def existing_roles(aws_clients):
-    return {r['RoleName'] for r in aws_clients.iam.list_roles()['Roles']}
-
-
-def existing_functions(aws_clients):
-    return {f['FunctionName'] for f in aws_clients['lambda'].list_functions()['Functions']}
-
-
-def existing_rest_apis(aws_clients):
-    return {a['id'] for a in aws_clients.apigateway.get_rest_apis()['items']}
-
-
-def _json(document):
-    return json.loads(document) if isinstance(document, str) else document
-
-
 def snapshot(aws_clients):
     """What moto holds, without ids that differ from one deploy to the next."""
     iam, lambda_, apigateway = aws_clients.iam, aws_clients['lambda'], aws_clients.apigateway
@@ -95,10 +96,10 @@ def snapshot(aws_clients):
     for name in sorted(existing_roles(aws_clients)):
         role = iam.get_role(RoleName=name)['Role']
         policies = {
-            policy: _json(iam.get_role_policy(RoleName=name, PolicyName=policy)[
+            policy: json_document(iam.get_role_policy(RoleName=name, PolicyName=policy)[
                 'PolicyDocument'])
             for policy in iam.list_role_policies(RoleName=name)['PolicyNames']}
-        roles[name] = {'trust': _json(role['AssumeRolePolicyDocument']),
+        roles[name] = {'trust': json_document(role['AssumeRolePolicyDocument']),
                        'policies': policies}
     api_ids = sorted(existing_rest_apis(aws_clients))
 
@@ -111,14 +112,10 @@ def snapshot(aws_clients):
     for name in sorted(existing_functions(aws_clients)):
         response = lambda_.get_function(FunctionName=name)
         config = response['Configuration']
-        try:
-            policy = json.loads(lambda_.get_policy(FunctionName=name)['Policy'])
-        except lambda_.exceptions.ResourceNotFoundException:
-            policy = {'Statement': []}
         permissions = sorted(
             (json.dumps(s['Principal'], sort_keys=True), s['Action'],
              without_api_id(s['Condition']['ArnLike']['AWS:SourceArn']))
-            for s in policy['Statement'])
+            for s in function_policy_statements(aws_clients, name))
         functions[name] = {
             'Runtime': config['Runtime'], 'Handler': config['Handler'],
             'Role': config['Role'], 'MemorySize': config['MemorySize'],
@@ -143,41 +140,21 @@ def snapshot(aws_clients):
     return {'roles': roles, 'functions': functions, 'rest_apis': apis}
 
 
-def state_path(project, stage='dev'):
-    return os.path.join(str(project), '.chalice', 'deployed', '%s.json' % stage)
-
-
 def read_state_records(project):
     """The records of the state file, checked against the documented format."""
-    path = state_path(project)
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        state = json.load(f)
-    assert set(state) == {'resources', 'schema_version', 'backend'}
-    assert state['schema_version'] == '2.0'
-    assert state['backend'] == 'api'
-    names = [r['name'] for r in state['resources']]
-    assert len(names) == len(set(names)), names
-    for record in state['resources']:
-        assert REQUIRED_KEYS[record['resource_type']] <= set(record), record
-    return state['resources']
+    return deploy_checks.read_state_records(project, REQUIRED_KEYS, backend='api')
 
 
 def assert_state_matches_moto(project, aws_clients):
     """Everything recorded exists; everything that exists is recorded."""
     records = read_state_records(project)
-    lambda_ = aws_clients['lambda']
     recorded_roles, recorded_functions, recorded_apis = set(), set(), set()
     for record in records:
         kind = record['resource_type']
         if kind == 'iam_role':
-            aws_clients.iam.get_role(RoleName=record['role_name'])
-            recorded_roles.add(record['role_name'])
+            recorded_roles.add(recorded_role(aws_clients, record))
         elif kind == 'lambda_function':
-            config = lambda_.get_function(FunctionName=record['lambda_arn'])['Configuration']
-            assert config['FunctionArn'] == record['lambda_arn']
-            recorded_functions.add(config['FunctionName'])
+            recorded_functions.add(recorded_function(aws_clients, record, check_arn=True))
         elif kind == 'rest_api':
             api = aws_clients.apigateway.get_rest_api(restApiId=record['rest_api_id'])
             assert record['rest_api_url'] == (
@@ -196,14 +173,6 @@ def assert_nothing_left(project, aws_clients):
     assert existing_functions(aws_clients) == set()
     assert existing_rest_apis(aws_clients) == set()
     assert read_state_records(project) == []
-
-
-def one_error_line(result):
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert 'Traceback' not in result.stderr
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith('Error: ')
-    return lines[0]
 
 
 # --------------------------------------------------------------------------
@@ -237,40 +206,25 @@ def test_every_failed_call_is_recoverable(tmp_path, aws_env, aws_clients, fault_
     assert len(reference['functions']['faulty-dev']['permissions']) == 1
     assert len(reference['functions']['faulty-dev-gatekeeper']['permissions']) == 1
     assert reference['functions']['faulty-dev']['MemorySize'] == 256
-    first_mutating = next(i for i, c in enumerate(calls) if c.mutating)
+    first_mutating = first_mutating_index(calls)
     assert total >= 15, [str(c) for c in calls]
 
-    for k in range(1, total + 1):
-        call = calls[k - 1]
-        context = 'k=%d (%s)' % (k, call)
+    def reset():
         moto_server.reset()
-        if os.path.exists(state_path(project)):
-            os.unlink(state_path(project))
+        remove_state(project)
 
-        fault_injector.fail_call(k)
-        failed_run = deploy()
-        failed = fault_injector.failed
-        fault_injector.disarm()
-
-        # The k-th call of this run is the k-th call of the clean run.
-        assert failed is not None, context
-        assert (failed.service, failed.operation) == (call.service, call.operation), context
-        assert failed_run.returncode == 1, (context, failed_run.stderr)
-        message = one_error_line(failed_run)
-        assert 'InjectedFault' in message, context
-        if k - 1 >= first_mutating:
-            # Once resources may have been changed, the error says where to look.
-            assert state_path(project) in message, (context, message)
-            assert 'run the command again' in message, (context, message)
-
-        assert_state_matches_moto(project, aws_clients)
-
-        rerun = deploy()
-        assert rerun.returncode == 0, (context, rerun.stdout, rerun.stderr)
+    def check_state():
         assert read_state_records(project), context
         assert_state_matches_moto(project, aws_clients)
-        assert snapshot(aws_clients) == reference, context
 
+    for attempt in each_call_failing(calls, fault_injector, reset, deploy):
+        context = attempt.context
+        # The k-th call of this run is the k-th call of the clean run.
+        assert_failed_at_the_kth_call(attempt)
+        assert_fault_reported(attempt, project, first_mutating, run_again=True)
+        assert_state_matches_moto(project, aws_clients)
+        assert_rerun_converges(attempt, project, aws_env, check_state,
+                               lambda: snapshot(aws_clients), reference)
         delete()
 
 

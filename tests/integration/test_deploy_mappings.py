@@ -6,11 +6,29 @@ was created, so the app reads it from ``MAPPINGS_STREAM_ARN`` (set in the
 CLI's environment) and app.py stays the same from one deploy to the next.
 """
 import json
-import os
+from functools import partial
 
 import pytest
 
+from tests.integration import deploy_checks
 from tests.integration.conftest import ACCOUNT_ID, REGION, make_project, run_chalice
+from tests.integration.deploy_checks import (
+    assert_failed_at_the_kth_call,
+    assert_fault_reported,
+    assert_rerun_converges,
+    each_call_failing,
+    existing_functions,
+    existing_roles,
+    first_mutating_index,
+    json_document,
+    mutating_operations,
+    recorded_function,
+    recorded_role,
+    remove_state,
+    run_ok,
+    state_path,
+)
+from tests.integration.deploy_checks import existing_mappings as all_mappings
 
 APP_NAME = 'mappings'
 QUEUE, OTHER_QUEUE, STREAM = 'q', 'q2', 's'
@@ -91,48 +109,26 @@ def table_stream_arn(aws_clients, aws_env):
 
 
 def deploy(project, env):
-    result = run_chalice(project, 'deploy', env=env)
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = run_ok(project, 'deploy', env)
     assert 'Traceback' not in result.stderr
     return result
 
 
 def delete(project, env):
-    result = run_chalice(project, 'delete', env=env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
+    return run_ok(project, 'delete', env)
 
 
 def rewrite_app(project, source):
     (project / 'app.py').write_text(source)
 
 
-def state_path(project):
-    return os.path.join(str(project), '.chalice', 'deployed', 'dev.json')
-
-
 def read_records(project):
     """The state file's records, checked against the documented format."""
-    if not os.path.exists(state_path(project)):
-        return []
-    with open(state_path(project)) as f:
-        state = json.load(f)
-    assert set(state) == {'resources', 'schema_version', 'backend'}
-    assert state['schema_version'] == '2.0'
-    names = [r['name'] for r in state['resources']]
-    assert len(names) == len(set(names)), names
-    for record in state['resources']:
-        assert REQUIRED_KEYS[record['resource_type']] <= set(record), record
-    return state['resources']
+    return deploy_checks.read_state_records(project, REQUIRED_KEYS)
 
 
 def records_by_name(project):
     return {r['name']: r for r in read_records(project)}
-
-
-def all_mappings(aws_clients):
-    mappings = aws_clients['lambda'].list_event_source_mappings()['EventSourceMappings']
-    return {m['UUID']: m for m in mappings}
 
 
 def mappings_of(aws_clients, function_name):
@@ -140,18 +136,10 @@ def mappings_of(aws_clients, function_name):
             if m['FunctionArn'] == function_arn(function_name)]
 
 
-def existing_functions(aws_clients):
-    return {f['FunctionName'] for f in aws_clients['lambda'].list_functions()['Functions']}
-
-
-def existing_roles(aws_clients):
-    return {r['RoleName'] for r in aws_clients.iam.list_roles()['Roles']}
-
-
 def role_policy(aws_clients, role_name='mappings-dev'):
     document = aws_clients.iam.get_role_policy(RoleName=role_name,
                                                PolicyName=role_name)['PolicyDocument']
-    return json.loads(document) if isinstance(document, str) else document
+    return json_document(document)
 
 
 def statement_for(policy, action):
@@ -166,10 +154,6 @@ def operations(fault_injector):
                   if 'EventSourceMapping' in c.operation)
 
 
-def mutating_operations(fault_injector):
-    return sorted(c.operation for c in fault_injector.mutating_calls)
-
-
 def assert_state_matches_moto(project, aws_clients):
     """Everything recorded exists as recorded; everything that exists is recorded."""
     records = read_records(project)
@@ -178,12 +162,9 @@ def assert_state_matches_moto(project, aws_clients):
     for record in records:
         kind = record['resource_type']
         if kind == 'iam_role':
-            aws_clients.iam.get_role(RoleName=record['role_name'])
-            roles.add(record['role_name'])
+            roles.add(recorded_role(aws_clients, record))
         elif kind == 'lambda_function':
-            config = lambda_.get_function(FunctionName=record['lambda_arn'])['Configuration']
-            assert config['FunctionArn'] == record['lambda_arn']
-            functions.add(config['FunctionName'])
+            functions.add(recorded_function(aws_clients, record, check_arn=True))
         else:
             assert kind in MAPPING_TYPES, record
             mapping = lambda_.get_event_source_mapping(UUID=record['event_uuid'])
@@ -516,8 +497,7 @@ def test_every_failed_call_is_recoverable(tmp_path, aws_env, aws_clients, fault_
 
     def fresh_aws():
         moto_server.reset()
-        if os.path.exists(state_path(project)):
-            os.unlink(state_path(project))
+        remove_state(project)
         return create_sources(aws_clients, aws_env)
 
     stream_arn = fresh_aws()
@@ -529,30 +509,16 @@ def test_every_failed_call_is_recoverable(tmp_path, aws_env, aws_clients, fault_
     assert len(reference['mappings']) == 3
     operations_made = [c.operation for c in calls]
     assert operations_made.count('CreateEventSourceMapping') == 3
-    first_mutating = next(i for i, c in enumerate(calls) if c.mutating)
+    first_mutating = first_mutating_index(calls)
 
-    for k in range(1, len(calls) + 1):
-        call = calls[k - 1]
-        context = 'k=%d (%s)' % (k, call)
-        stream_arn = fresh_aws()
-
-        fault_injector.fail_call(k)
-        failed_run = run_chalice(project, 'deploy', env=aws_env)
-        failed = fault_injector.failed
-        fault_injector.disarm()
-        assert failed is not None, context
-        assert (failed.service, failed.operation) == (call.service, call.operation), context
-        assert failed_run.returncode == 1, (context, failed_run.stderr)
-        lines = [line for line in failed_run.stderr.splitlines() if line.strip()]
-        assert len(lines) == 1 and 'InjectedFault' in lines[0], (context, failed_run.stderr)
-        if k - 1 >= first_mutating:
-            assert state_path(project) in lines[0], (context, lines[0])
+    for attempt in each_call_failing(calls, fault_injector, fresh_aws,
+                                     lambda: run_chalice(project, 'deploy', env=aws_env)):
+        assert_failed_at_the_kth_call(attempt)
+        assert_fault_reported(attempt, project, first_mutating, one_line=False)
         assert_state_matches_moto(project, aws_clients)
-
-        rerun = run_chalice(project, 'deploy', env=aws_env)
-        assert rerun.returncode == 0, (context, rerun.stdout, rerun.stderr)
-        assert_state_matches_moto(project, aws_clients)
-        assert snapshot(aws_clients, stream_arn) == reference, context
+        assert_rerun_converges(attempt, project, aws_env,
+                               lambda: assert_state_matches_moto(project, aws_clients),
+                               partial(snapshot, aws_clients, attempt.prepared), reference)
 
         delete(project, aws_env)
         assert_nothing_left(project, aws_clients)

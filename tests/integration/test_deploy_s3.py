@@ -13,6 +13,22 @@ import json
 import os
 
 from tests.integration.conftest import ACCOUNT_ID, REGION, make_project, run_chalice
+from tests.integration.deploy_checks import (
+    assert_failed_at_the_kth_call,
+    assert_fault_reported,
+    assert_rerun_converges,
+    each_call_failing,
+    existing_functions,
+    existing_roles,
+    first_mutating_index,
+    function_policy_statements,
+    load_state,
+    one_error_line,
+    recorded_function,
+    recorded_role,
+    remove_state,
+    run_ok,
+)
 
 APP_NAME = 's3app'
 BUCKET = 's3app-uploads'
@@ -89,12 +105,7 @@ def rules_of(entry):
 
 
 def s3_statements(aws_clients, function_name=FUNCTION_NAME):
-    lambda_ = aws_clients['lambda']
-    try:
-        policy = json.loads(lambda_.get_policy(FunctionName=function_name)['Policy'])
-    except lambda_.exceptions.ResourceNotFoundException:
-        return []
-    return [s for s in policy['Statement']
+    return [s for s in function_policy_statements(aws_clients, function_name)
             if (s.get('Principal') or {}).get('Service') == 's3.amazonaws.com']
 
 
@@ -109,25 +120,12 @@ def assert_permission(aws_clients):
     return statement
 
 
-def state_path(project):
-    return os.path.join(str(project), '.chalice', 'deployed', 'dev.json')
-
-
 def read_records(project):
-    if not os.path.exists(state_path(project)):
+    state = load_state(project)
+    if state is None:
         return []
-    with open(state_path(project)) as f:
-        state = json.load(f)
     assert state['schema_version'] == '2.0'
     return state['resources']
-
-
-def existing_functions(aws_clients):
-    return {f['FunctionName'] for f in aws_clients['lambda'].list_functions()['Functions']}
-
-
-def existing_roles(aws_clients):
-    return {r['RoleName'] for r in aws_clients.iam.list_roles()['Roles']}
 
 
 def assert_state_matches_aws(project, aws_clients, pre_existing=PRE_EXISTING,
@@ -138,12 +136,9 @@ def assert_state_matches_aws(project, aws_clients, pre_existing=PRE_EXISTING,
     for record in records.values():
         kind = record['resource_type']
         if kind == 'iam_role':
-            aws_clients.iam.get_role(RoleName=record['role_name'])
-            roles.add(record['role_name'])
+            roles.add(recorded_role(aws_clients, record))
         elif kind == 'lambda_function':
-            config = aws_clients['lambda'].get_function(
-                FunctionName=record['lambda_arn'])['Configuration']
-            functions.add(config['FunctionName'])
+            functions.add(recorded_function(aws_clients, record))
         elif kind == 's3_event':
             assert record == {'name': 'resize-s3event', 'resource_type': 's3_event',
                               'bucket': BUCKET, 'lambda_arn': FUNCTION_ARN,
@@ -179,24 +174,12 @@ def snapshot(aws_clients):
             'bucket': bucket_configuration(aws_clients)}
 
 
-def one_error_line(result):
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert 'Traceback' not in result.stderr, result.stderr
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith('Error: ')
-    return lines[0]
-
-
 def deploy(project, aws_env):
-    result = run_chalice(project, 'deploy', env=aws_env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
+    return run_ok(project, 'deploy', aws_env)
 
 
 def delete(project, aws_env):
-    result = run_chalice(project, 'delete', env=aws_env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
+    return run_ok(project, 'delete', aws_env)
 
 
 # --------------------------------------------------------------------------
@@ -333,8 +316,7 @@ def test_every_failed_call_is_recoverable(tmp_path, aws_env, aws_clients, fault_
     def fresh_aws():
         moto_server.reset()
         create_bucket(aws_clients)
-        if os.path.exists(state_path(project)):
-            os.unlink(state_path(project))
+        remove_state(project)
 
     fresh_aws()
     fault_injector.arm()
@@ -343,36 +325,23 @@ def test_every_failed_call_is_recoverable(tmp_path, aws_env, aws_clients, fault_
     reference = snapshot(aws_clients)
     assert set(reference['functions']) == {FUNCTION_NAME}
     assert len(reference['functions'][FUNCTION_NAME]['s3_permissions']) == 1
-    first_mutating = next(i for i, c in enumerate(calls) if c.mutating)
+    first_mutating = first_mutating_index(calls)
     services = {c.service for c in calls}
     assert {'s3', 'lambda', 'iam'} <= services, [str(c) for c in calls]
     put_at = [i for i, c in enumerate(calls) if c.service == 's3' and c.mutating]
     assert len(put_at) == 1, [str(c) for c in calls]
 
-    for k in range(1, len(calls) + 1):
-        call = calls[k - 1]
-        context = 'k=%d (%s)' % (k, call)
-        fresh_aws()
-        fault_injector.fail_call(k)
-        failed_run = run_chalice(project, 'deploy', env=aws_env)
-        failed = fault_injector.failed
-        fault_injector.disarm()
-
-        assert failed is not None, context
-        assert (failed.service, failed.operation) == (call.service, call.operation), context
-        assert failed_run.returncode == 1, (context, failed_run.stderr)
-        message = one_error_line(failed_run)
-        assert 'InjectedFault' in message, context
-        if k - 1 >= first_mutating:
-            assert state_path(project) in message, (context, message)
+    for attempt in each_call_failing(calls, fault_injector, fresh_aws,
+                                     lambda: run_chalice(project, 'deploy', env=aws_env)):
+        context = attempt.context
+        assert_failed_at_the_kth_call(attempt)
+        assert_fault_reported(attempt, project, first_mutating)
         records = assert_state_matches_aws(project, aws_clients)
         # Only the put itself can leave our entry out of a completed deploy.
-        assert ('resize-s3event' in records) == (k - 1 > put_at[0]), context
-
-        rerun = run_chalice(project, 'deploy', env=aws_env)
-        assert rerun.returncode == 0, (context, rerun.stdout, rerun.stderr)
-        assert_state_matches_aws(project, aws_clients)
-        assert snapshot(aws_clients) == reference, context
+        assert ('resize-s3event' in records) == (attempt.k - 1 > put_at[0]), context
+        assert_rerun_converges(attempt, project, aws_env,
+                               lambda: assert_state_matches_aws(project, aws_clients),
+                               lambda: snapshot(aws_clients), reference)
 
         delete(project, aws_env)
         assert existing_functions(aws_clients) == set(), context
@@ -388,8 +357,7 @@ def test_every_failed_call_of_delete_is_recoverable(tmp_path, aws_env, aws_clien
     def deployed():
         moto_server.reset()
         create_bucket(aws_clients)
-        if os.path.exists(state_path(project)):
-            os.unlink(state_path(project))
+        remove_state(project)
         deploy(project, aws_env)
 
     deployed()
@@ -398,14 +366,11 @@ def test_every_failed_call_of_delete_is_recoverable(tmp_path, aws_env, aws_clien
     calls = fault_injector.calls
     assert any(c.service == 's3' and c.mutating for c in calls), [str(c) for c in calls]
 
-    for k in range(1, len(calls) + 1):
-        context = 'k=%d (%s)' % (k, calls[k - 1])
-        deployed()
-        fault_injector.fail_call(k)
-        failed_run = run_chalice(project, 'delete', env=aws_env)
-        fault_injector.disarm()
-        assert failed_run.returncode == 1, (context, failed_run.stderr)
-        one_error_line(failed_run)
+    for attempt in each_call_failing(calls, fault_injector, deployed,
+                                     lambda: run_chalice(project, 'delete', env=aws_env)):
+        context = attempt.context
+        assert attempt.result.returncode == 1, (context, attempt.result.stderr)
+        one_error_line(attempt.result)
         assert_state_matches_aws(project, aws_clients, deploying=False)
 
         delete(project, aws_env)

@@ -12,14 +12,29 @@ The fault injector names API Gateway v2 requests ``apigateway:?`` (both
 versions sign as ``apigateway`` and it resolves operations with the v1
 model), so calls are compared here by HTTP method and id-free path.
 """
-import json
-import os
 import re
 
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.integration import deploy_checks
 from tests.integration.conftest import ACCOUNT_ID, REGION, make_project, run_chalice
+from tests.integration.deploy_checks import (
+    assert_failed_at_the_kth_call,
+    assert_fault_reported,
+    assert_rerun_converges,
+    each_call_failing,
+    existing_functions,
+    existing_roles,
+    first_mutating_index,
+    function_policy_statements,
+    json_document,
+    recorded_function,
+    recorded_role,
+    remove_state,
+    run_ok,
+)
+from tests.integration.deploy_checks import existing_websocket_apis as existing_apis
 from tests.integration.moto_support import SHIMS, shims_disabled
 from tests.integration.shims_websocket import deployed_routes
 
@@ -95,24 +110,9 @@ def ws_url(api_id, stage='api'):
     return 'wss://%s.execute-api.%s.amazonaws.com/%s/' % (api_id, REGION, stage)
 
 
-def state_path(project, stage='dev'):
-    return os.path.join(str(project), '.chalice', 'deployed', '%s.json' % stage)
-
-
 def read_records(project):
     """The state file's records, checked against the documented format."""
-    path = state_path(project)
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        state = json.load(f)
-    assert set(state) == {'resources', 'schema_version', 'backend'}
-    assert state['schema_version'] == '2.0'
-    names = [r['name'] for r in state['resources']]
-    assert len(names) == len(set(names)), names
-    for record in state['resources']:
-        assert REQUIRED_KEYS[record['resource_type']] <= set(record), record
-    return state['resources']
+    return deploy_checks.read_state_records(project, REQUIRED_KEYS)
 
 
 def deploy(project, aws_env):
@@ -120,21 +120,7 @@ def deploy(project, aws_env):
 
 
 def deployed(project, aws_env):
-    result = deploy(project, aws_env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
-
-
-def existing_roles(aws_clients):
-    return {r['RoleName'] for r in aws_clients.iam.list_roles()['Roles']}
-
-
-def existing_functions(aws_clients):
-    return {f['FunctionName'] for f in aws_clients['lambda'].list_functions()['Functions']}
-
-
-def existing_apis(aws_clients):
-    return {a['ApiId'] for a in aws_clients.apigatewayv2.get_apis()['Items']}
+    return run_ok(project, 'deploy', aws_env)
 
 
 def websocket_api(aws_clients):
@@ -148,18 +134,6 @@ def websocket_api(aws_clients):
     return api, routes, integrations, stages
 
 
-def _json(document):
-    return json.loads(document) if isinstance(document, str) else document
-
-
-def policy_statements(aws_clients, name):
-    lambda_ = aws_clients['lambda']
-    try:
-        return json.loads(lambda_.get_policy(FunctionName=name)['Policy'])['Statement']
-    except lambda_.exceptions.ResourceNotFoundException:
-        return []
-
-
 def _integration_of(integrations, target):
     found = integrations.get(target.split('/', 1)[1])
     return (found['IntegrationType'], found['IntegrationUri']) if found else None
@@ -171,7 +145,7 @@ def snapshot(aws_clients):
     roles = {}
     for name in sorted(existing_roles(aws_clients)):
         roles[name] = {
-            policy: _json(iam.get_role_policy(RoleName=name, PolicyName=policy)[
+            policy: json_document(iam.get_role_policy(RoleName=name, PolicyName=policy)[
                 'PolicyDocument'])
             for policy in iam.list_role_policies(RoleName=name)['PolicyNames']}
     api_ids = sorted(existing_apis(aws_clients))
@@ -190,7 +164,7 @@ def snapshot(aws_clients):
             'permissions': sorted(
                 (s['Principal']['Service'], s['Action'],
                  without_ids(s['Condition']['ArnLike']['AWS:SourceArn']))
-                for s in policy_statements(aws_clients, name))}
+                for s in function_policy_statements(aws_clients, name))}
     apis = []
     v2 = aws_clients.apigatewayv2
     for api in sorted(v2.get_apis()['Items'], key=lambda a: a['ApiId']):
@@ -218,12 +192,9 @@ def assert_state_matches_moto(project, aws_clients):
     for record in records:
         kind = record['resource_type']
         if kind == 'iam_role':
-            aws_clients.iam.get_role(RoleName=record['role_name'])
-            roles.add(record['role_name'])
+            roles.add(recorded_role(aws_clients, record))
         elif kind == 'lambda_function':
-            config = aws_clients['lambda'].get_function(
-                FunctionName=record['lambda_arn'])['Configuration']
-            functions.add(config['FunctionName'])
+            functions.add(recorded_function(aws_clients, record))
         else:
             api = aws_clients.apigatewayv2.get_api(ApiId=record['websocket_api_id'])
             assert record['websocket_api_url'] == ws_url(api['ApiId'])
@@ -239,14 +210,6 @@ def assert_nothing_left(project, aws_clients):
     assert existing_functions(aws_clients) == set()
     assert existing_apis(aws_clients) == set()
     assert read_records(project) == []
-
-
-def one_error_line(result):
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert 'Traceback' not in result.stderr
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith('Error: ')
-    return lines[0]
 
 
 _ID_SEGMENT = re.compile(r'/(apis|routes|integrations|deployments|stages)/[^/]+')
@@ -329,14 +292,14 @@ def test_deploy_creates_api_routes_integrations_stage_and_permissions(
 
     # API Gateway may invoke each handler, from this API only.
     for name in HANDLERS.values():
-        [statement] = policy_statements(aws_clients, function_name(name))
+        [statement] = function_policy_statements(aws_clients, function_name(name))
         assert statement['Principal'] == {'Service': 'apigateway.amazonaws.com'}
         assert statement['Action'] == 'lambda:InvokeFunction'
         assert statement['Condition']['ArnLike']['AWS:SourceArn'] == \
             'arn:aws:execute-api:%s:%s:%s/*' % (REGION, ACCOUNT_ID, api_id)
 
     # The handlers may post to connections.
-    document = _json(aws_clients.iam.get_role_policy(
+    document = json_document(aws_clients.iam.get_role_policy(
         RoleName='echo-server-dev', PolicyName='echo-server-dev')['PolicyDocument'])
     actions = set()
     for statement in document['Statement']:
@@ -460,45 +423,29 @@ def test_every_failed_call_is_recoverable(tmp_path, aws_env, aws_clients, fault_
     fault_injector.arm()
     deployed(project, aws_env)
     calls = fault_injector.calls
-    total = len(calls)
     reference = snapshot(aws_clients)
     [api] = reference['apis']
     assert set(api['routes']) == set(HANDLERS) and api['integrations'] == 3
     assert api['stages'] == {'api': api['routes']}
     v2_calls = [c for c in calls if c.path.startswith('/v2/')]
     assert len(v2_calls) == 9, [str(c) for c in calls]
-    first_mutating = next(i for i, c in enumerate(calls) if c.mutating)
+    first_mutating = first_mutating_index(calls)
 
-    for k in range(1, total + 1):
-        call = calls[k - 1]
-        context = 'k=%d (%s)' % (k, call)
+    def reset():
         moto_server.reset()
-        if os.path.exists(state_path(project)):
-            os.unlink(state_path(project))
+        remove_state(project)
 
-        fault_injector.fail_call(k)
-        failed_run = deploy(project, aws_env)
-        failed = fault_injector.failed
-        fault_injector.disarm()
-
-        assert failed is not None, context
-        assert shape(failed) == shape(call), context
-        assert failed_run.returncode == 1, (context, failed_run.stderr)
-        message = one_error_line(failed_run)
-        assert 'InjectedFault' in message, context
-        if k - 1 >= first_mutating:
-            assert state_path(project) in message, (context, message)
-            assert 'run the command again' in message, (context, message)
-
+    for attempt in each_call_failing(calls, fault_injector, reset,
+                                     lambda: deploy(project, aws_env)):
+        assert_failed_at_the_kth_call(attempt, same=shape)
+        assert_fault_reported(attempt, project, first_mutating, run_again=True)
         assert_state_matches_moto(project, aws_clients)
-
-        rerun = deploy(project, aws_env)
-        assert rerun.returncode == 0, (context, rerun.stdout, rerun.stderr)
-        assert_state_matches_moto(project, aws_clients)
-        assert snapshot(aws_clients) == reference, context
+        assert_rerun_converges(attempt, project, aws_env,
+                               lambda: assert_state_matches_moto(project, aws_clients),
+                               lambda: snapshot(aws_clients), reference)
 
         result = run_chalice(project, 'delete', env=aws_env)
-        assert result.returncode == 0, (context, result.stdout + result.stderr)
+        assert result.returncode == 0, (attempt.context, result.stdout + result.stderr)
         assert_nothing_left(project, aws_clients)
 
 
