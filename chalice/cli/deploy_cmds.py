@@ -3,6 +3,8 @@
 Kept thin: parse options, build objects through the factory, call the
 deployer, print.  botocore/boto3 are imported only inside the commands.
 """
+import sys
+
 import click
 
 from chalice.errors import ChaliceError
@@ -14,7 +16,7 @@ def _ui(ctx=None):
     from chalice.deploy.deployer import UI
 
     debug = bool(ctx is not None and ctx.obj.get('debug'))
-    return UI(out=click.get_text_stream('stdout'), err=click.get_text_stream('stderr'),
+    return UI(out=sys.stdout, err=sys.stderr,
               debug=debug)
 
 

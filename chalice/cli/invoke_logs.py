@@ -7,6 +7,8 @@ make their AWS calls in the region of the function's ARN.
 
 botocore/boto3 and the rest of chalice are imported inside the commands.
 """
+import sys
+
 import click
 
 from chalice.errors import ChaliceError
@@ -76,7 +78,7 @@ def invoke(ctx, name, profile, stage):
 
     arn = find_function_arn(ctx.obj['project_dir'], stage, name)
     aws = _aws_client(ctx, profile, region_from_arn(arn))
-    stdin = click.get_binary_stream('stdin')
+    stdin = sys.stdin.buffer
     if stdin.isatty():
         click.echo('Reading the payload from standard input (end it with Ctrl-D)...',
                    err=True)
