@@ -428,7 +428,8 @@ class Chalice(_DecoratorAPI):
 
     def __init__(self, app_name, debug=False, configure_logs=True, env=None):
         self.app_name = app_name
-        self.api = APIGateway()
+        self._compiled = None
+        self.api = APIGateway(on_change=self._invalidate)
         self.websocket_api = WebsocketAPI()
         self.routes = {}
         self.builtin_auth_handlers = []
@@ -449,6 +450,10 @@ class Chalice(_DecoratorAPI):
             self._configure_log()
         self._debug = False
         self.debug = debug
+
+    def _invalidate(self):
+        """Route data depends on app.api settings: recompute before the next call."""
+        self._compiled = None
 
     # -- logging and debug
 

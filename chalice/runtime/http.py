@@ -402,11 +402,60 @@ def normalize_cors(cors):
         'cors must be True, False, None or a CORSConfig instance, got %r' % (cors,))
 
 
-class APIGateway:
-    """Settings of the REST API that fronts the app (``app.api``)."""
+class _WatchedList(list):
+    """A list that reports in-place changes (``app.api.binary_types.append``)."""
 
-    def __init__(self):
-        self.cors = False
+    def __init__(self, values, on_change):
+        super().__init__(values)
+        self._on_change = on_change
+
+    def append(self, item):
+        super().append(item)
+        self._on_change()
+
+    def extend(self, items):
+        super().extend(items)
+        self._on_change()
+
+    def insert(self, index, item):
+        super().insert(index, item)
+        self._on_change()
+
+    def remove(self, item):
+        super().remove(item)
+        self._on_change()
+
+    def pop(self, index=-1):
+        item = super().pop(index)
+        self._on_change()
+        return item
+
+    def clear(self):
+        super().clear()
+        self._on_change()
+
+    def __setitem__(self, index, value):
+        super().__setitem__(index, value)
+        self._on_change()
+
+    def __delitem__(self, index):
+        super().__delitem__(index)
+        self._on_change()
+
+    # ``app.api.binary_types += [...]`` needs no override: it assigns the
+    # result back through the binary_types setter, which reports the change.
+
+
+class APIGateway:
+    """Settings of the REST API that fronts the app (``app.api``).
+
+    Changing ``cors`` or ``binary_types`` (also in place) tells the app, which
+    recomputes its per-route data before the next request.
+    """
+
+    def __init__(self, on_change=None):
+        self._on_change = on_change or (lambda: None)
+        self._cors = False
         self.binary_types = list(self.default_binary_types)
 
     @property
@@ -414,9 +463,19 @@ class APIGateway:
         return list(_DEFAULT_BINARY_TYPES)
 
     @property
+    def cors(self):
+        return self._cors
+
+    @cors.setter
+    def cors(self, value):
+        self._cors = value
+        self._on_change()
+
+    @property
     def binary_types(self):
         return self._binary_types
 
     @binary_types.setter
     def binary_types(self, value):
-        self._binary_types = value
+        self._binary_types = _WatchedList(value, self._on_change)
+        self._on_change()

@@ -1804,3 +1804,55 @@ def test_blueprint_root_url_prefix(app):
     bp.route('/child')(named_view('child', {'child': True}))
     app.register_blueprint(bp, url_prefix='/')
     assert sorted(app.routes) == ['/', '/child']
+
+
+# -- app.api settings changed after the app has served requests
+
+def test_global_cors_set_after_first_request_applies():
+    app = Chalice(app_name='late')
+
+    @app.route('/x')
+    def x():
+        return {'a': 1}
+
+    assert 'Access-Control-Allow-Origin' not in app(rest_event('/x'), None)['headers']
+    app.api.cors = True
+    headers = app(rest_event('/x'), None)['headers']
+    assert headers['Access-Control-Allow-Origin'] == '*'
+    preflight = app(rest_event('/x', method='OPTIONS'), None)
+    assert preflight['statusCode'] == 200
+    assert preflight['headers']['Access-Control-Allow-Methods'] == 'GET,OPTIONS'
+
+
+def test_binary_types_changed_in_place_after_first_request_apply():
+    app = Chalice(app_name='late')
+
+    @app.route('/x')
+    def x():
+        return Response(b'PNGDATA', headers={'Content-Type': 'application/x-custom'})
+
+    accept = {'Accept': 'application/x-custom'}
+    first = app(rest_event('/x', headers=accept), None)
+    assert not first.get('isBase64Encoded')
+    app.api.binary_types.append('application/x-custom')
+    second = app(rest_event('/x', headers=accept), None)
+    assert second['isBase64Encoded'] is True
+    assert base64.b64decode(second['body']) == b'PNGDATA'
+    app.api.binary_types.remove('application/x-custom')
+    assert not app(rest_event('/x', headers=accept), None).get('isBase64Encoded')
+
+
+def test_binary_types_reassigned_after_first_request_apply():
+    app = Chalice(app_name='late')
+
+    @app.route('/x')
+    def x():
+        return {'a': 1}
+
+    assert app(rest_event('/x'), None)['body'] == '{"a":1}'
+    app.api.binary_types = ['application/json']
+    # JSON is now binary: the Accept header must ask for it.
+    assert app(rest_event('/x'), None)['statusCode'] == 400
+    ok = app(rest_event('/x', headers={'Accept': 'application/json'}), None)
+    assert ok['isBase64Encoded'] is True
+    assert isinstance(app.api.binary_types, list)
