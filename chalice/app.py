@@ -638,8 +638,9 @@ class Chalice(_DecoratorAPI):
                               cors_config.get_access_control_headers()
                               if cors_config is not None else None)
         self._binary_types = binary_types
-        self._http_chain = (_chain(self._middleware_for('http'), self._view_response)
-                            if self._middleware_for('http') else None)
+        http_middleware = self._middleware_for('http')
+        self._http_chain = (_chain(http_middleware, self._view_response)
+                            if http_middleware else None)
         self._compiled = compiled
 
     def __call__(self, event, context=None):
@@ -691,12 +692,7 @@ class Chalice(_DecoratorAPI):
                 return self._finish(response, route, headers)
             entry = route.entry
             try:
-                if entry.view_args:
-                    params = event.get('pathParameters') or {}
-                    result = entry.view_function(
-                        **{name: params.get(name) for name in entry.view_args})
-                else:
-                    result = entry.view_function()
+                result = _call_view(entry, event.get('pathParameters'))
             except ChaliceViewError as error:
                 return error_response(type(error).__name__, str(error),
                                       error.STATUS_CODE, route.cors_headers)
@@ -727,12 +723,7 @@ class Chalice(_DecoratorAPI):
             request_context.get('httpMethod') or request.method]
         entry = route.entry
         try:
-            if entry.view_args:
-                params = request.uri_params or {}
-                result = entry.view_function(
-                    **{name: params.get(name) for name in entry.view_args})
-            else:
-                result = entry.view_function()
+            result = _call_view(entry, request.uri_params)
         except ChaliceViewError as error:
             return Response({'Code': type(error).__name__, 'Message': str(error)},
                             {'Content-Type': JSON_CONTENT_TYPE}, error.STATUS_CODE)
@@ -779,6 +770,14 @@ class Chalice(_DecoratorAPI):
                 headers.update(cors_headers)
             return {'headers': headers, 'statusCode': 500, 'body': traceback.format_exc()}
         return error_response(_INTERNAL_ERROR[0], _INTERNAL_ERROR[1], 500, cors_headers)
+
+
+def _call_view(entry, path_params):
+    """Call a route's view with its captures as keyword arguments."""
+    if entry.view_args:
+        params = path_params or {}
+        return entry.view_function(**{name: params.get(name) for name in entry.view_args})
+    return entry.view_function()
 
 
 class _CompiledRoute:

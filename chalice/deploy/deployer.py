@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from chalice.deploy.appgraph import build_application
 from chalice.deploy.executor import Executor
-from chalice.deploy.models import DeploymentPackage
+from chalice.deploy.models import ARCHITECTURE, DeploymentPackage
 from chalice.deploy.planner import PlanContext, plan_delete, plan_deploy
 from chalice.deploy.remote import read_remote_state
 from chalice.deploy.state import DeployedState
@@ -60,8 +60,12 @@ class DeployOutcome:
     state: DeployedState
 
 
-def build_packages(config, ui):
-    """Create the deployment zip (and the managed layer zip)."""
+def build_packages(config, ui, output_dir=None):
+    """Create the deployment zip (and the managed layer zip).
+
+    Without ``output_dir`` the zips stay in the project's package cache
+    (``chalice deploy``); with it they are written there (``chalice package``).
+    """
     from chalice.deploy import packager
 
     ui.write('Creating deployment package.')
@@ -69,11 +73,13 @@ def build_packages(config, ui):
     runtime = config.lambda_python_version
     automatic_layer = bool(config.scope(config.chalice_stage, 'api_handler').automatic_layer)
     result = packager.create_deployment_package(
-        project_dir, runtime, include_dependencies=not automatic_layer, ui=ui)
+        project_dir, runtime, ARCHITECTURE, include_dependencies=not automatic_layer,
+        output_dir=output_dir, ui=ui)
     package = DeploymentPackage(result.path, result.code_sha256, result.size)
     layer = None
     if automatic_layer:
-        layer_result = packager.create_layer_package(project_dir, runtime, 'x86_64', ui=ui)
+        layer_result = packager.create_layer_package(project_dir, runtime, ARCHITECTURE,
+                                                     output_dir=output_dir, ui=ui)
         if layer_result is not None:
             layer = DeploymentPackage(layer_result.path, layer_result.code_sha256,
                                       layer_result.size)

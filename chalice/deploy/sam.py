@@ -248,29 +248,6 @@ def write_template(template, out_dir, template_format='json'):
 
 # -- chalice package
 
-def build_packages(config, out_dir, ui):
-    """Build deployment.zip (and layer-deployment.zip) into ``out_dir``."""
-    from chalice.deploy import packager
-    from chalice.deploy.models import DeploymentPackage
-
-    ui.write('Creating deployment package.')
-    project_dir = config.project_dir
-    runtime = config.lambda_python_version
-    automatic_layer = bool(config.scope(config.chalice_stage, API_HANDLER).automatic_layer)
-    result = packager.create_deployment_package(
-        project_dir, runtime, include_dependencies=not automatic_layer, output_dir=out_dir,
-        ui=ui)
-    package = DeploymentPackage(result.path, result.code_sha256, result.size)
-    layer = None
-    if automatic_layer:
-        layer_result = packager.create_layer_package(project_dir, runtime, 'x86_64',
-                                                     output_dir=out_dir, ui=ui)
-        if layer_result is not None:
-            layer = DeploymentPackage(layer_result.path, layer_result.code_sha256,
-                                      layer_result.size)
-    return package, layer
-
-
 def _check_packageable(app):
     """Refuse, before building anything, what a template cannot express."""
     from chalice.app import S3EventConfig
@@ -294,6 +271,7 @@ def package_app(config, out, ui, template_format='json', merge_template=None,
     import zipfile
 
     from chalice.deploy.appgraph import build_application
+    from chalice.deploy.deployer import build_packages
 
     extra = load_template_file(merge_template) if merge_template else None
     _check_packageable(config.chalice_app)
@@ -304,7 +282,7 @@ def package_app(config, out, ui, template_format='json', merge_template=None,
             raise ChaliceError('The output directory %s exists and is not a directory' % out)
         work_dir = out
     try:
-        package, layer = build_packages(config, work_dir, ui)
+        package, layer = build_packages(config, ui, output_dir=work_dir)
         application = build_application(config, package, layer, region=REGION,
                                         partition=PARTITION)
         template = build_template(application)

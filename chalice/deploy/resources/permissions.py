@@ -9,7 +9,7 @@ the same id.
 """
 import json
 
-from chalice.deploy.plan import APICall, Digest, Template
+from chalice.deploy.plan import APICall, Digest, Template, Var, try_resolve
 
 INVOKE_ACTIONS = ('lambda:InvokeFunction', 'lambda:*')
 
@@ -84,3 +84,22 @@ def sam_execute_api_arn(api_id, suffix):
     """``Fn::Sub`` of an execute-api ARN of a template's API (``RestAPI``...)."""
     return {'Fn::Sub': 'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:'
                        '${%s}%s' % (api_id, suffix)}
+
+
+def missing_grants(grants, statements, service, prefix, known):
+    """``add_permission`` steps for the grants a function policy lacks.
+
+    ``grants`` holds ``(function model, source ARN)`` pairs (the ARN may hold
+    placeholders); ``statements`` maps function names to the statements read
+    by the remote reader.  A grant whose ARN is not known yet (the resource it
+    names is being created) is always added.
+    """
+    steps = []
+    for function, source_arn in grants:
+        known_arn = try_resolve(source_arn, known)
+        if known_arn is not None and has_grant(statements.get(function.function_name),
+                                               service, known_arn):
+            continue
+        steps.append(add_permission(Var('%s.lambda_arn' % function.resource_name),
+                                    service, source_arn, prefix))
+    return steps

@@ -24,9 +24,8 @@ from chalice.deploy.plan import (
 )
 from chalice.deploy.resources.base import ResourceHome, register
 from chalice.deploy.resources.permissions import (
-    add_permission,
     function_policy_statements,
-    has_grant,
+    missing_grants,
     sam_execute_api_arn,
     sam_permission,
 )
@@ -172,17 +171,8 @@ class RestAPIHome(ResourceHome):
                 'value': '' if desired is None else str(desired)}]})]
 
     def _permissions(self, model, remote, ctx, api_id):
-        steps = []
-        grants = [(model.lambda_function, '/*')]
-        grants.extend((authorizer, '/authorizers/*') for authorizer in model.authorizers)
-        statements = (remote or {}).get('permissions', {})
-        for function, suffix in grants:
-            source_arn = _source_arn(ctx, api_id, suffix)
-            known_arn = try_resolve(source_arn, ctx.known)
-            if known_arn is not None and has_grant(statements.get(function.function_name),
-                                                   APIGATEWAY_PRINCIPAL, known_arn):
-                continue
-            steps.append(add_permission(Var('%s.lambda_arn' % function.resource_name),
-                                        APIGATEWAY_PRINCIPAL, source_arn,
-                                        'chalice-apigateway-'))
-        return steps
+        grants = [(model.lambda_function, _source_arn(ctx, api_id, '/*'))]
+        grants.extend((authorizer, _source_arn(ctx, api_id, '/authorizers/*'))
+                      for authorizer in model.authorizers)
+        return missing_grants(grants, (remote or {}).get('permissions', {}),
+                              APIGATEWAY_PRINCIPAL, 'chalice-apigateway-', ctx.known)

@@ -33,9 +33,8 @@ from chalice.deploy.plan import (
 )
 from chalice.deploy.resources.base import ResourceHome, record_values, register
 from chalice.deploy.resources.permissions import (
-    add_permission,
     function_policy_statements,
-    has_grant,
+    missing_grants,
     sam_execute_api_arn,
     sam_permission,
 )
@@ -244,21 +243,10 @@ class WebsocketAPIHome(ResourceHome):
     @staticmethod
     def _permissions(model, remote, ctx, api_id):
         source_arn = invoke_source_arn(ctx, api_id)
-        known_arn = try_resolve(source_arn, ctx.known)
-        statements = remote.get('permissions') or {}
-        steps = []
-        granted = set()
-        for _, function in model.routes():
-            if function.resource_name in granted:
-                continue
-            granted.add(function.resource_name)
-            if known_arn is not None and has_grant(statements.get(function.function_name),
-                                                   'apigateway.amazonaws.com', known_arn):
-                continue
-            steps.append(add_permission(Var('%s.lambda_arn' % function.resource_name),
-                                        'apigateway.amazonaws.com', source_arn,
-                                        STATEMENT_PREFIX))
-        return steps
+        functions = {function.resource_name: function for _, function in model.routes()}
+        return missing_grants([(function, source_arn) for function in functions.values()],
+                              remote.get('permissions') or {}, 'apigateway.amazonaws.com',
+                              STATEMENT_PREFIX, ctx.known)
 
     def emit_sam(self, model, ctx):
         from chalice.deploy.sam import WEBSOCKET_IDS
