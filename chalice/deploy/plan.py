@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from chalice.awsclient import READ_PREFIXES
+
 
 @dataclass(frozen=True)
 class Var:
@@ -81,7 +83,7 @@ class APICall:
 
     @property
     def mutating(self):
-        return not self.method.startswith(('get_', 'list_', 'describe_', 'wait_'))
+        return not self.method.startswith(READ_PREFIXES)
 
 
 @dataclass(frozen=True)

@@ -537,5 +537,12 @@ def test_port_in_use_is_a_clear_error(server):
 def test_shutdown_before_serving_does_not_hang():
     dev_server = LocalDevServer(make_app(), port=0, stream=io.StringIO())
     dev_server.shutdown()
-    dev_server.serve_forever()  # returns at once
-    dev_server.server_close()
+    # serve_forever must return at once; run it in a thread so a regression
+    # fails this test instead of hanging the suite.
+    serving = threading.Thread(target=dev_server.serve_forever, daemon=True)
+    serving.start()
+    serving.join(timeout=5)
+    try:
+        assert not serving.is_alive(), 'serve_forever kept running after shutdown()'
+    finally:
+        dev_server.server_close()
