@@ -20,29 +20,24 @@ from dataclasses import dataclass, field
 
 from chalice.deploy.appgraph import API_HANDLER
 from chalice.deploy.models import ManagedIAMRole, WebsocketAPI
+from chalice.deploy.naming import (  # noqa: F401 (CODE_URI... re-exported)
+    ACCOUNT_ID,
+    API_HANDLER_ID,
+    CODE_URI,
+    LAYER_CONTENT_URI,
+    PARTITION,
+    REGION,
+    WEBSOCKET_IDS,
+    function_event,
+    sub,
+    to_logical_id,
+)
 from chalice.deploy.plan import Template, Var
 from chalice.errors import ChaliceError
 
-REGION = '${AWS::Region}'
-PARTITION = '${AWS::Partition}'
-ACCOUNT_ID = '${AWS::AccountId}'
-CODE_URI = './deployment.zip'
-LAYER_CONTENT_URI = './layer-deployment.zip'
 TEMPLATE_VERSION = '2010-09-09'
 SAM_TRANSFORM = 'AWS::Serverless-2016-10-31'
 _PSEUDO = {'region': REGION, 'account_id': ACCOUNT_ID, 'partition': PARTITION}
-# Fixed logical ids of the websocket handlers, whatever the Python function is called.
-WEBSOCKET_IDS = {'$connect': 'WebsocketConnect', '$default': 'WebsocketMessage',
-                 '$disconnect': 'WebsocketDisconnect'}
-
-
-def to_logical_id(name):
-    """CamelCase of a resource name: ``my_function`` -> ``MyFunction``."""
-    parts = [part for part in re.split(r'[^A-Za-z0-9]+', name) if part]
-    logical = ''.join(part[0].upper() + part[1:] for part in parts)
-    if not logical:
-        raise ChaliceError('Cannot derive a CloudFormation logical id from %r' % name)
-    return logical
 
 
 @dataclass
@@ -108,18 +103,6 @@ class SAMContext:
         return value
 
 
-def sub(text):
-    """``Fn::Sub`` of ``text``, or the plain text when it has no ``${...}``."""
-    return {'Fn::Sub': text} if '${' in text else text
-
-
-def function_event(ctx, function, model, event_type, properties):
-    """A fragment adding one SAM ``Events`` entry to ``function``'s resource."""
-    event = {'Type': event_type, 'Properties': properties}
-    return {ctx.function_id(function): {'Properties': {'Events': {
-        to_logical_id(model.resource_name): event}}}}
-
-
 def deep_merge(base, overlay):
     """Merge ``overlay`` into ``base`` in place: dicts recursively, the rest replaced."""
     for key, value in overlay.items():
@@ -140,7 +123,7 @@ def _context_for(application):
         if model.resource_type != 'lambda_function' or model.resource_name in ctx.function_ids:
             continue
         ctx.function_ids[model.resource_name] = (
-            'APIHandler' if model.resource_name == API_HANDLER
+            API_HANDLER_ID if model.resource_name == API_HANDLER
             else to_logical_id(model.resource_name))
     owners = {}
     for name, logical_id in ctx.function_ids.items():

@@ -123,7 +123,7 @@ class CloudWatchEventHome(ResourceHome):
         return steps
 
     def emit_sam(self, model, ctx):
-        from chalice.deploy.sam import function_event
+        from chalice.deploy.naming import function_event
 
         if model.schedule_expression is not None:
             properties = {'Schedule': model.schedule_expression}

@@ -137,7 +137,7 @@ class EventSourceMappingHome(ResourceHome):
                                   recorded_again=stale is not None)
 
     def emit_sam(self, model, ctx):
-        from chalice.deploy.sam import ACCOUNT_ID, PARTITION, REGION, function_event, sub
+        from chalice.deploy.naming import ACCOUNT_ID, PARTITION, REGION, function_event, sub
 
         properties = {
             self.sam_source_property: sub(self.source_arn(model, PARTITION, REGION, ACCOUNT_ID)),

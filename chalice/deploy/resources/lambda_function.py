@@ -157,7 +157,7 @@ class LambdaFunctionHome(ResourceHome):
         ]
 
     def emit_sam(self, model, ctx):
-        from chalice.deploy.sam import CODE_URI
+        from chalice.deploy.naming import CODE_URI
 
         logical_id = ctx.function_id(model)
         properties = {

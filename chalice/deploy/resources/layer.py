@@ -55,7 +55,7 @@ class LambdaLayerHome(ResourceHome):
         return steps
 
     def emit_sam(self, model, ctx):
-        from chalice.deploy.sam import LAYER_CONTENT_URI, to_logical_id
+        from chalice.deploy.naming import LAYER_CONTENT_URI, to_logical_id
 
         return {to_logical_id(model.resource_name): {
             'Type': 'AWS::Serverless::LayerVersion',

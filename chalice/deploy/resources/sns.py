@@ -138,7 +138,7 @@ class SNSSubscriptionHome(ResourceHome):
         return steps
 
     def emit_sam(self, model, ctx):
-        from chalice.deploy.sam import ACCOUNT_ID, PARTITION, REGION, function_event, sub
+        from chalice.deploy.naming import ACCOUNT_ID, PARTITION, REGION, function_event, sub
 
         topic_arn = sub(topic_arn_for(model.topic, PARTITION, REGION, ACCOUNT_ID))
         return function_event(ctx, model.function, model, 'SNS', {'Topic': topic_arn})

@@ -249,7 +249,7 @@ class WebsocketAPIHome(ResourceHome):
                               STATEMENT_PREFIX, ctx.known)
 
     def emit_sam(self, model, ctx):
-        from chalice.deploy.sam import WEBSOCKET_IDS
+        from chalice.deploy.naming import WEBSOCKET_IDS
 
         api = {'Ref': 'WebsocketAPI'}
         resources = {'WebsocketAPI': {'Type': 'AWS::ApiGatewayV2::Api', 'Properties': {
