@@ -110,3 +110,34 @@ def tf_module_file(filename):
 def tf_file_hash(filename):
     """The base64 sha256 of a file beside the configuration, as Lambda reports it."""
     return '${filebase64sha256("%s")}' % tf_module_file(filename)
+
+
+def tf_resources(*entries):
+    """A configuration fragment holding ``(type, resource name, arguments)`` entries."""
+    fragment = {}
+    for resource_type, resource_name, arguments in entries:
+        fragment.setdefault(resource_type, {})[tf_name(resource_name)] = arguments
+    return {'resource': fragment}
+
+
+# Parameters whose value is the user's own map: their keys are kept as they are.
+_USER_MAPS = ('Variables', 'Tags')
+
+
+def tf_arguments(params):
+    """AWS API parameters as Terraform arguments: ``MemorySize`` -> ``memory_size``.
+
+    The provider names its arguments and blocks after the API's parameters,
+    so the deployer's parameter dicts translate key by key (recursively,
+    except inside user maps such as environment variables).
+    """
+    if isinstance(params, list):
+        return [tf_arguments(item) for item in params]
+    if not isinstance(params, dict):
+        return params
+    return {_snake(key): value if key in _USER_MAPS else tf_arguments(value)
+            for key, value in params.items()}
+
+
+def _snake(name):
+    return re.sub(r'(?<=[a-z0-9])([A-Z])', r'_\1', name).lower()

@@ -17,6 +17,7 @@ The permission helpers at the bottom are shared with the SNS home.
 """
 import json
 
+from chalice.deploy.naming import tf_ref, tf_resources
 from chalice.deploy.plan import (
     APICall,
     ForgetResource,
@@ -31,6 +32,7 @@ from chalice.deploy.resources.permissions import (
     add_permission,
     function_policy_statements,
     has_grant,
+    tf_permission,
 )
 
 _GONE = ('ResourceNotFoundException',)
@@ -132,6 +134,25 @@ class CloudWatchEventHome(ResourceHome):
             return function_event(ctx, model.function, model, 'Schedule', properties)
         return function_event(ctx, model.function, model, 'CloudWatchEvent',
                               {'Pattern': json.loads(model.event_pattern)})
+
+    def emit_terraform(self, model, ctx):
+        name = model.resource_name
+        rule = {'name': ctx.value(model.rule_name)}
+        if model.schedule_expression is not None:
+            rule['schedule_expression'] = ctx.value(model.schedule_expression)
+        if model.event_pattern is not None:
+            rule['event_pattern'] = ctx.value(model.event_pattern)
+        if model.description:
+            rule['description'] = ctx.value(model.description)
+        return tf_resources(
+            ('aws_cloudwatch_event_rule', name, rule),
+            ('aws_cloudwatch_event_target', name, {
+                'rule': tf_ref('aws_cloudwatch_event_rule', name, 'name'),
+                'target_id': TARGET_ID,
+                'arn': ctx.function_arn(model.function)}),
+            ('aws_lambda_permission', name, tf_permission(
+                ctx, model.function, EVENTS_PRINCIPAL, Var('%s.rule_arn' % name))),
+        )
 
     def plan_delete(self, record, remote, ctx):
         steps = []

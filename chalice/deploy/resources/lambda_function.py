@@ -6,6 +6,14 @@ any configured field differs, tags and reserved concurrency separately.  An
 unchanged function costs read calls only.
 """
 from chalice.deploy.models import ManagedIAMRole
+from chalice.deploy.naming import (
+    DEPLOYMENT_ZIP,
+    tf_address,
+    tf_arguments,
+    tf_file_hash,
+    tf_module_file,
+    tf_resources,
+)
 from chalice.deploy.plan import (
     APICall,
     FileContents,
@@ -196,6 +204,38 @@ class LambdaFunctionHome(ResourceHome):
                 'Properties': {'LogGroupName': {'Fn::Sub': '/aws/lambda/${%s}' % logical_id},
                                'RetentionInDays': model.log_retention_in_days}}
         return resources
+
+    def emit_terraform(self, model, ctx):
+        name = model.resource_name
+        configuration = desired_configuration(model)
+        # What the API takes empty (or at its default) the provider takes absent.
+        if not model.environment_variables:
+            configuration.pop('Environment')
+        if not configuration['Layers']:
+            configuration.pop('Layers')
+        if not model.subnet_ids and not model.security_group_ids:
+            configuration.pop('VpcConfig')
+        if not model.xray:
+            configuration.pop('TracingConfig')
+        if model.ephemeral_storage == 512:
+            configuration.pop('EphemeralStorage')
+        if model.reserved_concurrency is not None:
+            configuration['ReservedConcurrentExecutions'] = model.reserved_concurrency
+        arguments = tf_arguments(ctx.value(configuration))
+        arguments.update({
+            'filename': tf_module_file(DEPLOYMENT_ZIP),
+            'source_code_hash': tf_file_hash(DEPLOYMENT_ZIP),
+            'architectures': [model.architecture],
+            'tags': ctx.value(dict(model.tags)),
+        })
+        entries = [('aws_lambda_function', name, arguments)]
+        if model.log_retention_in_days is not None:
+            # Created before the function, so Lambda never makes it first.
+            arguments['depends_on'] = [tf_address('aws_cloudwatch_log_group', name)]
+            entries.append(('aws_cloudwatch_log_group', name, {
+                'name': ctx.value('/aws/lambda/%s' % model.function_name),
+                'retention_in_days': model.log_retention_in_days}))
+        return tf_resources(*entries)
 
     @staticmethod
     def _put_concurrency(model):

@@ -1,4 +1,5 @@
 """The managed Lambda layer (``automatic_layer: true``) with the dependencies."""
+from chalice.deploy.naming import LAYER_ZIP, tf_file_hash, tf_module_file, tf_resources
 from chalice.deploy.plan import (
     APICall,
     FileContents,
@@ -65,6 +66,15 @@ class LambdaLayerHome(ResourceHome):
                 'CompatibleArchitectures': [model.architecture],
             },
         }}
+
+    def emit_terraform(self, model, ctx):
+        return tf_resources(('aws_lambda_layer_version', model.resource_name, {
+            'layer_name': ctx.value(model.layer_name),
+            'filename': tf_module_file(LAYER_ZIP),
+            'source_code_hash': tf_file_hash(LAYER_ZIP),
+            'compatible_runtimes': [model.runtime],
+            'compatible_architectures': [model.architecture],
+        }))
 
     @staticmethod
     def _delete_version(arn):
