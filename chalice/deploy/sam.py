@@ -158,32 +158,11 @@ def build_template(application):
 
 # -- template files
 
-def _short_form_loader():
-    """A safe YAML loader that also reads CloudFormation short forms (``!Ref x``)."""
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def construct(loader, suffix, node):
-        name = 'Ref' if suffix == 'Ref' else 'Fn::' + suffix
-        if isinstance(node, yaml.ScalarNode):
-            value = loader.construct_scalar(node)
-            if suffix == 'GetAtt':
-                value = value.split('.', 1)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)
-        return {name: value}
-
-    Loader.add_multi_constructor('!', construct)
-    return Loader
-
-
 def load_template_file(path):
     """A JSON or YAML template to merge; ChaliceError if missing or invalid."""
     import yaml
+
+    from chalice.deploy import cfnyaml
 
     try:
         with open(path, encoding='utf-8') as f:
@@ -195,7 +174,7 @@ def load_template_file(path):
         if path.endswith('.json'):
             document = json.loads(text)
         else:
-            document = yaml.load(text, Loader=_short_form_loader())
+            document = cfnyaml.load(text)
     except (ValueError, yaml.YAMLError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else 'invalid'
         raise ChaliceError('The merge template %s is not valid JSON or YAML: %s'
@@ -208,9 +187,9 @@ def load_template_file(path):
 
 def dump_template(template, template_format='json'):
     if template_format == 'yaml':
-        import yaml
+        from chalice.deploy import cfnyaml
 
-        return yaml.safe_dump(template, default_flow_style=False, sort_keys=False)
+        return cfnyaml.dump(template)
     return json.dumps(template, indent=2) + '\n'
 
 
