@@ -15,6 +15,7 @@ from chalice.deploy.naming import TF_PARTITION, TF_REGION, tf_arguments, tf_name
 from chalice.deploy.terraform import build_configuration, merge
 from tests.terraform_checks import dangling_references, resources, undocumented
 from tests.unit.deploy.fakes import make_config, make_package, write_project
+from tests.unit.deploy.test_sam import hello_app
 
 PARTITION_REF = '${data.aws_partition.chalice.partition}'
 REGION_REF = '${data.aws_region.chalice.name}'
@@ -42,16 +43,6 @@ def configuration_for(app, project, layer=False, **disk):
 
 def resource(document, rtype, label):
     return document['resource'][rtype][label]
-
-
-def hello_app():
-    app = Chalice(app_name='demo')
-
-    @app.route('/')
-    def index():
-        return {'hello': 'world'}
-
-    return app
 
 
 def test_naming_helpers():
