@@ -17,7 +17,7 @@ The permission helpers at the bottom are shared with the SNS home.
 """
 import json
 
-from chalice.deploy.naming import tf_ref, tf_resources
+from chalice.deploy.naming import tf_arguments, tf_ref, tf_resources
 from chalice.deploy.plan import (
     APICall,
     ForgetResource,
@@ -137,15 +137,11 @@ class CloudWatchEventHome(ResourceHome):
 
     def emit_terraform(self, model, ctx):
         name = model.resource_name
-        rule = {'name': ctx.value(model.rule_name)}
-        if model.schedule_expression is not None:
-            rule['schedule_expression'] = ctx.value(model.schedule_expression)
-        if model.event_pattern is not None:
-            rule['event_pattern'] = ctx.value(model.event_pattern)
-        if model.description:
-            rule['description'] = ctx.value(model.description)
+        params = _rule_params(model)
+        # A rule is enabled by default; ``state`` needs a 5.x provider.
+        params.pop('State')
         return tf_resources(
-            ('aws_cloudwatch_event_rule', name, rule),
+            ('aws_cloudwatch_event_rule', name, tf_arguments(ctx.value(params))),
             ('aws_cloudwatch_event_target', name, {
                 'rule': tf_ref('aws_cloudwatch_event_rule', name, 'name'),
                 'target_id': TARGET_ID,

@@ -19,7 +19,7 @@ converge.  API Gateway's permission to invoke each handler is added only
 when the function's resource policy lacks it.
 """
 
-from chalice.deploy.naming import tf_address, tf_ref, tf_resources
+from chalice.deploy.naming import tf_address, tf_arguments, tf_ref, tf_resources
 from chalice.deploy.plan import (
     APICall,
     Digest,
@@ -298,10 +298,12 @@ class WebsocketAPIHome(ResourceHome):
         granted = set()
         for key, function in model.routes():
             label = '%s-%s' % (name, key.lstrip('$'))
-            entries.append(('aws_apigatewayv2_integration', label, {
-                'api_id': api_id, 'integration_type': INTEGRATION_TYPE,
-                'integration_method': 'POST',
-                'integration_uri': ctx.value(integration_uri(function, ctx))}))
+            # The integration chalice deploy creates, its parameters as arguments.
+            integration = self._create_integration(
+                Var('%s.websocket_api_id' % name), integration_uri(function, ctx),
+                Var('%s.integration_id' % label))
+            entries.append(('aws_apigatewayv2_integration', label,
+                            tf_arguments(ctx.value(integration.params))))
             entries.append(('aws_apigatewayv2_route', label, {
                 'api_id': api_id, 'route_key': key,
                 'target': 'integrations/%s' % tf_ref('aws_apigatewayv2_integration', label,
