@@ -262,7 +262,7 @@ def _codebuild(params):
     }
 
 
-def _source_action(params):
+def _source_action(params: PipelineParameters) -> Dict[str, Any]:
     if params.source == 'codecommit':
         return {
             'Name': 'Source',
