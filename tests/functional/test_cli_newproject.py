@@ -313,12 +313,17 @@ def test_generated_tests_pass(workdir, project_type):
     if importlib.util.find_spec('chalice.test') is None:
         pytest.skip('chalice.test is not available yet')
     assert run('myapp', '-t', project_type).exit_code == 0
+    assert ' passed' in run_generated_tests(workdir / 'myapp')
+
+
+def run_generated_tests(project):
+    """Run a generated project's own tests with pytest; return its output."""
     env = dict(os.environ, PYTHONPATH=REPO_ROOT)
     proc = subprocess.run(
         [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider'],
-        cwd=str(workdir / 'myapp'), env=env, capture_output=True, text=True, timeout=300)
+        cwd=str(project), env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert ' passed' in proc.stdout
+    return proc.stdout
 
 
 # -- the CDK template ----------------------------------------------------------------------
@@ -370,9 +375,4 @@ def test_cdk_ddb_runtime_app_imports(workdir):
 def test_cdk_ddb_generated_tests_pass(workdir):
     """Runs the project's own tests: the runtime's, and a CDK synthesis of the stack."""
     assert run('myapp', '-t', 'cdk-ddb').exit_code == 0
-    env = dict(os.environ, PYTHONPATH=REPO_ROOT)
-    proc = subprocess.run(
-        [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider'],
-        cwd=str(workdir / 'myapp'), env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert '8 passed' in proc.stdout
+    assert '8 passed' in run_generated_tests(workdir / 'myapp')
