@@ -1,8 +1,8 @@
 """``chalice.cdk.Chalice``: a real CDK synthesis, offline, with aws-cdk-lib and node.
 
 One ``App.synth()`` for the whole module (it starts jsii's node process and
-takes a few seconds): two stacks, one keeping the template's logical ids and
-one letting the CDK rename them.  The error cases only construct, never
+takes a few seconds): three stacks, one keeping the template's logical ids,
+one letting the CDK rename them, and one whose package includes a layer.  The error cases only construct, never
 synthesize.
 """
 import json
@@ -17,7 +17,9 @@ from aws_cdk import aws_sam as sam
 from aws_cdk import cloudformation_include as cfn_inc
 
 import chalice
+import chalice.cdk as chalice_cdk
 from chalice.cdk import Chalice
+from chalice.deploy.project_package import package_project
 
 APP_PY = '''\
 import os
@@ -79,6 +81,9 @@ def synthesized(tmp_path_factory):
         vended_stack = cdk.Stack(app, 'Vended')
         vended = Chalice(vended_stack, 'ChaliceApp', source_dir=str(project),
                          preserve_logical_ids=False)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(chalice_cdk, 'package_project', package_with_a_layer)
+            Chalice(cdk.Stack(app, 'Layered'), 'ChaliceApp', source_dir=str(project))
         assembly = app.synth()
     finally:
         os.chdir(previous)
@@ -88,7 +93,27 @@ def synthesized(tmp_path_factory):
         'assembly': assembly,
         'template': assembly.get_stack_by_name('MyStack').template,
         'vended_template': assembly.get_stack_by_name('Vended').template,
+        'layered_template': assembly.get_stack_by_name('Layered').template,
     }
+
+
+def package_with_a_layer(project_dir, stage, out_dir):
+    """The real packager's output plus what automatic_layer adds: a layer zip.
+
+    (A real layer needs dependencies resolved by pip, which needs the network.)
+    """
+    result = package_project(project_dir, stage, out_dir)
+    with zipfile.ZipFile(os.path.join(out_dir, 'layer-deployment.zip'), 'w') as archive:
+        archive.writestr('python/lib/python3.11/site-packages/dep.py', 'X = 1\n')
+    with open(result.template_path) as f:
+        template = json.load(f)
+    template['Resources']['ManagedLayer'] = {
+        'Type': 'AWS::Serverless::LayerVersion',
+        'Properties': {'ContentUri': './layer-deployment.zip', 'CompatibleRuntimes': [
+            template['Resources']['APIHandler']['Properties']['Runtime']]}}
+    with open(result.template_path, 'w') as f:
+        json.dump(template, f)
+    return result
 
 
 def resources_of_type(template, resource_type):
@@ -200,6 +225,19 @@ def test_preserve_logical_ids_false_renames_but_get_resource_uses_template_ids(s
     handler = next(resource for resource in functions.values()
                    if resource['Properties']['Handler'] == 'app.app')
     assert handler['Properties']['Environment']['Variables'] == {'TOP': 'top'}
+
+
+def test_layer_package_is_its_own_asset(synthesized):
+    resources = synthesized['layered_template']['Resources']
+    layer_uri = resources['ManagedLayer']['Properties']['ContentUri']
+    code_uri = resources['APIHandler']['Properties']['CodeUri']
+    assert set(layer_uri) == {'Bucket', 'Key'}
+    assert layer_uri['Key'].endswith('.zip')
+    assert layer_uri['Key'] != code_uri['Key']
+    manifest = json.loads((synthesized['root'] / 'cdk.out' / 'Layered.assets.json').read_text())
+    layer_source = manifest['files'][layer_uri['Key'][:-len('.zip')]]['source']
+    with zipfile.ZipFile(synthesized['root'] / 'cdk.out' / layer_source['path']) as archive:
+        assert archive.namelist() == ['python/lib/python3.11/site-packages/dep.py']
 
 
 # -- errors (construction only, no synthesis) -------------------------------------------
