@@ -2,8 +2,8 @@
 
 One ``App.synth()`` for the whole module (it starts jsii's node process and
 takes a few seconds): three stacks, one keeping the template's logical ids,
-one letting the CDK rename them, and one whose package includes a layer.  The error cases only construct, never
-synthesize.
+one letting the CDK rename them, and one whose package includes a layer.
+The error cases only construct, never synthesize.
 """
 import json
 import os
