@@ -54,6 +54,8 @@ COMMANDS = {
              'Show the CloudWatch logs of a deployed Lambda function.'),
     'package': ('chalice.cli.package_cmd', 'package',
                 'Generate a deployment package and a SAM template for CloudFormation.'),
+    'generate-pipeline': ('chalice.cli.pipeline_cmd', 'generate_pipeline',
+                          'Generate a CloudFormation template for a starter CD pipeline.'),
 }
 
 DEBUG_HINT = 'Run the command again with --debug to see the full traceback.'
