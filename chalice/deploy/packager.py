@@ -135,27 +135,31 @@ def create_deployment_package(project_dir: str, python_version: str = 'python3.1
                               architecture: str = 'x86_64', *,
                               include_dependencies: bool = True,
                               output_dir: str | None = None, ui: Any = None,
-                              pip_args: Sequence[str] | None = None) -> PackageResult:
+                              pip_args: Sequence[str] | None = None,
+                              output_name: str = DEPLOYMENT_ZIP_NAME) -> PackageResult:
     """Build (or reuse) the app's deployment zip and return where it is.
 
     With ``output_dir`` the zip is also copied to
-    ``<output_dir>/deployment.zip`` and that path is returned.  Pass
-    ``include_dependencies=False`` when the dependencies go into a layer.
+    ``<output_dir>/<output_name>`` (``deployment.zip``) and that path is
+    returned.  Pass ``include_dependencies=False`` when the dependencies go
+    into a layer.
     """
     packager = Packager(project_dir, python_version, architecture, ui=ui, pip_args=pip_args)
-    return packager.deployment_package(include_dependencies, output_dir)
+    return packager.deployment_package(include_dependencies, output_dir, output_name)
 
 
 def create_layer_package(project_dir: str, python_version: str, architecture: str, *,
                          output_dir: str | None = None, ui: Any = None,
-                         pip_args: Sequence[str] | None = None) -> PackageResult | None:
+                         pip_args: Sequence[str] | None = None,
+                         output_name: str = LAYER_ZIP_NAME) -> PackageResult | None:
     """Build (or reuse) the zip of the automatic layer; None when there are no deps.
 
     The dependencies sit under ``python/`` in the zip.  With ``output_dir``
-    the zip is also copied to ``<output_dir>/layer-deployment.zip``.
+    the zip is also copied to ``<output_dir>/<output_name>``
+    (``layer-deployment.zip``).
     """
     packager = Packager(project_dir, python_version, architecture, ui=ui, pip_args=pip_args)
-    return packager.layer_package(output_dir)
+    return packager.layer_package(output_dir, output_name)
 
 
 class _Dependencies(NamedTuple):
@@ -182,7 +186,8 @@ class Packager:
     # -- the two archives ---------------------------------------------------
 
     def deployment_package(self, include_dependencies: bool = True,
-                           output_dir: str | None = None) -> PackageResult:
+                           output_dir: str | None = None,
+                           output_name: str = DEPLOYMENT_ZIP_NAME) -> PackageResult:
         """The app's zip: runtime, vendor/, chalicelib/, app.py and (maybe) deps."""
         entries = self._project_entries()
         deps = self.dependencies() if include_dependencies else None
@@ -202,9 +207,10 @@ class Packager:
                       'vendor and require less.')
             self._write_zip(list(merged.values()), path, 'Deployment package', advice)
         self._prune()
-        return self._finish(path, output_dir, DEPLOYMENT_ZIP_NAME)
+        return self._finish(path, output_dir, output_name)
 
-    def layer_package(self, output_dir: str | None = None) -> PackageResult | None:
+    def layer_package(self, output_dir: str | None = None,
+                      output_name: str = LAYER_ZIP_NAME) -> PackageResult | None:
         """The automatic layer's zip (deps under ``python/``); None without deps."""
         deps = self.dependencies()
         if deps is None:
@@ -222,7 +228,7 @@ class Packager:
             advice = 'Require fewer or smaller packages in requirements.txt.'
             self._write_zip(entries, path, 'Layer package', advice, strip_prefix='python/')
         self._prune()
-        return self._finish(path, output_dir, LAYER_ZIP_NAME)
+        return self._finish(path, output_dir, output_name)
 
     # -- inputs ---------------------------------------------------------------
 

@@ -26,8 +26,6 @@ from chalice.errors import ChaliceError
 REGION = '${AWS::Region}'
 PARTITION = '${AWS::Partition}'
 ACCOUNT_ID = '${AWS::AccountId}'
-CODE_URI = './deployment.zip'
-LAYER_CONTENT_URI = './layer-deployment.zip'
 TEMPLATE_VERSION = '2010-09-09'
 SAM_TRANSFORM = 'AWS::Serverless-2016-10-31'
 _PSEUDO = {'region': REGION, 'account_id': ACCOUNT_ID, 'partition': PARTITION}
@@ -106,6 +104,15 @@ class SAMContext:
         if isinstance(value, str) and '${AWS::' in value:
             return sub(value)
         return value
+
+
+def archive_uri(package):
+    """``CodeUri``/``ContentUri`` of a package: its zip, next to the template.
+
+    ``chalice package`` writes ``deployment.zip`` and ``layer-deployment.zip``
+    (``deployment-arm64.zip`` and so on for functions on the other architecture).
+    """
+    return './' + os.path.basename(package.path)
 
 
 def sub(text):

@@ -1,7 +1,9 @@
 """Lambda functions: code, configuration, tags, concurrency, log retention.
 
 An update is planned only for what differs from what Lambda reports: the
-code when ``CodeSha256`` differs from the new zip's, the configuration when
+code when ``CodeSha256`` differs from the new zip's or the function runs on
+another architecture (``UpdateFunctionCode`` is the call that changes
+``Architectures``, in place), the configuration when
 any configured field differs, tags and reserved concurrency separately.  An
 unchanged function costs read calls only.
 """
@@ -126,9 +128,13 @@ class LambdaFunctionHome(ResourceHome):
         if record_values(record) != values:
             steps.append(RecordResource(model.resource_name, self.resource_type, values))
         updating = []
-        if config.get('CodeSha256') != model.package.code_sha256:
-            updating.append(APICall('lambda', 'update_function_code', {
-                'FunctionName': name, 'ZipFile': FileContents(model.package.path)}))
+        architecture_changed = list(config.get('Architectures') or ['x86_64']) != [
+            model.architecture]
+        if config.get('CodeSha256') != model.package.code_sha256 or architecture_changed:
+            params = {'FunctionName': name, 'ZipFile': FileContents(model.package.path)}
+            if architecture_changed:
+                params['Architectures'] = [model.architecture]
+            updating.append(APICall('lambda', 'update_function_code', params))
         desired = desired_configuration(model)
         resolved = try_resolve(desired, ctx.known)
         if resolved is None or _comparable(resolved) != _comparable(config):
@@ -157,13 +163,13 @@ class LambdaFunctionHome(ResourceHome):
         ]
 
     def emit_sam(self, model, ctx):
-        from chalice.deploy.sam import CODE_URI
+        from chalice.deploy.sam import archive_uri
 
         logical_id = ctx.function_id(model)
         properties = {
             'Runtime': model.runtime,
             'Handler': model.handler,
-            'CodeUri': CODE_URI,
+            'CodeUri': archive_uri(model.package),
             'Tags': dict(model.tags),
             'Timeout': model.timeout,
             'MemorySize': model.memory_size,
