@@ -246,35 +246,76 @@ class AppGraphBuilder:
 
     def _rest_api(self, api_function, authorizers):
         from chalice.deploy.plan import Var
-        from chalice.deploy.swagger import SwaggerGenerator, private_endpoint_policy
 
         config = self._scoped(API_HANDLER)
-        endpoint_type = config.api_gateway_endpoint_type
-        policy = None
-        if config.api_gateway_policy_file:
-            policy = _load_json_file(config.api_gateway_policy_file_path(
-                self._config.project_dir), 'api_gateway_policy_file')
-        elif endpoint_type == 'PRIVATE':
-            vpce = config.api_gateway_endpoint_vpce
-            if not vpce:
-                raise ConfigError(
-                    'api_gateway_endpoint_type is PRIVATE but no api_gateway_endpoint_vpce '
-                    'is set: add the VPC endpoint id(s) or an api_gateway_policy_file.')
-            policy = private_endpoint_policy([vpce] if isinstance(vpce, str) else list(vpce))
         authorizer_arns = {a.resource_name: Var('%s.lambda_arn' % a.resource_name)
                            for a in authorizers}
-        generator = SwaggerGenerator(
-            self._region, Var('%s.lambda_arn' % API_HANDLER), authorizer_arns,
-            partition=self._partition,
-            minimum_compression_size=config.minimum_compression_size,
-            endpoint_type=endpoint_type, resource_policy=policy)
+        generator = rest_api_generator(config, Var('%s.lambda_arn' % API_HANDLER),
+                                       authorizer_arns, self._region, self._partition)
         definition = generator.generate(self._app)
         return models.RestAPI(
             resource_name='rest_api', api_name=self._config.app_name,
             definition=definition, api_gateway_stage=config.api_gateway_stage,
             lambda_function=api_function, authorizers=tuple(authorizers),
-            endpoint_type=endpoint_type,
-            minimum_compression_size=config.minimum_compression_size, policy=policy)
+            endpoint_type=generator.endpoint_type,
+            minimum_compression_size=config.minimum_compression_size,
+            policy=generator.resource_policy)
+
+
+def rest_api_generator(config, api_handler_arn, authorizer_arns, region, partition):
+    """The stage's REST API definition generator, its endpoint settings applied.
+
+    ``config`` is scoped to the API handler; the policy file or, for a
+    PRIVATE endpoint, the VPC endpoint policy becomes the resource policy.
+    """
+    from chalice.deploy.swagger import SwaggerGenerator, private_endpoint_policy
+
+    endpoint_type = config.api_gateway_endpoint_type
+    policy = None
+    if config.api_gateway_policy_file:
+        policy = _load_json_file(config.api_gateway_policy_file_path(config.project_dir),
+                                 'api_gateway_policy_file')
+    elif endpoint_type == 'PRIVATE':
+        vpce = config.api_gateway_endpoint_vpce
+        if not vpce:
+            raise ConfigError(
+                'api_gateway_endpoint_type is PRIVATE but no api_gateway_endpoint_vpce '
+                'is set: add the VPC endpoint id(s) or an api_gateway_policy_file.')
+        policy = private_endpoint_policy([vpce] if isinstance(vpce, str) else list(vpce))
+    return SwaggerGenerator(
+        region, api_handler_arn, authorizer_arns, partition=partition,
+        minimum_compression_size=config.minimum_compression_size,
+        endpoint_type=endpoint_type, resource_policy=policy)
+
+
+#: The placeholders ``chalice generate-models`` leaves in the Lambda
+#: integration URIs, where deploy puts the region, partition and ARNs.
+MODEL_REGION = '{region_name}'
+MODEL_PARTITION = '{partition}'
+MODEL_API_HANDLER_ARN = '{api_handler_lambda_arn}'
+MODEL_AUTHORIZER_ARN = '{%s_lambda_arn}'
+
+
+def rest_api_model(config):
+    """The Swagger 2.0 document ``chalice deploy`` imports, as plain JSON data.
+
+    The Lambda integration URIs hold the ``MODEL_*`` placeholders instead
+    of a region, a partition and function ARNs.  An app without routes is
+    an error.
+    """
+    from chalice.deploy.swagger import render_document
+
+    app = config.chalice_app
+    if not app.routes:
+        raise ChaliceError('No REST API found to generate a model from: app.py defines no '
+                           '@app.route views.')
+    validate_routes(app)
+    authorizer_arns = {auth.name: MODEL_AUTHORIZER_ARN % auth.name
+                       for auth in app.builtin_auth_handlers}
+    generator = rest_api_generator(config.scope(config.chalice_stage, API_HANDLER),
+                                   MODEL_API_HANDLER_ARN, authorizer_arns, MODEL_REGION,
+                                   MODEL_PARTITION)
+    return render_document(generator.generate(app), str)
 
 
 def event_source_model(source, function):
