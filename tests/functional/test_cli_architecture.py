@@ -38,6 +38,12 @@ def worker(event, context):
 '''
 
 
+@pytest.fixture(autouse=True)
+def python311(monkeypatch):
+    """Build for python3.11, the runtime the wheelhouse has wheels for."""
+    monkeypatch.setattr(chalice.config, 'sys', types.SimpleNamespace(version_info=(3, 11, 9)))
+
+
 def arch_project(workdir, requirements='fastpkg==1.0\n', **config):
     project = new_project(workdir, 'arch', APP)
     (project / 'requirements.txt').write_text(requirements)
