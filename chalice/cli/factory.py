@@ -23,7 +23,8 @@ DEFAULT_HANDLER_NAME = 'api_handler'
 # Features that used to need an opt-in flag and have since been accepted.
 # Apps that use them no longer have to list them in experimental_feature_flags.
 ACCEPTED_FEATURES = frozenset(['BLUEPRINTS'])
-EXPERIMENTAL_DOCS_URL = 'https://aws.github.io/chalice/topics/experimental.html'
+# The address the documented message gives.
+EXPERIMENTAL_DOCS_URL = 'https://chalice.readthedocs.io/en/latest/topics/experimental.rst'
 
 
 class CLIFactory:
@@ -190,20 +191,25 @@ def check_experimental_features(app):
 
 
 def experimental_features_message(missing_flags):
-    """Explain which opt-in flags are missing and how to add them."""
-    flag_lines = ''.join("    '{}',\n".format(flag) for flag in missing_flags)
+    """The documented message: which opt-in flags are missing and how to add them.
+
+    The CLI prints it as it is, without the ``Error:`` prefix.
+    """
+    flags = ',\n'.join("    '{}'".format(flag) for flag in missing_flags)
     return (
-        'You are using experimental features without explicitly opting in: {names}.\n'
-        'Experimental features carry no backwards compatibility guarantee and may '
-        'change or be removed in a future release.\n'
-        'To use them anyway, opt in by adding this to your app.py file:\n'
+        'You are using experimental features without explicitly opting in.\n'
+        'Experimental features do not guarantee backwards compatibility and may be '
+        'removed in the future.\n'
+        'If you still like to use these experimental features, you can opt-in by adding '
+        'this to your app.py file:\n'
         '\n'
         'app.experimental_feature_flags.update([\n'
-        '{flags}'
+        '{flags}\n'
         '])\n'
         '\n'
+        '\n'
         'See {url} for more details.'
-    ).format(names=', '.join(missing_flags), flags=flag_lines, url=EXPERIMENTAL_DOCS_URL)
+    ).format(flags=flags, url=EXPERIMENTAL_DOCS_URL)
 
 
 def _forget_user_modules():

@@ -323,6 +323,7 @@ def test_chalice_tag_uses_user_provided_app_name():
     ('lambda_memory_size', 128),
     ('lambda_timeout', 60),
     ('lambda_ephemeral_storage', 512),
+    ('lambda_architecture', 'x86_64'),
     ('environment_variables', {}),
     ('layers', []),
     ('automatic_layer', False),
@@ -352,6 +353,7 @@ def test_builtin_defaults(prop, expected):
     ('lambda_memory_size', 1024),
     ('lambda_timeout', 900),
     ('lambda_ephemeral_storage', 10240),
+    ('lambda_architecture', 'arm64'),
     ('layers', ['arn:layer']),
     ('automatic_layer', True),
     ('xray', True),
@@ -486,8 +488,9 @@ def test_resolve_chalice_path_keeps_absolute_names():
     ((3, 11, 4), 'python3.11'),
     ((3, 12, 0), 'python3.12'),
     ((3, 13, 1), 'python3.13'),
-    ((3, 14, 0), 'python3.13'),
-    ((4, 0, 0), 'python3.13'),
+    ((3, 14, 0), 'python3.14'),
+    ((3, 15, 2), 'python3.14'),
+    ((4, 0, 0), 'python3.14'),
 ])
 def test_lambda_python_version_is_clamped(version_info, expected):
     assert lambda_python_version(version_info) == expected
@@ -497,12 +500,15 @@ def test_lambda_python_version_warning():
     assert lambda_python_version_warning((3, 11, 2)) is None
     message = lambda_python_version_warning((3, 9, 0))
     assert 'python3.9' in message and 'python3.10' in message
+    assert lambda_python_version_warning((3, 14, 1)) is None
+    message = lambda_python_version_warning((3, 15, 0))
+    assert 'python3.15' in message and 'Chalice will use python3.14' in message
 
 
 def test_config_python_version_matches_interpreter():
     expected = lambda_python_version(sys.version_info)
     assert Config().lambda_python_version == expected
-    if (3, 10) <= sys.version_info[:2] <= (3, 13):
+    if (3, 10) <= sys.version_info[:2] <= (3, 14):
         assert expected == 'python%d.%d' % sys.version_info[:2]
 
 
@@ -637,6 +643,12 @@ def _fn(key, value, where='stage'):
      'stages.dev.lambda_functions.foo.log_retention_in_days must be a CloudWatch Logs'),
     (_fn('lambda_ephemeral_storage', 100),
      'stages.dev.lambda_functions.foo.lambda_ephemeral_storage must be between 512'),
+    (_stage('lambda_architecture', 'aarch64'),
+     'stages.dev.lambda_architecture must be one of x86_64, arm64, got "aarch64"'),
+    ({'lambda_architecture': 'ARM64'},
+     'lambda_architecture must be one of x86_64, arm64, got "ARM64"'),
+    (_fn('lambda_architecture', ['arm64'], where='top'),
+     'lambda_functions.foo.lambda_architecture must be one of x86_64, arm64, got ["arm64"]'),
 ])
 def test_validation_errors(config, message):
     with pytest.raises(ConfigError) as exc:
@@ -709,7 +721,7 @@ def test_every_function_key_is_allowed_per_function(key):
                'lambda_timeout': 30, 'layers': ['l'], 'manage_iam_role': False,
                'reserved_concurrency': 5, 'security_group_ids': ['sg'], 'subnet_ids': ['sn'],
                'tags': {'a': 'b'}, 'lambda_ephemeral_storage': 1024, 'xray': True,
-               'log_retention_in_days': 30}
+               'log_retention_in_days': 30, 'lambda_architecture': 'arm64'}
     assert validate_config(_fn(key, samples[key])) == []
     assert validate_config(_fn(key, samples[key], where='top')) == []
 
