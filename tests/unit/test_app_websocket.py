@@ -134,17 +134,42 @@ def test_websocket_name_override(app):
     assert set(app.handler_map) == {'chat'}
 
 
-def test_two_message_handlers_collide(app):
-    @app.on_ws_message()
+@pytest.mark.parametrize('decorator', ['on_ws_connect', 'on_ws_message',
+                                       'on_ws_disconnect'])
+def test_two_handlers_for_one_websocket_route_collide(app, decorator):
+    @getattr(app, decorator)()
     def one(event):
         pass
 
-    with pytest.raises(ValueError, match='websocket_message'):
-        @app.on_ws_message()
+    with pytest.raises(ValueError) as raised:
+        @getattr(app, decorator)(name='other_name')
         def two(event):
             pass
 
-    assert app.websocket_handlers['$default'].handler_string == 'app.one'
+    assert str(raised.value) == (
+        "Duplicate websocket handler: '%s'. There can only be one handler for each "
+        "websocket decorator." % decorator)
+    assert [c.handler_string for c in app.websocket_handlers.values()] == ['app.one']
+    assert 'other_name' not in app.handler_map
+
+
+def test_websocket_handler_entry_has_handler_function(app):
+    @app.on_ws_connect()
+    def connect(event):
+        pass
+
+    @app.on_ws_message()
+    def message(event):
+        pass
+
+    @app.on_ws_disconnect()
+    def disconnect(event):
+        pass
+
+    assert sorted(app.websocket_handlers) == ['$connect', '$default', '$disconnect']
+    assert app.websocket_handlers['$connect'].handler_function is connect.__wrapped__
+    assert app.websocket_handlers['$default'].handler_function is message.__wrapped__
+    assert app.websocket_handlers['$disconnect'].handler_function is disconnect.__wrapped__
 
 
 def test_blueprint_websocket_handlers(app):
