@@ -6,6 +6,7 @@ side, or ``lambda_.invoke('api_handler', event)`` for hand-made events).
 """
 import base64
 import json
+import logging
 import os
 
 import pytest
@@ -487,3 +488,69 @@ def test_execution_env_marker_defaults_to_os_environ(monkeypatch):
     Chalice('default-env')
     assert os.environ['AWS_EXECUTION_ENV'] == \
         'AWS_Lambda_python3.11 aws-chalice/%s' % __version__
+
+
+# ---------------------------------------------------------------------------
+# Issue 11 section 4: an unserialisable return value, with app.debug = True
+# ---------------------------------------------------------------------------
+
+def unserialisable_app(debug):
+    import datetime
+
+    app = quiet_app()
+    app.debug = debug
+
+    @app.route('/when')
+    def when_view():
+        return {'when': datetime.datetime(2024, 1, 2)}
+
+    @app.route('/response')
+    def response_view():
+        return Response(body={'what': {1, 2}}, status_code=201)
+
+    @app.middleware('http')
+    def passthrough(event, get_response):
+        return get_response(event)
+
+    @app.route('/plain')
+    def plain_view():
+        return [object()]
+
+    return app
+
+
+@pytest.mark.parametrize('path, view, type_name', [
+    ('/when', 'when_view', 'datetime'),
+    ('/response', 'response_view', 'set'),
+    ('/plain', 'plain_view', 'object'),
+])
+def test_debug_error_names_the_view_and_the_unserialisable_type(path, view, type_name,
+                                                                 client):
+    app = unserialisable_app(debug=True)
+    response = app(rest_event(path), FakeLambdaContext())
+    assert response['statusCode'] == 500
+    assert response['headers']['Content-Type'] == 'text/plain'
+    last_line = response['body'].strip().splitlines()[-1]
+    assert last_line == (
+        "TypeError: The value returned by view function '%s' could not be serialized to "
+        "JSON: Object of type %s is not JSON serializable" % (view, type_name))
+    with client(unserialisable_app(debug=True)) as test_client:
+        http = test_client.http.get(path)
+    assert http.status_code == 500
+    assert http.body.decode('utf-8').strip().splitlines()[-1] == last_line
+
+
+def test_without_debug_the_body_stays_generic_and_the_log_names_the_view(caplog):
+    import datetime
+
+    app = Chalice('unserialisable-log', configure_logs=False)  # records reach caplog
+
+    @app.route('/when')
+    def when_view():
+        return {'when': datetime.datetime(2024, 1, 2)}
+
+    with caplog.at_level(logging.ERROR, logger='unserialisable-log'):
+        response = app(rest_event('/when'), FakeLambdaContext())
+    assert response['statusCode'] == 500
+    assert json.loads(response['body']) == INTERNAL_ERROR
+    assert "view function 'when_view' could not be serialized" in caplog.text
