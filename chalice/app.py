@@ -22,11 +22,13 @@ All registries are plain attributes holding plain objects:
     list of ``ScheduledEventConfig``, ``CloudWatchEventConfig``,
     ``S3EventConfig``, ``SNSEventConfig``, ``SQSEventConfig``,
     ``KinesisEventConfig`` and ``DynamoDBEventConfig`` records, each with
-    ``name``, ``handler_string`` and its own options.
+    ``name``, ``handler_string`` and its own options (a schedule keeps the
+    ``Rate``/``Cron`` object it was given).
 ``app.pure_lambda_functions``
     list of ``LambdaFunction(func, name, handler_string)``.
 ``app.websocket_handlers``
-    ``{'$connect'|'$default'|'$disconnect': WebsocketHandlerConfig}``.
+    ``{'$connect'|'$default'|'$disconnect': WebsocketHandlerConfig}`` (with
+    ``handler_function``, the decorated function).
 ``app.handler_map``
     ``{logical function name: the callable Lambda handler}`` for every
     function the app defines, ``api_handler`` included when it has routes.
@@ -185,7 +187,7 @@ class RouteEntry:
             return NotImplemented
         return all(getattr(self, f) == getattr(other, f) for f in _ROUTE_ENTRY_FIELDS)
 
-    __hash__ = None  # mutable, compared by value
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
     def __repr__(self):
         return 'RouteEntry(%s %s -> %s)' % (self.method, self.uri_pattern, self.view_name)
