@@ -14,6 +14,9 @@ from click.testing import CliRunner
 
 from chalice.cli import cli
 
+# The CLI changes sys.path, sys.modules and os.environ; this autouse fixture undoes it.
+from tests.functional.test_cli_basics import restore_import_state  # noqa: F401
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 BAD_VIEW_APP = textwrap.dedent('''\
@@ -48,18 +51,9 @@ TRAILING_SLASH_APP = textwrap.dedent('''\
 
 
 @pytest.fixture(autouse=True)
-def restore_import_state(monkeypatch):
-    """Undo what running the CLI does to sys.path, sys.modules and os.environ."""
-    monkeypatch.setenv('AWS_CHALICE_CLI_MODE', 'unset-by-test')
-    monkeypatch.delenv('AWS_CHALICE_CLI_MODE')
-    # Any AWS call would go to a closed port and fail differently.
+def no_aws(monkeypatch):
+    """Any AWS call would go to a closed port and fail differently."""
     monkeypatch.setenv('AWS_ENDPOINT_URL', 'http://127.0.0.1:9')
-    saved_path = sys.path[:]
-    yield
-    sys.path[:] = saved_path
-    for name in list(sys.modules):
-        if name == 'app' or name == 'chalicelib' or name.startswith('chalicelib.'):
-            del sys.modules[name]
 
 
 def make_project(tmp_path, app_py):

@@ -107,6 +107,7 @@ def test_websocket_decorators_record_route_keys_and_default_names(app):
         assert config.name == name
         assert config.handler_string == handler_string
         assert config.user_handler is wrapper.__wrapped__
+        assert config.handler_function is wrapper.__wrapped__  # Chalice 1.x's name
         assert app.handler_map[name] is wrapper
     assert set(app.handler_map) == {'websocket_connect', 'websocket_message',
                                     'websocket_disconnect'}
@@ -151,25 +152,6 @@ def test_two_handlers_for_one_websocket_route_collide(app, decorator):
         "websocket decorator." % decorator)
     assert [c.handler_string for c in app.websocket_handlers.values()] == ['app.one']
     assert 'other_name' not in app.handler_map
-
-
-def test_websocket_handler_entry_has_handler_function(app):
-    @app.on_ws_connect()
-    def connect(event):
-        pass
-
-    @app.on_ws_message()
-    def message(event):
-        pass
-
-    @app.on_ws_disconnect()
-    def disconnect(event):
-        pass
-
-    assert sorted(app.websocket_handlers) == ['$connect', '$default', '$disconnect']
-    assert app.websocket_handlers['$connect'].handler_function is connect.__wrapped__
-    assert app.websocket_handlers['$default'].handler_function is message.__wrapped__
-    assert app.websocket_handlers['$disconnect'].handler_function is disconnect.__wrapped__
 
 
 def test_blueprint_websocket_handlers(app):
