@@ -81,19 +81,21 @@ class LocalGateway:
     ``<app>-<stage>[-<name>]``).  Messages (warnings, invalid responses,
     tracebacks) go to ``report`` when given, else to ``stream`` (stderr when
     ``None``).  With ``propagate_errors`` an exception escaping the app is
-    raised to the caller instead of becoming a 502.
+    raised to the caller instead of becoming a 502.  ``emulator`` names the
+    caller in warnings (``chalice local`` by default).
     """
 
     def __init__(self, app: Any, config: Any = None, stage: str = 'dev',
                  stream: Any = None, *, context_name: Callable[[str], str] | None = None,
                  report: Callable[[str], None] | None = None,
-                 propagate_errors: bool = False) -> None:
+                 propagate_errors: bool = False, emulator: str = 'chalice local') -> None:
         self.app = app
         self.config = config
         self.stage = stage
         self._stream = stream
         self._report = report
         self.propagate_errors = propagate_errors
+        self.emulator = emulator
         self.api_stage = (config.api_gateway_stage if config is not None else None) or 'api'
         app_name = (config.app_name if config is not None else None) or app.app_name
         self.app_name = app_name
@@ -201,7 +203,7 @@ class LocalGateway:
                 return
             self._warned.add(name)
         kind = type(authorizer).__name__
-        self._print(f'Warning: chalice local does not emulate the {kind} {name!r} '
+        self._print(f'Warning: {self.emulator} does not emulate the {kind} {name!r} '
                     f'(used by {entry.method} {entry.uri_pattern}); requests are let '
                     f'through without authorization.')
 

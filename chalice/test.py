@@ -185,7 +185,7 @@ class TestHTTPClient:
         # Chalice 1.x's test client (``api_handler`` for routes).
         self._gateway = LocalGateway(app, config, stage=stage_name,
                                      context_name=lambda name: name, report=LOG.error,
-                                     propagate_errors=True)
+                                     propagate_errors=True, emulator='chalice.test.Client')
 
     def request(self, method, path, headers=None, body=b''):
         if isinstance(body, str):

@@ -185,6 +185,21 @@ def test_client_enforces_builtin_authorizers(app, client):
     assert client.http.get('/public').json_body == {'public': True}
 
 
+def test_client_lets_other_authorizers_through_with_one_warning(app, client, caplog):
+    from chalice import IAMAuthorizer
+
+    @app.route('/iam', authorizer=IAMAuthorizer())
+    def iam():
+        return {'iam': True}
+
+    with caplog.at_level('ERROR', logger='chalice.test'):
+        assert client.http.get('/iam').json_body == {'iam': True}
+        assert client.http.get('/iam').status_code == 200
+    assert [r.getMessage() for r in caplog.records if r.name == 'chalice.test'] == [
+        "Warning: chalice.test.Client does not emulate the IAMAuthorizer 'sigv4' (used by "
+        "GET /iam); requests are let through without authorization."]
+
+
 def test_client_invokes_every_function_by_name(app, client):
     calls = []
 

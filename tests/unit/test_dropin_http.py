@@ -494,7 +494,7 @@ def test_execution_env_marker_defaults_to_os_environ(monkeypatch):
 # Issue 11 section 4: an unserialisable return value, with app.debug = True
 # ---------------------------------------------------------------------------
 
-def unserialisable_app(debug):
+def unserialisable_app(debug, middleware=False):
     import datetime
 
     app = quiet_app()
@@ -508,9 +508,10 @@ def unserialisable_app(debug):
     def response_view():
         return Response(body={'what': {1, 2}}, status_code=201)
 
-    @app.middleware('http')
-    def passthrough(event, get_response):
-        return get_response(event)
+    if middleware:
+        @app.middleware('http')
+        def passthrough(event, get_response):
+            return get_response(event)
 
     @app.route('/plain')
     def plain_view():
@@ -519,14 +520,15 @@ def unserialisable_app(debug):
     return app
 
 
+@pytest.mark.parametrize('middleware', [False, True])
 @pytest.mark.parametrize('path, view, type_name', [
     ('/when', 'when_view', 'datetime'),
     ('/response', 'response_view', 'set'),
     ('/plain', 'plain_view', 'object'),
 ])
 def test_debug_error_names_the_view_and_the_unserialisable_type(path, view, type_name,
-                                                                 client):
-    app = unserialisable_app(debug=True)
+                                                                 middleware, client):
+    app = unserialisable_app(debug=True, middleware=middleware)
     response = app(rest_event(path), FakeLambdaContext())
     assert response['statusCode'] == 500
     assert response['headers']['Content-Type'] == 'text/plain'
@@ -534,7 +536,7 @@ def test_debug_error_names_the_view_and_the_unserialisable_type(path, view, type
     assert last_line == (
         "TypeError: The value returned by view function '%s' could not be serialized to "
         "JSON: Object of type %s is not JSON serializable" % (view, type_name))
-    with client(unserialisable_app(debug=True)) as test_client:
+    with client(unserialisable_app(debug=True, middleware=middleware)) as test_client:
         http = test_client.http.get(path)
     assert http.status_code == 500
     assert http.body.decode('utf-8').strip().splitlines()[-1] == last_line
