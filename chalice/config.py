@@ -556,6 +556,11 @@ class Config:
         return self._user.get('project_dir')
 
     @property
+    def profile(self) -> Optional[str]:
+        """The AWS profile given on the command line (``--profile``), if any."""
+        return self._user.get('profile')
+
+    @property
     def app_name(self) -> Optional[str]:
         """``app_name`` from user params, else the config file's top level."""
         for level in (self._user, self._disk, self._defaults):
@@ -694,17 +699,21 @@ class Config:
 
     # -- Lambda function -----------------------------------------------------
 
-    @property
-    def lambda_memory_size(self) -> int:
-        return self._chain_lookup('lambda_memory_size', DEFAULT_LAMBDA_MEMORY_SIZE)
+    # Sizes are None when no level sets them (as in Chalice 1.x); whoever
+    # builds a function applies DEFAULT_LAMBDA_MEMORY_SIZE / _TIMEOUT /
+    # DEFAULT_EPHEMERAL_STORAGE (see :func:`lambda_settings`).
 
     @property
-    def lambda_timeout(self) -> int:
-        return self._chain_lookup('lambda_timeout', DEFAULT_LAMBDA_TIMEOUT)
+    def lambda_memory_size(self) -> Optional[int]:
+        return self._chain_lookup('lambda_memory_size')
 
     @property
-    def lambda_ephemeral_storage(self) -> int:
-        return self._chain_lookup('lambda_ephemeral_storage', DEFAULT_EPHEMERAL_STORAGE)
+    def lambda_timeout(self) -> Optional[int]:
+        return self._chain_lookup('lambda_timeout')
+
+    @property
+    def lambda_ephemeral_storage(self) -> Optional[int]:
+        return self._chain_lookup('lambda_ephemeral_storage')
 
     @property
     def lambda_architecture(self) -> str:
@@ -766,6 +775,18 @@ class Config:
     def lambda_python_version(self) -> str:
         """The Lambda runtime matching the running interpreter (clamped)."""
         return lambda_python_version()
+
+
+def lambda_settings(config: Optional[Config]) -> Tuple[int, int, int]:
+    """``(memory MB, timeout s, ephemeral storage MB)`` with the defaults applied."""
+    if config is None:
+        return DEFAULT_LAMBDA_MEMORY_SIZE, DEFAULT_LAMBDA_TIMEOUT, DEFAULT_EPHEMERAL_STORAGE
+    memory = config.lambda_memory_size
+    timeout = config.lambda_timeout
+    storage = config.lambda_ephemeral_storage
+    return (DEFAULT_LAMBDA_MEMORY_SIZE if memory is None else memory,
+            DEFAULT_LAMBDA_TIMEOUT if timeout is None else timeout,
+            DEFAULT_EPHEMERAL_STORAGE if storage is None else storage)
 
 
 def load_project_config(project_dir: str, chalice_stage: str = DEFAULT_STAGE_NAME,

@@ -43,12 +43,15 @@ class CLIFactory:
 
     # -- the user's app --------------------------------------------------
 
-    def load_chalice_app(self, environment_variables=None, validate_feature_flags=True):
+    def load_chalice_app(self, environment_variables=None, validate_feature_flags=True,
+                         check_app=True):
         """Import ``<project_dir>/app.py`` afresh and return its ``app``.
 
         Stale ``app`` and ``chalicelib`` modules are dropped first so a
         reload sees the code as it is on disk now, and the project directory
         is put at the front of ``sys.path`` so ``chalicelib`` imports work.
+        With ``check_app`` the routes and function names are checked as a
+        deploy needs them (:mod:`chalice.appcheck`).
         Raises :class:`AppLoadError` or :class:`ExperimentalFeatureError`.
         """
         app_py = os.path.join(self.project_dir, 'app.py')
@@ -69,7 +72,23 @@ class CLIFactory:
                 "app.py must define a variable named 'app' holding the Chalice object.")
         if validate_feature_flags:
             check_experimental_features(app)
+        if check_app and hasattr(app, 'routes'):
+            self._check_app(app)
         return app
+
+    def _check_app(self, app):
+        """Refuse an app a deploy cannot handle, naming the function at fault."""
+        from chalice.appcheck import AppCheckError, check_app, function_location
+
+        try:
+            check_app(app)
+        except AppCheckError as error:
+            # The same line the import printed when these were import-time errors.
+            text = 'ValueError: ' + ' '.join(str(error).split())
+            location = function_location(error.function)
+            if location is not None:
+                text += ' ({}:{})'.format(self._display_path(location[0]), location[1])
+            raise AppLoadError('Unable to import your app.py file: ' + text) from None
 
     def _import_app_module(self, app_py):
         spec = importlib.util.spec_from_file_location('app', app_py)

@@ -18,6 +18,7 @@ role without its ARN, routes the matcher rejects) raises a
 import json
 import os
 
+from chalice.config import lambda_settings
 from chalice.deploy import models
 from chalice.errors import ChaliceError, ConfigError
 
@@ -129,6 +130,7 @@ class AppGraphBuilder:
         if package is None:
             raise ChaliceError('No deployment package was built for the %s architecture '
                                'of function %r.' % (architecture, name))
+        memory_size, timeout, ephemeral_storage = lambda_settings(config)
         return models.LambdaFunction(
             resource_name=name,
             function_name=function_name_for(self._config.app_name, self._stage, name),
@@ -136,8 +138,8 @@ class AppGraphBuilder:
             runtime=config.lambda_python_version,
             role=role,
             package=package,
-            memory_size=config.lambda_memory_size,
-            timeout=config.lambda_timeout,
+            memory_size=memory_size,
+            timeout=timeout,
             environment_variables=dict(config.environment_variables),
             tags=dict(config.tags),
             layers=layers,
@@ -146,7 +148,7 @@ class AppGraphBuilder:
             security_group_ids=tuple(config.security_group_ids),
             reserved_concurrency=config.reserved_concurrency,
             xray=bool(config.xray),
-            ephemeral_storage=config.lambda_ephemeral_storage,
+            ephemeral_storage=ephemeral_storage,
             log_retention_in_days=config.log_retention_in_days,
             architecture=architecture,
         )
@@ -318,6 +320,12 @@ def rest_api_model(config):
     return render_document(generator.generate(app), str)
 
 
+def schedule_string(expression):
+    """``@app.schedule`` keeps a Rate/Cron object as given; AWS wants its string."""
+    to_string = getattr(expression, 'to_string', None)
+    return to_string() if callable(to_string) else expression
+
+
 def event_source_model(source, function):
     """The trigger model for one event-source config record and its function."""
     from chalice.app import (
@@ -334,7 +342,7 @@ def event_source_model(source, function):
     if isinstance(source, ScheduledEventConfig):
         return models.ScheduledEvent(
             resource_name='%s-event' % name, rule_name=function.function_name,
-            function=function, schedule_expression=source.schedule_expression,
+            function=function, schedule_expression=schedule_string(source.schedule_expression),
             description=source.description or '')
     if isinstance(source, CloudWatchEventConfig):
         return models.ScheduledEvent(

@@ -20,6 +20,7 @@ from chalice.config import (
     config_file_path,
     lambda_python_version,
     lambda_python_version_warning,
+    lambda_settings,
     load_config_file,
     load_project_config,
     resolve_chalice_path,
@@ -84,8 +85,12 @@ def test_scalar_chain_precedence(present, winner):
     assert config.lambda_timeout == LEVEL_VALUES[winner]
 
 
-def test_scalar_chain_falls_back_to_builtin_default():
-    assert _build_config({}).lambda_timeout == 60
+def test_scalar_chain_is_none_when_no_level_sets_it():
+    # As in Chalice 1.x; whoever builds a function applies the default.
+    assert _build_config({}).lambda_timeout is None
+    assert lambda_settings(_build_config({})) == (128, 60, 512)
+    assert lambda_settings(None) == (128, 60, 512)
+    assert lambda_settings(_build_config({'stage': 7}))[1] == 7
 
 
 @pytest.mark.parametrize('level', CHAIN)
@@ -320,9 +325,10 @@ def test_chalice_tag_uses_user_provided_app_name():
     ('autogen_policy', None),
     ('autogen_policy_enabled', True),
     ('iam_policy_file', None),
-    ('lambda_memory_size', 128),
-    ('lambda_timeout', 60),
-    ('lambda_ephemeral_storage', 512),
+    ('lambda_memory_size', None),
+    ('lambda_timeout', None),
+    ('lambda_ephemeral_storage', None),
+    ('profile', None),
     ('lambda_architecture', 'x86_64'),
     ('environment_variables', {}),
     ('layers', []),
@@ -873,7 +879,7 @@ def test_load_project_config(tmp_path):
         'Unknown key in .chalice/config.json: lamda_timeout (did you mean lambda_timeout?)',)
     scoped = config.scope('prod', 'foo')
     assert scoped.validation_warnings == config.validation_warnings
-    assert scoped.lambda_timeout == 60
+    assert scoped.lambda_timeout is None
 
 
 def test_load_project_config_raises_on_invalid_values(tmp_path):
