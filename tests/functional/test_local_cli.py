@@ -16,6 +16,8 @@ import chalice
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(chalice.__file__)))
 START_TIMEOUT = 20.0
+# Seconds any one HTTP call may take before the test fails instead of hanging.
+TIMEOUT = 30
 
 APP_PY = textwrap.dedent('''\
     import os
@@ -181,9 +183,9 @@ def test_serves_the_app_and_stops_quietly(project, run_local):
     server.wait_for('Serving on')
     assert server.output()[0].strip() == 'Serving on http://127.0.0.1:%d' % port
     base = 'http://127.0.0.1:%d' % port
-    assert requests.get(base + '/').json() == {'version': 'v1', 'lib': 'lib1'}
-    assert requests.get(base + '/env').json() == {'GREETING': 'top-level'}
-    missing = requests.get(base + '/missing')
+    assert requests.get(base + '/', timeout=TIMEOUT).json() == {'version': 'v1', 'lib': 'lib1'}
+    assert requests.get(base + '/env', timeout=TIMEOUT).json() == {'GREETING': 'top-level'}
+    missing = requests.get(base + '/missing', timeout=TIMEOUT)
     assert missing.status_code == 403
     assert missing.json() == {'message': 'Missing Authentication Token'}
     server.wait_for('"GET /missing HTTP/1.1" 403 -', stream='stderr')
@@ -195,7 +197,7 @@ def test_stage_environment_variables(project, run_local):
     port = free_port()
     server = run_local(project, '--port', str(port), '--stage', 'prod', '--no-autoreload')
     server.wait_for('Serving on')
-    body = requests.get('http://127.0.0.1:%d/env' % port).json()
+    body = requests.get('http://127.0.0.1:%d/env' % port, timeout=TIMEOUT).json()
     assert body == {'GREETING': 'hello from prod'}
     assert server.stop() == 0
 
@@ -269,7 +271,7 @@ def test_autoreload_follows_edits_and_survives_a_syntax_error(project, run_local
     server = run_local(project, '--port', str(port), '--autoreload',
                        extra_env={'CHALICE_LOCAL_RELOADER': reloader})
     server.wait_for('Serving on')
-    assert requests.get(base).json() == {'version': 'v1', 'lib': 'lib1'}
+    assert requests.get(base, timeout=TIMEOUT).json() == {'version': 'v1', 'lib': 'lib1'}
 
     # An edit of the same length within the same second as the previous
     # version: Python's bytecode cache cannot tell them apart, the reloader must.
@@ -283,7 +285,7 @@ def test_autoreload_follows_edits_and_survives_a_syntax_error(project, run_local
     assert server.process.poll() is None
     syntax_lines = [line for line in server.stderr if 'SyntaxError' in line]
     assert syntax_lines[0].startswith('Error: ') and 'app.py' in syntax_lines[0]
-    assert requests.get(base).json() == {'version': 'v2', 'lib': 'lib1'}
+    assert requests.get(base, timeout=TIMEOUT).json() == {'version': 'v2', 'lib': 'lib1'}
 
     app_py.write_text(APP_PY.replace("'v1'", "'v3'"))
     assert poll_json(base, {'version': 'v3', 'lib': 'lib1'}) == {'version': 'v3', 'lib': 'lib1'}
