@@ -66,9 +66,23 @@ def local(ctx, host, port, stage, autoreload):
         return
 
 
+# How a reload worker starts.  Not ``python -m chalice.cli``: that puts the
+# current directory first on sys.path, so a folder named ``chalice`` there
+# (say, the user's own) would be imported instead of this package.  ``-c``
+# puts '' (the current directory) first instead, which the code removes
+# before importing anything of chalice's.
+WORKER_BOOTSTRAP = (
+    "import sys\n"
+    "if sys.path and sys.path[0] == '':\n"
+    "    del sys.path[0]\n"
+    "from chalice.cli import main\n"
+    "main()\n"
+)
+
+
 def worker_command(project_dir, debug, host, port, stage):
     """The command line of the worker process the reloader runs."""
-    command = [sys.executable, '-m', 'chalice.cli', '--project-dir', project_dir]
+    command = [sys.executable, '-c', WORKER_BOOTSTRAP, '--project-dir', project_dir]
     if debug:
         command.append('--debug')
     command += ['local', '--host', host, '--port', str(port), '--stage', stage,
