@@ -73,8 +73,10 @@ def deploy(ctx, stage, profile, api_gateway_stage, autogen_policy, connection_ti
 @click.pass_context
 def delete(ctx, stage, profile):
     """Delete every resource deployed for a stage."""
+    from chalice.cli.factory import require_project
     from chalice.deploy.deployer import delete as run_delete
 
+    require_project(ctx.obj['project_dir'])
     aws = _aws(ctx, profile)
     run_delete(ctx.obj['project_dir'], stage, aws, _ui(ctx))
 
@@ -84,9 +86,9 @@ def delete(ctx, stage, profile):
 @click.pass_context
 def url(ctx, stage):
     """Print the URL of the deployed REST API."""
-    from chalice.deploy.state import DeployedState
+    from chalice.cli.factory import load_deployed_state
 
-    state = DeployedState.load(ctx.obj['project_dir'], stage)
+    state = load_deployed_state(ctx.obj['project_dir'], stage)
     for record in state.resources:
         if record['resource_type'] == 'rest_api':
             click.echo(record['rest_api_url'])
@@ -110,6 +112,10 @@ def gen_policy(ctx, filename):
         if not os.path.isfile(path):
             raise ChaliceError('App file does not exist: %s' % filename)
     elif not os.path.isfile(os.path.join(project_dir, 'app.py')):
+        from chalice.cli.factory import require_project
+
+        # No app.py and no project at all: say so as every other command does.
+        require_project(project_dir)
         raise ChaliceError('App file does not exist: %s' % os.path.join(project_dir, 'app.py'))
     try:
         if filename is not None:

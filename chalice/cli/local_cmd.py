@@ -57,7 +57,10 @@ def local(ctx, host, port, stage, autoreload):
             autoreload = False
         if autoreload:
             from chalice.cli import reloader
+            from chalice.cli.factory import require_project
 
+            # Say it here, once, rather than from a worker that cannot start.
+            require_project(obj['project_dir'])
             command = worker_command(obj['project_dir'], obj.get('debug', False),
                                      host, port, stage)
             ctx.exit(reloader.run_supervisor(command, obj['project_dir']))
