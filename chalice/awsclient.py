@@ -19,9 +19,9 @@ import os
 import time
 
 from chalice import __version__ as chalice_version
+from chalice.constants import READ_PREFIXES
 from chalice.errors import ChaliceError, DeploymentError
 
-READ_PREFIXES = ('get_', 'list_', 'describe_', 'wait_')
 # Lambda functions run for at most 900 seconds; Invoke waits a little longer.
 LAMBDA_INVOKE_READ_TIMEOUT = 960
 

@@ -76,7 +76,7 @@ def delete(ctx, stage, profile):
     from chalice.cli.factory import require_project
     from chalice.deploy.deployer import delete as run_delete
 
-    require_project(ctx.obj['project_dir'])
+    require_project(ctx.obj['project_dir'], stage)
     aws = _aws(ctx, profile)
     run_delete(ctx.obj['project_dir'], stage, aws, _ui(ctx))
 

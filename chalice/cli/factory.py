@@ -180,15 +180,22 @@ class CLIFactory:
         return session
 
 
-def require_project(project_dir):
+def require_project(project_dir, stage=None):
     """Stop with the one missing-project error unless ``project_dir`` is a project.
 
     Every command that works on a project calls this (or reads the config
     file, which says the same) before anything else, so all of them name a
-    missing project in the same words.
+    missing project in the same words.  Commands that only read state files
+    (``delete``, ``url``, ``invoke``, ``logs``) pass ``stage``: for them a
+    ``.chalice/deployed/`` folder is project enough (the config may be gone).
     """
     from chalice.config import require_project as require
 
+    if stage is not None:
+        from chalice.deploy.state import state_file_path
+
+        if os.path.isdir(os.path.dirname(state_file_path(project_dir, stage))):
+            return
     require(project_dir)
 
 
@@ -196,7 +203,7 @@ def load_deployed_state(project_dir, stage):
     """The stage's deployed state; an error with a hint to deploy if it records nothing."""
     from chalice.deploy.state import DeployedState, state_file_path
 
-    require_project(project_dir)
+    require_project(project_dir, stage)
     state = DeployedState.load(project_dir, stage)
     if not state.resources:
         raise ChaliceError(

@@ -142,3 +142,18 @@ def test_invoke_with_an_unknown_profile_is_named(tmp_path, monkeypatch):
     result = run(project, ['invoke', '-n', 'api_handler'], input=json.dumps({}))
     assert result.exit_code == 2, result.output
     assert "The AWS profile 'nope' (from AWS_PROFILE) was not found" in result.stderr
+
+
+def test_state_file_commands_work_without_the_config(tmp_path):
+    """delete, url, invoke and logs read only the state file, which is project enough."""
+    url = 'https://abcd123456.execute-api.us-west-2.amazonaws.com/api/'
+    DeployedState(state_file_path(str(tmp_path), 'dev'), [{
+        'name': 'rest_api', 'resource_type': 'rest_api', 'rest_api_id': 'abcd123456',
+        'rest_api_url': url,
+    }]).save()
+    result = run(tmp_path, ['url'])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == url + '\n'
+    other_stage = run(tmp_path, ['url', '--stage', 'prod'])
+    assert other_stage.exit_code == 2
+    assert other_stage.stderr.startswith("Error: Nothing is deployed for stage 'prod'")

@@ -394,17 +394,7 @@ def test_awsclient_invoke_reads_the_payload_and_never_retries():
 # the commands
 # ---------------------------------------------------------------------------
 
-def write_config(project_dir):
-    """The config file that makes ``project_dir`` a project (invoke and logs require one)."""
-    path = os.path.join(project_dir, '.chalice', 'config.json')
-    if not os.path.exists(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, 'w') as f:
-            json.dump({'version': '2.0', 'app_name': 'app'}, f)
-
-
 def write_state(project_dir, resources, stage='dev'):
-    write_config(project_dir)
     path = os.path.join(project_dir, '.chalice', 'deployed', '%s.json' % stage)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, 'w') as f:
@@ -519,7 +509,9 @@ def test_invoke_unknown_name_exits_2_before_any_aws_call(project, fake_aws, name
 
 def test_invoke_and_logs_without_a_deployment_exit_2(tmp_path, fake_aws):
     made = fake_aws(FakeInvokeAWS())
-    write_config(str(tmp_path))
+    # A project (without a config it would be "no project", not "nothing deployed").
+    (tmp_path / '.chalice').mkdir()
+    (tmp_path / '.chalice' / 'config.json').write_text('{"version": "2.0", "app_name": "x"}')
     for args in (['invoke', '-n', 'foo'], ['logs'], ['logs', '--stage', 'prod']):
         result = run(str(tmp_path), *args, input='')
         assert result.exit_code == 2, args
