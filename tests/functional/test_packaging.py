@@ -58,8 +58,11 @@ def _make_dry_run(tmp_path, target):
     shutil.copy(os.path.join(REPO_ROOT, 'Makefile'), str(work))
     for name in ('setup.py', 'requirements-dev.txt'):
         (work / name).write_text('')
-    proc = subprocess.run(['make', '-n', target], cwd=str(work), capture_output=True,
-                          text=True, timeout=60)
+    # Run under `make test` too: the outer make's variables must not leak in.
+    env = {name: value for name, value in os.environ.items()
+           if name not in ('MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'MAKEOVERRIDES', 'WORKERS')}
+    proc = subprocess.run(['make', '--no-print-directory', '-n', target], cwd=str(work),
+                          env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.splitlines()
 
