@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.demo-installed
 # pytest-xdist workers: one per core by default (CI has 2); WORKERS=0 runs serially.
 WORKERS ?= auto
-PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(WORKERS)
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(WORKERS) --dist worksteal
 
 .PHONY: install test unit functional integration lint typecheck bench demo clean
 

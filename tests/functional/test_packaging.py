@@ -78,7 +78,8 @@ def test_make_demo_installs_chalice_and_no_dev_tools(tmp_path):
 def test_make_test_runs_everything_on_parallel_workers(tmp_path):
     commands = _make_dry_run(tmp_path, 'test')
     assert any('-r requirements-dev.txt' in c for c in commands)
-    assert commands[-1] == ('.venv/bin/python -m pytest -q -p no:cacheprovider -n auto tests')
+    assert commands[-1] == ('.venv/bin/python -m pytest -q -p no:cacheprovider -n auto '
+                            '--dist worksteal tests')
     with open(os.path.join(REPO_ROOT, 'requirements-dev.txt')) as f:
         requirements = f.read()
     for plugin in ('pytest-xdist', 'pytest-timeout', 'pytest-randomly'):
