@@ -47,6 +47,14 @@ def run(project_dir, args, input=None):
     return CliRunner().invoke(cli, ['--project-dir', str(project_dir)] + args, input=input)
 
 
+def record_function(project_dir, name, function_name):
+    """A state file for stage dev recording one deployed Lambda function."""
+    DeployedState(state_file_path(str(project_dir), 'dev'), [{
+        'name': name, 'resource_type': 'lambda_function',
+        'lambda_arn': 'arn:aws:lambda:us-west-2:123456789012:function:%s' % function_name,
+    }]).save()
+
+
 def new_project(root, name='demo'):
     result = CliRunner().invoke(cli, ['new-project', name], catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -88,10 +96,7 @@ def test_nothing_deployed_hints_to_deploy_in_the_same_words(tmp_path, monkeypatc
 def test_url_of_a_stage_without_a_rest_api_keeps_its_message(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     project = new_project(tmp_path)
-    DeployedState(state_file_path(str(project), 'dev'), [{
-        'name': 'worker', 'resource_type': 'lambda_function',
-        'lambda_arn': 'arn:aws:lambda:us-west-2:123456789012:function:demo-dev-worker',
-    }]).save()
+    record_function(project, 'worker', 'demo-dev-worker')
     result = run(project, ['url'])
     assert result.exit_code == 2
     assert result.stderr == "Error: Could not find a record of a Rest API in chalice stage: 'dev'\n"
@@ -134,10 +139,7 @@ def test_unknown_profile_option_is_named(tmp_path, monkeypatch):
 def test_invoke_with_an_unknown_profile_is_named(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     project = new_project(tmp_path)
-    DeployedState(state_file_path(str(project), 'dev'), [{
-        'name': 'api_handler', 'resource_type': 'lambda_function',
-        'lambda_arn': 'arn:aws:lambda:us-west-2:123456789012:function:demo-dev',
-    }]).save()
+    record_function(project, 'api_handler', 'demo-dev')
     monkeypatch.setenv('AWS_PROFILE', 'nope')
     result = run(project, ['invoke', '-n', 'api_handler'], input=json.dumps({}))
     assert result.exit_code == 2, result.output
