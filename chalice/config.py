@@ -84,6 +84,19 @@ def resolve_chalice_path(project_dir: str, filename: str) -> str:
     return os.path.abspath(os.path.join(chalice_dir(project_dir), filename))
 
 
+def missing_project_message(project_dir: str) -> str:
+    """What every command says when ``project_dir`` is not a Chalice project."""
+    return (f'The project at {os.path.abspath(project_dir)} has no {CONFIG_DISPLAY_NAME}; '
+            'run this command from a Chalice project directory (or pass --project-dir), '
+            'or create the file, e.g. with "chalice new-project".')
+
+
+def require_project(project_dir: str) -> None:
+    """Raise :class:`ConfigError` unless ``project_dir`` has a config file."""
+    if not os.path.isfile(config_file_path(project_dir)):
+        raise ConfigError(missing_project_message(project_dir))
+
+
 def load_config_file(project_dir: str) -> Dict[str, Any]:
     """Read and parse ``<project_dir>/.chalice/config.json``.
 
@@ -95,10 +108,7 @@ def load_config_file(project_dir: str) -> Dict[str, Any]:
         with open(path, 'rb') as f:
             raw = f.read()
     except FileNotFoundError:
-        raise ConfigError(
-            f'The project at {os.path.abspath(project_dir)} has no {CONFIG_DISPLAY_NAME}; '
-            'run this command from a Chalice project directory (or pass --project-dir), '
-            'or create the file, e.g. with "chalice new-project".') from None
+        raise ConfigError(missing_project_message(project_dir)) from None
     except OSError as e:
         raise ConfigError(f'Could not read {path}: {e.strerror or e}; check that it is '
                           'a readable file.') from None

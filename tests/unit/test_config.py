@@ -902,7 +902,7 @@ def test_import_does_not_load_aws_sdk():
             'print([m for m in ("boto3", "botocore") if m in sys.modules])')
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     result = subprocess.run([sys.executable, '-c', code], cwd=root, capture_output=True,
-                            text=True, check=True)
+                            text=True, check=True, timeout=60)
     assert result.stdout.strip() == '[]'
 
 
