@@ -342,7 +342,7 @@ def test_piped_type_is_not_read_when_given_as_an_option(workdir):
     ('bad/name\n', "Error: Invalid project name 'bad/name': it must be a directory name, "
                     "not a path."),
     ('myapp\nnope\n', "Error: Unknown project type 'nope': choose one of legacy, rest-api, "
-                       "s3-event-handler, lambda-only (or its number, 1-4)."),
+                       "s3-event-handler, lambda-only, cdk-ddb (or its number, 1-5)."),
 ])
 def test_piped_bad_answers_are_errors_not_questions(workdir, stdin, message):
     result = run(input=stdin)
