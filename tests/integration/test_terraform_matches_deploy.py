@@ -3,12 +3,12 @@
 One app uses every kind of resource both can make: a REST API with a
 built-in authorizer, a pure Lambda, a schedule, an event pattern, an SNS
 subscription, an SQS mapping, S3 notifications and a websocket API, with
-log retention set and a custom domain for each API.  It is deployed to moto with ``chalice deploy`` and
-packaged with ``chalice package --pkg-format terraform``; each side is
-reduced to the same set of ``(Terraform resource type, identity)`` pairs -
-what exists in moto, read back with boto3, and what the configuration
-declares, with its references followed to the resources they name - and
-the two sets must be equal.
+log retention set and a custom domain for each API.  It is deployed to moto
+with ``chalice deploy`` and packaged with ``chalice package --pkg-format
+terraform``; each side is reduced to the same set of ``(Terraform resource
+type, identity)`` pairs - what exists in moto, read back with boto3, and
+what the configuration declares, with its references followed to the
+resources they name - and the two sets must be equal.
 """
 import json
 import re

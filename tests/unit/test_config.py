@@ -18,12 +18,12 @@ from chalice.config import (
     STAGE_KEYS,
     Config,
     config_file_path,
+    custom_domain_url_prefixes,
     lambda_python_version,
     lambda_python_version_warning,
     load_config_file,
     load_project_config,
     resolve_chalice_path,
-    custom_domain_url_prefixes,
     validate_config,
 )
 from chalice.errors import ChaliceError, ConfigError

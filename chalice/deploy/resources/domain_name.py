@@ -179,7 +179,7 @@ class _V1Calls:
         params = {'domainName': domain_name, 'restApiId': api_id, 'stage': stage}
         if prefix:
             params['basePath'] = prefix
-        return 'create_base_path_mapping', params, {}
+        return 'create_base_path_mapping', params, None
 
     @staticmethod
     def update_mapping(domain_name, mapping, api_id, stage):
@@ -242,7 +242,7 @@ class _V2Calls:
         params = {'DomainName': domain_name, 'ApiId': api_id, 'Stage': stage}
         if prefix:
             params['ApiMappingKey'] = prefix
-        return 'create_api_mapping', params, {'id': 'ApiMappingId'}
+        return 'create_api_mapping', params, 'ApiMappingId'
 
     @staticmethod
     def update_mapping(domain_name, mapping, api_id, stage):
@@ -347,12 +347,12 @@ class DomainNameHome(ResourceHome):
             mapping = by_key.get(prefix)
             if mapping is None:
                 id_var = '%s.api_mapping_id.%s' % (name, _mapping_key(prefix))
-                method, params, outputs = calls.create_mapping(
+                method, params, id_path = calls.create_mapping(
                     model.domain_name, prefix, api_id, stage)
                 steps.append(APICall(calls.service, method, params,
-                                     outputs={id_var: path for path in outputs.values()},
+                                     outputs={id_var: id_path} if id_path else {},
                                      message='Creating api mapping: %s' % _mapping_key(prefix)))
-                current.append({'key': prefix, 'id': Var(id_var) if outputs else
+                current.append({'key': prefix, 'id': Var(id_var) if id_path else
                                 prefix or ROOT_BASE_PATH, 'api_id': api_id, 'stage': stage})
             elif (mapping['api_id'], mapping['stage']) != (api_id, stage):
                 method, params = calls.update_mapping(model.domain_name, mapping, api_id, stage)
@@ -413,9 +413,16 @@ class DomainNameHome(ResourceHome):
                 mappings = [{'key': m['key'].strip('/'),
                              'id': m.get('id') or m['key'].strip('/') or ROOT_BASE_PATH}
                             for m in record.get('api_mapping') or []]
+            values = record_values(record)
             for mapping in mappings:
                 method, params = calls.delete_mapping(domain_name, mapping)
                 steps.append(APICall(calls.service, method, params, ignore_errors=_GONE))
+                # The record keeps listing exactly the mappings that are left.
+                left = [m for m in values.get('api_mapping') or []
+                        if m.get('key') != _mapping_key(mapping['key'])]
+                if left != values.get('api_mapping'):
+                    values = dict(values, api_mapping=left)
+                    steps.append(RecordResource(record['name'], self.resource_type, values))
             method, params = calls.delete_domain(domain_name)
             steps.append(APICall(calls.service, method, params, ignore_errors=_GONE,
                                  message='Deleting custom domain name: %s' % domain_name))
@@ -473,7 +480,8 @@ class DomainNameHome(ResourceHome):
     def emit_terraform(self, model, ctx):
         name = model.resource_name
         if model.websocket:
-            domain_type, mapping_type = 'aws_apigatewayv2_domain_name', 'aws_apigatewayv2_api_mapping'
+            domain_type, mapping_type = ('aws_apigatewayv2_domain_name',
+                                         'aws_apigatewayv2_api_mapping')
             domain = {'domain_name': model.domain_name, 'domain_name_configuration': {
                 'certificate_arn': model.certificate_arn, 'endpoint_type': 'REGIONAL',
                 'security_policy': model.tls_version}}
