@@ -25,6 +25,8 @@ The state record (``resource_type`` ``domain_name``) has Chalice's fields:
 rewritten after every mapping change, so it always lists the mappings that
 exist.
 """
+from typing import Optional
+
 from chalice.deploy.naming import tf_ref, tf_resources, to_logical_id
 from chalice.deploy.plan import APICall, ForgetResource, Message, RecordResource, SetVar, Var
 from chalice.deploy.resources.base import ResourceHome, record_values, register
@@ -76,17 +78,14 @@ def _read_v1(aws, domain_name):
         'tags': found.get('tags') or {},
         'arn': found.get('domainNameArn'),
     }
-    mappings, params = [], {'domainName': domain_name}
-    while True:
-        page = aws.call(V1, 'get_base_path_mappings', params)
-        for item in page.get('items') or []:
-            base_path = item.get('basePath') or ROOT_BASE_PATH
-            mappings.append({'key': '' if base_path == ROOT_BASE_PATH else base_path,
-                             'id': base_path, 'api_id': item.get('restApiId'),
-                             'stage': item.get('stage')})
-        if not page.get('position'):
-            return domain, mappings
-        params = {'domainName': domain_name, 'position': page['position']}
+    mappings = []
+    for item in _all_items(aws, V1, 'get_base_path_mappings', {'domainName': domain_name},
+                           ('items', 'position', 'position')):
+        base_path = item.get('basePath') or ROOT_BASE_PATH
+        mappings.append({'key': '' if base_path == ROOT_BASE_PATH else base_path,
+                         'id': base_path, 'api_id': item.get('restApiId'),
+                         'stage': item.get('stage')})
+    return domain, mappings
 
 
 def _read_v2(aws, domain_name):
@@ -103,16 +102,24 @@ def _read_v2(aws, domain_name):
         'tags': found.get('Tags') or {},
         'arn': found.get('DomainNameArn'),
     }
-    mappings, params = [], {'DomainName': domain_name}
+    mappings = [{'key': (item.get('ApiMappingKey') or '').strip('/'),
+                 'id': item['ApiMappingId'], 'api_id': item.get('ApiId'),
+                 'stage': item.get('Stage')}
+                for item in _all_items(aws, V2, 'get_api_mappings', {'DomainName': domain_name},
+                                       ('Items', 'NextToken', 'NextToken'))]
+    return domain, mappings
+
+
+def _all_items(aws, service, method, params, keys):
+    """Every item of a paginated list call; ``keys``: (items, next token, token parameter)."""
+    items_key, token_key, token_param = keys
+    items = []
     while True:
-        page = aws.call(V2, 'get_api_mappings', params)
-        for item in page.get('Items') or []:
-            mappings.append({'key': (item.get('ApiMappingKey') or '').strip('/'),
-                             'id': item['ApiMappingId'], 'api_id': item.get('ApiId'),
-                             'stage': item.get('Stage')})
-        if not page.get('NextToken'):
-            return domain, mappings
-        params = {'DomainName': domain_name, 'NextToken': page['NextToken']}
+        page = aws.call(service, method, params)
+        items.extend(page.get(items_key) or [])
+        if not page.get(token_key):
+            return items
+        params = dict(params, **{token_param: page[token_key]})
 
 
 def _read(aws, websocket, domain_name):
@@ -121,11 +128,43 @@ def _read(aws, websocket, domain_name):
 
 # -- the API calls of each flavour -----------------------------------------
 
-class _V1Calls:
+class _Calls:
+    """The calls both API Gateway versions make alike, with their parameter names."""
+
+    service = ''
+    domain_key = arn_key = tags_key = tag_keys_key = ''
+    api_key = stage_key = prefix_key = ''
+    create_mapping_method = ''
+    # Where the create call's response has the new mapping's id (v1: the base path is it).
+    mapping_id_output: Optional[str] = None
+
+    @classmethod
+    def tag(cls, arn, tags):
+        return 'tag_resource', {cls.arn_key: arn, cls.tags_key: tags}
+
+    @classmethod
+    def untag(cls, arn, keys):
+        return 'untag_resource', {cls.arn_key: arn, cls.tag_keys_key: keys}
+
+    @classmethod
+    def create_mapping(cls, domain_name, prefix, api_id, stage):
+        params = {cls.domain_key: domain_name, cls.api_key: api_id, cls.stage_key: stage}
+        if prefix:
+            params[cls.prefix_key] = prefix
+        return cls.create_mapping_method, params, cls.mapping_id_output
+
+    @classmethod
+    def delete_domain(cls, domain_name):
+        return 'delete_domain_name', {cls.domain_key: domain_name}
+
+
+class _V1Calls(_Calls):
     """API Gateway v1 (REST API) domain names and base path mappings."""
 
     service = V1
-    id_path = 'restApiId'
+    domain_key, arn_key, tags_key, tag_keys_key = 'domainName', 'resourceArn', 'tags', 'tagKeys'
+    api_key, stage_key, prefix_key = 'restApiId', 'stage', 'basePath'
+    create_mapping_method = 'create_base_path_mapping'
 
     @staticmethod
     def alias_outputs(model, prefix):
@@ -167,21 +206,6 @@ class _V1Calls:
         return 'update_domain_name', {'domainName': model.domain_name, 'patchOperations': ops}
 
     @staticmethod
-    def tag(arn, tags):
-        return 'tag_resource', {'resourceArn': arn, 'tags': tags}
-
-    @staticmethod
-    def untag(arn, keys):
-        return 'untag_resource', {'resourceArn': arn, 'tagKeys': keys}
-
-    @staticmethod
-    def create_mapping(domain_name, prefix, api_id, stage):
-        params = {'domainName': domain_name, 'restApiId': api_id, 'stage': stage}
-        if prefix:
-            params['basePath'] = prefix
-        return 'create_base_path_mapping', params, None
-
-    @staticmethod
     def update_mapping(domain_name, mapping, api_id, stage):
         return 'update_base_path_mapping', {
             'domainName': domain_name, 'basePath': mapping['id'], 'patchOperations': [
@@ -192,15 +216,15 @@ class _V1Calls:
     def delete_mapping(domain_name, mapping):
         return 'delete_base_path_mapping', {'domainName': domain_name, 'basePath': mapping['id']}
 
-    @staticmethod
-    def delete_domain(domain_name):
-        return 'delete_domain_name', {'domainName': domain_name}
 
-
-class _V2Calls:
+class _V2Calls(_Calls):
     """API Gateway v2 (websocket API) domain names and API mappings."""
 
     service = V2
+    domain_key, arn_key, tags_key, tag_keys_key = 'DomainName', 'ResourceArn', 'Tags', 'TagKeys'
+    api_key, stage_key, prefix_key = 'ApiId', 'Stage', 'ApiMappingKey'
+    create_mapping_method = 'create_api_mapping'
+    mapping_id_output = 'ApiMappingId'
 
     @staticmethod
     def alias_outputs(model, prefix):
@@ -230,21 +254,6 @@ class _V2Calls:
                                       'DomainNameConfigurations': cls._configurations(model)}
 
     @staticmethod
-    def tag(arn, tags):
-        return 'tag_resource', {'ResourceArn': arn, 'Tags': tags}
-
-    @staticmethod
-    def untag(arn, keys):
-        return 'untag_resource', {'ResourceArn': arn, 'TagKeys': keys}
-
-    @staticmethod
-    def create_mapping(domain_name, prefix, api_id, stage):
-        params = {'DomainName': domain_name, 'ApiId': api_id, 'Stage': stage}
-        if prefix:
-            params['ApiMappingKey'] = prefix
-        return 'create_api_mapping', params, 'ApiMappingId'
-
-    @staticmethod
     def update_mapping(domain_name, mapping, api_id, stage):
         params = {'DomainName': domain_name, 'ApiMappingId': mapping['id'], 'ApiId': api_id,
                   'Stage': stage}
@@ -255,10 +264,6 @@ class _V2Calls:
     @staticmethod
     def delete_mapping(domain_name, mapping):
         return 'delete_api_mapping', {'DomainName': domain_name, 'ApiMappingId': mapping['id']}
-
-    @staticmethod
-    def delete_domain(domain_name):
-        return 'delete_domain_name', {'DomainName': domain_name}
 
 
 def _calls(websocket):
@@ -440,15 +445,10 @@ class DomainNameHome(ResourceHome):
                 'SecurityPolicy': model.tls_version}]}
             if model.tags:
                 properties['Tags'] = dict(model.tags)
-            resources = {logical_id: {'Type': 'AWS::ApiGatewayV2::DomainName',
-                                      'Properties': properties}}
-            for index, prefix in enumerate(model.url_prefixes):
-                mapping = {'DomainName': {'Ref': logical_id}, 'ApiId': {'Ref': 'WebsocketAPI'},
-                           'Stage': {'Ref': 'WebsocketAPIStage'}}
-                if prefix:
-                    mapping['ApiMappingKey'] = prefix
-                resources['%sMapping%s' % (logical_id, index or '')] = {
-                    'Type': 'AWS::ApiGatewayV2::ApiMapping', 'Properties': mapping}
+            domain_type, mapping_type = ('AWS::ApiGatewayV2::DomainName',
+                                         'AWS::ApiGatewayV2::ApiMapping')
+            target = {'ApiId': {'Ref': 'WebsocketAPI'}, 'Stage': {'Ref': 'WebsocketAPIStage'}}
+            prefix_key = 'ApiMappingKey'
             zone, alias = 'RegionalHostedZoneId', 'RegionalDomainName'
         else:
             edge = model.endpoint_type == 'EDGE'
@@ -460,17 +460,19 @@ class DomainNameHome(ResourceHome):
             if model.tags:
                 properties['Tags'] = [{'Key': key, 'Value': value}
                                       for key, value in sorted(model.tags.items())]
-            resources = {logical_id: {'Type': 'AWS::ApiGateway::DomainName',
-                                      'Properties': properties}}
-            for index, prefix in enumerate(model.url_prefixes):
-                mapping = {'DomainName': {'Ref': logical_id}, 'RestApiId': {'Ref': 'RestAPI'},
-                           'Stage': {'Ref': 'RestAPI.Stage'}}
-                if prefix:
-                    mapping['BasePath'] = prefix
-                resources['%sMapping%s' % (logical_id, index or '')] = {
-                    'Type': 'AWS::ApiGateway::BasePathMapping', 'Properties': mapping}
+            domain_type, mapping_type = ('AWS::ApiGateway::DomainName',
+                                         'AWS::ApiGateway::BasePathMapping')
+            target = {'RestApiId': {'Ref': 'RestAPI'}, 'Stage': {'Ref': 'RestAPI.Stage'}}
+            prefix_key = 'BasePath'
             zone = 'DistributionHostedZoneId' if edge else 'RegionalHostedZoneId'
             alias = 'DistributionDomainName' if edge else 'RegionalDomainName'
+        resources = {logical_id: {'Type': domain_type, 'Properties': properties}}
+        for index, prefix in enumerate(model.url_prefixes):
+            mapping = dict({'DomainName': {'Ref': logical_id}}, **target)
+            if prefix:
+                mapping[prefix_key] = prefix
+            resources['%sMapping%s' % (logical_id, index or '')] = {
+                'Type': mapping_type, 'Properties': mapping}
         ctx.outputs.update({
             logical_id + 'HostedZoneId': {'Value': {'Fn::GetAtt': [logical_id, zone]}},
             logical_id + 'AliasDomainName': {'Value': {'Fn::GetAtt': [logical_id, alias]}},
