@@ -343,6 +343,32 @@ def test_renamed_domain_replaces_the_old_one(tmp_path, aws_env, aws_clients, fau
     assert_domains_match_state(project, aws_clients)
 
 
+def test_two_stages_share_one_domain(tmp_path, aws_env, aws_clients, fault_injector):
+    shared = dict(REST_DOMAIN, url_prefixes=None)
+    project = make_project(tmp_path, REST_APP, config={
+        'version': '2.0', 'app_name': APP_NAME, 'stages': {
+            'dev': {'api_gateway_custom_domain': dict(shared, url_prefix='dev')},
+            'prod': {'api_gateway_custom_domain': dict(shared, url_prefix='prod')}}},
+        app_name=APP_NAME)
+    run_ok(project, 'deploy', aws_env)
+    prod = run_chalice(project, 'deploy', '--stage', 'prod', env=aws_env)
+    assert prod.returncode == 0, prod.stderr
+    assert [m[0] for m in v1_domains(aws_clients)['api.example.com']['mappings']] == [
+        'dev', 'prod']
+    # Each stage keeps to its own mapping: a redeploy of dev writes nothing.
+    fault_injector.arm()
+    run_ok(project, 'deploy', aws_env)
+    assert fault_injector.mutating_calls == []
+    # Deleting dev leaves the domain to prod; deleting prod removes it.
+    deleted = run_ok(project, 'delete', aws_env)
+    assert ('Keeping custom domain name api.example.com: other APIs are mapped to it '
+            '(/prod)') in deleted.stdout.splitlines()
+    assert [m[0] for m in v1_domains(aws_clients)['api.example.com']['mappings']] == ['prod']
+    gone = run_chalice(project, 'delete', '--stage', 'prod', env=aws_env)
+    assert gone.returncode == 0, gone.stderr
+    assert v1_domains(aws_clients) == {}
+
+
 # --------------------------------------------------------------------------
 # websocket API domains, and delete
 # --------------------------------------------------------------------------

@@ -57,6 +57,14 @@ def _mapping_key(prefix):
     return '/' + prefix
 
 
+def _owned_by(record, api_id=None):
+    """Whether a mapping is this stage's: recorded by it, or to its API."""
+    entries = (record or {}).get('api_mapping') or []
+    keys = {entry.get('key') for entry in entries}
+    apis = {entry.get('api_id') for entry in entries if entry.get('api_id')} | {api_id}
+    return lambda mapping: _mapping_key(mapping['key']) in keys or mapping['api_id'] in apis
+
+
 # -- reading AWS ----------------------------------------------------------
 
 def _read_v1(aws, domain_name):
@@ -330,7 +338,12 @@ class DomainNameHome(ResourceHome):
             tag_steps = self._tag_steps(calls, model, domain, ctx)
             steps.extend(tag_steps)
             changed.extend(step.method for step in tag_steps)
-            current = [dict(m) for m in remote.get('mappings') or []]
+            # Mappings of other APIs (another stage sharing the domain) are left alone,
+            # unless they hold a base path this config claims.
+            owned = _owned_by(record if (record or {}).get('domain_name') == model.domain_name
+                              else None, api_id)
+            current = [dict(m) for m in remote.get('mappings') or []
+                       if owned(m) or m['key'] in model.url_prefixes]
 
         def record_step():
             return RecordResource(name, self.resource_type, self._record(
@@ -418,8 +431,10 @@ class DomainNameHome(ResourceHome):
                 mappings = [{'key': m['key'].strip('/'),
                              'id': m.get('id') or m['key'].strip('/') or ROOT_BASE_PATH}
                             for m in record.get('api_mapping') or []]
+            owned = _owned_by(record)
+            foreign = [m for m in mappings if not owned(m)]
             values = record_values(record)
-            for mapping in mappings:
+            for mapping in [m for m in mappings if owned(m)]:
                 method, params = calls.delete_mapping(domain_name, mapping)
                 steps.append(APICall(calls.service, method, params, ignore_errors=_GONE))
                 # The record keeps listing exactly the mappings that are left.
@@ -428,9 +443,14 @@ class DomainNameHome(ResourceHome):
                 if left != values.get('api_mapping'):
                     values = dict(values, api_mapping=left)
                     steps.append(RecordResource(record['name'], self.resource_type, values))
-            method, params = calls.delete_domain(domain_name)
-            steps.append(APICall(calls.service, method, params, ignore_errors=_GONE,
-                                 message='Deleting custom domain name: %s' % domain_name))
+            if foreign:
+                steps.append(Message(
+                    'Keeping custom domain name %s: other APIs are mapped to it (%s)'
+                    % (domain_name, ', '.join(sorted(_mapping_key(m['key']) for m in foreign)))))
+            else:
+                method, params = calls.delete_domain(domain_name)
+                steps.append(APICall(calls.service, method, params, ignore_errors=_GONE,
+                                     message='Deleting custom domain name: %s' % domain_name))
         if forget:
             steps.append(ForgetResource(record['name']))
         return steps

@@ -429,3 +429,35 @@ def test_packaging_does_not_know_the_region_so_regional_certificates_pass(tmp_pa
                           api_gateway_custom_domain={'domain_name': 'a.example.com',
                                                      'certificate_arn': EDGE_CERT})
     assert domain.endpoint_type == 'REGIONAL'
+
+
+# -- a domain shared with another stage's API
+
+def foreign_mapping(key='prod'):
+    return {'key': key, 'id': key, 'api_id': 'other-api', 'stage': 'api'}
+
+
+def test_mappings_of_other_apis_are_left_alone_and_not_recorded():
+    remote = remote_rest()
+    remote['mappings'].append(foreign_mapping())
+    record = record_of(REST_DOMAIN, remote_rest())
+    steps = HOME.plan(REST_DOMAIN, record, remote, ctx())
+    assert calls(steps) == []
+    assert not any(isinstance(s, RecordResource) for s in steps)
+    # A base path the config claims is taken over, though.
+    claimed = dataclasses.replace(REST_DOMAIN, url_prefixes=('', 'v1', 'prod'))
+    steps = checked(HOME.plan(claimed, record, remote, ctx()))
+    assert methods(steps) == ['apigateway.update_base_path_mapping']
+    assert [m['key'] for m in last_record(steps).values['api_mapping']] == ['/', '/prod', '/v1']
+
+
+def test_delete_keeps_a_domain_other_apis_are_mapped_to():
+    record = record_of(REST_DOMAIN, remote_rest())
+    remote = remote_rest()
+    remote['mappings'].append(foreign_mapping())
+    steps = checked(HOME.plan_delete(record, remote, ctx()))
+    assert methods(steps) == ['apigateway.delete_base_path_mapping'] * 2
+    assert [s.params['basePath'] for s in calls(steps)] == ['(none)', 'v1']
+    assert 'Keeping custom domain name api.example.com: other APIs are mapped to it (/prod)' in [
+        s.text for s in steps if isinstance(s, Message)]
+    assert isinstance(steps[-1], ForgetResource)
