@@ -337,3 +337,34 @@ def test_yaml_dump_round_trips(project):
     assert cfnyaml.load(text) == template
     assert "Role: !GetAtt 'DefaultRole.Arn'" in text
     assert json.loads(dump_template(template)) == template
+
+
+def test_report_batch_item_failures_sets_function_response_types(project):
+    app = Chalice(app_name='demo')
+    stream_arn = 'arn:aws:dynamodb:us-west-2:123456789012:table/t/stream/2020'
+
+    @app.on_sqs_message(queue='myq', report_batch_item_failures=True)
+    def queue_handler(event):
+        pass
+
+    @app.on_kinesis_record(stream='mystream', report_batch_item_failures=True)
+    def kin(event):
+        pass
+
+    @app.on_dynamodb_record(stream_arn=stream_arn, report_batch_item_failures=True)
+    def ddb(event):
+        pass
+
+    @app.on_sqs_message(queue='plain')
+    def plain(event):
+        pass
+
+    resources = template_for(app, project)['Resources']
+    for function, event in (('QueueHandler', 'QueueHandlerSqsEventSource'),
+                            ('Kin', 'KinKinesisEventSource'),
+                            ('Ddb', 'DdbDynamodbEventSource')):
+        properties = resources[function]['Properties']['Events'][event]['Properties']
+        assert properties['FunctionResponseTypes'] == ['ReportBatchItemFailures']
+    plain_properties = resources['Plain']['Properties']['Events'][
+        'PlainSqsEventSource']['Properties']
+    assert 'FunctionResponseTypes' not in plain_properties

@@ -376,3 +376,32 @@ def test_the_checks_catch_what_they_look_for():
         'aws_lambda_function.f has no attribute nope',
         'aws_lambda_permission.p depends on undeclared aws_iam_role.gone',
         'resource aws_iam_role.missing is not declared']
+
+
+def test_report_batch_item_failures_sets_function_response_types(project):
+    app = Chalice(app_name='demo')
+    stream_arn = 'arn:aws:dynamodb:us-west-2:123456789012:table/t/stream/2020'
+
+    @app.on_sqs_message(queue='myq', report_batch_item_failures=True)
+    def queue_handler(event):
+        pass
+
+    @app.on_kinesis_record(stream='mystream', report_batch_item_failures=True)
+    def kin(event):
+        pass
+
+    @app.on_dynamodb_record(stream_arn=stream_arn, report_batch_item_failures=True)
+    def ddb(event):
+        pass
+
+    @app.on_sqs_message(queue='plain')
+    def plain(event):
+        pass
+
+    document = configuration_for(app, project)
+    for label in ('queue_handler-sqs-event-source', 'kin-kinesis-event-source',
+                  'ddb-dynamodb-event-source'):
+        mapping = resource(document, 'aws_lambda_event_source_mapping', label)
+        assert mapping['function_response_types'] == ['ReportBatchItemFailures']
+    plain = resource(document, 'aws_lambda_event_source_mapping', 'plain-sqs-event-source')
+    assert 'function_response_types' not in plain
