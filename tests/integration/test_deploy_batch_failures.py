@@ -7,6 +7,7 @@ option off updates the mapping in place.  The handler's side of the
 contract (what it returns) is checked locally in
 tests/functional/test_local_events.py.
 """
+from tests.integration.conftest import make_project
 from tests.integration.deploy_checks import mutating_operations, run_ok
 from tests.integration.test_deploy_mappings import (
     APP_NAME,
@@ -15,7 +16,6 @@ from tests.integration.test_deploy_mappings import (
     operations,
     read_records,
 )
-from tests.integration.conftest import make_project
 
 APP_TEMPLATE = '''\
 import os
