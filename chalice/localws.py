@@ -87,8 +87,10 @@ def _iso_ms(epoch_ms: int) -> str:
 
 
 def _short_id() -> str:
-    """An ID shaped like API Gateway's connection and request IDs."""
-    return base64.b64encode(os.urandom(10)).decode('ascii')[:12] + '='
+    """An ID shaped like API Gateway's connection and request IDs (letters,
+    digits and a final ``=``: nothing that needs escaping in a URL path)."""
+    text = base64.b64encode(os.urandom(9)).decode('ascii')
+    return text.replace('+', 'x').replace('/', 'y') + '='
 
 
 class _Connection:
