@@ -35,7 +35,7 @@ from typing import Any, Callable
 from chalice.errors import ChaliceError
 
 __all__ = ['Clock', 'CronSchedule', 'LocalScheduler', 'RateSchedule', 'ScheduleError',
-           'describe_firing', 'parse_schedule']
+           'describe_firing', 'parse_schedule', 'parse_schedules']
 
 _RATE_RE = re.compile(r'rate\(\s*(\d+)\s+([a-z]+)\s*\)\Z')
 _CRON_RE = re.compile(r'cron\((.*)\)\Z')
@@ -45,6 +45,13 @@ _MONTHS = {name: index + 1 for index, name in enumerate(
 _DAYS = {name: index + 1 for index, name in enumerate(
     ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'])}
 _FIELD_NAMES = ('minutes', 'hours', 'day-of-month', 'month', 'day-of-week', 'year')
+# The characters each field may hold (names, then the wildcards it takes).
+_NUMERIC = re.compile(r'[0-9,\-*/]+')
+_FIELD_CHARACTERS = {
+    'day-of-month': re.compile(r'[0-9,\-*/?LW]+'),
+    'month': re.compile(r'[0-9A-Za-z,\-*/]+'),
+    'day-of-week': re.compile(r'[0-9A-Za-z,\-*?#]+'),
+}
 
 
 class ScheduleError(ChaliceError):
@@ -258,8 +265,7 @@ def _parse_cron(text: str) -> CronSchedule:
             'Invalid cron expression %r: EventBridge wants six fields, cron(minutes hours '
             'day-of-month month day-of-week year), e.g. cron(0 12 * * ? *).' % text)
     for name, field in zip(_FIELD_NAMES, fields):
-        allowed = {'day-of-month': 'LW?', 'day-of-week': 'L#?'}.get(name, '')
-        if not re.fullmatch(r'[0-9A-Za-z,\-*/%s]+' % re.escape(allowed), field):
+        if not _FIELD_CHARACTERS.get(name, _NUMERIC).fullmatch(field):
             raise ScheduleError('Invalid %s field %r in %r.' % (name, field, text))
     schedule = CronSchedule(text, fields)
     if schedule.next_after(datetime(1970, 1, 1, tzinfo=timezone.utc)) is None:
@@ -280,6 +286,18 @@ def parse_schedule(expression: Any) -> RateSchedule | CronSchedule:
     if text.startswith('cron('):
         return _parse_cron(text)
     raise ScheduleError('Invalid schedule expression %r: use rate(...) or cron(...).' % text)
+
+
+def parse_schedules(schedules: dict[str, Any]) -> dict[str, RateSchedule | CronSchedule]:
+    """:func:`parse_schedule` for each ``{function name: expression}``; an
+    error names the function."""
+    parsed = {}
+    for name, expression in schedules.items():
+        try:
+            parsed[name] = parse_schedule(expression)
+        except ScheduleError as error:
+            raise ScheduleError('Schedule %s: %s' % (name, error)) from None
+    return parsed
 
 
 # ---------------------------------------------------------------- running
@@ -320,7 +338,7 @@ class LocalScheduler:
     def __init__(self, schedules: dict[str, Any], fire: Callable[[str, dict], Any],
                  make_event: Callable[[str, datetime], dict], stream: Any = None,
                  clock: Clock | None = None) -> None:
-        self._schedules = {name: parse_schedule(expr) for name, expr in schedules.items()}
+        self._schedules = parse_schedules(schedules)
         self._fire = fire
         self._make_event = make_event
         self._stream = stream

@@ -109,6 +109,12 @@ def run_local_server(factory, host, port, stage, schedules=False):
         # Autoreload worker: never write bytecode next to the user's code.
         sys.dont_write_bytecode = True
     app, config = load_app_and_config(factory, stage)
+    if schedules:
+        # A bad expression is an error now, before the server listens (and a
+        # reload that brings one keeps the previous version serving).
+        from chalice.localschedule import parse_schedules
+
+        parse_schedules({c.name: c.schedule_expression for c in app_schedules(app)})
     if channel is not None:
         channel.report('loaded')
         if not channel.wait_for_go():

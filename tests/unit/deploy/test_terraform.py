@@ -403,5 +403,6 @@ def test_report_batch_item_failures_sets_function_response_types(project):
                   'ddb-dynamodb-event-source'):
         mapping = resource(document, 'aws_lambda_event_source_mapping', label)
         assert mapping['function_response_types'] == ['ReportBatchItemFailures']
-    plain = resource(document, 'aws_lambda_event_source_mapping', 'plain-sqs-event-source')
-    assert 'function_response_types' not in plain
+    plain_mapping = resource(document, 'aws_lambda_event_source_mapping',
+                             'plain-sqs-event-source')
+    assert 'function_response_types' not in plain_mapping
