@@ -134,10 +134,11 @@ class LocalExtras:
         if method != 'POST':
             return json_response(405, {'message': 'Use POST to deliver an event.'},
                                  (('Allow', 'POST'),))
-        values = parse_qs(query).get('event_type') or [None]
+        values = parse_qs(query).get('event_type')
         try:
             handler = find_function(self.app, name)
-            event = build_event(self.app, name, body, values[-1], self.stage)
+            event = build_event(self.app, name, body, values[-1] if values else None,
+                                self.stage)
         except InvokeInputError as error:
             return json_response(error.status, {'message': str(error)})
         try:
@@ -160,11 +161,9 @@ class LocalExtras:
         """Fire the app's schedules on time until :meth:`close`."""
         import os
 
-        from chalice.app import ScheduledEventConfig
-        from chalice.localschedule import Clock, LocalScheduler
+        from chalice.localschedule import Clock, LocalScheduler, schedules_of
 
-        schedules = {c.name: c.schedule_expression for c in self.app.event_sources
-                     if isinstance(c, ScheduledEventConfig)}
+        schedules = schedules_of(self.app)
         if not schedules:
             self.report('--schedules: this app has no @app.schedule() handlers.')
             return

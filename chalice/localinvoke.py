@@ -143,16 +143,18 @@ def _s3_event_name(config: Any) -> str:
 
 def _defaults(app: Any, name: str, event_type: str, stage: str) -> dict[str, Any]:
     """Generator arguments taken from the handler's decorator."""
-    config = _source_config(app, name)
-    if event_type == 's3' and isinstance(config, S3EventConfig):
+    config: Any = _source_config(app, name)
+    # The decorator's settings apply when the event is of its own kind.
+    own = event_type_of(app, name) == event_type
+    if event_type == 's3' and own:
         return {'bucket': config.bucket, 'event_name': _s3_event_name(config)}
-    if event_type == 'sns' and isinstance(config, SNSEventConfig):
+    if event_type == 'sns' and own:
         return {'topic': _last_segment(config.topic)}
-    if event_type == 'sqs' and isinstance(config, SQSEventConfig):
+    if event_type == 'sqs' and own:
         return {'queue_name': config.queue or _last_segment(config.queue_arn)}
-    if event_type == 'kinesis' and isinstance(config, KinesisEventConfig):
+    if event_type == 'kinesis' and own:
         return {'stream_name': config.stream}
-    if event_type == 'dynamodb' and isinstance(config, DynamoDBEventConfig):
+    if event_type == 'dynamodb' and own:
         parts = (config.stream_arn or '').split(':', 5)
         resource = parts[5].split('/') if len(parts) == 6 else []
         return {'table_name': resource[1]} if len(resource) > 1 else {}

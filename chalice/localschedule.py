@@ -35,7 +35,7 @@ from typing import Any, Callable
 from chalice.errors import ChaliceError
 
 __all__ = ['Clock', 'CronSchedule', 'LocalScheduler', 'RateSchedule', 'ScheduleError',
-           'describe_firing', 'parse_schedule', 'parse_schedules']
+           'describe_firing', 'parse_schedule', 'parse_schedules', 'schedules_of']
 
 _RATE_RE = re.compile(r'rate\(\s*(\d+)\s+([a-z]+)\s*\)\Z')
 _CRON_RE = re.compile(r'cron\((.*)\)\Z')
@@ -206,14 +206,18 @@ def _day_of_month_matcher(text: str) -> Callable[[int, int, int], bool]:
         elif upper == 'LW':
             checks.append(lambda y, m, d: d == _last_weekday(y, m))
         elif upper.endswith('W'):
-            target = _value(upper[:-1], 1, 31, {}, 'day-of-month')
-            checks.append(lambda y, m, d, t=target: d == _nearest_weekday(y, m, t))
+            checks.append(_nearest_weekday_check(_value(upper[:-1], 1, 31, {},
+                                                        'day-of-month')))
         else:
             plain.append(item)
     if plain:
         days = _parse_set(','.join(plain), 1, 31, 'day-of-month')
         checks.append(lambda y, m, d: d in days)
     return lambda y, m, d: any(check(y, m, d) for check in checks)
+
+
+def _nearest_weekday_check(target: int) -> Callable[[int, int, int], bool]:
+    return lambda y, m, d: d == _nearest_weekday(y, m, target)
 
 
 def _last_weekday(year: int, month: int) -> int:
@@ -286,6 +290,15 @@ def parse_schedule(expression: Any) -> RateSchedule | CronSchedule:
     if text.startswith('cron('):
         return _parse_cron(text)
     raise ScheduleError('Invalid schedule expression %r: use rate(...) or cron(...).' % text)
+
+
+def schedules_of(app: Any) -> dict[str, Any]:
+    """``{function name: expression}`` of the app's ``@app.schedule()`` handlers."""
+    from chalice.app import ScheduledEventConfig
+
+    sources: list[Any] = [c for c in app.event_sources
+                          if isinstance(c, ScheduledEventConfig)]
+    return {source.name: source.schedule_expression for source in sources}
 
 
 def parse_schedules(schedules: dict[str, Any]) -> dict[str, RateSchedule | CronSchedule]:

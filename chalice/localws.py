@@ -121,12 +121,13 @@ class _Connection:
 
     def send(self, data: bytes | str) -> bool:
         """Send one message (text when it is UTF-8); False if the connection is gone."""
-        if isinstance(data, bytes):
-            try:
-                data = data.decode('utf-8')
-            except UnicodeDecodeError:
-                return self._send(BytesMessage(data=data))
-        return self._send(TextMessage(data=data))
+        if isinstance(data, str):
+            return self._send(TextMessage(data=data))
+        try:
+            text = data.decode('utf-8')
+        except UnicodeDecodeError:
+            return self._send(BytesMessage(data=data))
+        return self._send(TextMessage(data=text))
 
     def close(self, code: int, reason: str) -> bool:
         """Start the closing handshake (the reader finishes it, or gives up on
@@ -485,7 +486,7 @@ class LocalManagementSession:
 
 def use_local_management_api(app: Any, endpoint_url: str) -> None:
     """Point ``app.websocket_api`` at the local management API (once set up)."""
-    api = getattr(app, 'websocket_api', None)
+    api: Any = getattr(app, 'websocket_api', None)
     session = getattr(api, 'session', None)
     if session is None or isinstance(session, LocalManagementSession):
         return

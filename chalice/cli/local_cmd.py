@@ -103,6 +103,7 @@ def run_local_server(factory, host, port, stage, schedules=False):
     """Load the app and serve it until interrupted."""
     from chalice.cli.reloader import WorkerChannel
     from chalice.local import LocalDevServer
+    from chalice.localschedule import parse_schedules, schedules_of
 
     channel = WorkerChannel.from_environ()
     if channel is not None:
@@ -112,9 +113,7 @@ def run_local_server(factory, host, port, stage, schedules=False):
     if schedules:
         # A bad expression is an error now, before the server listens (and a
         # reload that brings one keeps the previous version serving).
-        from chalice.localschedule import parse_schedules
-
-        parse_schedules({c.name: c.schedule_expression for c in app_schedules(app)})
+        parse_schedules(schedules_of(app))
     if channel is not None:
         channel.report('loaded')
         if not channel.wait_for_go():
@@ -127,7 +126,7 @@ def run_local_server(factory, host, port, stage, schedules=False):
         sys.stdout.flush()
         if schedules:
             server.extras.start_schedules()
-        elif app_schedules(app):
+        elif schedules_of(app):
             click.echo('Schedules are off: pass --schedules to fire them on time, or fire '
                        'one with chalice local --trigger NAME.', err=True)
         if channel is not None:
@@ -141,13 +140,6 @@ def run_local_server(factory, host, port, stage, schedules=False):
 def _stop_from_thread(server):
     # serve_forever() returns in the main thread, which then exits cleanly.
     server.shutdown()
-
-
-def app_schedules(app):
-    """The app's ``@app.schedule()`` configs."""
-    from chalice.app import ScheduledEventConfig
-
-    return [c for c in app.event_sources if isinstance(c, ScheduledEventConfig)]
 
 
 def _print_result(result):
@@ -197,10 +189,10 @@ def trigger_schedule(factory, stage, name):
     """``chalice local --trigger NAME``: fire one schedule once."""
     from chalice.errors import ChaliceError
     from chalice.localinvoke import LocalInvoker, build_event
-    from chalice.localschedule import describe_firing
+    from chalice.localschedule import describe_firing, schedules_of
 
     app, config = load_app_and_config(factory, stage)
-    names = sorted(c.name for c in app_schedules(app))
+    names = sorted(schedules_of(app))
     if name not in names:
         hint = ('; deliver an event to it with: chalice invoke --local -n %s' % name
                 if name in app.handler_map else '')
