@@ -171,7 +171,7 @@ class LocalExtras:
             speed = os.environ.get(SPEED_ENV)
             clock = Clock(float(speed)) if speed else Clock()
         self.scheduler = LocalScheduler(schedules, self._fire, self._scheduled_event,
-                                        stream=self._stream, clock=clock)
+                                        report=self.report, clock=clock)
         self.scheduler.start()
 
     def _scheduled_event(self, name: str, when: datetime) -> dict[str, Any]:

@@ -341,33 +341,35 @@ def describe_firing(name: str, event: dict[str, Any], expression: str = '') -> s
     return 'Schedule %s%s fired at %s' % (name, what, event.get('time', ''))
 
 
+def _to_stderr(text: str) -> None:
+    try:
+        sys.stderr.write(text + '\n')
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
 class LocalScheduler:
     """Fires the app's schedules on time, each in its own thread.
 
     ``fire(name, event)`` delivers one firing (the extras pass their
-    invoker's call); ``make_event(name, moment)`` builds its event.
+    invoker's call); ``make_event(name, moment)`` builds its event;
+    ``report(line)`` prints the log lines (on stderr by default).
     """
 
     def __init__(self, schedules: dict[str, Any], fire: Callable[[str, dict], Any],
-                 make_event: Callable[[str, datetime], dict], stream: Any = None,
+                 make_event: Callable[[str, datetime], dict],
+                 report: Callable[[str], None] | None = None,
                  clock: Clock | None = None) -> None:
         self._schedules = parse_schedules(schedules)
         self._fire = fire
         self._make_event = make_event
-        self._stream = stream
+        self._write = report or _to_stderr
         self.clock = clock or Clock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._running: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
-
-    def _write(self, text: str) -> None:
-        stream = self._stream if self._stream is not None else sys.stderr
-        try:
-            stream.write(text if text.endswith('\n') else text + '\n')
-            stream.flush()
-        except (OSError, ValueError):
-            pass
 
     def start(self) -> None:
         now = self.clock.now()

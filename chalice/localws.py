@@ -373,13 +373,19 @@ class WebsocketEndpoint:
             'body': body,
             'isBase64Encoded': encoded,
         }
+        if not self._run(found, '$default', event):
+            self._error_reply(connection, 'Internal server error', request_id)
+
+    def _run(self, found: tuple[str, Any], route_key: str, event: dict[str, Any]) -> bool:
+        """Call a handler; False (and the traceback reported) if it raised."""
         name, handler = found
         try:
             self._call(name, handler, event)
         except Exception:
-            self._report('websocket $default: the handler raised an exception:\n'
-                         + traceback.format_exc())
-            self._error_reply(connection, 'Internal server error', request_id)
+            self._report('websocket %s: the handler raised an exception:\n%s'
+                         % (route_key, traceback.format_exc()))
+            return False
+        return True
 
     def _error_reply(self, connection: _Connection, message: str, request_id: str) -> None:
         connection.send(json.dumps({'message': message, 'connectionId': connection.id,
@@ -400,12 +406,7 @@ class WebsocketEndpoint:
                 disconnectReason=reason),
             'isBase64Encoded': False,
         }
-        name, handler = found
-        try:
-            self._call(name, handler, event)
-        except Exception:
-            self._report('websocket $disconnect: the handler raised an exception:\n'
-                         + traceback.format_exc())
+        self._run(found, '$disconnect', event)
 
     def close_all(self, timeout: float = CLOSE_WAIT_SECONDS) -> None:
         """Close every connection (1001) and give ``$disconnect`` time to run."""

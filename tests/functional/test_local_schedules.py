@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from chalice.cli.group import cli
 from tests.functional.test_local_cli import Running, free_port
+from tests.functional.test_local_events import restore_environ  # noqa: F401 (a fixture)
 
 APP_PY = textwrap.dedent('''\
     import os
@@ -91,17 +92,8 @@ def run(project, *args):
     return CliRunner().invoke(cli, ['--project-dir', str(project), 'local'] + list(args))
 
 
-@pytest.fixture
-def restore_environ():
-    import os
-
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
-
-
-def test_trigger_fires_one_schedule_once(project, restore_environ):
+@pytest.mark.usefixtures('restore_environ')
+def test_trigger_fires_one_schedule_once(project):
     result = run(project, '--trigger', 'every_minute')
     assert result.exit_code == 0, result.stderr
     reply = json.loads(result.stdout)
@@ -111,7 +103,8 @@ def test_trigger_fires_one_schedule_once(project, restore_environ):
     assert 'every_minute ran with Scheduled Event, GREETING=hi' in result.stderr
 
 
-def test_trigger_of_a_failing_schedule_exits_1(project, restore_environ):
+@pytest.mark.usefixtures('restore_environ')
+def test_trigger_of_a_failing_schedule_exits_1(project):
     result = run(project, '--trigger', 'broken')
     assert result.exit_code == 1
     assert 'RuntimeError: the daily job failed' in result.stderr
@@ -125,7 +118,8 @@ def test_trigger_of_a_failing_schedule_exits_1(project, restore_environ):
                        "broken, every_minute, weekday_mornings); deliver an event to it "
                        "with: chalice invoke --local -n not_a_schedule."),
 ])
-def test_trigger_of_an_unknown_schedule_is_one_line(project, restore_environ, name, message):
+@pytest.mark.usefixtures('restore_environ')
+def test_trigger_of_an_unknown_schedule_is_one_line(project, name, message):
     result = run(project, '--trigger', name)
     assert result.exit_code == 2
     assert result.stderr.strip() == message

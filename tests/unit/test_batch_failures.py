@@ -13,6 +13,30 @@ from tests.unit.events import FakeLambdaContext
 STREAM_ARN = events.dynamodb_stream_arn('users')
 
 
+def reporting_app():
+    """An app with one handler of each batch kind reporting failures, and one not."""
+    app = Chalice(app_name='demo')
+    stream_arn = 'arn:aws:dynamodb:us-west-2:123456789012:table/t/stream/2020'
+
+    @app.on_sqs_message(queue='myq', report_batch_item_failures=True)
+    def queue_handler(event):
+        pass
+
+    @app.on_kinesis_record(stream='mystream', report_batch_item_failures=True)
+    def kin(event):
+        pass
+
+    @app.on_dynamodb_record(stream_arn=stream_arn, report_batch_item_failures=True)
+    def ddb(event):
+        pass
+
+    @app.on_sqs_message(queue='plain')
+    def plain(event):
+        pass
+
+    return app
+
+
 @pytest.fixture
 def app():
     return Chalice('batchapp')
@@ -23,27 +47,12 @@ def ctx():
     return FakeLambdaContext(function_name='batchapp-dev-handler')
 
 
-def test_the_option_defaults_to_off_and_is_recorded(app):
-    @app.on_sqs_message(queue='q')
-    def plain(event):
-        return 'untouched'
-
-    @app.on_sqs_message(queue='q2', report_batch_item_failures=True)
-    def sqs(event):
-        pass
-
-    @app.on_kinesis_record(stream='s', report_batch_item_failures=True)
-    def kinesis(event):
-        pass
-
-    @app.on_dynamodb_record(stream_arn=STREAM_ARN, report_batch_item_failures=True)
-    def ddb(event):
-        pass
-
+def test_the_option_defaults_to_off_and_is_recorded():
+    app = reporting_app()
     flags = {c.name: c.report_batch_item_failures for c in app.event_sources}
-    assert flags == {'plain': False, 'sqs': True, 'kinesis': True, 'ddb': True}
+    assert flags == {'plain': False, 'queue_handler': True, 'kin': True, 'ddb': True}
     # Without the option the return value is Lambda's business, as before.
-    assert plain(events.sqs_event(['a']), FakeLambdaContext()) == 'untouched'
+    assert app.handler_map['plain'](events.sqs_event(['a']), FakeLambdaContext()) is None
 
 
 def test_sqs_failed_records_become_message_ids(app, ctx):

@@ -17,6 +17,7 @@ from chalice.deploy.sam import (
 )
 from chalice.errors import ChaliceError
 from tests.unit.deploy.fakes import make_config, make_package, write_project
+from tests.unit.test_batch_failures import reporting_app
 
 TRUST = {'Version': '2012-10-17', 'Statement': [{
     'Sid': '', 'Effect': 'Allow', 'Principal': {'Service': 'lambda.amazonaws.com'},
@@ -340,25 +341,7 @@ def test_yaml_dump_round_trips(project):
 
 
 def test_report_batch_item_failures_sets_function_response_types(project):
-    app = Chalice(app_name='demo')
-    stream_arn = 'arn:aws:dynamodb:us-west-2:123456789012:table/t/stream/2020'
-
-    @app.on_sqs_message(queue='myq', report_batch_item_failures=True)
-    def queue_handler(event):
-        pass
-
-    @app.on_kinesis_record(stream='mystream', report_batch_item_failures=True)
-    def kin(event):
-        pass
-
-    @app.on_dynamodb_record(stream_arn=stream_arn, report_batch_item_failures=True)
-    def ddb(event):
-        pass
-
-    @app.on_sqs_message(queue='plain')
-    def plain(event):
-        pass
-
+    app = reporting_app()
     resources = template_for(app, project)['Resources']
     for function, event in (('QueueHandler', 'QueueHandlerSqsEventSource'),
                             ('Kin', 'KinKinesisEventSource'),

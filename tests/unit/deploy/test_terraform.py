@@ -16,6 +16,7 @@ from chalice.deploy.terraform import build_configuration, merge
 from tests.terraform_checks import dangling_references, resources, undocumented
 from tests.unit.deploy.fakes import make_config, make_package, write_project
 from tests.unit.deploy.test_sam import hello_app
+from tests.unit.test_batch_failures import reporting_app
 
 PARTITION_REF = '${data.aws_partition.chalice.partition}'
 REGION_REF = '${data.aws_region.chalice.name}'
@@ -379,25 +380,7 @@ def test_the_checks_catch_what_they_look_for():
 
 
 def test_report_batch_item_failures_sets_function_response_types(project):
-    app = Chalice(app_name='demo')
-    stream_arn = 'arn:aws:dynamodb:us-west-2:123456789012:table/t/stream/2020'
-
-    @app.on_sqs_message(queue='myq', report_batch_item_failures=True)
-    def queue_handler(event):
-        pass
-
-    @app.on_kinesis_record(stream='mystream', report_batch_item_failures=True)
-    def kin(event):
-        pass
-
-    @app.on_dynamodb_record(stream_arn=stream_arn, report_batch_item_failures=True)
-    def ddb(event):
-        pass
-
-    @app.on_sqs_message(queue='plain')
-    def plain(event):
-        pass
-
+    app = reporting_app()
     document = configuration_for(app, project)
     for label in ('queue_handler-sqs-event-source', 'kin-kinesis-event-source',
                   'ddb-dynamodb-event-source'):
