@@ -327,6 +327,11 @@ CLI_APP = textwrap.dedent('''\
     @app.on_ws_message()
     def message(event):
         app.websocket_api.send(event.connection_id, 'v1: ' + event.body)
+
+
+    @app.on_sns_message(topic='news')
+    def news(event):
+        return 'v1: ' + event.message
     ''')
 
 
@@ -354,7 +359,7 @@ def reply_to(url, text, attempts=50):
     raise AssertionError('no reply from %s: %r' % (url, last))
 
 
-def test_reconnect_after_reload(ws_project):
+def test_reconnect_after_reload_and_events_reach_the_new_version(ws_project):
     port = free_port()
     url = 'ws://127.0.0.1:%d/ws' % port
     env = {'CHALICE_LOCAL_RELOADER': 'poll', 'AWS_DEFAULT_REGION': 'us-west-2'}
@@ -371,6 +376,10 @@ def test_reconnect_after_reload(ws_project):
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
         server.wait_for('Serving on', count=2)
         assert reply_to(url, 'again') == 'v2: again'
+        # Events reach the new version too.
+        delivered = requests.post('http://127.0.0.1:%d/_chalice/events/news' % port,
+                                  data=b'hello', timeout=TIMEOUT)
+        assert delivered.json() == 'v2: hello'
         assert server.stop() == 0
         assert port_is_closed(port)
         assert 'Traceback' not in server.output()[1]
