@@ -54,6 +54,8 @@ setup(
         'wheel',
         'packaging>=21',
         'setuptools',
+        # The websocket endpoint of `chalice local` (never shipped to Lambda).
+        'wsproto>=1.2,<2.0',
     ],
     extras_require={
         'event-file-poller': ['watchdog>=2.0'],

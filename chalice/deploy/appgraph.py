@@ -401,19 +401,22 @@ def event_source_model(source, function):
             resource_name='%s-sqs-event-source' % name, function=function,
             queue=source.queue, queue_arn=source.queue_arn, batch_size=source.batch_size,
             maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds or 0,
-            maximum_concurrency=source.maximum_concurrency)
+            maximum_concurrency=source.maximum_concurrency,
+            report_batch_item_failures=bool(source.report_batch_item_failures))
     if isinstance(source, KinesisEventConfig):
         return models.KinesisEventSource(
             resource_name='%s-kinesis-event-source' % name, function=function,
             stream=source.stream, batch_size=source.batch_size,
             starting_position=source.starting_position,
-            maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds or 0)
+            maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds or 0,
+            report_batch_item_failures=bool(source.report_batch_item_failures))
     if isinstance(source, DynamoDBEventConfig):
         return models.DynamoDBEventSource(
             resource_name='%s-dynamodb-event-source' % name, function=function,
             stream_arn=source.stream_arn, batch_size=source.batch_size,
             starting_position=source.starting_position,
-            maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds or 0)
+            maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds or 0,
+            report_batch_item_failures=bool(source.report_batch_item_failures))
     if isinstance(source, S3EventConfig):
         return models.S3BucketNotification(
             resource_name='%s-s3event' % name, bucket=source.bucket, function=function,

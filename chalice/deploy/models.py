@@ -161,6 +161,7 @@ class SQSEventSource(_EventSourceModel):
     batch_size: int = 1
     maximum_batching_window_in_seconds: int = 0
     maximum_concurrency: Optional[int] = None
+    report_batch_item_failures: bool = False
     resource_type = 'sqs_event'
 
 
@@ -172,6 +173,7 @@ class KinesisEventSource(_EventSourceModel):
     batch_size: int = 100
     starting_position: str = 'LATEST'
     maximum_batching_window_in_seconds: int = 0
+    report_batch_item_failures: bool = False
     resource_type = 'kinesis_event'
 
 
@@ -183,6 +185,7 @@ class DynamoDBEventSource(_EventSourceModel):
     batch_size: int = 100
     starting_position: str = 'LATEST'
     maximum_batching_window_in_seconds: int = 0
+    report_batch_item_failures: bool = False
     resource_type = 'dynamodb_event'
 
 
