@@ -3,7 +3,7 @@
 ::
 
     chalice local [--host 127.0.0.1] [--port 8000] [--stage dev]
-                  [--autoreload/--no-autoreload]
+                  [--autoreload/--no-autoreload] [--docs]
 
 The stage's environment variables (``.chalice/config.json``) are applied
 before ``app.py`` is imported, the app is checked as a deploy would check it
@@ -12,7 +12,8 @@ exit code 2), and
 ``Serving on http://HOST:PORT`` is printed once the port is open.  Ctrl-C
 (or SIGTERM) stops the server quietly with exit code 0.  With autoreload
 (the default) this process supervises a worker process instead; see
-:mod:`chalice.cli.reloader`.
+:mod:`chalice.cli.reloader`.  ``--docs`` also serves ``/openapi.json`` and a
+Swagger UI page at ``/docs`` (:mod:`chalice.openapi.docs`).
 """
 import os
 import signal
@@ -39,10 +40,17 @@ def _on_sigterm(signum, frame):
               help='The Chalice stage whose environment variables and settings to use.')
 @click.option('--autoreload/--no-autoreload', default=True, show_default=True,
               help='Restart the server when app.py, chalicelib/ or the config changes.')
+@click.option('--docs', is_flag=True, default=False,
+              help='Also serve the OpenAPI description at /openapi.json and interactive '
+                   'docs at /docs (needs chalice[docs]).')
 @click.pass_context
-def local(ctx, host, port, stage, autoreload):
+def local(ctx, host, port, stage, autoreload, docs):
     """Run a local HTTP server for your app."""
     obj = ctx.obj
+    if docs:
+        from chalice.openapi.docs import swagger_ui_files
+
+        swagger_ui_files()  # missing: say so once, before anything starts
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _on_sigterm)
     try:
@@ -57,9 +65,9 @@ def local(ctx, host, port, stage, autoreload):
             # Say it here, once, rather than from a worker that cannot start.
             require_project(obj['project_dir'])
             command = worker_command(obj['project_dir'], obj.get('debug', False),
-                                     host, port, stage)
+                                     host, port, stage, docs)
             ctx.exit(reloader.run_supervisor(command, obj['project_dir']))
-        run_local_server(obj['factory'], host, port, stage)
+        run_local_server(obj['factory'], host, port, stage, docs)
     except KeyboardInterrupt:
         return
 
@@ -78,13 +86,15 @@ WORKER_BOOTSTRAP = (
 )
 
 
-def worker_command(project_dir, debug, host, port, stage):
+def worker_command(project_dir, debug, host, port, stage, docs=False):
     """The command line of the worker process the reloader runs."""
     command = [sys.executable, '-c', WORKER_BOOTSTRAP, '--project-dir', project_dir]
     if debug:
         command.append('--debug')
     command += ['local', '--host', host, '--port', str(port), '--stage', stage,
                 '--no-autoreload']
+    if docs:
+        command.append('--docs')
     return command
 
 
@@ -99,7 +109,7 @@ def load_app_and_config(factory, stage):
     return config.chalice_app, config
 
 
-def run_local_server(factory, host, port, stage):
+def run_local_server(factory, host, port, stage, docs=False):
     """Load the app and serve it until interrupted."""
     from chalice.cli.reloader import WorkerChannel
     from chalice.local import LocalDevServer
@@ -109,13 +119,21 @@ def run_local_server(factory, host, port, stage):
         # Autoreload worker: never write bytecode next to the user's code.
         sys.dont_write_bytecode = True
     app, config = load_app_and_config(factory, stage)
+    pages = docs_pages(app) if docs else None
     if channel is not None:
         channel.report('loaded')
         if not channel.wait_for_go():
             return
     server = LocalDevServer(app, config, host=host, port=port, stage=stage)
+    if pages is not None:
+        server.mount(pages)
     try:
         click.echo('Serving on {}'.format(server.url))
+        if pages is not None:
+            for warning in pages.warnings():
+                click.echo('Warning: {}'.format(warning), err=True)
+            if pages.serves_page:
+                click.echo('API docs on {}/docs'.format(server.url))
         sys.stdout.flush()
         if channel is not None:
             channel.report('serving')
@@ -123,6 +141,20 @@ def run_local_server(factory, host, port, stage):
         server.serve_forever()
     finally:
         server.server_close()
+
+
+def docs_pages(app):
+    """The ``--docs`` pages of ``app`` (its OpenAPI description is built now)."""
+    from chalice.errors import ChaliceError
+    from chalice.openapi import docs_document
+    from chalice.openapi.docs import DocsPages, swagger_ui_files
+
+    files = swagger_ui_files()
+    try:
+        document = docs_document(app)
+    except (TypeError, ValueError) as error:
+        raise ChaliceError('Cannot describe the app for --docs: %s' % error) from None
+    return DocsPages(app, document, files)
 
 
 def _stop_from_thread(server):
