@@ -47,6 +47,8 @@ OPENAPI_VERSION = '3.0.3'
 _AWS_EXTENSION = 'x-amazon-apigateway-'
 # Methods that get a request body even when the view does not annotate one.
 _BODY_METHODS = ('POST', 'PUT', 'PATCH')
+# Methods that never get one (OpenAPI leaves their bodies undefined).
+_NO_BODY_METHODS = ('GET', 'HEAD', 'OPTIONS')
 _ERROR_SCHEMA_NAME = 'ChaliceViewError'
 _ERROR_SCHEMA = {
     'title': 'ChaliceViewError',
@@ -237,6 +239,8 @@ class OpenAPI3Generator(SwaggerGenerator):
         return parameters
 
     def _request_body(self, entry, view):
+        if entry.method in _NO_BODY_METHODS:
+            return None
         schema = None
         if view.body_type is not NOTHING:
             schema = self.schemas.schema(view.body_type, 'validation')

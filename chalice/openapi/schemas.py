@@ -69,7 +69,7 @@ def _is_named(tp) -> bool:
         or issubclass(tp, enum.Enum) or is_pydantic_model(tp))
 
 
-def _class_description(cls) -> str | None:
+def _class_description(cls: type) -> str | None:
     doc = cls.__dict__.get('__doc__')
     if not doc:
         return None
@@ -251,10 +251,10 @@ class SchemaRegistry:
                 schema = {'allOf': [schema], 'description': text} if '$ref' in schema \
                     else dict(schema, description=text)
             properties[field] = schema
-        schema: dict[str, Any] = {'type': 'object', 'properties': properties}
+        result = {'type': 'object', 'properties': properties}
         if required:
-            schema['required'] = required
-        return schema
+            result['required'] = required
+        return result
 
     def _dataclass(self, cls, mode):
         hints = _type_hints(cls)
@@ -287,12 +287,11 @@ class SchemaRegistry:
             raw = cls.model_json_schema(ref_template=template, mode=mode)
         else:  # pydantic 1
             raw = cls.schema(ref_template=template)
-        raw = to_openapi30(raw)
-        definitions = {}
+        raw = dict(raw)
         for defs_key in ('$defs', 'definitions'):
-            definitions.update(raw.pop(defs_key, None) or {})
-        for def_name, schema in definitions.items():
-            self.components.setdefault(def_name, schema)
+            for def_name, schema in (raw.pop(defs_key, None) or {}).items():
+                self.components.setdefault(def_name, to_openapi30(schema))
+        raw = to_openapi30(raw)
         ref = raw.get('$ref', '')
         if ref.startswith(REF_PREFIX) and len(raw) == 1:  # a recursive model: in $defs
             name = ref[len(REF_PREFIX):]
