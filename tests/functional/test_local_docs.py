@@ -4,19 +4,24 @@ The browser test starts ``chalice local --docs`` as a subprocess and drives
 a headless Chromium (Debian's ``chromium``, which ``make browser`` installs;
 see tests/functional/chromium.py) through the docs page.
 """
+import io
 import json
 import re
 import sys
 import textwrap
+import time
 
 import pytest
 import requests
 from click.testing import CliRunner
 from openapi_spec_validator import validate
 
+from chalice import Chalice
 from chalice.cli import cli
+from chalice.local import LocalDevServer
+from chalice.proxy import HTTPResponse
 from tests.functional.chromium import Chromium, find_chromium
-from tests.functional.test_local_cli import TIMEOUT, Running
+from tests.functional.test_local_cli import TIMEOUT, Running, free_port
 
 APP_PY = textwrap.dedent('''\
     from dataclasses import dataclass
@@ -285,3 +290,70 @@ def test_missing_swagger_ui_is_a_one_line_error(project, monkeypatch, reload_fla
     assert result.output.strip().splitlines() == [
         "Error: chalice local --docs needs Swagger UI: install it with pip install "
         "'chalice[docs]' (the swagger-ui-bundle package)."]
+
+
+def _poll_for_path(url, path, timeout=20.0):
+    """GET the OpenAPI document at ``url`` until it has ``path`` (bounded); or None."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            document = requests.get(url, timeout=2).json()
+        except (requests.RequestException, ValueError):
+            document = None
+        if document is not None and path in document['paths']:
+            return document
+        time.sleep(0.1)
+    return None
+
+
+def test_the_description_follows_autoreload(project):
+    port = free_port()
+    base = 'http://127.0.0.1:%d' % port
+    running = Running(project, '--docs', '--autoreload', '--port', str(port),
+                      extra_env={'CHALICE_LOCAL_RELOADER': 'poll'})
+    try:
+        running.wait_for('API docs on %s/docs' % base)
+        assert '/authors' not in requests.get(base + '/openapi.json',
+                                              timeout=TIMEOUT).json()['paths']
+        (project / 'app.py').write_text(APP_PY + textwrap.dedent('''
+
+            @app.route('/authors')
+            def authors():
+                """List the authors."""
+                return []
+            '''))
+        document = _poll_for_path(base + '/openapi.json', '/authors')
+        assert document is not None, running.output()
+        assert document['paths']['/authors']['get']['summary'] == 'List the authors.'
+    finally:
+        assert running.stop() == 0
+
+
+def test_mounted_handlers_answer_before_the_app():
+    app = Chalice(app_name='mounts')
+
+    @app.route('/{anything}')
+    def anything(anything):
+        return {'app': anything}
+
+    def mounted(method, target, headers):
+        if target.startswith('/local'):
+            return HTTPResponse(200, [('Content-Type', 'text/plain')], b'mounted')
+        if target == '/boom':
+            raise RuntimeError('mount failed')
+        return None
+
+    stream = io.StringIO()
+    with LocalDevServer(app, port=0, log_requests=False, stream=stream) as server:
+        server.mount(mounted)
+        server.serve_in_thread()
+        try:
+            assert requests.get(server.url + '/local?x=1', timeout=TIMEOUT).text == 'mounted'
+            assert requests.get(server.url + '/other', timeout=TIMEOUT).json() == {
+                'app': 'other'}
+            failed = requests.get(server.url + '/boom', timeout=TIMEOUT)
+            assert failed.status_code == 500
+            assert failed.json() == {'message': 'Internal server error'}
+            assert 'RuntimeError: mount failed' in stream.getvalue()
+        finally:
+            server.shutdown()
