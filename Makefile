@@ -38,7 +38,7 @@ $(CHECKOV): | $(BIN)/python
 
 checkov: $(CHECKOV)
 
-# The browser test of `chalice local --docs` (tests/functional/test_local_docs.py)
+# The browser test of `chalice local --docs` (tests/functional/test_local_docs_page.py)
 # drives Debian's chromium.  Installed here when missing and possible (root with
 # apt-get, as on CI); where it is not, that one test is skipped and says why.
 browser:
