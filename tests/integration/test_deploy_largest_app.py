@@ -12,10 +12,17 @@ sources:
    exists in moto;
 3. ``chalice deploy`` again exits 0 and moto holds what the uninterrupted
    deploy left, configured the same way;
-4. ``chalice delete`` with its k-th request failing (when the delete has
-   one: a delete makes fewer requests than a deploy, so every request of
-   the delete fails once over the whole loop) exits 1 and leaves an exact
-   state file, and another ``chalice delete`` leaves nothing.
+4. ``chalice delete`` leaves nothing.  For the j-th of these deletes, j =
+   1..M (M being the number of requests of an uninterrupted delete, fewer
+   than N), a first ``chalice delete`` has its j-th request failing: it
+   exits 1 and leaves an exact state file, and the second leaves nothing.
+   So every request of a delete fails once too.
+
+When the failed request comes before the deploy's first change (it reads
+what exists), step 2 finds nothing recorded and nothing made: the run
+left AWS and the project as they were, so steps 3 and 4 would repeat the
+uninterrupted deploy and delete the loop starts from; they are not run
+again for those k.
 
 The values of k are split into ``CHUNKS`` interleaved groups, one test
 each, so that pytest-xdist can spread them over its workers.
@@ -55,9 +62,10 @@ def test_the_clean_run_covers_every_kind_of_resource(clean_run):  # noqa: F811
     assert records == {'iam_role', 'lambda_layer', 'lambda_function', 'rest_api',
                        'websocket_api', 'cloudwatch_event', 'sns_event', 'sqs_event',
                        'kinesis_event', 'dynamodb_event', 's3_event'}
-    # Enough calls for every chunk, and the delete is covered by the deploy's k.
-    assert len(clean_run.deploy_calls) >= 4 * CHUNKS
-    assert len(clean_run.delete_calls) < len(clean_run.deploy_calls)
+    # Enough calls for every chunk, and every request of the delete fails once.
+    changing = len(clean_run.deploy_calls) - first_mutating_index(clean_run.deploy_calls)
+    assert changing >= 4 * CHUNKS
+    assert len(clean_run.delete_calls) <= changing
 
 
 @pytest.mark.parametrize('chunk', range(CHUNKS))
@@ -82,23 +90,36 @@ def test_every_failed_call_is_recoverable(chunk, clean_run, aws_clients,  # noqa
         assert_failed_at_the_kth_call(attempt)
         assert_fault_reported(attempt, project, first_mutating, run_again=True)
         assert_state_matches_aws(project, aws_clients, context)
+        if attempt.k - 1 < first_mutating:
+            # Nothing was changed: as before the uninterrupted deploy.
+            assert_nothing_left(project, aws_clients, context)
+            continue
         assert_rerun_converges(
             attempt, project, env, lambda: assert_state_matches_aws(project, aws_clients),
             lambda: snapshot(aws_clients, sources['stream']), clean_run.reference)
 
-        if attempt.k <= len(delete_calls):
-            fault_injector.fail_call(attempt.k)
-            failed = run_chalice(project, 'delete', env=env)
-            injected = fault_injector.failed
-            fault_injector.disarm()
-            expected = delete_calls[attempt.k - 1]
-            assert injected is not None, context
-            assert service_and_operation(injected) == service_and_operation(expected), (
-                context, str(injected), str(expected))
-            assert failed.returncode == 1, (context, failed.stderr)
-            message = one_error_line(failed)
-            assert 'InjectedFault' in message, context
-            assert state_path(project) in message, context
-            assert_state_matches_aws(project, aws_clients, context)
+        j = attempt.k - first_mutating  # 1 for the deploy's first change
+        if j <= len(delete_calls):
+            assert_failed_delete_is_recoverable(j, clean_run, aws_clients, fault_injector,
+                                                '%s, delete j=%d' % (context, j))
         run_ok(project, 'delete', env)
         assert_nothing_left(project, aws_clients, context)
+
+
+def assert_failed_delete_is_recoverable(j, clean, aws_clients, fault_injector, context):
+    """``chalice delete`` with its j-th request failing: exit 1, one line, exact state."""
+    project, delete_calls = clean.project, clean.delete_calls
+    fault_injector.fail_call(j)
+    failed = run_chalice(project, 'delete', env=clean.env)
+    injected = fault_injector.failed
+    fault_injector.disarm()
+    expected = delete_calls[j - 1]
+    assert injected is not None, context
+    assert service_and_operation(injected) == service_and_operation(expected), (
+        context, str(injected), str(expected))
+    assert failed.returncode == 1, (context, failed.stderr)
+    message = one_error_line(failed)
+    assert 'InjectedFault' in message, context
+    if j - 1 >= first_mutating_index(delete_calls):
+        assert state_path(project) in message, context
+    assert_state_matches_aws(project, aws_clients, context)
