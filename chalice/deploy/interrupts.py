@@ -66,8 +66,8 @@ class InterruptGuard:
 
     @contextmanager
     def installed(self):
-        self._install()
         try:
+            self._install()
             yield self
             self.checkpoint()
         finally:

@@ -67,7 +67,7 @@ class StageLock:
         self._ui = ui
         self._command = command or command_line()
         self._fd = None
-        self._made_directory = False
+        self._made_directories = []  # made for the lock, removed with it when empty
 
     # -- the context manager
 
@@ -82,9 +82,11 @@ class StageLock:
 
     def acquire(self):
         directory = os.path.dirname(self.path)
-        if not os.path.isdir(directory):
-            os.makedirs(directory, exist_ok=True)
-            self._made_directory = True
+        missing = directory
+        while not os.path.isdir(missing):
+            self._made_directories.append(missing)
+            missing = os.path.dirname(missing)
+        os.makedirs(directory, exist_ok=True)
         for _ in range(_MAX_ATTEMPTS):
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
@@ -127,11 +129,12 @@ class StageLock:
             os.close(fd)  # unlocks
         if fcntl is None:  # pragma: no cover - Windows
             _remove(self.path)
-        if self._made_directory:
+        made, self._made_directories = self._made_directories, []
+        for directory in made:  # innermost first
             try:
-                os.rmdir(os.path.dirname(self.path))
+                os.rmdir(directory)
             except OSError:
-                pass  # not empty: something else lives there now
+                break  # not empty: something else lives there now
 
     def _locked_message(self, holder):
         who = _describe(holder) if holder else 'another chalice process'

@@ -209,6 +209,25 @@ def each_call_failing(calls, fault_injector, prepare, run, ks=None):
         yield FailedRun(k, call, context, prepared, result, failed)
 
 
+def share_of(calls, part, parts=2):
+    """The k of one of ``parts`` interleaved shares of 1..len(calls) (``part`` from 0).
+
+    A loop split this way into one test per share can be spread over
+    pytest-xdist's workers.
+    """
+    return range(part + 1, len(calls) + 1, parts)
+
+
+def changed_nothing(attempt, first_mutating):
+    """Whether the k-th call came before the command's first change.
+
+    Such a run leaves AWS and the project as they were (the caller checks
+    that nothing exists), so a rerun and a delete would only repeat the
+    uninterrupted run the loop started from: loops skip them for such k.
+    """
+    return attempt.k - 1 < first_mutating
+
+
 def assert_failed_at_the_kth_call(attempt, same=service_and_operation):
     """The injector failed a call, the k-th of the clean run, and the CLI exited 1."""
     assert attempt.failed is not None, attempt.context

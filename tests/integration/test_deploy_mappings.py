@@ -16,6 +16,7 @@ from tests.integration.deploy_checks import (
     assert_failed_at_the_kth_call,
     assert_fault_reported,
     assert_rerun_converges,
+    changed_nothing,
     each_call_failing,
     existing_functions,
     existing_roles,
@@ -26,6 +27,7 @@ from tests.integration.deploy_checks import (
     recorded_role,
     remove_state,
     run_ok,
+    share_of,
     state_path,
 )
 from tests.integration.deploy_checks import existing_mappings as all_mappings
@@ -491,8 +493,9 @@ def snapshot(aws_clients, stream_arn):
     return {'roles': roles, 'functions': functions, 'mappings': mappings}
 
 
-def test_every_failed_call_is_recoverable(tmp_path, aws_env, aws_clients, fault_injector,
-                                         moto_server):
+@pytest.mark.parametrize('part', range(2))
+def test_every_failed_call_is_recoverable(part, tmp_path, aws_env, aws_clients, fault_injector,
+                                          moto_server):
     project = make_project(tmp_path, app_source(), app_name=APP_NAME)
 
     def fresh_aws():
@@ -512,10 +515,14 @@ def test_every_failed_call_is_recoverable(tmp_path, aws_env, aws_clients, fault_
     first_mutating = first_mutating_index(calls)
 
     for attempt in each_call_failing(calls, fault_injector, fresh_aws,
-                                     lambda: run_chalice(project, 'deploy', env=aws_env)):
+                                     lambda: run_chalice(project, 'deploy', env=aws_env),
+                                     ks=share_of(calls, part)):
         assert_failed_at_the_kth_call(attempt)
         assert_fault_reported(attempt, project, first_mutating, one_line=False)
         assert_state_matches_moto(project, aws_clients)
+        if changed_nothing(attempt, first_mutating):
+            assert_nothing_left(project, aws_clients)
+            continue
         assert_rerun_converges(attempt, project, aws_env,
                                lambda: assert_state_matches_moto(project, aws_clients),
                                partial(snapshot, aws_clients, attempt.prepared), reference)

@@ -50,6 +50,18 @@ def test_the_lock_file_says_who_holds_it_and_goes_away(project):
     assert ui.warnings == []
 
 
+def test_directories_made_for_the_lock_alone_go_with_it(tmp_path):
+    project = str(tmp_path / 'bare')
+    os.makedirs(project)
+    with StageLock(project, 'dev'):
+        assert os.path.isdir(os.path.join(project, '.chalice', 'deployed'))
+    assert os.listdir(project) == []
+    with StageLock(project, 'dev'):
+        # Something else written meanwhile stays, and so does its directory.
+        os.makedirs(os.path.join(project, '.chalice', 'deployments'))
+    assert os.listdir(os.path.join(project, '.chalice')) == ['deployments']
+
+
 def test_an_existing_deployed_directory_is_kept(project):
     deployed = os.path.join(project, '.chalice', 'deployed')
     os.makedirs(deployed)
