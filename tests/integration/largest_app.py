@@ -22,6 +22,7 @@ import pytest
 from tests.integration import deploy_checks
 from tests.integration.conftest import REGION, make_project
 from tests.integration.deploy_checks import (
+    create_table_with_stream,
     existing_functions,
     existing_mappings,
     existing_rest_apis,
@@ -164,12 +165,7 @@ def create_sources(aws_clients, env):
     aws_clients.s3.create_bucket(Bucket=BUCKET,
                                  CreateBucketConfiguration={'LocationConstraint': REGION})
     aws_clients.kinesis.create_stream(StreamName=STREAM, ShardCount=1)
-    table = aws_clients.dynamodb.create_table(
-        TableName=TABLE, BillingMode='PAY_PER_REQUEST',
-        KeySchema=[{'AttributeName': 'id', 'KeyType': 'HASH'}],
-        AttributeDefinitions=[{'AttributeName': 'id', 'AttributeType': 'S'}],
-        StreamSpecification={'StreamEnabled': True, 'StreamViewType': 'NEW_AND_OLD_IMAGES'})
-    stream_arn = table['TableDescription']['LatestStreamArn']
+    stream_arn = create_table_with_stream(aws_clients, TABLE)
     env[STREAM_ENV_VAR] = stream_arn
     return stream_arn
 

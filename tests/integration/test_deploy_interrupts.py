@@ -231,17 +231,25 @@ def hello(tmp_path, aws_env, fault_injector):
     return project, calls
 
 
+def deploy_held_at(fault_injector, project, env, k, before):
+    """A ``chalice deploy`` that the server holds at its k-th request: (process, pause)."""
+    pause = Pause()
+    fault_injector.arm()
+    cli = CLIProcess(fault_injector)
+    cli.at_call(k, pause, before=before)
+    cli.start(project, 'deploy', env=env)
+    return cli, pause
+
+
 def test_a_second_deploy_or_delete_of_the_stage_is_refused(hello, aws_env, aws_clients,
                                                            fault_injector):
     project, calls = hello
-    pause = Pause()
-    fault_injector.arm()
-    first = CLIProcess(fault_injector)
-    first.at_call(first_index(calls, 'CreateFunction'), pause, before=True)
-    first.start(project, 'deploy', env=aws_env)
+    first, pause = deploy_held_at(fault_injector, project, aws_env,
+                                  first_index(calls, 'CreateFunction'), before=True)
     try:
         assert pause.reached.wait(WAIT)
-        holder = json.loads(open(lock_path(project)).read())
+        with open(lock_path(project)) as f:
+            holder = json.load(f)
         assert holder['pid'] == first.process.pid
         assert holder['command'] == 'chalice --project-dir %s deploy' % project
 
@@ -269,12 +277,9 @@ def test_a_second_deploy_or_delete_of_the_stage_is_refused(hello, aws_env, aws_c
 def test_a_killed_deploy_leaves_a_lock_that_the_next_run_takes_over(hello, aws_env, aws_clients,
                                                                     fault_injector):
     project, calls = hello
-    pause = Pause()
-    fault_injector.arm()
-    first = CLIProcess(fault_injector)
     # Held after IAM made the role, before the CLI hears of it.
-    first.at_call(first_index(calls, 'CreateRole'), pause)
-    first.start(project, 'deploy', env=aws_env)
+    first, pause = deploy_held_at(fault_injector, project, aws_env,
+                                  first_index(calls, 'CreateRole'), before=False)
     try:
         assert pause.reached.wait(WAIT)
         first.process.kill()
