@@ -224,3 +224,23 @@ def test_signal_at_every_call_of_a_delete(tmp_path, calls):
         deployer.delete(str(project), 'dev', aws, RecordingUI())
         assert aws.is_empty()
         assert read_state_file(project)['resources'] == []
+
+
+# ---------------------------------------------------------------- what the CLI says
+
+
+def test_the_one_line_the_cli_prints(tmp_path):
+    from chalice.cli.deploy_cmds import _interrupted_message
+
+    path = str(tmp_path / '.chalice' / 'deployed' / 'dev.json')
+    guard = InterruptGuard(notify=Notices())
+    assert _interrupted_message(Interrupted(signal.SIGINT), guard, str(tmp_path), 'dev') == (
+        'Interrupted before anything was changed in AWS; the state file is as it was.')
+    guard.begin_call('iam.create_role', mutating=True)
+    assert _interrupted_message(Interrupted(signal.SIGTERM), guard, str(tmp_path), 'dev') == (
+        'Interrupted: the state file %s was saved and records what exists; run the command '
+        'again to continue.' % path)
+    forced = Interrupted(signal.SIGINT, forced_during='iam.create_role')
+    assert _interrupted_message(forced, guard, str(tmp_path), 'dev') == (
+        'Interrupted again during iam.create_role: the state file %s records what exists, '
+        'except perhaps what that call did; run the command again to continue.' % path)
