@@ -13,16 +13,27 @@ on lives here, and this module imports nothing of the deployer:
   sources standing for region, account and partition, :func:`tf_text` (a
   literal string made safe from Terraform's template syntax).
 """
+import os
 import re
 
 from chalice.errors import ChaliceError
 
 # -- code locations (the packager writes the zips under these names)
 
-DEPLOYMENT_ZIP = 'deployment.zip'
-LAYER_ZIP = 'layer-deployment.zip'
-CODE_URI = './' + DEPLOYMENT_ZIP
-LAYER_CONTENT_URI = './' + LAYER_ZIP
+
+
+def archive_name(package):
+    """The file name of a package's zip beside the template.
+
+    ``chalice package`` writes ``deployment.zip`` and ``layer-deployment.zip``
+    (``deployment-arm64.zip`` and so on for functions on the other architecture).
+    """
+    return os.path.basename(package.path)
+
+
+def archive_uri(package):
+    """``CodeUri``/``ContentUri`` of a package: its zip, next to the template."""
+    return './' + archive_name(package)
 
 # -- logical ids
 

@@ -20,14 +20,13 @@ from dataclasses import dataclass, field
 
 from chalice.deploy.appgraph import API_HANDLER
 from chalice.deploy.models import ManagedIAMRole, WebsocketAPI
-from chalice.deploy.naming import (  # noqa: F401 (CODE_URI... re-exported)
+from chalice.deploy.naming import (  # noqa: F401 (archive_uri... re-exported)
     ACCOUNT_ID,
     API_HANDLER_ID,
-    CODE_URI,
-    LAYER_CONTENT_URI,
     PARTITION,
     REGION,
     WEBSOCKET_IDS,
+    archive_uri,
     function_event,
     sub,
     to_logical_id,

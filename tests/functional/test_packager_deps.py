@@ -17,7 +17,7 @@ import zipfile
 
 import pytest
 
-from chalice.deploy import packager
+from chalice.deploy import packager, pip_resolver
 from chalice.deploy.packager import create_deployment_package, create_layer_package
 
 BACKEND = '''\
@@ -154,7 +154,7 @@ def offline_pip(monkeypatch, wheelhouse):
         calls.append(command)
         return real_run(command, *args, **kwargs)
 
-    monkeypatch.setattr(packager.subprocess, 'run', counting_run)
+    monkeypatch.setattr(subprocess, 'run', counting_run)
     return calls
 
 
@@ -350,7 +350,7 @@ def test_the_pip_log_is_read_for_every_file_of_the_project():
         'Found link file:///tmp/wh/macpkg-1.2-py3-none-any.whl, version: 1.2',
         'Skipping link: wrong project name (not macpkg): file:///tmp/wh/other-2.0.zip',
     ])
-    found = sorted(packager._DIST_FILE_RE.findall(output))
+    found = sorted(pip_resolver._DIST_FILE_RE.findall(output))
     assert found == ['macpkg-0.9.tar.gz', 'macpkg-1.0-cp311-cp311-macosx_11_0_arm64.whl',
                      'macpkg-1.1%2Blocal-py3-none-any.whl', 'macpkg-1.2-py3-none-any.whl',
                      'other-2.0.zip']

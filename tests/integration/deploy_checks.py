@@ -200,15 +200,15 @@ def service_and_operation(call):
     return call.service, call.operation
 
 
-def each_call_failing(calls, fault_injector, prepare, run, ks=None):
-    """Yield a ``FailedRun`` for every k in 1..len(calls) (or in ``ks``).
+def each_call_failing(calls, fault_injector, prepare, run, positions=None):
+    """Yield a ``FailedRun`` for every k in 1..len(calls) (or in ``positions``).
 
     For each k: ``prepare()`` (reset moto and the state file), fail the k-th
     call of ``run()``, then disarm the injector.  The caller checks the rest.
-    ``ks`` picks a share of the calls, so that a loop can be split into
-    several tests that pytest-xdist spreads over its workers.
+    ``positions`` picks a share of the calls (``share_of``), so that a loop
+    can be split into several tests that pytest-xdist spreads over its workers.
     """
-    for k in (range(1, len(calls) + 1) if ks is None else ks):
+    for k in positions or range(1, len(calls) + 1):
         call = calls[k - 1]
         context = 'k=%d (%s)' % (k, call)
         prepared = prepare()

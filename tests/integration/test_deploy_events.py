@@ -369,7 +369,7 @@ def test_every_failed_call_is_recoverable(part, project, aws_env, aws_clients, f
 
     for attempt in each_call_failing(calls, fault_injector, fresh_moto,
                                      lambda: run_chalice(project, 'deploy', env=aws_env),
-                                     ks=share_of(calls, part)):
+                                     positions=share_of(calls, part)):
         assert_failed_at_the_kth_call(attempt)
         assert_fault_reported(attempt, project, first_mutating, one_line=False)
         assert_state_matches_moto(project, aws_clients)

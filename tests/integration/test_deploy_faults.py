@@ -226,7 +226,7 @@ def test_every_failed_call_is_recoverable(part, tmp_path, aws_env, aws_clients, 
         assert_state_matches_moto(project, aws_clients)
 
     for attempt in each_call_failing(calls, fault_injector, reset, deploy,
-                                     ks=share_of(calls, part)):
+                                     positions=share_of(calls, part)):
         context = attempt.context
         # The k-th call of this run is the k-th call of the clean run.
         assert_failed_at_the_kth_call(attempt)

@@ -40,6 +40,7 @@ from tests.integration.deploy_checks import (
     remove_state,
     run_ok,
     service_and_operation,
+    share_of,
     state_path,
 )
 from tests.integration.largest_app import (
@@ -84,8 +85,9 @@ def test_every_failed_call_is_recoverable(chunk, clean_run, aws_clients,  # noqa
     def deploy():
         return run_chalice(project, 'deploy', env=env)
 
-    ks = range(chunk + 1, len(calls) + 1, CHUNKS)
-    for attempt in each_call_failing(calls, fault_injector, fresh_aws, deploy, ks=ks):
+    positions = share_of(calls, chunk, CHUNKS)
+    for attempt in each_call_failing(calls, fault_injector, fresh_aws, deploy,
+                                     positions=positions):
         context = attempt.context
         assert_failed_at_the_kth_call(attempt)
         assert_fault_reported(attempt, project, first_mutating, run_again=True)

@@ -439,7 +439,8 @@ def test_every_failed_call_is_recoverable(part, tmp_path, aws_env, aws_clients, 
         remove_state(project)
 
     for attempt in each_call_failing(calls, fault_injector, reset,
-                                     lambda: deploy(project, aws_env), ks=share_of(calls, part)):
+                                     lambda: deploy(project, aws_env),
+                                     positions=share_of(calls, part)):
         assert_failed_at_the_kth_call(attempt, same=shape)
         assert_fault_reported(attempt, project, first_mutating, run_again=True)
         assert_state_matches_moto(project, aws_clients)

@@ -18,8 +18,10 @@ from chalice.config import (
     STAGE_KEYS,
     Config,
     config_file_path,
+    custom_domain_url_prefixes,
     lambda_python_version,
     lambda_python_version_warning,
+    lambda_settings,
     load_config_file,
     load_project_config,
     resolve_chalice_path,
@@ -84,8 +86,12 @@ def test_scalar_chain_precedence(present, winner):
     assert config.lambda_timeout == LEVEL_VALUES[winner]
 
 
-def test_scalar_chain_falls_back_to_builtin_default():
-    assert _build_config({}).lambda_timeout == 60
+def test_scalar_chain_is_none_when_no_level_sets_it():
+    # As in Chalice 1.x; whoever builds a function applies the default.
+    assert _build_config({}).lambda_timeout is None
+    assert lambda_settings(_build_config({})) == (128, 60, 512)
+    assert lambda_settings(None) == (128, 60, 512)
+    assert lambda_settings(_build_config({'stage': 7}))[1] == 7
 
 
 @pytest.mark.parametrize('level', CHAIN)
@@ -320,9 +326,11 @@ def test_chalice_tag_uses_user_provided_app_name():
     ('autogen_policy', None),
     ('autogen_policy_enabled', True),
     ('iam_policy_file', None),
-    ('lambda_memory_size', 128),
-    ('lambda_timeout', 60),
-    ('lambda_ephemeral_storage', 512),
+    ('lambda_memory_size', None),
+    ('lambda_timeout', None),
+    ('lambda_ephemeral_storage', None),
+    ('profile', None),
+    ('lambda_architecture', 'x86_64'),
     ('environment_variables', {}),
     ('layers', []),
     ('automatic_layer', False),
@@ -352,6 +360,7 @@ def test_builtin_defaults(prop, expected):
     ('lambda_memory_size', 1024),
     ('lambda_timeout', 900),
     ('lambda_ephemeral_storage', 10240),
+    ('lambda_architecture', 'arm64'),
     ('layers', ['arn:layer']),
     ('automatic_layer', True),
     ('xray', True),
@@ -400,6 +409,14 @@ def test_custom_domain_gets_default_tls_version():
     assert config.api_gateway_custom_domain == dict(domain, tls_version='TLS_1_2')
     assert config.websocket_api_custom_domain['tls_version'] == 'TLS_1_0'
     assert 'tls_version' not in domain
+
+
+@pytest.mark.parametrize('domain, prefixes', [
+    ({}, ['']), ({'url_prefix': None}, ['']), ({'url_prefix': '/'}, ['']),
+    ({'url_prefix': '/v1/'}, ['v1']), ({'url_prefixes': ['/', 'a/b', 'c']}, ['', 'a/b', 'c']),
+])
+def test_custom_domain_url_prefixes_are_base_paths(domain, prefixes):
+    assert custom_domain_url_prefixes(domain) == prefixes
 
 
 def test_vpce_string_is_returned_as_written():
@@ -486,8 +503,9 @@ def test_resolve_chalice_path_keeps_absolute_names():
     ((3, 11, 4), 'python3.11'),
     ((3, 12, 0), 'python3.12'),
     ((3, 13, 1), 'python3.13'),
-    ((3, 14, 0), 'python3.13'),
-    ((4, 0, 0), 'python3.13'),
+    ((3, 14, 0), 'python3.14'),
+    ((3, 15, 2), 'python3.14'),
+    ((4, 0, 0), 'python3.14'),
 ])
 def test_lambda_python_version_is_clamped(version_info, expected):
     assert lambda_python_version(version_info) == expected
@@ -497,18 +515,25 @@ def test_lambda_python_version_warning():
     assert lambda_python_version_warning((3, 11, 2)) is None
     message = lambda_python_version_warning((3, 9, 0))
     assert 'python3.9' in message and 'python3.10' in message
+    assert lambda_python_version_warning((3, 14, 1)) is None
+    message = lambda_python_version_warning((3, 15, 0))
+    assert 'python3.15' in message and 'Chalice will use python3.14' in message
 
 
 def test_config_python_version_matches_interpreter():
     expected = lambda_python_version(sys.version_info)
     assert Config().lambda_python_version == expected
-    if (3, 10) <= sys.version_info[:2] <= (3, 13):
+    if (3, 10) <= sys.version_info[:2] <= (3, 14):
         assert expected == 'python%d.%d' % sys.version_info[:2]
 
 
 # ---------------------------------------------------------------------------
 # Validation errors
 # ---------------------------------------------------------------------------
+
+DOMAIN = {'domain_name': 'api.example.com',
+          'certificate_arn': 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b-2c3d'}
+
 
 def _stage(key, value, stage='dev'):
     return {'version': '2.0', 'app_name': 'app', 'stages': {stage: {key: value}}}
@@ -614,17 +639,58 @@ def _fn(key, value, where='stage'):
      'stages.dev.websocket_api_custom_domain is missing "certificate_arn"'),
     (_stage('api_gateway_custom_domain', {'domain_name': 1, 'certificate_arn': 'a'}),
      'stages.dev.api_gateway_custom_domain.domain_name must be a string, got 1'),
-    (_stage('api_gateway_custom_domain', {'domain_name': 'd', 'certificate_arn': 'a',
+    (_stage('api_gateway_custom_domain', {**DOMAIN,
                                           'tls_version': 'TLS_1_3'}),
      'stages.dev.api_gateway_custom_domain.tls_version must be one of TLS_1_0, TLS_1_2, '
      'got "TLS_1_3"'),
-    (_stage('api_gateway_custom_domain', {'domain_name': 'd', 'certificate_arn': 'a',
+    (_stage('api_gateway_custom_domain', {**DOMAIN,
                                           'url_prefix': ['v1']}),
      'stages.dev.api_gateway_custom_domain.url_prefix must be a string, got ["v1"]'),
-    (_stage('websocket_api_custom_domain', {'domain_name': 'd', 'certificate_arn': 'a',
+    (_stage('websocket_api_custom_domain', {**DOMAIN,
                                             'url_prefixes': 'v1'}),
      'stages.dev.websocket_api_custom_domain.url_prefixes must be a list of strings'),
-    (_stage('api_gateway_custom_domain', {'domain_name': 'd', 'certificate_arn': 'a',
+    (_stage('api_gateway_custom_domain', {'domain_name': 'API.example.com',
+                                          'certificate_arn': DOMAIN['certificate_arn']}),
+     'stages.dev.api_gateway_custom_domain.domain_name must be a domain name such as '
+     'api.example.com in lower case'),
+    (_stage('api_gateway_custom_domain', {'domain_name': 'api.example.com.',
+                                          'certificate_arn': DOMAIN['certificate_arn']}),
+     'stages.dev.api_gateway_custom_domain.domain_name must be a domain name such as '
+     'api.example.com (letters'),
+    ({'api_gateway_custom_domain': {'domain_name': 'bad_name.example.com',
+                                    'certificate_arn': DOMAIN['certificate_arn']}},
+     'api_gateway_custom_domain.domain_name must be a domain name'),
+    (_stage('api_gateway_custom_domain', {'domain_name': '10.0.0.1',
+                                          'certificate_arn': DOMAIN['certificate_arn']}),
+     'api_gateway_custom_domain.domain_name must be a domain name'),
+    (_stage('api_gateway_custom_domain', {'domain_name': 'api.example.com',
+                                          'certificate_arn': 'arn:aws:iam::123456789012:'
+                                                             'server-certificate/x'}),
+     'stages.dev.api_gateway_custom_domain.certificate_arn must be the ARN of an ACM '
+     'certificate (arn:aws:acm:<region>:<account id>:certificate/<id>), got "arn:aws:iam::'),
+    (_stage('websocket_api_custom_domain', {'domain_name': 'api.example.com',
+                                            'certificate_arn': 'my-cert'}),
+     'stages.dev.websocket_api_custom_domain.certificate_arn must be the ARN of an ACM'),
+    (_stage('websocket_api_custom_domain', {**DOMAIN, 'tls_version': 'TLS_1_0'}),
+     'stages.dev.websocket_api_custom_domain.tls_version must be TLS_1_2 (the only TLS '
+     'version API Gateway offers websocket domains), got "TLS_1_0"'),
+    (_stage('websocket_api_custom_domain', {**DOMAIN, 'tls_version': 'tls1.2'}),
+     'stages.dev.websocket_api_custom_domain.tls_version must be one of TLS_1_0, TLS_1_2'),
+    (_stage('websocket_api_custom_domain', {**DOMAIN, 'url_prefix': 'v1/chat'}),
+     'stages.dev.websocket_api_custom_domain.url_prefix must be a single-level base path'),
+    (_stage('api_gateway_custom_domain', {**DOMAIN, 'url_prefix': 'v 1'}),
+     "stages.dev.api_gateway_custom_domain.url_prefix must be a base path of letters"),
+    (_stage('api_gateway_custom_domain', {**DOMAIN, 'url_prefix': 'a//b'}),
+     "stages.dev.api_gateway_custom_domain.url_prefix must be a base path of letters"),
+    (_stage('api_gateway_custom_domain', {**DOMAIN, 'url_prefixes': ['v1', 'v?']}),
+     'stages.dev.api_gateway_custom_domain.url_prefixes[1] must be a base path'),
+    (_stage('api_gateway_custom_domain', {**DOMAIN, 'url_prefixes': []}),
+     'stages.dev.api_gateway_custom_domain.url_prefixes must be a non-empty list'),
+    (_stage('api_gateway_custom_domain', {**DOMAIN, 'url_prefixes': ['v1', '/v1/']}),
+     'stages.dev.api_gateway_custom_domain.url_prefixes must be a list of distinct'),
+    (_stage('api_gateway_custom_domain', {**DOMAIN, 'url_prefix': 'a', 'url_prefixes': ['b']}),
+     'stages.dev.api_gateway_custom_domain has both url_prefix and url_prefixes; keep one'),
+    (_stage('api_gateway_custom_domain', {**DOMAIN,
                                           'tags': {'k': 1}}),
      'stages.dev.api_gateway_custom_domain.tags.k must be a string, got 1'),
     (_fn('lambda_timeout', '60'),
@@ -637,6 +703,12 @@ def _fn(key, value, where='stage'):
      'stages.dev.lambda_functions.foo.log_retention_in_days must be a CloudWatch Logs'),
     (_fn('lambda_ephemeral_storage', 100),
      'stages.dev.lambda_functions.foo.lambda_ephemeral_storage must be between 512'),
+    (_stage('lambda_architecture', 'aarch64'),
+     'stages.dev.lambda_architecture must be one of x86_64, arm64, got "aarch64"'),
+    ({'lambda_architecture': 'ARM64'},
+     'lambda_architecture must be one of x86_64, arm64, got "ARM64"'),
+    (_fn('lambda_architecture', ['arm64'], where='top'),
+     'lambda_functions.foo.lambda_architecture must be one of x86_64, arm64, got ["arm64"]'),
 ])
 def test_validation_errors(config, message):
     with pytest.raises(ConfigError) as exc:
@@ -675,11 +747,16 @@ def test_every_cloudwatch_retention_period_is_accepted(value):
     ('environment_variables', {}),
     ('tags', {'a': ''}),
     ('layers', []),
-    ('api_gateway_custom_domain', {'domain_name': 'd', 'certificate_arn': 'a',
+    ('api_gateway_custom_domain', {**DOMAIN,
                                    'tls_version': 'TLS_1_0', 'url_prefix': 'v1',
                                    'tags': {'k': 'v'}}),
-    ('websocket_api_custom_domain', {'domain_name': 'd', 'certificate_arn': 'a',
+    ('websocket_api_custom_domain', {**DOMAIN,
                                      'url_prefixes': ['v1', 'v2']}),
+    ('api_gateway_custom_domain', {**DOMAIN, 'url_prefixes': ['/', 'v1/orders', "a$-_.+!*'()"]}),
+    ('api_gateway_custom_domain', {'domain_name': '*.xn--bcher-kva.example',
+                                   'certificate_arn': 'arn:aws-cn:acm:cn-north-1:123456789012:'
+                                                      'certificate/abc'}),
+    ('websocket_api_custom_domain', {**DOMAIN, 'tls_version': 'TLS_1_2', 'url_prefix': '/ws'}),
     ('lambda_timeout', None),
 ])
 def test_valid_values_give_no_errors_or_warnings(key, value):
@@ -709,7 +786,7 @@ def test_every_function_key_is_allowed_per_function(key):
                'lambda_timeout': 30, 'layers': ['l'], 'manage_iam_role': False,
                'reserved_concurrency': 5, 'security_group_ids': ['sg'], 'subnet_ids': ['sn'],
                'tags': {'a': 'b'}, 'lambda_ephemeral_storage': 1024, 'xray': True,
-               'log_retention_in_days': 30}
+               'log_retention_in_days': 30, 'lambda_architecture': 'arm64'}
     assert validate_config(_fn(key, samples[key])) == []
     assert validate_config(_fn(key, samples[key], where='top')) == []
 
@@ -752,7 +829,7 @@ def test_function_keys_are_a_subset_of_stage_keys():
     (_stage('lambda_memory_size', 1000),
      ['stages.dev.lambda_memory_size in .chalice/config.json is 1000; the documented rule '
       'is that lambda_memory_size is a multiple of 64 MB.']),
-    (_stage('api_gateway_custom_domain', {'domain_name': 'd', 'certificate_arn': 'a',
+    (_stage('api_gateway_custom_domain', {**DOMAIN,
                                           'certificate': 'x'}),
      ['Unknown key in .chalice/config.json: stages.dev.api_gateway_custom_domain.certificate '
       '(did you mean certificate_arn?)']),
@@ -861,7 +938,7 @@ def test_load_project_config(tmp_path):
         'Unknown key in .chalice/config.json: lamda_timeout (did you mean lambda_timeout?)',)
     scoped = config.scope('prod', 'foo')
     assert scoped.validation_warnings == config.validation_warnings
-    assert scoped.lambda_timeout == 60
+    assert scoped.lambda_timeout is None
 
 
 def test_load_project_config_raises_on_invalid_values(tmp_path):
@@ -884,7 +961,7 @@ def test_import_does_not_load_aws_sdk():
             'print([m for m in ("boto3", "botocore") if m in sys.modules])')
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     result = subprocess.run([sys.executable, '-c', code], cwd=root, capture_output=True,
-                            text=True, check=True)
+                            text=True, check=True, timeout=60)
     assert result.stdout.strip() == '[]'
 
 

@@ -1,13 +1,15 @@
 """Lambda functions: code, configuration, tags, concurrency, log retention.
 
 An update is planned only for what differs from what Lambda reports: the
-code when ``CodeSha256`` differs from the new zip's, the configuration when
+code when ``CodeSha256`` differs from the new zip's or the function runs on
+another architecture (``UpdateFunctionCode`` is the call that changes
+``Architectures``, in place), the configuration when
 any configured field differs, tags and reserved concurrency separately.  An
 unchanged function costs read calls only.
 """
 from chalice.deploy.models import ManagedIAMRole
 from chalice.deploy.naming import (
-    DEPLOYMENT_ZIP,
+    archive_name,
     tf_address,
     tf_arguments,
     tf_file_hash,
@@ -134,9 +136,13 @@ class LambdaFunctionHome(ResourceHome):
         if record_values(record) != values:
             steps.append(RecordResource(model.resource_name, self.resource_type, values))
         updating = []
-        if config.get('CodeSha256') != model.package.code_sha256:
-            updating.append(APICall('lambda', 'update_function_code', {
-                'FunctionName': name, 'ZipFile': FileContents(model.package.path)}))
+        architecture_changed = list(config.get('Architectures') or ['x86_64']) != [
+            model.architecture]
+        if config.get('CodeSha256') != model.package.code_sha256 or architecture_changed:
+            params = {'FunctionName': name, 'ZipFile': FileContents(model.package.path)}
+            if architecture_changed:
+                params['Architectures'] = [model.architecture]
+            updating.append(APICall('lambda', 'update_function_code', params))
         desired = desired_configuration(model)
         resolved = try_resolve(desired, ctx.known)
         if resolved is None or _comparable(resolved) != _comparable(config):
@@ -165,13 +171,13 @@ class LambdaFunctionHome(ResourceHome):
         ]
 
     def emit_sam(self, model, ctx):
-        from chalice.deploy.naming import CODE_URI
+        from chalice.deploy.naming import archive_uri
 
         logical_id = ctx.function_id(model)
         properties = {
             'Runtime': model.runtime,
             'Handler': model.handler,
-            'CodeUri': CODE_URI,
+            'CodeUri': archive_uri(model.package),
             'Tags': dict(model.tags),
             'Timeout': model.timeout,
             'MemorySize': model.memory_size,
@@ -223,8 +229,8 @@ class LambdaFunctionHome(ResourceHome):
             configuration['ReservedConcurrentExecutions'] = model.reserved_concurrency
         arguments = tf_arguments(ctx.value(configuration))
         arguments.update({
-            'filename': tf_module_file(DEPLOYMENT_ZIP),
-            'source_code_hash': tf_file_hash(DEPLOYMENT_ZIP),
+            'filename': tf_module_file(archive_name(model.package)),
+            'source_code_hash': tf_file_hash(archive_name(model.package)),
             'architectures': [model.architecture],
             'tags': ctx.value(dict(model.tags)),
         })
