@@ -4,6 +4,7 @@ Kept thin: parse options, build objects through the factory, call the
 deployer, print.  botocore/boto3 are imported only inside the commands.
 """
 import sys
+from contextlib import contextmanager
 
 import click
 
@@ -41,6 +42,46 @@ def _config(ctx, stage, autogen_policy=None, api_gateway_stage=None, connection_
     return config
 
 
+@contextmanager
+def _stage_guarded(ctx, stage, ui):
+    """Hold the stage's lock; SIGINT/SIGTERM stop only where the state file is exact.
+
+    The lock is released on every way out.  An interrupted command prints one
+    line and exits with 128 + the signal number (130 for Ctrl-C).
+    """
+    from chalice.deploy.interrupts import Interrupted, InterruptGuard
+    from chalice.deploy.lock import StageLock
+
+    project_dir = ctx.obj['project_dir']
+    guard = InterruptGuard()
+    try:
+        with guard.installed():
+            with guard.held():
+                lock = StageLock(project_dir, stage, ui).acquire()
+            try:
+                yield guard
+            finally:
+                with guard.held():
+                    lock.release()
+    except Interrupted as interrupted:
+        click.echo(_interrupted_message(interrupted, guard, project_dir, stage), err=True)
+        raise click.exceptions.Exit(interrupted.exit_code) from None
+
+
+def _interrupted_message(interrupted, guard, project_dir, stage):
+    from chalice.deploy.state import state_file_path
+
+    path = state_file_path(project_dir, stage)
+    if interrupted.forced_during is not None:
+        return ('Interrupted again during %s: the state file %s records what exists, except '
+                'perhaps what that call did; run the command again to continue.'
+                % (interrupted.forced_during, path))
+    if not guard.changed:
+        return 'Interrupted before anything was changed in AWS; the state file is as it was.'
+    return ('Interrupted: the state file %s was saved and records what exists; run the '
+            'command again to continue.' % path)
+
+
 def _deploy_options(func):
     func = click.option('--stage', default='dev', show_default=True, help=STAGE_HELP)(func)
     func = click.option('--profile', help='AWS profile to use.')(func)
@@ -64,7 +105,9 @@ def deploy(ctx, stage, profile, api_gateway_stage, autogen_policy, connection_ti
 
     config = _config(ctx, stage, autogen_policy, api_gateway_stage, connection_timeout)
     aws = _aws(ctx, profile, connection_timeout)
-    run_deploy(config, aws, _ui(ctx))
+    ui = _ui(ctx)
+    with _stage_guarded(ctx, stage, ui) as guard:
+        run_deploy(config, aws, ui, guard)
 
 
 @click.command('delete')
@@ -78,7 +121,9 @@ def delete(ctx, stage, profile):
 
     require_project(ctx.obj['project_dir'], stage)
     aws = _aws(ctx, profile)
-    run_delete(ctx.obj['project_dir'], stage, aws, _ui(ctx))
+    ui = _ui(ctx)
+    with _stage_guarded(ctx, stage, ui) as guard:
+        run_delete(ctx.obj['project_dir'], stage, aws, ui, guard)
 
 
 @click.command('url')

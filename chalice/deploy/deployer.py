@@ -134,10 +134,11 @@ def plan_application_deploy(config, aws, ui):
     return plan, state, ctx
 
 
-def deploy(config, aws, ui):
+def deploy(config, aws, ui, guard=None):
+    """Deploy the app; ``guard`` (an InterruptGuard) makes signals stop at safe points."""
     plan, state, ctx = plan_application_deploy(config, aws, ui)
     _confirm_policy_changes(plan, ui)
-    Executor(aws, state, ui, _base_variables(ctx)).execute(plan)
+    Executor(aws, state, ui, _base_variables(ctx), guard).execute(plan)
     write_summary(state, ui)
     _debug_calls(aws, ui)
     return DeployOutcome(plan, state)
@@ -158,7 +159,7 @@ def _debug_calls(aws, ui):
              % (len(aws.calls), len(aws.mutating_calls)))
 
 
-def delete(project_dir, stage, aws, ui):
+def delete(project_dir, stage, aws, ui, guard=None):
     state = DeployedState.load(project_dir, stage)
     if not state.resources:
         ui.write('No resources are recorded for stage %r; nothing to delete.' % stage)
@@ -166,7 +167,7 @@ def delete(project_dir, stage, aws, ui):
     ctx = PlanContext(region=aws.region, account_id=aws.account_id, partition=aws.partition)
     remote = read_remote_state(aws, None, state)
     plan = plan_delete(state, remote, ctx)
-    Executor(aws, state, ui, _base_variables(ctx)).execute(plan)
+    Executor(aws, state, ui, _base_variables(ctx), guard).execute(plan)
     _debug_calls(aws, ui)
     return DeployOutcome(plan, state)
 

@@ -21,6 +21,7 @@ from tests.integration.deploy_checks import (
     assert_failed_at_the_kth_call,
     assert_fault_reported,
     assert_rerun_converges,
+    changed_nothing,
     each_call_failing,
     existing_functions,
     existing_roles,
@@ -33,6 +34,7 @@ from tests.integration.deploy_checks import (
     recorded_role,
     remove_state,
     run_ok,
+    share_of,
     state_path,
 )
 
@@ -345,7 +347,8 @@ def test_failed_delete_is_recorded_and_resumable(project, topic, aws_env, aws_cl
 
 # -- crash safety ---------------------------------------------------------------
 
-def test_every_failed_call_is_recoverable(project, aws_env, aws_clients, fault_injector,
+@pytest.mark.parametrize('part', range(2))
+def test_every_failed_call_is_recoverable(part, project, aws_env, aws_clients, fault_injector,
                                           moto_server):
     def fresh_moto():
         moto_server.reset()
@@ -365,10 +368,14 @@ def test_every_failed_call_is_recoverable(project, aws_env, aws_clients, fault_i
     first_mutating = first_mutating_index(calls)
 
     for attempt in each_call_failing(calls, fault_injector, fresh_moto,
-                                     lambda: run_chalice(project, 'deploy', env=aws_env)):
+                                     lambda: run_chalice(project, 'deploy', env=aws_env),
+                                     positions=share_of(calls, part)):
         assert_failed_at_the_kth_call(attempt)
         assert_fault_reported(attempt, project, first_mutating, one_line=False)
         assert_state_matches_moto(project, aws_clients)
+        if changed_nothing(attempt, first_mutating):
+            assert_nothing_left(project, aws_clients)
+            continue
         assert_rerun_converges(attempt, project, aws_env,
                                lambda: assert_state_matches_moto(project, aws_clients),
                                lambda: snapshot(aws_clients), reference)

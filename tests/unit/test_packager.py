@@ -480,6 +480,12 @@ class FakePip(PipRunner):
 
     def download_wheels(self, requirements_file, dest, target, find_links, with_deps=True):
         self.calls.append(('download', tuple(self._lines(requirements_file)), with_deps))
+        for line in self._lines(requirements_file):
+            # Every project of the index has one release, 1.0.
+            req = parse_requirement(line)
+            if req is not None and (req.name not in self.index or
+                                    not req.specifier.contains('1.0', prereleases=True)):
+                return False, self.wording(line, None)
         todo = [re.split(r'[^a-z]', line)[0] for line in self._lines(requirements_file)]
         chosen = []
         while todo:
@@ -503,13 +509,24 @@ class FakePip(PipRunner):
                 make_wheel(dest, item[0], '1.0', item[1], item[2])
         return True, ''
 
+    def list_files(self, requirements_file, dest, target, find_links):
+        """pip's verbose log: a 'Skipping link' line per file of the project (version 1.0)."""
+        [line] = self._lines(requirements_file)
+        name = re.split(r'[^a-z]', line)[0]
+        self.calls.append(('list', name))
+        wheel_tag, sdist_tag, _ = self.index.get(name, (None, None, []))
+        files = (['%s-1.0-%s.whl' % (name, wheel_tag)] if wheel_tag else []) + (
+            ['%s-1.0.tar.gz' % name] if sdist_tag else [])
+        return False, ''.join('Skipping link: not for this target: file:///index/%s\n' % f
+                              for f in files) + self.wording(line, None)
+
     def build_from_sdist(self, requirements_file, dest):
         [line] = self._lines(requirements_file)
         name = re.split(r'[^a-z]', line)[0]
         self.calls.append(('build', name))
         if parse_requirement(line) is None:
             return False  # pip rejects a requirements file it cannot parse
-        _, sdist_tag, requires = self.index[name]
+        _, sdist_tag, requires = self.index.get(name, (None, None, []))
         if sdist_tag is None:
             return False
         make_wheel(dest, name, '1.0', sdist_tag, requires)
@@ -584,7 +601,29 @@ def test_resolver_drops_unbuildable_top_level_requirements(tmp_path):
     missing, installed, calls = resolve_with(tmp_path, index, ['mac==1', 'native', 'ok'])
     assert missing == ['mac==1', 'native']
     assert [n for n in installed if not n.endswith('.dist-info')] == ['ok']
-    assert [c[0] for c in calls] == ['download', 'build', 'download', 'build', 'download']
+    # Each one left out is looked up once more: it exists, so it is no error.
+    assert calls[-2:] == [('list', 'mac'), ('list', 'native')]
+    assert [c[0] for c in calls[:-2]] == ['download', 'build', 'download', 'build', 'download']
+
+
+@pytest.mark.parametrize('line, why', [
+    ('nosuch', "'nosuch' (no release of that name)"),
+    ('ok==2.0', "'ok==2.0' (no such version; it has 1.0)"),
+])
+def test_resolver_refuses_requirements_that_do_not_exist(tmp_path, line, why):
+    index = {'mac': (MAC, None, []), 'ok': (PURE, None, [])}
+    with pytest.raises(PackagingError) as excinfo:
+        resolve_with(tmp_path, index, ['mac==1', line, 'ok'])
+    assert str(excinfo.value).startswith('requirements.txt: pip cannot find %s at all' % why)
+
+
+def test_resolver_accepts_a_prerelease_or_range_that_exists(tmp_path):
+    index = {'mac': (MAC, None, [])}
+    for line in ('mac>=1.0rc1,<2', 'mac==1.*'):
+        work = tmp_path / line.replace('*', 'x').replace('<', 'lt').replace('=', 'eq')
+        work.mkdir()
+        missing, _, _ = resolve_with(work, index, [line])
+        assert missing == [line]
 
 
 def test_resolver_falls_back_to_one_at_a_time(tmp_path):
