@@ -275,7 +275,7 @@ def rest_api_generator(config, api_handler_arn, authorizer_arns, region, partiti
     endpoint_type = config.api_gateway_endpoint_type
     policy = None
     if config.api_gateway_policy_file:
-        policy = _load_json_file(config.api_gateway_policy_file_path(config.project_dir),
+        policy = load_json_file(config.api_gateway_policy_file_path(config.project_dir),
                                  'api_gateway_policy_file')
     elif endpoint_type == 'PRIVATE':
         vpce = config.api_gateway_endpoint_vpce
@@ -421,7 +421,7 @@ def load_policy_file(project_dir, stage, filename=None):
     for candidate in candidates:
         path = candidate if os.path.isabs(candidate) else os.path.join(chalice_dir, candidate)
         if os.path.isfile(path):
-            return _load_json_file(path, 'iam_policy_file')
+            return load_json_file(path, 'iam_policy_file')
     expected = os.path.join('.chalice', candidates[0])
     raise ConfigError(
         'Automatic policy generation is off (--no-autogen-policy or autogen_policy: false) '
@@ -429,7 +429,7 @@ def load_policy_file(project_dir, stage, filename=None):
         'starting point) or turn autogen_policy back on.' % (expected, expected))
 
 
-def _load_json_file(path, what):
+def load_json_file(path, what):
     try:
         with open(path) as f:
             return json.load(f)
