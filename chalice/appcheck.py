@@ -244,17 +244,18 @@ def argument_problems(app):
     handlers = getattr(app, 'handler_map', {})
     for name in _lambda_names(app):
         if not isinstance(name, str) or not limits.FUNCTION_NAME_RE.fullmatch(name):
-            add('the Lambda function name %s may only contain letters, digits, "-" and "_" '
-                '(pass name=... to the decorator)' % _show(name), name, handlers.get(name))
+            add("the Lambda function name %s may only contain letters, digits, '-' and '_' "
+                "(pass name=... to the decorator)" % _show(name), name, handlers.get(name))
     for source in getattr(app, 'event_sources', ()):
         checker = _SOURCE_CHECKS.get(type(source).__name__)
         for message in checker(source) if checker is not None else ():
             add(message, source.name, handlers.get(source.name))
     for config in getattr(app, 'builtin_auth_handlers', ()):
         for message in _authorizer_settings('authorizer', config.ttl_seconds,
-                                            config.execution_role, config.header):
+                                            ('execution_role', config.execution_role),
+                                            config.header):
             add(message, config.name, handlers.get(config.name))
-    for path, methods in getattr(app, 'routes', {}).items():
+    for methods in getattr(app, 'routes', {}).values():
         for entry in methods.values():
             for message in _route_problems(entry):
                 add(message, entry.view_name, entry.view_function)
@@ -302,9 +303,11 @@ def schedule_expression_problem(expression):
         if match is None or int(match.group(1)) < 1:
             return 'must be rate(N unit) with a whole number N >= 1 and a unit of ' \
                 'minute(s), hour(s) or day(s)'
-        if (int(match.group(1)) == 1) == match.group(2).endswith('s'):
-            return 'must use a singular unit for 1 (rate(1 hour)) and a plural one ' \
-                'otherwise (rate(5 hours))'
+        value, unit = int(match.group(1)), match.group(2)
+        if (value == 1) == unit.endswith('s'):
+            unit = unit.rstrip('s') + ('' if value == 1 else 's')
+            return 'must use the singular unit for 1 and the plural for other values: ' \
+                'rate(%d %s)' % (value, unit)
         return None
     if not (expression.startswith('cron(') and expression.endswith(')')):
         return 'must be rate(N unit) or %s' % CRON_FORM
@@ -313,16 +316,16 @@ def schedule_expression_problem(expression):
         return 'has %d fields; a cron expression has six: %s' % (len(fields), CRON_FORM)
     for text, (name, low, high, names, extra) in zip(fields, _CRON_FIELDS):
         if not _cron_field_ok(text, low, high, names, extra, name.startswith('day-of')):
-            return 'has an invalid %s field %r (%s: %d-%d%s)' % (
-                name, text, 'values', low, high, ' or %s-%s' % (names[0], names[-1])
-                if names else '')
+            names = ' or %s-%s' % (names[0], names[-1]) if names else ''
+            return 'has an invalid %s field %r (values %d-%d%s)' % (name, text, low, high,
+                                                                     names)
     if (fields[2] == '?') == (fields[4] == '?'):
         return "must have '?' in exactly one of day-of-month and day-of-week"
     return None
 
 
 def _cron_value_ok(text, low, high, names):
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return low <= int(text) <= high
     return text.upper() in names
 
@@ -508,13 +511,14 @@ _SOURCE_CHECKS = {
 
 # -- authorizers and routes
 
-def _authorizer_settings(what, ttl_seconds, role_arn, header):
+def _authorizer_settings(what, ttl_seconds, role, header):
     if ttl_seconds is not None:
         yield _range(ttl_seconds, limits.AUTHORIZER_TTL, what + ' ttl_seconds')
+    argument, role_arn = role
     if role_arn is not None and (not isinstance(role_arn, str) or
                                  not limits.ROLE_ARN_RE.fullmatch(role_arn)):
-        yield ('%s role must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME), got %s'
-               % (what, _show(role_arn)))
+        yield ('%s %s must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME), got %s'
+               % (what, argument, _show(role_arn)))
     if not isinstance(header, str) or not limits.HEADER_NAME_RE.fullmatch(header):
         yield '%s header must be an HTTP header name, got %s' % (what, _show(header))
 
@@ -529,14 +533,15 @@ def _route_authorizer(authorizer):
             yield ('CognitoUserPoolAuthorizer provider_arns must be a non-empty list of '
                    'user pool ARNs (arn:aws:cognito-idp:REGION:ACCOUNT:userpool/ID), got %s'
                    % _show(arns))
-        yield from _authorizer_settings(kind, None, None, authorizer.header)
+        yield from _authorizer_settings(kind, None, (None, None), authorizer.header)
     elif kind == 'CustomAuthorizer':
         uri = authorizer.authorizer_uri
         if not isinstance(uri, str) or not uri.startswith('arn:'):
             yield ('CustomAuthorizer authorizer_uri must be an API Gateway invocation URI '
                    '(arn:aws:apigateway:REGION:lambda:path/...), got %s' % _show(uri))
         yield from _authorizer_settings(kind, authorizer.ttl_seconds,
-                                        authorizer.invoke_role_arn, authorizer.header)
+                                        ('invoke_role_arn', authorizer.invoke_role_arn),
+                                        authorizer.header)
     scopes = getattr(authorizer, 'scopes', None) or []
     if not isinstance(scopes, list) or not all(isinstance(s, str) and s for s in scopes):
         yield '%s scopes must be a list of OAuth scope names, got %s' % (kind, _show(scopes))

@@ -24,8 +24,8 @@ MAX_FUNCTION_NAME = 64
 ROLE_ARN_RE = re.compile(r'arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+')
 # lambda LayerVersionArn.
 LAYER_VERSION_ARN_RE = re.compile(
-    r'(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:'
-    r'\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+)')
+    r'((arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:'
+    r'\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+))')
 # Documented quota: at most five layers per function.
 MAX_LAYERS = 5
 # lambda EnvironmentVariableName.

@@ -81,7 +81,8 @@ def _pattern(regex, allowed):
 def _id_list(regex, allowed, maximum):
     def rule(value):
         if isinstance(value, str):
-            value = [value]
+            yield from _pattern(regex, allowed)(value)
+            return
         if not isinstance(value, list):
             return
         if maximum is not None and len(value) > maximum:
@@ -276,17 +277,16 @@ def _check_function(config, app, problems, resources):
     app_name = config.app_name
     if isinstance(app_name, str) and limits.FUNCTION_NAME_RE.fullmatch(app_name):
         full = function_name_for(app_name, config.chalice_stage, name)
-        if len(full) > limits.MAX_FUNCTION_NAME:
-            message = ('the Lambda function name %s (app_name-stage%s) is %d characters; '
-                       'Lambda allows %d: shorten app_name, the stage name%s'
-                       % (full, '' if name == 'api_handler' else '-name', len(full),
-                          limits.MAX_FUNCTION_NAME,
-                          '' if name == 'api_handler' else ' or the name= of the handler'))
-            if name == 'api_handler':
-                problems.at('app_name', message)
-            else:
-                problems.add(appcheck.problem_line(appcheck.AppCheckError(
-                    message, app.handler_map.get(name), handler=name), config.project_dir))
+        if len(full) > limits.MAX_FUNCTION_NAME and name == 'api_handler':
+            problems.at('app_name', 'makes the Lambda function name %s (app_name-stage) %d '
+                        'characters long; Lambda allows %d: shorten app_name or the stage name'
+                        % (full, len(full), limits.MAX_FUNCTION_NAME))
+        elif len(full) > limits.MAX_FUNCTION_NAME:
+            message = ('the Lambda function name %s (app_name-stage-name) is %d characters '
+                       'long; Lambda allows %d: use a shorter name=..., app_name or stage name'
+                       % (full, len(full), limits.MAX_FUNCTION_NAME))
+            problems.add(appcheck.problem_line(appcheck.AppCheckError(
+                message, app.handler_map.get(name), handler=name), config.project_dir))
     if resources and config.manage_iam_role and not config.autogen_policy_enabled:
         try:
             load_policy_file(config.project_dir, config.chalice_stage, config.iam_policy_file)
