@@ -78,9 +78,10 @@ def _pattern(regex, allowed):
     return rule
 
 
-def _id_list(regex, allowed, maximum):
+def _id_list(regex, allowed, maximum, single=False):
+    """A list of ids (or, with ``single``, also one id as a string)."""
     def rule(value):
-        if isinstance(value, str):
+        if single and isinstance(value, str):
             yield from _pattern(regex, allowed)(value)
             return
         if not isinstance(value, list):
@@ -142,7 +143,7 @@ KEY_RULES = {
     'security_group_ids': _id_list(limits.SECURITY_GROUP_ID_RE, 'a security group id (sg-...)',
                                    limits.MAX_SECURITY_GROUPS),
     'api_gateway_endpoint_vpce': _id_list(limits.VPC_ENDPOINT_ID_RE,
-                                          'a VPC endpoint id (vpce-...)', None),
+                                          'a VPC endpoint id (vpce-...)', None, single=True),
     'environment_variables': _environment,
     'tags': _tags,
     'iam_policy_file': _file_name,
@@ -272,8 +273,9 @@ def _check_function(config, app, problems, resources):
                     % (name, config.chalice_stage, size, limits.MAX_ENVIRONMENT_BYTES))
     tags = config.tags
     if len(tags) > limits.MAX_TAGS:
-        problems.at('tags', 'of function %s in stage %s number %d with the aws-chalice tag; '
-                    'AWS allows %d' % (name, config.chalice_stage, len(tags), limits.MAX_TAGS))
+        problems.at('tags', 'of function %s in stage %s come to %d with the aws-chalice tag; '
+                    'Lambda allows %d' % (name, config.chalice_stage, len(tags),
+                                          limits.MAX_TAGS))
     app_name = config.app_name
     if isinstance(app_name, str) and limits.FUNCTION_NAME_RE.fullmatch(app_name):
         full = function_name_for(app_name, config.chalice_stage, name)

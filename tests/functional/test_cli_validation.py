@@ -86,7 +86,7 @@ def fn_code(name='foo'):
 
 
 RETENTION = ', '.join(str(d) for d in config_module.LOG_RETENTION_DAYS)
-LONG_NAME = 'n' * 55
+LONG_NAME = 'resize_every_uploaded_image_into_all_thumbnail_sizes_xl'
 
 CASES = [
     # -- config values: type and range (chalice.config) ------------------------------------
@@ -208,8 +208,8 @@ CASES = [
                               'stage dev take 4101 bytes; Lambda allows 4096 in total (names '
                               'and values)'],
          config={'environment_variables': {'BIG': 'x' * 4098}}),
-    Case('tag count', [CONFIG_FILE + 'tags of function api_handler in stage dev number 51 with '
-                       'the aws-chalice tag; AWS allows 50'],
+    Case('tag count', [CONFIG_FILE + 'tags of function api_handler in stage dev come to 51 with '
+                       'the aws-chalice tag; Lambda allows 50'],
          config={'tags': {'t%d' % i: 'v' for i in range(50)}}),
     Case('api handler name length', [CONFIG_FILE + 'app_name makes the Lambda function name '
                                      + 'a' * 61 + '-dev (app_name-stage) 65 characters long; '
