@@ -140,15 +140,20 @@ def _check_same_path(path, entries):
                     % (path, other.view_name, entry.view_name), entry.view_function)
 
 
-def _check_function_names(app):
-    """Every Lambda function the app defines needs its own name."""
+def lambda_function_names(app):
+    """The logical name of every Lambda function the app defines, in a fixed order."""
     names = ['api_handler'] if app.routes else []
     names += [config.name for config in app.builtin_auth_handlers]
     names += [fn.name for fn in app.pure_lambda_functions]
     names += [source.name for source in app.event_sources]
     names += [ws.name for ws in app.websocket_handlers.values()]
+    return names
+
+
+def _check_function_names(app):
+    """Every Lambda function the app defines needs its own name."""
     seen = set()
-    for name in names:
+    for name in lambda_function_names(app):
         if name in seen:
             raise AppCheckError(
                 'Duplicate function name %r: every Lambda function in an app needs a '
@@ -237,43 +242,35 @@ def argument_problems(app):
     """An :class:`AppCheckError` for every decorator argument AWS would refuse."""
     problems = []
 
-    def add(message, name, function):
+    def add(message, name, function=None):
         if message is not None:
+            if function is None and isinstance(name, str):
+                function = app.handler_map.get(name)
             problems.append(AppCheckError(message, function, handler=name))
 
-    handlers = getattr(app, 'handler_map', {})
-    for name in _lambda_names(app):
+    for name in lambda_function_names(app):
         if not isinstance(name, str) or not limits.FUNCTION_NAME_RE.fullmatch(name):
             add("the Lambda function name %s may only contain letters, digits, '-' and '_' "
-                "(pass name=... to the decorator)" % _show(name), name, handlers.get(name))
-    for source in getattr(app, 'event_sources', ()):
+                "(pass name=... to the decorator)" % _show(name), name)
+    for source in app.event_sources:
         checker = _SOURCE_CHECKS.get(type(source).__name__)
         for message in checker(source) if checker is not None else ():
-            add(message, source.name, handlers.get(source.name))
-    for config in getattr(app, 'builtin_auth_handlers', ()):
+            add(message, source.name)
+    for config in app.builtin_auth_handlers:
         for message in _authorizer_settings('authorizer', config.ttl_seconds,
                                             ('execution_role', config.execution_role),
                                             config.header):
-            add(message, config.name, handlers.get(config.name))
-    for methods in getattr(app, 'routes', {}).values():
+            add(message, config.name)
+    for methods in app.routes.values():
         for entry in methods.values():
             for message in _route_problems(entry):
                 add(message, entry.view_name, entry.view_function)
-    api = getattr(app, 'api', None)
-    for media_type in getattr(api, 'binary_types', ()):
+    for media_type in app.api.binary_types:
         if not _is_media_type(media_type):
             problems.append(AppCheckError(
                 'app.api.binary_types entry %s must be a media type such as '
                 "'image/png' or '*/*'" % _show(media_type), None, handler=''))
     return problems
-
-
-def _lambda_names(app):
-    names = [config.name for config in getattr(app, 'builtin_auth_handlers', ())]
-    names += [fn.name for fn in getattr(app, 'pure_lambda_functions', ())]
-    names += [source.name for source in getattr(app, 'event_sources', ())]
-    names += [ws.name for ws in (getattr(app, 'websocket_handlers', None) or {}).values()]
-    return names
 
 
 # -- schedules and event patterns

@@ -230,7 +230,7 @@ def check_project(config, problems, resources=True):
         return []
     for error in appcheck.find_problems(app):
         problems.add(appcheck.problem_line(error, config.project_dir))
-    names = _function_names(app)
+    names = [name for name in appcheck.lambda_function_names(app) if isinstance(name, str)]
     for name in names:
         _check_function(config.scope(config.chalice_stage, name), app, problems, resources)
     if app.routes:
@@ -239,13 +239,23 @@ def check_project(config, problems, resources=True):
     return _unknown_function_warnings(config.config_from_disk, names)
 
 
-def _function_names(app):
-    names = ['api_handler'] if app.routes else []
-    names += [config.name for config in app.builtin_auth_handlers]
-    names += [fn.name for fn in app.pure_lambda_functions]
-    names += [source.name for source in app.event_sources]
-    names += [ws.name for ws in app.websocket_handlers.values()]
-    return [name for name in names if isinstance(name, str)]
+def missing_role_arn(config):
+    """The problem of a function whose role Chalice does not manage and nobody names."""
+    if config.manage_iam_role or config.iam_role_arn:
+        return None
+    return '%s is false but no iam_role_arn is set: add "iam_role_arn" (the role the ' \
+        'functions run as) or set manage_iam_role to true' % _where(
+            config.source_of('manage_iam_role'))
+
+
+def private_endpoint_problem(config):
+    """The problem of a PRIVATE REST API that no VPC endpoint or policy opens."""
+    if config.api_gateway_endpoint_type != 'PRIVATE' or config.api_gateway_endpoint_vpce or \
+            config.api_gateway_policy_file:
+        return None
+    return '%s is PRIVATE but no api_gateway_endpoint_vpce is set: add the VPC endpoint ' \
+        'id(s) or an api_gateway_policy_file' % _where(
+            config.source_of('api_gateway_endpoint_type'))
 
 
 def _check_function(config, app, problems, resources):
@@ -260,10 +270,9 @@ def _check_function(config, app, problems, resources):
             ('security_group_ids', 'subnet_ids')
         problems.at(config.source_of(given), 'is set but %s is not: a Lambda function in a '
                     'VPC needs both (add %s or remove %s)' % (missing, missing, given))
-    if not config.manage_iam_role and not config.iam_role_arn:
-        problems.at(config.source_of('manage_iam_role'),
-                    'is false but no iam_role_arn is set: add "iam_role_arn" (the role the '
-                    'functions run as) or set manage_iam_role to true')
+    problem = missing_role_arn(config)
+    if problem is not None:
+        problems.add(problem)
     environment = config.environment_variables
     size = sum(len(k.encode('utf-8')) + len(str(v).encode('utf-8'))
                for k, v in environment.items())
@@ -300,11 +309,9 @@ def _check_rest_api(config, problems, resources):
     from chalice.deploy.appgraph import load_json_file
     from chalice.errors import ConfigError
 
-    if config.api_gateway_endpoint_type == 'PRIVATE' and not config.api_gateway_endpoint_vpce \
-            and not config.api_gateway_policy_file:
-        problems.at(config.source_of('api_gateway_endpoint_type'),
-                    'is PRIVATE but no api_gateway_endpoint_vpce is set: add the VPC endpoint '
-                    'id(s) or an api_gateway_policy_file')
+    problem = private_endpoint_problem(config)
+    if problem is not None:
+        problems.add(problem)
     if resources and config.api_gateway_policy_file:
         try:
             load_json_file(config.api_gateway_policy_file_path(), 'api_gateway_policy_file')

@@ -40,7 +40,7 @@ def index():
 
 
 '''
-BASE_CONFIG = {'version': '2.0', 'app_name': 'valid', 'stages': {'dev': {}}}
+BASE_CONFIG = {'version': '2.0', 'app_name': 'valid'}
 COMMANDS = {
     'deploy': ['deploy'],
     'package': ['package', '{out}'],
@@ -65,16 +65,6 @@ class Case:
     args: tuple = ()
     commands: tuple = ALL
     files: dict = field(default_factory=dict)
-
-
-def merged(base, override):
-    result = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = merged(result[key], value)
-        else:
-            result[key] = value
-    return result
 
 
 def dev(**settings):
@@ -482,7 +472,7 @@ def sessions(monkeypatch):
 def write_project(root, code='', config=None, files=None):
     project = root / 'proj'
     (project / '.chalice').mkdir(parents=True)
-    full = merged(BASE_CONFIG, config or {})
+    full = dict(BASE_CONFIG, **(config or {}))
     (project / '.chalice' / 'config.json').write_text(json.dumps(full))
     (project / 'app.py').write_text(HEADER + code)
     for relative, content in (files or {}).items():
