@@ -642,3 +642,15 @@ def test_the_apps_still_import_and_run_in_the_test_client(tmp_path, monkeypatch,
         return  # 'app' is not a Chalice object: nothing to call
     with Client(module.app, project_dir=str(tmp_path)) as client:
         assert client.http.get('/').json_body == {'ok': True}
+
+
+def test_a_missing_opt_in_is_one_line_among_the_other_problems(tmp_path, sessions):
+    code = "@app.on_ws_message()\ndef message(event):\n    pass\n"
+    _, result = refused(tmp_path, sessions, 'deploy', code, dev(lambda_timeout=0))
+    lines = error_lines(result)
+    assert lines[0] == ('Error: ' + CONFIG_FILE + 'stages.dev.lambda_timeout must be between 1 '
+                        'and 900 (seconds), got 0')
+    assert len(lines) == 2
+    assert lines[1].startswith('Error: You are using experimental features without explicitly '
+                               'opting in.')
+    assert "app.experimental_feature_flags.update([ 'WEBSOCKETS' ])" in lines[1]
