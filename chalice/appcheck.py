@@ -275,89 +275,28 @@ def argument_problems(app):
 
 # -- schedules and event patterns
 
-_RATE_RE = re.compile(r'rate\((\d+) (minute|minutes|hour|hours|day|days)\)')
-_MONTHS = ('JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC')
-_DAYS = ('SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT')
-# (name, low, high, names, extra single-item forms)
-_CRON_FIELDS = (
-    ('minutes', 0, 59, (), None),
-    ('hours', 0, 23, (), None),
-    ('day-of-month', 1, 31, (), re.compile(r'L|LW|L-\d{1,2}|\d{1,2}W')),
-    ('month', 1, 12, _MONTHS, None),
-    ('day-of-week', 1, 7, _DAYS, re.compile(r'L|([1-7]|%s)(L|#[1-5])' % '|'.join(_DAYS))),
-    ('year', 1970, 2199, (), None),
-)
-CRON_FORM = 'cron(minutes hours day-of-month month day-of-week year)'
-
-
 def schedule_expression_problem(expression):
-    """Why EventBridge would refuse ``expression`` (a string), or None."""
-    if len(expression) > limits.MAX_SCHEDULE_EXPRESSION:
-        return 'is %d characters long; EventBridge allows %d' % (
-            len(expression), limits.MAX_SCHEDULE_EXPRESSION)
-    if expression.startswith('rate('):
-        match = _RATE_RE.fullmatch(expression)
-        if match is None or int(match.group(1)) < 1:
-            return 'must be rate(N unit) with a whole number N >= 1 and a unit of ' \
-                'minute(s), hour(s) or day(s)'
-        value, unit = int(match.group(1)), match.group(2)
-        if (value == 1) == unit.endswith('s'):
-            unit = unit.rstrip('s') + ('' if value == 1 else 's')
-            return 'must use the singular unit for 1 and the plural for other values: ' \
-                'rate(%d %s)' % (value, unit)
-        return None
-    if not (expression.startswith('cron(') and expression.endswith(')')):
-        return 'must be rate(N unit) or %s' % CRON_FORM
-    fields = expression[5:-1].split()
-    if len(fields) != 6:
-        return 'has %d fields; a cron expression has six: %s' % (len(fields), CRON_FORM)
-    for text, (name, low, high, names, extra) in zip(fields, _CRON_FIELDS):
-        if not _cron_field_ok(text, low, high, names, extra, name.startswith('day-of')):
-            names = ' or %s-%s' % (names[0], names[-1]) if names else ''
-            return 'has an invalid %s field %r (values %d-%d%s)' % (name, text, low, high,
-                                                                     names)
-    if (fields[2] == '?') == (fields[4] == '?'):
-        return "must have '?' in exactly one of day-of-month and day-of-week"
+    """Why EventBridge would refuse a schedule (a string, Rate or Cron), or None.
+
+    The grammar is :func:`chalice.localschedule.parse_schedule`'s, the one
+    ``chalice local --schedules`` fires by; the length is EventBridge's limit.
+    """
+    from chalice.localschedule import ScheduleError, parse_schedule
+
+    to_string = getattr(expression, 'to_string', None)
+    text = to_string() if callable(to_string) else expression
+    if isinstance(text, str) and len(text) > limits.MAX_SCHEDULE_EXPRESSION:
+        return 'schedule expression is %d characters long; EventBridge allows %d' % (
+            len(text), limits.MAX_SCHEDULE_EXPRESSION)
+    try:
+        parse_schedule(expression)
+    except ScheduleError as error:
+        return 'schedule: %s' % str(error).rstrip('.')
     return None
 
 
-def _cron_value_ok(text, low, high, names):
-    if text.isascii() and text.isdigit():
-        return low <= int(text) <= high
-    return text.upper() in names
-
-
-def _cron_field_ok(text, low, high, names, extra, day_field):
-    if text == '?':
-        return day_field
-    for item in text.split(','):
-        if extra is not None and extra.fullmatch(item.upper()):
-            continue
-        base, slash, step = item.partition('/')
-        if slash and not (step.isdigit() and int(step) >= 1):
-            return False
-        if base == '*':
-            continue
-        first, dash, last = base.partition('-')
-        if not _cron_value_ok(first, low, high, names):
-            return False
-        if dash and not _cron_value_ok(last, low, high, names):
-            return False
-    return True
-
-
 def _schedule(source):
-    expression = source.schedule_expression
-    to_string = getattr(expression, 'to_string', None)
-    if callable(to_string):
-        expression = to_string()
-    if not isinstance(expression, str):
-        yield ('schedule expression must be a string, Rate(...) or Cron(...), got %s'
-               % _show(expression))
-    else:
-        problem = schedule_expression_problem(expression)
-        if problem is not None:
-            yield 'schedule expression %s %s' % (_show(expression), problem)
+    yield schedule_expression_problem(source.schedule_expression)
     description = source.description
     if description is not None and (not isinstance(description, str) or
                                     len(description) > limits.MAX_RULE_DESCRIPTION):

@@ -35,6 +35,7 @@ REQUIRED_FIELDS = {
     'dynamodb_event': ('event_uuid',),
     's3_event': ('bucket', 'lambda_arn'),
     'sns_event': ('topic', 'subscription_arn'),
+    'domain_name': ('domain_name',),
 }
 
 

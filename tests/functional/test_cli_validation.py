@@ -245,33 +245,37 @@ CASES = [
                            "'my fn' may only contain letters, digits, '-' and '_' (pass "
                            "name=... to the decorator)"],
          code="@app.lambda_function(name='my fn')\ndef fn(event, context):\n    pass\n"),
-    Case('rate unit', ["Invalid app.py:{line} (handler tick): schedule expression "
-                       "'rate(5 minute)' must use the singular unit for 1 and the plural for "
-                       "other values: rate(5 minutes)"],
+    Case('rate unit', ["Invalid app.py:{line} (handler tick): schedule: Invalid rate expression "
+                       "'rate(5 minute)': EventBridge wants 'minutes' with 5 (rate(5 minutes))"],
          code="@app.schedule('rate(5 minute)')\ndef tick(event):\n    pass\n"),
-    Case('rate form', ["Invalid app.py:{line} (handler tick): schedule expression "
-                       "'rate(0 hours)' must be rate(N unit) with a whole number N >= 1 and a "
-                       "unit of minute(s), hour(s) or day(s)"],
+    Case('rate form', ["Invalid app.py:{line} (handler tick): schedule: Invalid rate expression "
+                       "'rate(0 hours)': the value must be a positive whole number and the unit "
+                       "minutes, hours or days"],
          code="@app.schedule('rate(0 hours)')\ndef tick(event):\n    pass\n"),
-    Case('schedule form', ["Invalid app.py:{line} (handler tick): schedule expression "
-                           "'every 5 minutes' must be rate(N unit) or cron(minutes hours "
-                           "day-of-month month day-of-week year)"],
+    Case('schedule form', ["Invalid app.py:{line} (handler tick): schedule: Invalid schedule "
+                           "expression 'every 5 minutes': use rate(...) or cron(...)"],
          code="@app.schedule('every 5 minutes')\ndef tick(event):\n    pass\n"),
-    Case('cron fields', ["Invalid app.py:{line} (handler tick): schedule expression "
-                         "'cron(0 12 * * *)' has 5 fields; a cron expression has six: "
-                         "cron(minutes hours day-of-month month day-of-week year)"],
+    Case('cron fields', ["Invalid app.py:{line} (handler tick): schedule: Invalid cron expression "
+                         "'cron(0 12 * * *)': EventBridge wants six fields, cron(minutes hours "
+                         "day-of-month month day-of-week year), e.g. cron(0 12 * * ? *)"],
          code="@app.schedule('cron(0 12 * * *)')\ndef tick(event):\n    pass\n"),
-    Case('cron field value', ["Invalid app.py:{line} (handler tick): schedule expression "
-                              "'cron(0 25 ? * MON-FRI *)' has an invalid hours field '25' "
-                              "(values 0-23)"],
+    Case('cron field value', ["Invalid app.py:{line} (handler tick): schedule: The hours value 25 "
+                              "is out of range (0-23)"],
          code="@app.schedule(Cron(0, 25, '?', '*', 'MON-FRI', '*'))\ndef tick(event):\n"
               "    pass\n"),
-    Case('cron day fields', ["Invalid app.py:{line} (handler tick): schedule expression "
-                             "'cron(0 12 ? * ? *)' must have '?' in exactly one of "
-                             "day-of-month and day-of-week"],
+    Case('cron day fields', ["Invalid app.py:{line} (handler tick): schedule: Invalid cron "
+                             "expression 'cron(0 12 ? * ? *)': exactly one of day-of-month and "
+                             "day-of-week must be '?'"],
          code="@app.schedule('cron(0 12 ? * ? *)')\ndef tick(event):\n    pass\n"),
-    Case('schedule type', ["Invalid app.py:{line} (handler tick): schedule expression must be "
-                           "a string, Rate(...) or Cron(...), got 5"],
+    Case('cron never fires', ["Invalid app.py:{line} (handler tick): schedule: The cron "
+                              "expression 'cron(0 0 31 2 ? *)' never fires"],
+         code="@app.schedule('cron(0 0 31 2 ? *)')\ndef tick(event):\n    pass\n"),
+    Case('schedule length', ["Invalid app.py:{line} (handler tick): schedule expression is 271 "
+                             "characters long; EventBridge allows 256"],
+         code="@app.schedule('cron(0 12 * * ? ' + '2024,' * 50 + '2025)')\n"
+              "def tick(event):\n    pass\n"),
+    Case('schedule type', ["Invalid app.py:{line} (handler tick): schedule: A schedule expression "
+                           "must be a Rate, a Cron or a string, got 5"],
          code="@app.schedule(5)\ndef tick(event):\n    pass\n"),
     Case('schedule description', ["Invalid app.py:{line} (handler tick): schedule description "
                                   "must be a string of at most 512 characters, got '"
@@ -560,8 +564,8 @@ def test_every_problem_is_reported_in_one_run(tmp_path, sessions):
         'every Lambda function name), got "my app"',
         'Error: Invalid app.py:%d (handler work): on_sqs_message batch_size must be an integer '
         'from 1 to 10000, got 0' % first,
-        "Error: Invalid app.py:%d (handler tick): schedule expression 'rate(1 hours)' must use "
-        'the singular unit for 1 and the plural for other values: rate(1 hour)' % (first + 5),
+        "Error: Invalid app.py:%d (handler tick): schedule: Invalid rate expression "
+        "'rate(1 hours)': EventBridge wants 'hour' with 1 (rate(1 hour))" % (first + 5),
         'Error: ' + CONFIG_FILE + 'stages.dev.subnet_ids is set but security_group_ids is not: '
         'a Lambda function in a VPC needs both (add security_group_ids or remove subnet_ids)',
     ]
