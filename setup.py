@@ -62,6 +62,8 @@ setup(
         # chalice.cdk (the CDK v2 construct); "cdkv2" is the name older docs use.
         'cdk': CDK_REQUIRES,
         'cdkv2': CDK_REQUIRES,
+        # Swagger UI's files for `chalice local --docs`.
+        'docs': ['swagger-ui-bundle>=1.1'],
     },
     entry_points={
         'console_scripts': ['chalice=chalice.cli:main'],

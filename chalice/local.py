@@ -416,8 +416,14 @@ class _ConnectionHandler(socketserver.BaseRequestHandler):
                     if response is None:  # the connection was a websocket
                         return
                 else:
-                    response = gateway.handle(request.method, request.target,
-                                              request.headers, request.body, client_ip)
+                    response = None
+                    for mount in server.mounts:  # local-only paths (LocalDevServer.mount)
+                        response = mount(request.method, request.target, request.headers)
+                        if response is not None:
+                            break
+                    if response is None:
+                        response = gateway.handle(request.method, request.target,
+                                                  request.headers, request.body, client_ip)
             except Exception:
                 gateway._print('chalice local: internal error:\n' + traceback.format_exc())
                 response = json_response(500, {'message': 'Internal server error'})
@@ -486,6 +492,7 @@ class _ThreadedHTTPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         self.idle_timeout = IDLE_TIMEOUT_SECONDS
         self.closing = False
         self.extras: LocalExtras | None = None
+        self.mounts: tuple = ()
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
         super().__init__(address, _ConnectionHandler)
@@ -601,6 +608,16 @@ class LocalDevServer:
     def port(self) -> int:
         """The port listened on (the real one when created with port 0)."""
         return self.server_address[1]
+
+    def mount(self, handler: Any) -> None:
+        """Answer some requests before the app does (paths only ``chalice local`` has).
+
+        ``handler(method, target, headers)`` returns an
+        :class:`~chalice.proxy.HTTPResponse`, or None to pass the request on
+        (to the next handler, then to the app).  Handlers run in the order
+        they were mounted; an exception is a 500.
+        """
+        self._server.mounts += (handler,)
 
     def handle_single_request(self) -> None:
         """Accept one connection and serve it (in its own thread), then return."""

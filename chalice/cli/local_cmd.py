@@ -3,7 +3,7 @@
 ::
 
     chalice local [--host 127.0.0.1] [--port 8000] [--stage dev]
-                  [--autoreload/--no-autoreload] [--schedules]
+                  [--autoreload/--no-autoreload] [--schedules] [--docs]
     chalice local --trigger NAME [--stage dev]
 
 The stage's environment variables (``.chalice/config.json``) are applied
@@ -14,9 +14,11 @@ exit code 2), and
 by the websocket endpoint when the app has websocket handlers.  Besides the
 routes, the server delivers events (``POST /_chalice/events/<name>``), runs
 the websocket handlers and, with ``--schedules``, fires the schedules (see
-:mod:`chalice.localextras`).  Ctrl-C (or SIGTERM) stops the server quietly
-with exit code 0.  With autoreload (the default) this process supervises a
-worker process instead; see :mod:`chalice.cli.reloader`.
+:mod:`chalice.localextras`).  ``--docs`` also serves ``/openapi.json`` and a
+Swagger UI page at ``/docs`` (:mod:`chalice.openapi.docs`).  Ctrl-C (or
+SIGTERM) stops the server quietly with exit code 0.  With autoreload (the
+default) this process supervises a worker process instead; see
+:mod:`chalice.cli.reloader`.
 
 ``--trigger NAME`` starts no server: it fires the schedule ``NAME`` once,
 prints what the handler returned and exits.  ``chalice invoke --local``
@@ -52,12 +54,19 @@ def _on_sigterm(signum, frame):
 @click.option('--trigger', metavar='NAME', default=None,
               help='Fire the schedule NAME once, print what it returned and exit '
                    '(no server).')
+@click.option('--docs', is_flag=True, default=False,
+              help='Also serve the OpenAPI description at /openapi.json and interactive '
+                   'docs at /docs (needs chalice[docs]).')
 @click.pass_context
-def local(ctx, host, port, stage, autoreload, schedules, trigger):
+def local(ctx, host, port, stage, autoreload, schedules, trigger, docs):
     """Run a local HTTP server for your app."""
     obj = ctx.obj
     if trigger is not None:
         ctx.exit(trigger_schedule(obj['factory'], stage, trigger))
+    if docs:
+        from chalice.openapi.docs import swagger_ui_files
+
+        swagger_ui_files()  # missing: say so once, before anything starts
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _on_sigterm)
     try:
@@ -72,9 +81,9 @@ def local(ctx, host, port, stage, autoreload, schedules, trigger):
             # Say it here, once, rather than from a worker that cannot start.
             require_project(obj['project_dir'])
             command = worker_command(obj['project_dir'], obj.get('debug', False),
-                                     host, port, stage, schedules)
+                                     host, port, stage, schedules, docs)
             ctx.exit(reloader.run_supervisor(command, obj['project_dir']))
-        run_local_server(obj['factory'], host, port, stage, schedules)
+        run_local_server(obj['factory'], host, port, stage, schedules, docs)
     except KeyboardInterrupt:
         return
 
@@ -93,7 +102,7 @@ WORKER_BOOTSTRAP = (
 )
 
 
-def worker_command(project_dir, debug, host, port, stage, schedules=False):
+def worker_command(project_dir, debug, host, port, stage, schedules=False, docs=False):
     """The command line of the worker process the reloader runs."""
     command = [sys.executable, '-c', WORKER_BOOTSTRAP, '--project-dir', project_dir]
     if debug:
@@ -102,6 +111,8 @@ def worker_command(project_dir, debug, host, port, stage, schedules=False):
                 '--no-autoreload']
     if schedules:
         command.append('--schedules')
+    if docs:
+        command.append('--docs')
     return command
 
 
@@ -116,7 +127,7 @@ def load_app_and_config(factory, stage):
     return config.chalice_app, config
 
 
-def run_local_server(factory, host, port, stage, schedules=False):
+def run_local_server(factory, host, port, stage, schedules=False, docs=False):
     """Load the app and serve it until interrupted."""
     from chalice.cli.reloader import WorkerChannel
     from chalice.local import LocalDevServer
@@ -131,15 +142,23 @@ def run_local_server(factory, host, port, stage, schedules=False):
         # A bad expression is an error now, before the server listens (and a
         # reload that brings one keeps the previous version serving).
         parse_schedules(schedules_of(app))
+    pages = docs_pages(app) if docs else None
     if channel is not None:
         channel.report('loaded')
         if not channel.wait_for_go():
             return
     server = LocalDevServer(app, config, host=host, port=port, stage=stage)
+    if pages is not None:
+        server.mount(pages)
     try:
         click.echo('Serving on {}'.format(server.url))
         if server.extras.websocket_url is not None:
             click.echo('Websocket endpoint: {}'.format(server.extras.websocket_url))
+        if pages is not None:
+            for warning in pages.warnings():
+                click.echo('Warning: {}'.format(warning), err=True)
+            if pages.serves_page:
+                click.echo('API docs on {}/docs'.format(server.url))
         sys.stdout.flush()
         if schedules:
             server.extras.start_schedules()
@@ -152,6 +171,20 @@ def run_local_server(factory, host, port, stage, schedules=False):
         server.serve_forever()
     finally:
         server.server_close()
+
+
+def docs_pages(app):
+    """The ``--docs`` pages of ``app`` (its OpenAPI description is built now)."""
+    from chalice.errors import ChaliceError
+    from chalice.openapi import docs_document
+    from chalice.openapi.docs import DocsPages, swagger_ui_files
+
+    files = swagger_ui_files()
+    try:
+        document = docs_document(app)
+    except (TypeError, ValueError) as error:
+        raise ChaliceError('Cannot describe the app for --docs: %s' % error) from None
+    return DocsPages(app, document, files)
 
 
 def _stop_from_thread(server):
