@@ -28,7 +28,7 @@ import sys
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from chalice import __version__
-from chalice.errors import ConfigError
+from chalice.errors import ConfigError, ValidationError
 
 CHALICE_DIR = '.chalice'
 CONFIG_FILENAME = 'config.json'
@@ -394,17 +394,29 @@ def _check_section(path: str, value: Any, what: str) -> None:
         _fail(path, f'an object mapping {what}', value)
 
 
-def _validate_functions(path: str, value: Any, warnings: Warnings) -> None:
-    _check_section(path, value, 'Lambda function names to settings')
+def _collect(errors: List[str], check: Callable[..., None], *args: Any) -> bool:
+    """Run one check; a ``ConfigError`` becomes a line in ``errors`` (False)."""
+    try:
+        check(*args)
+    except ConfigError as error:
+        errors.append(str(error))
+        return False
+    return True
+
+
+def _validate_functions(path: str, value: Any, warnings: Warnings, errors: List[str]) -> None:
+    if not _collect(errors, _check_section, path, value, 'Lambda function names to settings'):
+        return
     for name, section in value.items():
         fn_path = f'{path}.{name}'
         if not isinstance(section, dict):
-            _fail(fn_path, 'an object of per-function settings', section)
+            _collect(errors, _fail, fn_path, 'an object of per-function settings', section)
+            continue
         for key, item in section.items():
             key_path = f'{fn_path}.{key}'
             if key in FUNCTION_KEYS:
                 if item is not None:
-                    FUNCTION_KEYS[key](key_path, item, warnings)
+                    _collect(errors, FUNCTION_KEYS[key], key_path, item, warnings)
             elif key in STAGE_KEYS or key in TOP_LEVEL_ONLY_KEYS or key == 'lambda_functions':
                 warnings.append(f'{key_path} in {CONFIG_DISPLAY_NAME} is not a per-function '
                                 'setting and is ignored; move it to the stage or top level.')
@@ -413,14 +425,14 @@ def _validate_functions(path: str, value: Any, warnings: Warnings) -> None:
 
 
 def _validate_stage_keys(prefix: str, section: Mapping[str, Any], warnings: Warnings,
-                         top_level: bool) -> None:
+                         errors: List[str], top_level: bool) -> None:
     for key, item in section.items():
         key_path = prefix + key
         if key in STAGE_KEYS:
             if item is not None:
-                STAGE_KEYS[key](key_path, item, warnings)
+                _collect(errors, STAGE_KEYS[key], key_path, item, warnings)
         elif key == 'lambda_functions':
-            _validate_functions(key_path, item, warnings)
+            _validate_functions(key_path, item, warnings, errors)
         elif key in TOP_LEVEL_ONLY_KEYS:
             if not top_level:
                 warnings.append(f'{key_path} in {CONFIG_DISPLAY_NAME} is ignored: "{key}" is '
@@ -432,29 +444,46 @@ def _validate_stage_keys(prefix: str, section: Mapping[str, Any], warnings: Warn
             warnings.append(_unknown_key_message(key_path, key, known))
 
 
-def validate_config(config: Mapping[str, Any]) -> List[str]:
-    """Check a parsed config file; return warnings, raise on errors.
+def check_config(config: Mapping[str, Any]) -> Tuple[List[str], List[str]]:
+    """Check the type and range of every key; return ``(errors, warnings)``.
 
-    A value of the wrong type or out of range raises ``ConfigError`` naming
-    the key path (``stages.dev.lambda_timeout``) and what is expected.
-    Unknown keys, and known keys at a level where they have no effect, are
-    reported as warning strings.  A JSON ``null`` counts as "not set".
+    Every problem is found in one walk: each error is one line naming the
+    key path, what is expected and what was found.  A file whose top level
+    is not an object still raises ``ConfigError`` at once.
     """
     if not isinstance(config, dict):
         raise ConfigError(f'{CONFIG_DISPLAY_NAME} must contain a JSON object at the top level, '
                           f'got {_json_type(config)}.')
     warnings: Warnings = []
+    errors: List[str] = []
     for key in ('version', 'app_name'):
         if config.get(key) is not None:
-            _check_string(key, config[key], warnings)
+            _collect(errors, _check_string, key, config[key], warnings)
     stages = config.get('stages')
-    if stages is not None:
-        _check_section('stages', stages, 'stage names to stage settings')
+    if stages is not None and _collect(errors, _check_section, 'stages', stages,
+                                       'stage names to stage settings'):
         for name, section in stages.items():
             if not isinstance(section, dict):
-                _fail(f'stages.{name}', 'an object of stage settings', section)
-            _validate_stage_keys(f'stages.{name}.', section, warnings, top_level=False)
-    _validate_stage_keys('', config, warnings, top_level=True)
+                _collect(errors, _fail, f'stages.{name}', 'an object of stage settings', section)
+                continue
+            _validate_stage_keys(f'stages.{name}.', section, warnings, errors, top_level=False)
+    _validate_stage_keys('', config, warnings, errors, top_level=True)
+    return errors, warnings
+
+
+def validate_config(config: Mapping[str, Any]) -> List[str]:
+    """Check a parsed config file; return warnings, raise on errors.
+
+    Values of the wrong type or out of range raise one
+    :class:`~chalice.errors.ValidationError` (a ``ConfigError``) with a line
+    per problem, each naming the key path (``stages.dev.lambda_timeout``)
+    and what is expected.  Unknown keys, and known keys at a level where
+    they have no effect, are reported as warning strings.  A JSON ``null``
+    counts as "not set".
+    """
+    errors, warnings = check_config(config)
+    if errors:
+        raise ValidationError(errors)
     return warnings
 
 
@@ -570,17 +599,34 @@ class Config:
 
     # -- the lookup machinery -------------------------------------------
 
-    def _levels(self, key: str) -> List[Dict[str, Any]]:
+    def _labelled_levels(self, key: str) -> List[Tuple[str, Dict[str, Any]]]:
+        """The lookup chain for *key*: ``(key path prefix, level)`` pairs."""
         stage = _section(_section(self._disk, 'stages'), self._stage)
         per_function = key in FUNCTION_KEYS
         levels = []
         if per_function:
-            levels.append(_section(_section(stage, 'lambda_functions'), self._function))
-        levels += [self._user, stage]
+            levels.append((f'stages.{self._stage}.lambda_functions.{self._function}.',
+                           _section(_section(stage, 'lambda_functions'), self._function)))
+        levels += [('--', self._user), (f'stages.{self._stage}.', stage)]
         if per_function:
-            levels.append(_section(_section(self._disk, 'lambda_functions'), self._function))
-        levels += [self._disk, self._defaults]
+            levels.append((f'lambda_functions.{self._function}.',
+                           _section(_section(self._disk, 'lambda_functions'), self._function)))
+        levels += [('', self._disk), ('(default) ', self._defaults)]
         return levels
+
+    def _levels(self, key: str) -> List[Dict[str, Any]]:
+        return [level for _, level in self._labelled_levels(key)]
+
+    def source_of(self, key: str) -> Optional[str]:
+        """Where the value of *key* comes from, or ``None`` when no level sets it.
+
+        A key path in the config file (``stages.dev.lambda_functions.foo.subnet_ids``),
+        or the command-line option (``--api-gateway-stage``) for a value given there.
+        """
+        for prefix, level in self._labelled_levels(key):
+            if level.get(key) is not None:
+                return '--' + key.replace('_', '-') if prefix == '--' else prefix + key
+        return None
 
     def _chain_lookup(self, key: str, default: Any = None) -> Any:
         for level in self._levels(key):

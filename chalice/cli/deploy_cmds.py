@@ -29,6 +29,13 @@ def _aws(ctx, profile, connection_timeout=None):
     return AWSClient(session, connection_timeout=connection_timeout)
 
 
+def _check_state(project_dir, stage):
+    """Read the stage's state file now, so a broken one stops us before any AWS session."""
+    from chalice.deploy.state import DeployedState
+
+    DeployedState.load(project_dir, stage)
+
+
 def _config(ctx, stage, autogen_policy=None, api_gateway_stage=None, connection_timeout=None):
     factory = ctx.obj['factory']
     params = {}
@@ -104,6 +111,7 @@ def deploy(ctx, stage, profile, api_gateway_stage, autogen_policy, connection_ti
     from chalice.deploy.deployer import deploy as run_deploy
 
     config = _config(ctx, stage, autogen_policy, api_gateway_stage, connection_timeout)
+    _check_state(ctx.obj['project_dir'], stage)
     aws = _aws(ctx, profile, connection_timeout)
     ui = _ui(ctx)
     with _stage_guarded(ctx, stage, ui) as guard:
@@ -120,6 +128,7 @@ def delete(ctx, stage, profile):
     from chalice.deploy.deployer import delete as run_delete
 
     require_project(ctx.obj['project_dir'], stage)
+    _check_state(ctx.obj['project_dir'], stage)
     aws = _aws(ctx, profile)
     ui = _ui(ctx)
     with _stage_guarded(ctx, stage, ui) as guard:
@@ -191,6 +200,7 @@ def dev_plan(ctx, stage, profile, api_gateway_stage, autogen_policy):
     from chalice.deploy.deployer import plan_application_deploy
 
     config = _config(ctx, stage, autogen_policy, api_gateway_stage)
+    _check_state(ctx.obj['project_dir'], stage)
     aws = _aws(ctx, profile)
     plan, _, _ = plan_application_deploy(config, aws, _ui(ctx))
     lines = plan.describe()

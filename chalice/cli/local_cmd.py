@@ -121,7 +121,7 @@ def load_app_and_config(factory, stage):
     from chalice.config import Config, load_config_file
 
     Config(stage, config_from_disk=load_config_file(factory.project_dir)).validate_stage(stage)
-    config = factory.create_config_obj(chalice_stage_name=stage)
+    config = factory.create_config_obj(chalice_stage_name=stage, resources=False)
     for warning in config.validation_warnings:
         click.echo('Warning: {}'.format(warning), err=True)
     return config.chalice_app, config

@@ -21,6 +21,7 @@ import os
 from chalice.config import lambda_settings
 from chalice.deploy import models
 from chalice.errors import ChaliceError, ConfigError
+from chalice.validation import missing_role_arn, private_endpoint_problem
 
 API_HANDLER = 'api_handler'
 DEFAULT_ROLE = 'default-role'
@@ -242,11 +243,9 @@ class AppGraphBuilder:
         members = {}
         for name, config in configs.items():
             if not config.manage_iam_role:
-                if not config.iam_role_arn:
-                    raise ConfigError(
-                        'manage_iam_role is false for function %r in stage %r but no '
-                        'iam_role_arn is set: add "iam_role_arn" to .chalice/config.json or '
-                        'set manage_iam_role to true.' % (name, self._stage))
+                problem = missing_role_arn(config)
+                if problem is not None:
+                    raise ConfigError(problem)
                 continue
             own_policy = (config.autogen_policy_enabled, config.iam_policy_file) != (
                 default.autogen_policy_enabled, default.iam_policy_file)
@@ -323,14 +322,13 @@ def rest_api_generator(config, api_handler_arn, authorizer_arns, region, partiti
     endpoint_type = config.api_gateway_endpoint_type
     policy = None
     if config.api_gateway_policy_file:
-        policy = _load_json_file(config.api_gateway_policy_file_path(config.project_dir),
+        policy = load_json_file(config.api_gateway_policy_file_path(config.project_dir),
                                  'api_gateway_policy_file')
     elif endpoint_type == 'PRIVATE':
+        problem = private_endpoint_problem(config)
+        if problem is not None:
+            raise ConfigError(problem)
         vpce = config.api_gateway_endpoint_vpce
-        if not vpce:
-            raise ConfigError(
-                'api_gateway_endpoint_type is PRIVATE but no api_gateway_endpoint_vpce '
-                'is set: add the VPC endpoint id(s) or an api_gateway_policy_file.')
         policy = private_endpoint_policy([vpce] if isinstance(vpce, str) else list(vpce))
     return (generator_class or SwaggerGenerator)(
         region, api_handler_arn, authorizer_arns, partition=partition,
@@ -474,7 +472,7 @@ def load_policy_file(project_dir, stage, filename=None):
     for candidate in candidates:
         path = candidate if os.path.isabs(candidate) else os.path.join(chalice_dir, candidate)
         if os.path.isfile(path):
-            return _load_json_file(path, 'iam_policy_file')
+            return load_json_file(path, 'iam_policy_file')
     expected = os.path.join('.chalice', candidates[0])
     raise ConfigError(
         'Automatic policy generation is off (--no-autogen-policy or autogen_policy: false) '
@@ -482,7 +480,7 @@ def load_policy_file(project_dir, stage, filename=None):
         'starting point) or turn autogen_policy back on.' % (expected, expected))
 
 
-def _load_json_file(path, what):
+def load_json_file(path, what):
     try:
         with open(path) as f:
             return json.load(f)

@@ -20,6 +20,24 @@ from chalice.errors import StateFileError
 
 SCHEMA_VERSION = '2.0'
 
+#: The fields a record of each resource type must have: what deploy and
+#: delete read back to find the resource in AWS.  A type not listed here is
+#: not checked; add a row for each new resource type.
+REQUIRED_FIELDS = {
+    'iam_role': ('role_name', 'role_arn'),
+    'lambda_function': ('lambda_arn',),
+    'lambda_layer': ('layer_version_arn',),
+    'rest_api': ('rest_api_id', 'rest_api_url'),
+    'websocket_api': ('websocket_api_id', 'websocket_api_url'),
+    'cloudwatch_event': ('rule_name',),
+    'sqs_event': ('event_uuid',),
+    'kinesis_event': ('event_uuid',),
+    'dynamodb_event': ('event_uuid',),
+    's3_event': ('bucket', 'lambda_arn'),
+    'sns_event': ('topic', 'subscription_arn'),
+    'domain_name': ('domain_name',),
+}
+
 
 def state_file_path(project_dir, stage):
     return os.path.join(project_dir, '.chalice', 'deployed', '%s.json' % stage)
@@ -65,6 +83,7 @@ class DeployedState:
             raise StateFileError(
                 'The deployed state file %s has schema_version %r; this version of chalice '
                 'reads %r.' % (path, version, SCHEMA_VERSION))
+        check_records(path, resources)
         return cls(path, resources, data.get('backend', 'api'))
 
     @property
@@ -123,6 +142,17 @@ class DeployedState:
             except OSError:
                 pass
             raise
+
+
+def check_records(path, resources):
+    """Refuse records that lack a field :data:`REQUIRED_FIELDS` lists for their type."""
+    for record in resources:
+        for field in REQUIRED_FIELDS.get(record['resource_type'], ()):
+            if record.get(field) in (None, ''):
+                raise StateFileError(
+                    'The deployed state file %s is missing the field "%s" in the record of '
+                    '%s (%s). Restore the file from a backup or add the field; it was left '
+                    'untouched.' % (path, field, record['name'], record['resource_type']))
 
 
 def _one_line(error):

@@ -500,9 +500,9 @@ def test_create_config_obj_loads_app_with_stage_environment(tmp_path, monkeypatc
     write_project(tmp_path, {
         'app.py': '''
             import os
-            class FakeApp:
-                stage_var = os.environ['CHALICE_TEST_STAGE_VAR']
-            app = FakeApp()
+            from chalice import Chalice
+            app = Chalice(app_name='demo')
+            app.stage_var = os.environ['CHALICE_TEST_STAGE_VAR']
         ''',
         '.chalice/config.json': json.dumps({
             'version': '2.0', 'app_name': 'demo',

@@ -405,7 +405,7 @@ STATE = [
     {'name': 'default-role', 'resource_type': 'iam_role', 'role_name': 'r', 'role_arn': 'a'},
     {'name': 'api_handler', 'resource_type': 'lambda_function', 'lambda_arn': ARN},
     {'name': 'foo', 'resource_type': 'lambda_function', 'lambda_arn': FOO_ARN},
-    {'name': 'foo-sqs-event-source', 'resource_type': 'sqs_event',
+    {'name': 'foo-sqs-event-source', 'resource_type': 'sqs_event', 'event_uuid': 'u-1',
      'lambda_arn': 'arn:aws:lambda:x:1:function:elsewhere'},
 ]
 
