@@ -21,11 +21,31 @@ DEFAULT_ROLE = 'default-role'
 MANAGED_LAYER = 'managed-layer'
 
 
+# EventBridge allows rule names of up to 64 characters.
+MAX_RULE_NAME = 64
+
+
 def function_name_for(app_name, stage, name):
     """The deployed Lambda function name for a logical function name."""
     if name == API_HANDLER:
         return '%s-%s' % (app_name, stage)
     return '%s-%s-%s' % (app_name, stage, name)
+
+
+def rule_name_for(function_name):
+    """The EventBridge rule of a schedule/event-pattern handler: ``<function>-event``.
+
+    The name AWS Chalice gives it, so a stage it deployed keeps its rules.
+    A name over EventBridge's limit (AWS Chalice fails there) is cut and
+    ends with a hash of the full name instead.
+    """
+    name = '%s-event' % function_name
+    if len(name) <= MAX_RULE_NAME:
+        return name
+    import hashlib
+
+    digest = hashlib.sha256(name.encode('utf-8')).hexdigest()[:12]
+    return '%s-%s' % (name[:MAX_RULE_NAME - len(digest) - 1], digest)
 
 
 class AppGraphBuilder:
@@ -73,6 +93,8 @@ class AppGraphBuilder:
         if api_specs:
             resources.append(self._rest_api(functions[API_HANDLER],
                                             [functions[name] for name, _ in auth_specs]))
+        resources.extend(log_group_model(functions[name]) for name in names
+                         if functions[name].log_retention_in_days is not None)
         return models.Application(app_name=self._config.app_name, stage=self._stage,
                                   resources=tuple(resources))
 
@@ -238,12 +260,12 @@ def event_source_model(source, function):
     name = source.name
     if isinstance(source, ScheduledEventConfig):
         return models.ScheduledEvent(
-            resource_name='%s-event' % name, rule_name=function.function_name,
+            resource_name='%s-event' % name, rule_name=rule_name_for(function.function_name),
             function=function, schedule_expression=source.schedule_expression,
             description=source.description or '')
     if isinstance(source, CloudWatchEventConfig):
         return models.ScheduledEvent(
-            resource_name='%s-event' % name, rule_name=function.function_name,
+            resource_name='%s-event' % name, rule_name=rule_name_for(function.function_name),
             function=function, event_pattern=json.dumps(source.event_pattern, sort_keys=True))
     if isinstance(source, SNSEventConfig):
         return models.SNSSubscription(resource_name='%s-sns-subscription' % name,
@@ -271,6 +293,16 @@ def event_source_model(source, function):
             resource_name='%s-s3event' % name, bucket=source.bucket, function=function,
             events=tuple(source.events), prefix=source.prefix, suffix=source.suffix)
     raise ChaliceError('Unsupported event source %r' % (source,))
+
+
+def log_group_model(function):
+    """The log group holding the retention setting of ``function``."""
+    from chalice.logs import log_group_name
+
+    return models.LogGroup(
+        resource_name='%s-log-group' % function.resource_name,
+        log_group_name=log_group_name(function.function_name),
+        retention_in_days=function.log_retention_in_days, function=function)
 
 
 def event_source_statement(source):

@@ -12,6 +12,7 @@ from chalice.deploy.resources import (  # noqa: F401,E402
     iam,
     lambda_function,
     layer,
+    log_group,
     rest_api,
     s3,
     sns,

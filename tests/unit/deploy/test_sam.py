@@ -245,10 +245,18 @@ def test_websocket_app(project):
         'RouteSelectionExpression': '$request.body.action'}
     assert resources['WebsocketMessageRoute']['Properties'] == {
         'ApiId': {'Ref': 'WebsocketAPI'}, 'RouteKey': '$default',
+        'RouteResponseSelectionExpression': '$default',
         'Target': {'Fn::Join': ['/', ['integrations', {'Ref': 'WebsocketMessageIntegration'}]]}}
-    assert resources['WebsocketConnectIntegration']['Properties']['IntegrationUri'] == {
-        'Fn::Sub': 'arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/'
-                   '2015-03-31/functions/${WebsocketConnect.Arn}/invocations'}
+    assert resources['WebsocketConnectIntegration']['Properties'] == {
+        'ApiId': {'Ref': 'WebsocketAPI'}, 'IntegrationType': 'AWS_PROXY',
+        'ConnectionType': 'INTERNET', 'ContentHandlingStrategy': 'CONVERT_TO_TEXT',
+        'Description': 'connect',
+        'IntegrationUri': {
+            'Fn::Sub': 'arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/'
+                       '2015-03-31/functions/${WebsocketConnect.Arn}/invocations'}}
+    assert resources['WebsocketDisconnectIntegration']['Properties']['Description'] == \
+        'disconnect'
+    assert resources['WebsocketMessageIntegration']['Properties']['Description'] == 'message'
     assert sorted(resources['WebsocketAPIDeployment']['DependsOn']) == [
         'WebsocketConnectRoute', 'WebsocketDisconnectRoute', 'WebsocketMessageRoute']
     assert resources['WebsocketAPIStage']['Properties']['StageName'] == 'api'
