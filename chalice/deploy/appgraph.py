@@ -50,8 +50,10 @@ def rule_name_for(function_name):
 
 class AppGraphBuilder:
     def __init__(self, config, package, layer_package=None, region='us-east-1',
-                 partition='aws'):
+                 partition='aws', policy_sources=None):
         self._config = config
+        # The files the generated policies come from (default: app.py and chalicelib/).
+        self._policy_sources = policy_sources
         self._app = config.chalice_app
         self._stage = config.chalice_stage
         self._package = package
@@ -61,9 +63,12 @@ class AppGraphBuilder:
         self._roles = {}
         self._layer = None
 
-    def build(self):
+    def _specs(self):
+        """(logical name, handler string) of every Lambda function the app needs.
+
+        Returned in groups: ``(api, authorizers, others, websocket)``.
+        """
         app = self._app
-        # (logical name, handler string) for every Lambda function the app needs.
         api_specs, auth_specs, other_specs = [], [], []
         if app.routes:
             validate_routes(app)
@@ -73,11 +78,25 @@ class AppGraphBuilder:
         other_specs.extend((src.name, src.handler_string) for src in app.event_sources)
         ws_handlers = getattr(app, 'websocket_handlers', None) or {}
         ws_specs = [(ws.name, ws.handler_string) for ws in ws_handlers.values()]
-        specs = other_specs + ws_specs + auth_specs + api_specs
-        names = [name for name, _ in specs]
+        names = [name for name, _ in other_specs + ws_specs + auth_specs + api_specs]
         if len(names) != len(set(names)):
             raise ChaliceError('Two Lambda functions share one name; give each decorator '
                                'a unique name=...')
+        return api_specs, auth_specs, other_specs, ws_specs
+
+    def role_policies(self):
+        """``{role resource name: policy document}`` of the roles ``build`` makes."""
+        specs = sum(self._specs(), [])
+        self._plan_roles({name: self._scoped(name) for name, _ in specs},
+                         {src.name: src for src in self._app.event_sources})
+        return {key: role.policy_document for key, role in self._roles.items()}
+
+    def build(self):
+        app = self._app
+        api_specs, auth_specs, other_specs, ws_specs = self._specs()
+        ws_handlers = getattr(app, 'websocket_handlers', None) or {}
+        specs = other_specs + ws_specs + auth_specs + api_specs
+        names = [name for name, _ in specs]
         configs = {name: self._scoped(name) for name in names}
         sources = {src.name: src for src in app.event_sources}
         self._plan_roles(configs, sources)
@@ -204,7 +223,7 @@ class AppGraphBuilder:
 
             try:
                 return policy_from_project(
-                    project_dir, vpc=vpc,
+                    project_dir, paths=self._policy_sources, vpc=vpc,
                     websockets=bool(getattr(self._app, 'websocket_handlers', None)),
                     xray=xray)
             except SyntaxError as error:
@@ -329,6 +348,22 @@ def event_source_statement(source):
 def build_application(config, package, layer_package=None, region='us-east-1',
                       partition='aws'):
     return AppGraphBuilder(config, package, layer_package, region, partition).build()
+
+
+def generated_policy(config, source_files=None):
+    """The policy ``chalice deploy`` generates for the stage's default role.
+
+    Code analysis plus the statements deploy adds (websockets, VPC, X-Ray,
+    the queues/streams of event sources); ``config`` should have
+    ``autogen_policy`` on (that is what is generated then).  An app whose
+    functions all have roles of their own, or none, gets the analysis alone.
+    """
+    policies = AppGraphBuilder(config, None, policy_sources=source_files).role_policies()
+    if DEFAULT_ROLE in policies:
+        return policies[DEFAULT_ROLE]
+    from chalice.policy import policy_from_project
+
+    return policy_from_project(config.project_dir, paths=source_files)
 
 
 def validate_routes(app):

@@ -101,6 +101,7 @@ def plan_application_deploy(config, aws, ui):
 def deploy(config, aws, ui):
     plan, state, ctx = plan_application_deploy(config, aws, ui)
     _confirm_policy_changes(plan, ui)
+    state.finish_conversion(ui)
     Executor(aws, state, ui, _base_variables(ctx)).execute(plan)
     write_summary(state, ui)
     _debug_calls(aws, ui)
@@ -129,6 +130,7 @@ def delete(project_dir, stage, aws, ui):
     ctx = PlanContext(region=aws.region, account_id=aws.account_id, partition=aws.partition)
     remote = read_remote_state(aws, None, state)
     plan = plan_delete(state, remote, ctx)
+    state.finish_conversion(ui)
     Executor(aws, state, ui, _base_variables(ctx)).execute(plan)
     _debug_calls(aws, ui)
     return DeployOutcome(plan, state)

@@ -470,6 +470,40 @@ def test_renamed_rule_deletes_the_old_one_first():
     assert described.index('forget hourly-event') < described.index('events.put_rule')
 
 
+def test_renamed_rule_also_loses_its_permission_statement():
+    state, remote = in_sync()
+    for record in state.resources:
+        if record['name'] == 'hourly-event':
+            record['rule_name'] = 'old-name'
+            del record['rule_arn']  # as AWS Chalice records it: the ARN is derived
+    remote['hourly-event'] = {'rule': None, 'targets': [], 'stale': {
+        'exists': True, 'target_ids': ['1']}, 'statements': [
+            grant('events.amazonaws.com', rule_arn('old-name'), sid='old-uuid'),
+            grant('events.amazonaws.com', rule_arn('somebody-else'), sid='keep')]}
+    plan = plan_for(state=state, remote=remote)
+    assert mutating(plan) == [('events', 'remove_targets'), ('events', 'delete_rule'),
+                              ('lambda', 'remove_permission'), ('events', 'put_rule'),
+                              ('events', 'put_targets'), ('lambda', 'add_permission')]
+    assert calls(plan, 'remove_permission')[0].params['StatementId'] == 'old-uuid'
+
+
+def test_rule_of_aws_chalice_is_adopted_with_its_record_completed():
+    # AWS Chalice records only the rule name; its target Id and statement id differ.
+    state, remote = in_sync()
+    for record in state.resources:
+        if record['name'] == 'hourly-event':
+            del record['rule_arn']
+    remote['hourly-event']['targets'] = [{'Id': 'aws-chalice',
+                                          'Arn': function_arn('demo-dev-hourly')}]
+    remote['hourly-event']['statements'] = [
+        grant('events.amazonaws.com', rule_arn('demo-dev-hourly'), sid='5e1d-uuid')]
+    plan = plan_for(state=state, remote=remote)
+    assert mutating(plan) == []
+    (record,) = [s for s in plan.steps if isinstance(s, RecordResource)]
+    assert record.values == {'rule_name': 'demo-dev-hourly',
+                             'rule_arn': rule_arn('demo-dev-hourly')}
+
+
 def test_sns_missing_permission_is_added_only():
     state, remote = in_sync()
     remote['handle-sns-subscription']['statements'] = [

@@ -804,3 +804,58 @@ def test_fresh_plans_are_repeatable_and_read_no_files():
     second = plan_deploy(APP, DeployedState('/nowhere/s.json'), {}, ctx())
     assert first.describe() == second.describe()
     assert len(first.describe()) == len(first.steps)
+
+
+# ---------------------------------------------------------------- takeover
+
+AUTH = LambdaFunction('auth', 'demo-dev-auth', 'app.auth', 'python3.11', ROLE, PACKAGE,
+                      tags=dict(TAGS))
+AUTH_APP = Application('demo', 'dev', (WORKER, dataclasses.replace(API, authorizers=(AUTH,))))
+
+
+def permission_calls(plan):
+    return [(c.method, c.params['FunctionName'], c.params['StatementId'])
+            for c in plan.mutating_calls if c.method.endswith('_permission')]
+
+
+def test_aws_chalices_broader_authorizer_grant_is_replaced_by_ours_in_one_deploy():
+    # AWS Chalice lets API Gateway invoke an authorizer from <api>/*: ours is
+    # added first, then that statement goes; the handler's own /* is kept.
+    state, remote = in_sync(AUTH_APP)
+    remote['rest_api']['permissions'] = {
+        'demo-dev': [dict(grant(source_arn()), Sid='1f6e3c7a-handler')],
+        'demo-dev-auth': [dict(grant(source_arn()), Sid='9a2b4c6d-auth')]}
+    plan = plan_for(AUTH_APP, state, remote)
+    calls = plan.mutating_calls
+    assert [c.method for c in calls] == ['add_permission', 'remove_permission']
+    added = resolve(calls[0].params, lambda var: {'auth.lambda_arn': function_arn(
+        'demo-dev-auth'), 'rest_api.rest_api_id': API_ID}[var.name])
+    assert added['SourceArn'] == source_arn('/authorizers/*')
+    assert added['FunctionName'] == function_arn('demo-dev-auth')
+    assert calls[1].params['StatementId'] == '9a2b4c6d-auth'
+    assert calls[1].ignore_errors == ('ResourceNotFoundException',)
+    # Once ours is there (a rerun after a failure in between), only the removal is left.
+    remote['rest_api']['permissions']['demo-dev-auth'].append(
+        dict(grant(source_arn('/authorizers/*')), Sid='chalice-apigateway-x'))
+    assert [c.method for c in plan_for(AUTH_APP, state, remote).mutating_calls] == [
+        'remove_permission']
+
+
+def test_duplicate_grants_are_removed_keeping_our_statement():
+    state, remote = in_sync(APP)
+    ours = 'chalice-apigateway-' + sha256_of(source_arn())
+    remote['rest_api']['permissions']['demo-dev'] = [
+        dict(grant(source_arn()), Sid='aws-chalice-uuid'),
+        dict(grant(source_arn()), Sid=ours),
+        dict(grant(source_arn()), Sid='another-copy')]
+    plan = plan_for(APP, state, remote)
+    assert permission_calls(plan) == [
+        ('remove_permission', Var('api_handler.lambda_arn'), 'aws-chalice-uuid'),
+        ('remove_permission', Var('api_handler.lambda_arn'), 'another-copy')]
+
+
+def test_a_single_grant_of_aws_chalice_is_adopted_as_it_is():
+    state, remote = in_sync(APP)
+    remote['rest_api']['permissions']['demo-dev'] = [
+        dict(grant(source_arn()), Sid='aws-chalice-uuid')]
+    assert plan_for(APP, state, remote).mutating_calls == []
