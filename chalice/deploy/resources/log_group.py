@@ -9,13 +9,16 @@ writes too.  A group that exists with the configured retention costs one
 read call; an existing group (created by Lambda, by AWS Chalice or by an
 earlier version of ours) is adopted, never recreated.
 
-Deleting the record (``chalice delete``, or the setting removed) deletes
-the group and its logs, as AWS Chalice does.
+``chalice delete``, or removing the function from the app, deletes the
+group and its logs, as AWS Chalice does.  Removing only the setting keeps
+the function's logs: the retention policy is deleted (Lambda's default,
+logs never expire) and the record dropped.
 """
 from chalice.deploy.plan import APICall, ForgetResource, RecordResource
 from chalice.deploy.resources.base import ResourceHome, record_values, register
 
 _GONE = ('ResourceNotFoundException',)
+_SUFFIX = '-log-group'
 
 
 def _find_group(aws, name):
@@ -69,9 +72,16 @@ class LogGroupHome(ResourceHome):
         name = record['log_group_name']
         steps = []
         if remote is None or remote.get('exists'):
-            steps.append(APICall('logs', 'delete_log_group', {'logGroupName': name},
-                                 message='Deleting log group: %s' % name,
-                                 ignore_errors=_GONE))
+            # The function stays when the plan already knows its ARN.
+            function = record['name'][:-len(_SUFFIX)] if record['name'].endswith(_SUFFIX) \
+                else None
+            if function is not None and '%s.lambda_arn' % function in ctx.known:
+                steps.append(APICall('logs', 'delete_retention_policy', {'logGroupName': name},
+                                     ignore_errors=_GONE))
+            else:
+                steps.append(APICall('logs', 'delete_log_group', {'logGroupName': name},
+                                     message='Deleting log group: %s' % name,
+                                     ignore_errors=_GONE))
         steps.append(ForgetResource(record['name']))
         return steps
 

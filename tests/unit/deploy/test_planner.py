@@ -444,13 +444,30 @@ def test_existing_log_group_without_a_record_is_adopted_without_calls():
     assert [s.name for s in plan.steps if isinstance(s, RecordResource)] == ['worker-log-group']
 
 
-def test_log_group_no_longer_wanted_is_deleted_with_its_record():
+def test_log_retention_setting_removed_keeps_the_logs():
+    # The function stays: its logs stay too, kept forever again.
     app = with_log_group(APP, 'worker', 7)
     state, _ = in_sync(app)
     plan = plan_deploy(APP, state, dict(in_sync(APP)[1], **{
         'worker-log-group': {'exists': True}}), ctx())
-    assert mutating(plan) == [('logs', 'delete_log_group')]
+    assert mutating(plan) == [('logs', 'delete_retention_policy')]
+    assert plan.mutating_calls[0].params == {'logGroupName': '/aws/lambda/demo-dev-worker'}
     assert plan.steps[-1] == ForgetResource('worker-log-group')
+
+
+def test_log_group_goes_with_its_function():
+    app = with_log_group(APP, 'worker', 7)
+    state, remote = in_sync(app)
+    remote['worker-log-group'] = {'exists': True}
+    without_worker = Application('demo', 'dev', (API,))
+    plan = plan_deploy(without_worker, state, remote, ctx())
+    assert ('logs', 'delete_log_group') in mutating(plan)
+    assert [s.name for s in plan.steps if isinstance(s, ForgetResource)] == [
+        'worker-log-group', 'worker']
+    plan = plan_delete(state, {'worker-log-group': {'exists': True}}, ctx())
+    assert ('logs', 'delete_log_group') in mutating(plan)
+    assert plan_delete(state, {'worker-log-group': {'exists': False}}, ctx()).steps[0] == \
+        ForgetResource('worker-log-group')
 
 
 def test_policy_change_puts_the_policy_with_details():
