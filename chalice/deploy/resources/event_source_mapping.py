@@ -7,8 +7,9 @@ ARN is built and which extra settings a mapping of that kind takes.
 The record of a mapping holds what AWS Chalice records (SQS: ``queue``,
 ``queue_arn``; Kinesis: ``stream``, ``kinesis_arn``; DynamoDB:
 ``stream_arn``; and ``event_uuid``, ``lambda_arn``) plus
-``event_source_arn``, written as soon as CreateEventSourceMapping answers.  The remote reader looks the recorded mapping up by UUID and also
-lists the mappings of the function on the desired source, so a mapping whose
+``event_source_arn``, written as soon as CreateEventSourceMapping answers.
+The remote reader looks the recorded mapping up by UUID and also lists the
+mappings of the function on the desired source, so a mapping whose
 create response was lost (or whose record was) is adopted instead of being
 created twice.  A mapping whose source changed (another queue or stream) is
 deleted and a new one created; batch size, batching window and (SQS)

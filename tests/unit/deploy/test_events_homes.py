@@ -822,7 +822,8 @@ def test_read_remote_of_nothing_then_deploy_wires_everything(tmp_path, baseline)
     aws = new_aws()
     ui = RecordingUI()
     run_deploy(aws, make_config(events_app(), project), baseline['package'], ui)
-    assert set(aws.rules) == {'demo-dev-every_five-event', 'demo-dev-hourly-event', 'demo-dev-on_commit-event'}
+    assert set(aws.rules) == {'demo-dev-every_five-event', 'demo-dev-hourly-event',
+                              'demo-dev-on_commit-event'}
     assert aws.rules['demo-dev-every_five-event']['ScheduleExpression'] == 'rate(5 minutes)'
     assert aws.rules['demo-dev-hourly-event']['ScheduleExpression'] == 'rate(1 hour)'
     assert aws.rules['demo-dev-hourly-event']['Description'] == 'hourly'

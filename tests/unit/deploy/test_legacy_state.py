@@ -5,9 +5,9 @@ import os
 import pytest
 
 from chalice.deploy.legacy_state import legacy_state_path
+from chalice.deploy.models import Application
 from chalice.deploy.plan import Message
 from chalice.deploy.planner import PlanContext, plan_delete, plan_deploy
-from chalice.deploy.models import Application
 from chalice.deploy.state import DeployedState, state_file_path
 from chalice.errors import ChaliceError, StateFileError
 from tests.unit.deploy.fakes import RecordingUI
