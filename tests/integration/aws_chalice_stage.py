@@ -28,6 +28,7 @@ import zipfile
 
 from chalice.config import lambda_python_version
 from chalice.deploy.swagger import SwaggerGenerator, render_document
+from tests.integration.deploy_checks import create_table_with_stream
 
 ACCOUNT_ID = '123456789012'
 REGION = 'us-west-2'
@@ -176,17 +177,13 @@ def create_user_resources(aws_clients, env):
     aws_clients.sqs.create_queue(QueueName=QUEUE, Attributes={'VisibilityTimeout': '60'})
     aws_clients.sqs.create_queue(QueueName=USER_QUEUE)
     aws_clients.kinesis.create_stream(StreamName=STREAM, ShardCount=1)
-    table = aws_clients.dynamodb.create_table(
-        TableName=TABLE, BillingMode='PAY_PER_REQUEST',
-        KeySchema=[{'AttributeName': 'id', 'KeyType': 'HASH'}],
-        AttributeDefinitions=[{'AttributeName': 'id', 'AttributeType': 'S'}],
-        StreamSpecification={'StreamEnabled': True, 'StreamViewType': 'NEW_AND_OLD_IMAGES'})
+    stream_arn = create_table_with_stream(aws_clients, TABLE)
     aws_clients.s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={
         'LocationConstraint': REGION})
     aws_clients.s3.put_bucket_notification_configuration(
         Bucket=BUCKET, NotificationConfiguration={'QueueConfigurations': [USER_NOTIFICATION]})
-    env[STREAM_ARN_VARIABLE] = table['TableDescription']['LatestStreamArn']
-    return env[STREAM_ARN_VARIABLE]
+    env[STREAM_ARN_VARIABLE] = stream_arn
+    return stream_arn
 
 
 def _zip():

@@ -132,6 +132,16 @@ def existing_mappings(aws_clients):
     return {m['UUID']: m for m in mappings}
 
 
+def create_table_with_stream(aws_clients, name):
+    """A DynamoDB table with a stream, as a user makes one; returns the stream's ARN."""
+    table = aws_clients.dynamodb.create_table(
+        TableName=name, BillingMode='PAY_PER_REQUEST',
+        KeySchema=[{'AttributeName': 'id', 'KeyType': 'HASH'}],
+        AttributeDefinitions=[{'AttributeName': 'id', 'AttributeType': 'S'}],
+        StreamSpecification={'StreamEnabled': True, 'StreamViewType': 'NEW_AND_OLD_IMAGES'})
+    return table['TableDescription']['LatestStreamArn']
+
+
 def json_document(document):
     """A policy document as a dict (boto3 returns some parsed, some as JSON text)."""
     return json.loads(document) if isinstance(document, str) else document

@@ -16,6 +16,7 @@ from tests.integration.deploy_checks import (
     assert_failed_at_the_kth_call,
     assert_fault_reported,
     assert_rerun_converges,
+    create_table_with_stream,
     each_call_failing,
     existing_functions,
     existing_roles,
@@ -88,12 +89,7 @@ def create_sources(aws_clients, env):
     for name in (QUEUE, OTHER_QUEUE):
         aws_clients.sqs.create_queue(QueueName=name, Attributes={'VisibilityTimeout': '60'})
     aws_clients.kinesis.create_stream(StreamName=STREAM, ShardCount=1)
-    table = aws_clients.dynamodb.create_table(
-        TableName=TABLE, BillingMode='PAY_PER_REQUEST',
-        KeySchema=[{'AttributeName': 'id', 'KeyType': 'HASH'}],
-        AttributeDefinitions=[{'AttributeName': 'id', 'AttributeType': 'S'}],
-        StreamSpecification={'StreamEnabled': True, 'StreamViewType': 'NEW_AND_OLD_IMAGES'})
-    stream_arn = table['TableDescription']['LatestStreamArn']
+    stream_arn = create_table_with_stream(aws_clients, TABLE)
     env['MAPPINGS_STREAM_ARN'] = stream_arn
     return stream_arn
 

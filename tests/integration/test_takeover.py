@@ -14,6 +14,9 @@
   without a change.
 * The ``.chalice/deployed.json`` of Chalice before 1.2: converted on deploy
   (with a backup), then a no-op redeploy.
+* Crash safety of a takeover: each change it makes (all but the routine
+  code and tag updates) fails once in turn; the state file never records
+  what does not exist and the next deploy ends as a clean takeover does.
 """
 import json
 
@@ -147,6 +150,19 @@ def statement_count(snapshot):
     return sum(len(grants) for grants in snapshot['grants'].values())
 
 
+def after_takeover(before):
+    """The picture a completed takeover leaves, from the picture before it.
+
+    Everything stays as AWS Chalice made it (ids, ARNs, UUIDs included) but
+    the authorizer's grant, narrowed to the API's authorizers.
+    """
+    expected = json.loads(json.dumps(before))
+    auth, api_id = stage.FUNCTIONS['auth'][0], before['rest_apis'][0]
+    expected['grants'][auth] = [['apigateway.amazonaws.com', stage.execute_api_arn(
+        api_id)[:-len('/*')] + '/authorizers/*', None]]
+    return expected
+
+
 def assert_nothing_of_the_stage_left(project, aws_clients):
     left = picture(aws_clients)
     assert left['roles'] == [] and left['functions'] == []
@@ -175,14 +191,8 @@ def test_stage_deployed_by_aws_chalice_is_taken_over_without_duplicates(
 
     deploy(project, aws_env)
     after = picture(aws_clients)
-    # Every resource is the one AWS Chalice made (same ids, ARNs, UUIDs), and
-    # nothing was added: the only difference is the authorizer's grant,
-    # narrowed to the API's authorizers (replaced, not added to).
-    expected = json.loads(json.dumps(before))
-    expected['grants'][auth] = [
-        ['apigateway.amazonaws.com', stage.execute_api_arn(rest_api_id)[:-2] +
-         '/authorizers/*', None]]
-    assert json.loads(json.dumps(after)) == expected
+    # Nothing recreated, nothing added: the authorizer's grant is replaced.
+    assert json.loads(json.dumps(after)) == after_takeover(before)
     assert statement_count(after) == 10
 
     # Every record is ours now, with AWS Chalice's fields and ids kept.
@@ -351,3 +361,71 @@ def test_legacy_deployed_json_is_converted_backed_up_then_redeployed_as_a_no_op(
     fault_injector.arm()
     deploy(project, aws_env)
     assert mutating_operations(fault_injector) == []
+
+
+# --------------------------------------------------------------------------
+# crash safety of a takeover
+# --------------------------------------------------------------------------
+
+# Updates every deploy of changed code makes (their fault paths are covered
+# by test_deploy_faults.py); the loop below fails every other change.
+ROUTINE = {'UpdateFunctionCode', 'TagResource', 'UpdateFunctionConfiguration'}
+
+
+def assert_records_exist(project, aws_clients):
+    """Everything the state file records exists (the journal is never ahead)."""
+    subscriptions = existing_subscriptions(aws_clients)
+    mappings = existing_mappings(aws_clients)
+    bucket = _bucket(aws_clients)['lambda']
+    groups = aws_clients.logs.describe_log_groups(logGroupNamePrefix='/aws/lambda/')
+    checks = {
+        'iam_role': lambda r: r['role_name'] in existing_roles(aws_clients),
+        'lambda_function': lambda r: r['lambda_arn'].rsplit(':', 1)[-1] in
+        existing_functions(aws_clients),
+        'cloudwatch_event': lambda r: r['rule_name'] in existing_rules(aws_clients),
+        'sns_event': lambda r: r['subscription_arn'] in subscriptions,
+        'sqs_event': lambda r: r['event_uuid'] in mappings,
+        'kinesis_event': lambda r: r['event_uuid'] in mappings,
+        'dynamodb_event': lambda r: r['event_uuid'] in mappings,
+        's3_event': lambda r: any(arn == r['lambda_arn'] for arn, _ in bucket),
+        'rest_api': lambda r: r['rest_api_id'] in existing_rest_apis(aws_clients),
+        'websocket_api': lambda r: r['websocket_api_id'] in existing_websocket_apis(
+            aws_clients),
+        'log_group': lambda r: r['log_group_name'] in {
+            g['logGroupName'] for g in groups['logGroups']},
+    }
+    for record in load_state(project)['resources']:
+        assert checks[record['resource_type']](record), record
+
+
+def test_a_takeover_failing_at_any_change_converges_on_the_next_deploy(
+        project, aws_env, aws_clients, fault_injector, moto_server):
+    def fresh_stage():
+        moto_server.reset()
+        stream = stage.create_user_resources(aws_clients, aws_env)
+        stage.build_stage(aws_clients, project, stream)
+        return after_takeover(picture(aws_clients))
+
+    fresh_stage()
+    fault_injector.arm()
+    deploy(project, aws_env)
+    calls = fault_injector.calls
+    targets = [k for k, call in enumerate(calls, 1)
+               if call.mutating and call.operation not in ROUTINE]
+    assert {calls[k - 1].operation for k in targets} >= {
+        'PutRolePolicy', 'PutRestApi', 'AddPermission', 'RemovePermission'}
+    for k in targets:
+        context = 'k=%d (%s)' % (k, calls[k - 1])
+        expected = fresh_stage()
+        fault_injector.fail_call(k)
+        failed = run_chalice(project, 'deploy', env=aws_env)
+        assert fault_injector.failed is not None, context
+        assert fault_injector.failed.operation == calls[k - 1].operation, context
+        fault_injector.disarm()
+        assert failed.returncode == 1, (context, failed.stderr)
+        (line,) = [x for x in failed.stderr.splitlines() if x.strip()]
+        assert line.startswith('Error: ') and 'InjectedFault' in line, context
+        assert state_path(project) in line, context
+        assert_records_exist(project, aws_clients)
+        deploy(project, aws_env)
+        assert json.loads(json.dumps(picture(aws_clients))) == expected, context
