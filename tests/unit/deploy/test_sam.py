@@ -52,6 +52,15 @@ def test_logical_ids_are_camel_case():
     assert to_logical_id('managed-layer') == 'ManagedLayer'
 
 
+def test_log_retention_gives_the_function_a_log_group(project):
+    template = template_for(hello_app(), project, log_retention_in_days=14)
+    assert template['Resources']['APIHandlerLogGroup'] == {
+        'Type': 'AWS::Logs::LogGroup',
+        'Properties': {'LogGroupName': {'Fn::Sub': '/aws/lambda/${APIHandler}'},
+                       'RetentionInDays': 14}}
+    assert 'APIHandlerLogGroup' not in template_for(hello_app(), project)['Resources']
+
+
 def test_hello_world(project):
     template = template_for(hello_app(), project)
     assert template['AWSTemplateFormatVersion'] == '2010-09-09'
