@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test unit functional integration lint typecheck bench demo clean
+.PHONY: install checkov test unit functional integration lint typecheck bench demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,19 @@ $(STAMP): $(BIN)/python setup.py requirements-dev.txt
 
 install: $(STAMP)
 
-test: $(STAMP)
+# checkov (which parses the Terraform output in the tests) pins boto3, botocore,
+# networkx and packaging below what this project tests against, so it lives in
+# a venv of its own.
+CHECKOV := $(VENV)/checkov/bin/checkov
+CHECKOV_VERSION := 3.3.30
+
+$(CHECKOV): | $(BIN)/python
+	$(PYTHON) -m venv $(VENV)/checkov
+	$(VENV)/checkov/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
+
+checkov: $(CHECKOV)
+
+test: $(STAMP) $(CHECKOV)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
 unit: $(STAMP)

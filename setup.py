@@ -21,6 +21,7 @@ def read_long_description():
 
 
 LONG_DESCRIPTION = read_long_description()
+CDK_REQUIRES = ['aws-cdk-lib>=2.0.0,<3.0.0', 'constructs>=10.0.0,<11.0.0']
 
 
 setup(
@@ -34,6 +35,7 @@ setup(
     include_package_data=True,
     package_data={'chalice': ['templates/*/*', 'templates/*/.*',
                               'templates/*/*/*', 'templates/*/.*/*',
+                              'templates/*/*/*/*', 'templates/*/*/.*/*',
                               'py.typed']},
     python_requires='>=3.10',
     install_requires=[
@@ -50,6 +52,9 @@ setup(
     ],
     extras_require={
         'event-file-poller': ['watchdog>=2.0'],
+        # chalice.cdk (the CDK v2 construct); "cdkv2" is the name older docs use.
+        'cdk': CDK_REQUIRES,
+        'cdkv2': CDK_REQUIRES,
     },
     entry_points={
         'console_scripts': ['chalice=chalice.cli:main'],

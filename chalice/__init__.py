@@ -9,7 +9,8 @@ __version__ = '1.34.0'
 
 _PUBLIC_NAMES = (
     'ALL_ERRORS', 'APIGateway', 'AuthRequest', 'AuthResponse', 'AuthRoute',
-    'BadRequestError', 'Blueprint', 'Chalice', 'ChaliceUnhandledError', 'ChaliceViewError',
+    'BadRequestError', 'Blueprint', 'Chalice', 'ChaliceError', 'ChaliceUnhandledError',
+    'ChaliceViewError',
     'CloudWatchEvent', 'CognitoUserPoolAuthorizer', 'ConflictError', 'ConvertToMiddleware',
     'CORSConfig', 'Cron', 'CustomAuthorizer', 'DynamoDBEvent', 'DynamoDBRecord',
     'ForbiddenError', 'IAMAuthorizer', 'KinesisEvent', 'KinesisRecord', 'LambdaFunctionEvent',

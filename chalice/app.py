@@ -22,11 +22,13 @@ All registries are plain attributes holding plain objects:
     list of ``ScheduledEventConfig``, ``CloudWatchEventConfig``,
     ``S3EventConfig``, ``SNSEventConfig``, ``SQSEventConfig``,
     ``KinesisEventConfig`` and ``DynamoDBEventConfig`` records, each with
-    ``name``, ``handler_string`` and its own options.
+    ``name``, ``handler_string`` and its own options (a schedule keeps the
+    ``Rate``/``Cron`` object it was given).
 ``app.pure_lambda_functions``
     list of ``LambdaFunction(func, name, handler_string)``.
 ``app.websocket_handlers``
-    ``{'$connect'|'$default'|'$disconnect': WebsocketHandlerConfig}``.
+    ``{'$connect'|'$default'|'$disconnect': WebsocketHandlerConfig}`` (with
+    ``handler_function``, the decorated function).
 ``app.handler_map``
     ``{logical function name: the callable Lambda handler}`` for every
     function the app defines, ``api_handler`` included when it has routes.
@@ -35,10 +37,12 @@ Handler strings are ``module.attr``: ``app.<name>`` for functions defined on
 the app in app.py, ``<blueprint import_name>.<name>`` for blueprints.
 """
 import logging
+import os
 import re
 import sys
 import threading
 
+from chalice import __version__ as _CHALICE_VERSION
 from chalice.runtime.auth import (
     Authorizer,
     AuthRequest,
@@ -58,6 +62,7 @@ from chalice.runtime.errors import (
     ChaliceViewError,
     ConflictError,
     ForbiddenError,
+    MalformedEventError,
     MethodNotAllowedError,
     NotFoundError,
     RequestTimeoutError,
@@ -100,9 +105,11 @@ from chalice.runtime.http import (
     MultiDict,
     Request,
     Response,
+    accepts_binary,
     dumps,
     error_response,
     header_value,
+    is_binary_type,
     media_type,
     normalize_cors,
 )
@@ -123,13 +130,9 @@ __all__ = [
     'UnauthorizedError', 'ForbiddenError', 'NotFoundError', 'MethodNotAllowedError',
     'RequestTimeoutError', 'ConflictError', 'UnprocessableEntityError',
     'TooManyRequestsError', 'ChaliceUnhandledError', 'WebsocketDisconnectedError',
-    'ALL_ERRORS', 'error_response',
+    'MalformedEventError', 'ALL_ERRORS', 'error_response',
 ]
 
-_VALID_METHODS = frozenset(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'])
-_SEGMENT = r'(?:[a-zA-Z0-9._-]+|\{[a-zA-Z_][a-zA-Z0-9_]*\})'
-_ROUTE_RE = re.compile(r'^(?:/|(?:/%s)+(?:/\{[a-zA-Z_][a-zA-Z0-9_]*\+\})?|/\{[a-zA-Z_]'
-                       r'[a-zA-Z0-9_]*\+\})$' % _SEGMENT)
 _CAPTURE_RE = re.compile(r'\{([a-zA-Z_][a-zA-Z0-9_]*)\+?\}')
 
 # Middleware event types and the event class each handler receives.
@@ -140,11 +143,20 @@ _MIDDLEWARE_TYPES = frozenset([
 
 _USE_GLOBAL_CORS = object()
 _INTERNAL_ERROR = ('InternalServerError', 'An internal server error occurred.')
-_CO_VARKEYWORDS = 0x08
+_WEBSOCKET_DECORATORS = {'$connect': 'on_ws_connect', '$default': 'on_ws_message',
+                         '$disconnect': 'on_ws_disconnect'}
+# The fields a RouteEntry is compared by (Chalice 1.x's RouteEntry attributes).
+_ROUTE_ENTRY_FIELDS = ('view_function', 'view_name', 'uri_pattern', 'method',
+                       'api_key_required', 'content_types', 'view_args', 'cors',
+                       'authorizer', 'authorizer_name')
 
 
 class RouteEntry:
-    """One view function bound to one HTTP method of one path."""
+    """One view function bound to one HTTP method of one path.
+
+    ``cors`` is True, False/None or a CORSConfig; left out, the route follows
+    ``app.api.cors`` (read when asked, so a later change applies).
+    """
 
     def __init__(self, view_function, view_name, path, method, api_key_required=None,
                  content_types=None, cors=_USE_GLOBAL_CORS, authorizer=None, api=None):
@@ -156,7 +168,7 @@ class RouteEntry:
         self.content_types = content_types if content_types else [JSON_CONTENT_TYPE]
         self.authorizer = authorizer
         self.view_args = _CAPTURE_RE.findall(path)
-        self._cors = cors
+        self._cors = cors if cors is _USE_GLOBAL_CORS else normalize_cors(cors)
         self._api = api
 
     @property
@@ -168,10 +180,14 @@ class RouteEntry:
 
     @property
     def authorizer_name(self):
-        return self.authorizer.name if self.authorizer is not None else None
+        return getattr(self.authorizer, 'name', None) if self.authorizer is not None else None
 
     def __eq__(self, other):
-        return isinstance(other, RouteEntry) and self.__dict__ == other.__dict__
+        if not isinstance(other, RouteEntry):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in _ROUTE_ENTRY_FIELDS)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
     def __repr__(self):
         return 'RouteEntry(%s %s -> %s)' % (self.method, self.uri_pattern, self.view_name)
@@ -185,6 +201,8 @@ class WebsocketHandlerConfig:
         self.route_key = route_key
         self.handler_string = handler_string
         self.user_handler = user_handler
+        # Chalice 1.x's name for the decorated function.
+        self.handler_function = user_handler
 
     def __repr__(self):
         return 'WebsocketHandlerConfig(name=%r, route_key=%r)' % (self.name, self.route_key)
@@ -335,8 +353,8 @@ class _DecoratorAPI:
         return decorator
 
     def schedule(self, expression, name=None, description=''):
-        if isinstance(expression, ScheduleExpression):
-            expression = expression.to_string()
+        # The expression is kept as given (a Rate, a Cron or a str); the
+        # deployer turns it into a string.
         return self._event_decorator(
             ScheduledEventConfig, CloudWatchEvent, name,
             schedule_expression=expression, description=description)
@@ -450,6 +468,7 @@ class Chalice(_DecoratorAPI):
             self._configure_log()
         self._debug = False
         self.debug = debug
+        _mark_execution_env(os.environ if env is None else env)
 
     def _invalidate(self):
         """Route data depends on app.api settings: recompute before the next call."""
@@ -514,10 +533,14 @@ class Chalice(_DecoratorAPI):
         if handler_type == 'middleware':
             self.register_middleware(user_handler, kwargs['event_type'])
             return
-        if name in self.handler_map and self.handler_map[name] is not wrapped:
-            raise ValueError(
-                'Duplicate function name %r: every Lambda function in an app needs a '
-                'unique name; pass name=... to the decorator' % name)
+        # Two functions sharing one name load (as in Chalice 1.x); `chalice
+        # deploy/package/local` refuse them (chalice.appcheck).
+        if handler_type == 'websocket':
+            existing = self.websocket_handlers.get(kwargs['route_key'])
+            if existing is not None:
+                raise ValueError(
+                    "Duplicate websocket handler: '%s'. There can only be one handler for "
+                    "each websocket decorator." % _WEBSOCKET_DECORATORS[kwargs['route_key']])
         if isinstance(wrapped, _LambdaHandler):
             wrapped.app = self
         if handler_type == 'authorizer':
@@ -543,7 +566,12 @@ class Chalice(_DecoratorAPI):
         return kwargs.get('handler_string') or self._handler_string(func)
 
     def _register_route(self, name, view_func, path, options):
-        _validate_route_path(path)
+        # Only what Chalice 1.x checks at import time is checked here; the
+        # stricter checks (path syntax, view arguments, CORS and content-type
+        # consistency) run in `chalice deploy/package/local` (chalice.appcheck).
+        if not isinstance(path, str):
+            raise TypeError('Route path must be a string such as "/users/{id}", got %r'
+                            % (path,))
         methods = options.pop('methods', None) or ['GET']
         if isinstance(methods, str):
             methods = [methods]
@@ -554,60 +582,34 @@ class Chalice(_DecoratorAPI):
         if options:
             raise TypeError('route() got unexpected keyword argument(s): %s'
                             % ', '.join(sorted(options)))
-        if content_types is not None:
-            if isinstance(content_types, str) or not all(
-                    isinstance(c, str) for c in content_types):
-                raise ValueError('content_types must be a list of strings, e.g. '
-                                 "['application/json'], got %r" % (content_types,))
-            _validate_content_types(content_types, self.api.binary_types, path)
+        if content_types is not None and (isinstance(content_types, str) or not all(
+                isinstance(c, str) for c in content_types)):
+            raise ValueError('content_types must be a list of strings, e.g. '
+                             "['application/json'], got %r" % (content_types,))
         if authorizer is not None and not isinstance(authorizer,
                                                      (Authorizer, ChaliceAuthorizer)):
             raise TypeError('authorizer must be an IAMAuthorizer, CognitoUserPoolAuthorizer, '
                             'CustomAuthorizer or an @app.authorizer() function, got %r'
                             % (authorizer,))
         cors_arg = _USE_GLOBAL_CORS if cors is None else normalize_cors(cors)
-        _validate_view_args(view_func, path)
         existing = self.routes.get(path, {})
         new_entries = []
         for method in methods:
-            method = method.upper()
-            if method not in _VALID_METHODS:
-                raise ValueError('Unsupported HTTP method %r for route %s; use one of: %s'
-                                 % (method, path, ', '.join(sorted(_VALID_METHODS))))
-            entry = RouteEntry(view_func, name, path, method, api_key_required,
-                               content_types, cors_arg, authorizer, self.api)
-            if entry.cors is not None and method == 'OPTIONS':
+            method = str(method).upper()
+            if method in existing or any(e.method == method for e in new_entries):
+                other = existing.get(method) or view_func
                 raise ValueError(
-                    "Route %s enables CORS, which adds the OPTIONS method itself: remove "
-                    "'OPTIONS' from methods or turn CORS off for this view" % path)
-            self._check_route_conflicts(existing, entry)
-            new_entries.append(entry)
+                    "Duplicate method: '%s' detected for route: '%s' between view "
+                    "functions: '%s' and '%s'. A path can only have one view per method."
+                    % (method, path, getattr(other, 'view_name', name), name))
+            new_entries.append(RouteEntry(view_func, name, path, method, api_key_required,
+                                          content_types, cors_arg, authorizer, self.api))
         # Only now, with every check passed, does the path enter the registry.
         methods_table = self.routes.setdefault(path, {})
         for entry in new_entries:
             methods_table[entry.method] = entry
         self.handler_map.setdefault('api_handler', self)
         self._compiled = None
-
-    @staticmethod
-    def _check_route_conflicts(existing, entry):
-        path, method = entry.uri_pattern, entry.method
-        if method in existing:
-            raise ValueError(
-                "Duplicate method: '%s' detected for route: '%s' between view functions: "
-                "'%s' and '%s'. A path can only have one view per method."
-                % (method, path, existing[method].view_name, entry.view_name))
-        for other in existing.values():
-            if other.view_name == entry.view_name and other.view_function is not \
-                    entry.view_function:
-                raise ValueError(
-                    "Duplicate view name %r on route %s: give one of the views a "
-                    "different function name or name=..." % (entry.view_name, path))
-            if other.cors != entry.cors:
-                raise ValueError(
-                    "On route %s the views '%s' and '%s' have different CORS settings; "
-                    "all views of one path must share one CORS configuration"
-                    % (path, other.view_name, entry.view_name))
 
     # -- dispatch of API Gateway REST proxy events
 
@@ -627,7 +629,7 @@ class Chalice(_DecoratorAPI):
                     entry, content_types,
                     '*/*' in content_types,
                     cors.get_access_control_headers() if cors is not None else None,
-                    JSON_CONTENT_TYPE in binary_types)
+                    JSON_CONTENT_TYPE in binary_types or '*/*' in binary_types)
             allowed = list(methods)
             if cors_config is not None and 'OPTIONS' not in methods:
                 allowed.append('OPTIONS')
@@ -648,31 +650,36 @@ class Chalice(_DecoratorAPI):
         if compiled is None:
             self._compile()
             compiled = self._compiled
-        request_context = event['requestContext']
-        resource_path = request_context['resourcePath']
-        path_table = compiled.get(resource_path)
-        if path_table is None:
-            return error_response('NotFoundError', 'Unknown resource: %s' % resource_path, 404)
-        table, allowed, path_cors_headers = path_table
-        method = request_context.get('httpMethod') or event['httpMethod']
-        route = table.get(method)
-        if route is None:
-            headers = {'Allow': allowed}
-            if path_cors_headers:
-                headers.update(path_cors_headers)
-            return error_response('MethodNotAllowedError', 'Unsupported method: %s' % method,
-                                  405, headers)
-        if route.preflight:
-            return {'headers': dict(route.headers), 'statusCode': 200, 'body': None}
-        headers = event.get('headers')
-        content_type = header_value(headers, 'content-type') if headers else None
-        mime = None
-        if content_type is not None or event.get('body'):
-            mime = media_type(content_type) if content_type else JSON_CONTENT_TYPE
-            if mime not in route.content_types and not route.any_content_type:
-                return error_response(
-                    'UnsupportedMediaType', 'Unsupported media type: %s' % mime, 415,
-                    route.cors_headers)
+        try:
+            request_context = event['requestContext']
+            resource_path = request_context['resourcePath']
+            path_table = compiled.get(resource_path)
+            if path_table is None:
+                return error_response('NotFoundError', 'Unknown resource: %s' % resource_path,
+                                      404)
+            table, allowed, path_cors_headers = path_table
+            method = request_context.get('httpMethod') or event['httpMethod']
+            route = table.get(method)
+            if route is None:
+                headers = {'Allow': allowed}
+                if path_cors_headers:
+                    headers.update(path_cors_headers)
+                return error_response('MethodNotAllowedError',
+                                      'Unsupported method: %s' % method, 405, headers)
+            if route.preflight:
+                return {'headers': dict(route.headers), 'statusCode': 200, 'body': None}
+            headers = event.get('headers')
+            content_type = header_value(headers, 'content-type') if headers else None
+            mime = None
+            if content_type is not None or event.get('body'):
+                mime = media_type(content_type) if content_type else JSON_CONTENT_TYPE
+                if mime not in route.content_types and not route.any_content_type:
+                    return error_response(
+                        'UnsupportedMediaType', 'Unsupported media type: %s' % mime, 415,
+                        route.cors_headers)
+        except Exception:
+            # Not an API Gateway REST proxy event: answer, never raise to Lambda.
+            return self._internal_error('a malformed API Gateway event', None)
         local = self._local
         request = Request(event, context)
         request._media_type = mime
@@ -703,8 +710,8 @@ class Chalice(_DecoratorAPI):
             if (type(result) is dict or type(result) is list) and not route.json_is_binary:
                 try:
                     body = dumps(result)
-                except (TypeError, ValueError):
-                    return self._unhandled_error(entry, route.cors_headers)
+                except (TypeError, ValueError) as error:
+                    return self._unserializable(entry, error, route.cors_headers)
                 response_headers = {'Content-Type': JSON_CONTENT_TYPE}
                 if route.cors_headers:
                     response_headers.update(route.cors_headers)
@@ -718,9 +725,10 @@ class Chalice(_DecoratorAPI):
 
     def _view_response(self, request):
         """Innermost link of the HTTP middleware chain: always a Response."""
-        request_context = request.context
+        event = request._event
+        request_context = event['requestContext']
         route = self._compiled[request_context['resourcePath']][0][
-            request_context.get('httpMethod') or request.method]
+            request_context.get('httpMethod') or event['httpMethod']]
         entry = route.entry
         try:
             result = _call_view(entry, request.uri_params)
@@ -743,25 +751,39 @@ class Chalice(_DecoratorAPI):
         if route.cors_headers:
             for name, value in route.cors_headers.items():
                 response.headers.setdefault(name, value)
-        content_type = media_type(header_value(response.headers, 'content-type'))
-        if content_type in self._binary_types:
-            accept = header_value(request_headers, 'accept')
-            accepted = {media_type(item) for item in accept.split(',')} if accept else ()
-            if content_type not in accepted:
-                raw_type = header_value(response.headers, 'content-type')
-                return error_response(
-                    'BadRequest',
-                    'Request did not specify an Accept header with %s, The response has a '
-                    'Content-Type of %s. If a response has a binary Content-Type then the '
-                    'request must specify an Accept header that matches.'
-                    % (raw_type, raw_type), 400, route.cors_headers)
+        binary_types = self._binary_types
+        content_type = header_value(response.headers, 'content-type')
+        if binary_types and is_binary_type(content_type, binary_types) and \
+                not accepts_binary(header_value(request_headers, 'accept'), binary_types):
+            raw_type = content_type or JSON_CONTENT_TYPE
+            return error_response(
+                'BadRequest',
+                'Request did not specify an Accept header with %s, The response has a '
+                'Content-Type of %s. If a response has a binary Content-Type then the '
+                'request must specify an Accept header that matches.'
+                % (raw_type, raw_type), 400, route.cors_headers)
         try:
-            return response.to_dict(self._binary_types)
+            return response.to_dict(binary_types)
+        except TypeError as error:
+            return self._unserializable(route.entry, error, route.cors_headers)
         except Exception:
             return self._unhandled_error(route.entry, route.cors_headers)
 
+    def _unserializable(self, entry, error, cors_headers):
+        """A 500 for a view result json cannot encode, naming view and type."""
+        try:
+            raise TypeError('The value returned by view function %r could not be '
+                            'serialized to JSON: %s' % (_function_name(entry), error)) \
+                from error
+        except TypeError:
+            return self._unhandled_error(entry, cors_headers)
+
     def _unhandled_error(self, entry, cors_headers):
-        self.log.error('Caught exception for %s', entry.view_function, exc_info=True)
+        return self._internal_error('view function %s' % _function_name(entry), cors_headers)
+
+    def _internal_error(self, what, cors_headers):
+        """The 500 for an unexpected exception (call it inside ``except``)."""
+        self.log.error('Caught exception for %s', what, exc_info=True)
         if self._debug:
             import traceback
 
@@ -770,6 +792,10 @@ class Chalice(_DecoratorAPI):
                 headers.update(cors_headers)
             return {'headers': headers, 'statusCode': 500, 'body': traceback.format_exc()}
         return error_response(_INTERNAL_ERROR[0], _INTERNAL_ERROR[1], 500, cors_headers)
+
+
+def _function_name(entry):
+    return getattr(entry.view_function, '__name__', None) or entry.view_name
 
 
 def _call_view(entry, path_params):
@@ -807,40 +833,16 @@ def _validate_middleware_type(event_type):
             event_type, ', '.join(sorted(_MIDDLEWARE_TYPES))))
 
 
-def _validate_route_path(path):
-    if not isinstance(path, str) or not path.startswith('/'):
-        raise ValueError('Route %r must be a string starting with "/"' % (path,))
-    if path != '/' and path.endswith('/'):
-        raise ValueError('Route cannot end with a trailing slash: %s (use %s)'
-                         % (path, path.rstrip('/')))
-    if not _ROUTE_RE.match(path):
-        raise ValueError(
-            'Invalid route %r: a route is "/" or "/"-separated segments of [a-zA-Z0-9._-] '
-            'characters or {name} captures, optionally ending in a greedy {name+}' % path)
-    names = _CAPTURE_RE.findall(path)
-    if len(names) != len(set(names)):
-        raise ValueError('Route %s captures the same name twice' % path)
+def _mark_execution_env(env):
+    """Add Chalice's user-agent marker to AWS_EXECUTION_ENV, once (as Chalice 1.x).
 
-
-def _validate_content_types(content_types, binary_types, path):
-    binary = {t.lower() for t in binary_types}
-    kinds = {c.lower() in binary for c in content_types if c != '*/*'}
-    if len(kinds) > 1:
-        raise ValueError(
-            'Route %s mixes binary and non-binary content_types %r; API Gateway cannot '
-            'treat one route both ways, so list only one kind' % (path, content_types))
-
-
-def _validate_view_args(view_func, path):
-    code = getattr(view_func, '__code__', None)
-    if code is None or code.co_flags & _CO_VARKEYWORDS:
-        return
-    params = set(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
-    missing = [n for n in _CAPTURE_RE.findall(path) if n not in params]
-    if missing:
-        raise ValueError(
-            'View function %r must accept keyword argument(s) %s captured by route %s'
-            % (view_func.__name__, ', '.join(repr(n) for n in missing), path))
+    boto3 puts AWS_EXECUTION_ENV in the user agent of every AWS call the
+    function makes; only an environment that already sets it is changed.
+    """
+    current = env.get('AWS_EXECUTION_ENV')
+    marker = 'aws-chalice/%s' % _CHALICE_VERSION
+    if current is not None and marker not in current.split():
+        env['AWS_EXECUTION_ENV'] = '%s %s' % (current, marker)
 
 
 # ---------------------------------------------------------------- blueprints

@@ -326,6 +326,16 @@ class AWSClient:
             self._clients['lambda:invoke'] = client
         return client
 
+    # -- API Gateway GetSdk: the zip comes back as a stream
+
+    def _apigateway__get_sdk(self, params):
+        """GetSdk, with ``body`` read into bytes."""
+        response = self._raw('apigateway', 'get_sdk', params)
+        body = response.get('body')
+        if body is not None and hasattr(body, 'read'):
+            response['body'] = body.read()
+        return response
+
 
 def _operation_name(client, method):
     for name in client.meta.service_model.operation_names:

@@ -42,17 +42,20 @@ DEFAULT_LAMBDA_TIMEOUT = 60
 DEFAULT_LAMBDA_MEMORY_SIZE = 128
 DEFAULT_EPHEMERAL_STORAGE = 512
 DEFAULT_TLS_VERSION = 'TLS_1_2'
+DEFAULT_LAMBDA_ARCHITECTURE = 'x86_64'
 CHALICE_TAG_KEY = 'aws-chalice'
 
 ENDPOINT_TYPES = ('EDGE', 'REGIONAL', 'PRIVATE')
 TLS_VERSIONS = ('TLS_1_0', 'TLS_1_2')
+# The instruction set architectures Lambda runs functions on.
+LAMBDA_ARCHITECTURES = ('x86_64', 'arm64')
 # The retention periods (in days) that CloudWatch Logs accepts.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545,
                       731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 MIN_MEMORY_SIZE, MAX_MEMORY_SIZE = 128, 10240
 MAX_COMPRESSION_SIZE = 10485760
 # Lambda runtimes this release can target, oldest first.
-SUPPORTED_PYTHON_VERSIONS = ((3, 10), (3, 11), (3, 12), (3, 13))
+SUPPORTED_PYTHON_VERSIONS = ((3, 10), (3, 11), (3, 12), (3, 13), (3, 14))
 
 _MERGED_KEYS = ('environment_variables', 'tags')
 
@@ -278,6 +281,7 @@ FUNCTION_KEYS: Dict[str, Checker] = {
     'subnet_ids': _check_string_list,
     'tags': _check_tags,
     'lambda_ephemeral_storage': _int_between(512, 10240, 'MB'),
+    'lambda_architecture': _one_of(LAMBDA_ARCHITECTURES),
     'xray': _check_bool,
     'log_retention_in_days': _check_log_retention,
 }
@@ -552,6 +556,11 @@ class Config:
         return self._user.get('project_dir')
 
     @property
+    def profile(self) -> Optional[str]:
+        """The AWS profile given on the command line (``--profile``), if any."""
+        return self._user.get('profile')
+
+    @property
     def app_name(self) -> Optional[str]:
         """``app_name`` from user params, else the config file's top level."""
         for level in (self._user, self._disk, self._defaults):
@@ -690,17 +699,26 @@ class Config:
 
     # -- Lambda function -----------------------------------------------------
 
-    @property
-    def lambda_memory_size(self) -> int:
-        return self._chain_lookup('lambda_memory_size', DEFAULT_LAMBDA_MEMORY_SIZE)
+    # Sizes are None when no level sets them (as in Chalice 1.x); whoever
+    # builds a function applies DEFAULT_LAMBDA_MEMORY_SIZE / _TIMEOUT /
+    # DEFAULT_EPHEMERAL_STORAGE (see :func:`lambda_settings`).
 
     @property
-    def lambda_timeout(self) -> int:
-        return self._chain_lookup('lambda_timeout', DEFAULT_LAMBDA_TIMEOUT)
+    def lambda_memory_size(self) -> Optional[int]:
+        return self._chain_lookup('lambda_memory_size')
 
     @property
-    def lambda_ephemeral_storage(self) -> int:
-        return self._chain_lookup('lambda_ephemeral_storage', DEFAULT_EPHEMERAL_STORAGE)
+    def lambda_timeout(self) -> Optional[int]:
+        return self._chain_lookup('lambda_timeout')
+
+    @property
+    def lambda_ephemeral_storage(self) -> Optional[int]:
+        return self._chain_lookup('lambda_ephemeral_storage')
+
+    @property
+    def lambda_architecture(self) -> str:
+        """``x86_64`` (the default) or ``arm64``: the CPU the function runs on."""
+        return self._chain_lookup('lambda_architecture', DEFAULT_LAMBDA_ARCHITECTURE)
 
     @property
     def environment_variables(self) -> Dict[str, str]:
@@ -757,6 +775,18 @@ class Config:
     def lambda_python_version(self) -> str:
         """The Lambda runtime matching the running interpreter (clamped)."""
         return lambda_python_version()
+
+
+def lambda_settings(config: Optional[Config]) -> Tuple[int, int, int]:
+    """``(memory MB, timeout s, ephemeral storage MB)`` with the defaults applied."""
+    if config is None:
+        return DEFAULT_LAMBDA_MEMORY_SIZE, DEFAULT_LAMBDA_TIMEOUT, DEFAULT_EPHEMERAL_STORAGE
+    memory = config.lambda_memory_size
+    timeout = config.lambda_timeout
+    storage = config.lambda_ephemeral_storage
+    return (DEFAULT_LAMBDA_MEMORY_SIZE if memory is None else memory,
+            DEFAULT_LAMBDA_TIMEOUT if timeout is None else timeout,
+            DEFAULT_EPHEMERAL_STORAGE if storage is None else storage)
 
 
 def load_project_config(project_dir: str, chalice_stage: str = DEFAULT_STAGE_NAME,

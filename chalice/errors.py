@@ -16,6 +16,8 @@ class ChaliceError(Exception):
     """Base class for errors reported to the user by the CLI."""
 
     exit_code = 2
+    #: What the CLI prints before the message.
+    prefix = 'Error: '
 
 
 class ConfigError(ChaliceError):
@@ -27,7 +29,12 @@ class AppLoadError(ChaliceError):
 
 
 class ExperimentalFeatureError(ChaliceError):
-    """The app uses an experimental feature it has not opted in to."""
+    """The app uses an experimental feature it has not opted in to.
+
+    Its message is the documented multi-line text, printed without ``Error:``.
+    """
+
+    prefix = ''
 
 
 class DeploymentError(ChaliceError):

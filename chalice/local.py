@@ -1,22 +1,12 @@
 """The ``chalice local`` development server.
 
 :class:`LocalDevServer` serves a Chalice app over HTTP on a loopback (or
-any) address.  Every request goes through :class:`LocalGateway`, which plays
-API Gateway's part:
-
-1. the path is matched with the app's compiled route matcher (the one the
-   test client uses); an unknown path gets API Gateway's 403
-   ``{"message":"Missing Authentication Token"}``;
-2. a built-in ``@app.authorizer()`` protecting the route runs as a TOKEN
-   authorizer and its policy is evaluated (see :mod:`chalice.localauth`);
-   IAM, Cognito and custom authorizers are not emulated: requests go
-   through and a warning is printed once per authorizer;
-3. the request becomes a REST API proxy event and the app is called with a
-   Lambda-like context whose remaining time counts down from the
-   function's ``lambda_timeout``;
-4. the proxy response is turned back into HTTP.  A response that is not a
-   valid proxy response, or an exception escaping the app, gives API
-   Gateway's 502 and the reason is printed to stderr.
+any) address.  Every request goes through :class:`chalice.gateway.LocalGateway`
+(re-exported here), which plays API Gateway's part: route matching, built-in
+authorizers, the proxy event and Lambda context, and the check of the proxy
+response (an invalid one, or an exception escaping the app, gives API
+Gateway's 502 and the reason is printed to stderr).  ``chalice.test.Client``
+answers through the same gateway.
 
 CORS preflights, 405 with ``Allow``, 415 and binary bodies are the app's own
 behaviour and are passed through untouched (multi-value headers become
@@ -41,7 +31,6 @@ from __future__ import annotations
 
 import email.utils
 import errno
-import json
 import os
 import re
 import socket
@@ -50,25 +39,15 @@ import sys
 import threading
 import time
 import traceback
-import uuid
 from http import HTTPStatus
 from typing import Any, NamedTuple, cast
 
-from chalice import localauth
-from chalice.app import ChaliceAuthorizer
 from chalice.errors import ChaliceError
-from chalice.proxy import (
-    DEFAULT_ACCOUNT_ID,
-    DEFAULT_API_ID,
-    HTTPResponse,
-    LambdaContext,
-    build_proxy_event,
-    validate_proxy_response,
-)
-from chalice.routing import matcher_for_app
+from chalice.gateway import LocalGateway, json_response
+from chalice.proxy import HTTPResponse
 
 __all__ = ['LocalDevServer', 'LocalGateway', 'PortInUseError', 'ServerStartError',
-           'MAX_PAYLOAD_BYTES']
+           'MAX_PAYLOAD_BYTES', 'create_local_server']
 
 #: API Gateway's maximum request payload (10 MB).
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
@@ -85,15 +64,12 @@ LINGER_SECONDS = 2.0
 SERVER_SOFTWARE = 'BaseHTTP/0.6 Python/' + sys.version.split()[0]
 
 _TOKEN_RE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_TEXT_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _VERSION_RE = re.compile(rb'HTTP/(\d)\.(\d)')
-_BAD_VALUE_RE = re.compile(r'[\r\n\x00]')
 _HOP_BY_HOP = frozenset(['connection', 'content-length', 'transfer-encoding', 'keep-alive'])
 _NO_BODY_STATUSES = frozenset([204, 304])
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
 _MONTHS = ('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun',
            'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec')
-_JSON_HEADERS = (('Content-Type', 'application/json'),)
 
 
 # ---------------------------------------------------------------- errors
@@ -122,11 +98,6 @@ class _ClientGone(Exception):
 
 
 # ---------------------------------------------------------------- helpers
-
-def _json_response(status: int, body: Any, extra: tuple = ()) -> HTTPResponse:
-    data = json.dumps(body, separators=(',', ':')).encode('utf-8')
-    return HTTPResponse(status, list(_JSON_HEADERS) + list(extra), data)
-
 
 _date_cache: tuple[int, bytes] = (0, b'')
 _log_date_cache: tuple[int, str] = (0, '')
@@ -166,143 +137,6 @@ def _decode_header_value(raw: bytes) -> str:
         return raw.decode('utf-8')
     except UnicodeDecodeError:
         return raw.decode('latin-1')
-
-
-def _aws_region() -> str:
-    return os.environ.get('AWS_REGION') or os.environ.get('AWS_DEFAULT_REGION') or 'us-east-1'
-
-
-# ---------------------------------------------------------------- the gateway
-
-class LocalGateway:
-    """API Gateway's part of a request: route, authorize, invoke, convert.
-
-    ``config`` is a :class:`chalice.config.Config` (or ``None`` for the
-    defaults: API stage ``api``, a 60 s timeout and 128 MB); ``stage`` the
-    Chalice stage (it names the Lambda function ``<app>-<stage>``).
-    Messages (warnings, invalid responses, tracebacks) go to ``stream``,
-    ``sys.stderr`` when it is ``None``.
-    """
-
-    def __init__(self, app: Any, config: Any = None, stage: str = 'dev',
-                 stream: Any = None) -> None:
-        self.app = app
-        self.config = config
-        self.stage = stage
-        self._stream = stream
-        self.api_stage = config.api_gateway_stage if config is not None else 'api'
-        app_name = (config.app_name if config is not None else None) or app.app_name
-        self.app_name = app_name
-        self.function_name = f'{app_name}-{stage}'
-        self.region = _aws_region()
-        self.memory_size, self.timeout = self._function_settings('api_handler')
-        self._warned: set[str] = set()
-        self._lock = threading.Lock()
-
-    @property
-    def stream(self) -> Any:
-        return self._stream if self._stream is not None else sys.stderr
-
-    def _function_settings(self, function_name: str) -> tuple[int, int]:
-        if self.config is None:
-            return 128, 60
-        scoped = self.config.scope(self.stage, function_name)
-        return scoped.lambda_memory_size, scoped.lambda_timeout
-
-    def _print(self, message: str) -> None:
-        with self._lock:
-            try:
-                self.stream.write(message if message.endswith('\n') else message + '\n')
-                self.stream.flush()
-            except (OSError, ValueError):
-                pass
-
-    def handle(self, method: str, target: str, headers: list[tuple[str, str]],
-               body: bytes, client_ip: str = '127.0.0.1') -> HTTPResponse:
-        """Answer one request; ``target`` is the raw path plus query string."""
-        path, _, query_string = target.split('#', 1)[0].partition('?')
-        app = self.app
-        match = matcher_for_app(app).match(path)
-        if match is None:
-            return _json_response(
-                403, {'message': 'Missing Authentication Token'},
-                (('x-amzn-ErrorType', 'MissingAuthenticationTokenException'),))
-        authorizer_context = None
-        entry = app.routes.get(match.route, {}).get(method)
-        if entry is not None and entry.authorizer is not None:
-            outcome = self._authorize(entry, method, path, headers)
-            if not outcome.allowed:
-                return _json_response(outcome.status_code, outcome.body,
-                                      (('x-amzn-ErrorType', outcome.error_type),))
-            authorizer_context = outcome.context
-        request_id = str(uuid.uuid4())
-        event = build_proxy_event(
-            method=method, path=path, query_string=query_string, headers=headers,
-            body=body, match=match, binary_types=app.api.binary_types,
-            stage=self.api_stage, source_ip=client_ip, request_id=request_id,
-            authorizer=authorizer_context, api_id=DEFAULT_API_ID,
-            account_id=DEFAULT_ACCOUNT_ID)
-        context = LambdaContext(self.function_name, memory_size=self.memory_size,
-                                timeout_seconds=self.timeout, region=self.region)
-        try:
-            result = app(event, context)
-        except Exception:
-            self._print(f'{method} {path}: the app raised an exception '
-                        f'(API Gateway answers 502):\n{traceback.format_exc()}')
-            return _json_response(502, {'message': 'Internal server error'})
-        try:
-            response = validate_proxy_response(result)
-            _check_headers(response.headers)
-            if response.status_code < 200:
-                raise ValueError(f'Invalid proxy response: statusCode '
-                                 f'{response.status_code} is not a final status')
-        except ValueError as error:
-            self._print(f'{method} {path}: {error} (API Gateway answers 502)')
-            return _json_response(502, {'message': 'Internal server error'})
-        if not any(name.lower() == 'x-amzn-requestid' for name, _ in response.headers):
-            response.headers.append(('x-amzn-RequestId', request_id))
-        return response
-
-    def _authorize(self, entry: Any, method: str, path: str,
-                   headers: list[tuple[str, str]]) -> localauth.AuthOutcome:
-        authorizer = entry.authorizer
-        if not isinstance(authorizer, ChaliceAuthorizer):
-            self._warn_unemulated(authorizer, entry)
-            return localauth.AuthOutcome(True)
-        header = getattr(authorizer.config, 'header', None) or 'Authorization'
-        method_arn = localauth.build_method_arn(
-            method, path, stage=self.api_stage, region=self.region,
-            account_id=DEFAULT_ACCOUNT_ID, api_id=DEFAULT_API_ID)
-        memory, timeout = self._function_settings(authorizer.name)
-        context = LambdaContext(f'{self.function_name}-{authorizer.name}',
-                                memory_size=memory, timeout_seconds=timeout,
-                                region=self.region)
-        outcome = localauth.run_token_authorizer(authorizer, header, headers,
-                                                 method_arn, context)
-        if not outcome.allowed and outcome.detail and (
-                outcome.status_code == 500 or 'Traceback' in outcome.detail):
-            self._print(f'{method} {path}: authorizer {authorizer.name!r}: {outcome.detail}')
-        return outcome
-
-    def _warn_unemulated(self, authorizer: Any, entry: Any) -> None:
-        name = getattr(authorizer, 'name', None) or type(authorizer).__name__
-        with self._lock:
-            if name in self._warned:
-                return
-            self._warned.add(name)
-        kind = type(authorizer).__name__
-        self._print(f'Warning: chalice local does not emulate the {kind} {name!r} '
-                    f'(used by {entry.method} {entry.uri_pattern}); requests are let '
-                    f'through without authorization.')
-
-
-def _check_headers(headers: list[tuple[str, str]]) -> None:
-    for name, value in headers:
-        if not _TEXT_TOKEN_RE.fullmatch(name):
-            raise ValueError(f'Invalid proxy response: header name {name!r} is not valid')
-        if _BAD_VALUE_RE.search(value):
-            raise ValueError(
-                f'Invalid proxy response: header {name!r} contains a line break')
 
 
 # ---------------------------------------------------------------- HTTP parsing
@@ -574,7 +408,7 @@ class _ConnectionHandler(socketserver.BaseRequestHandler):
                                           request.body, client_ip)
             except Exception:
                 gateway._print('chalice local: internal error:\n' + traceback.format_exc())
-                response = _json_response(500, {'message': 'Internal server error'})
+                response = json_response(500, {'message': 'Internal server error'})
             keep_alive = (request.keep_alive and not server.closing
                           and count < MAX_REQUESTS_PER_CONNECTION)
             data = serialize_response(
@@ -592,7 +426,7 @@ class _ConnectionHandler(socketserver.BaseRequestHandler):
             body = {'message': 'Request Too Long'}
         else:
             body = {'message': error.message}
-        response = _json_response(error.status, body)
+        response = json_response(error.status, body)
         self.server.log_request(client_ip, error.request_line, error.status)
         sock.sendall(serialize_response(response, keep_alive=False))
         # Let the client read the answer even if it is still sending.
@@ -738,6 +572,20 @@ class LocalDevServer:
                 f'and --port.') from None
 
     @property
+    def server(self) -> socketserver.TCPServer:
+        """The underlying :mod:`socketserver` HTTP server."""
+        return self._server
+
+    @property
+    def port(self) -> int:
+        """The port listened on (the real one when created with port 0)."""
+        return self.server_address[1]
+
+    def handle_single_request(self) -> None:
+        """Accept one connection and serve it (in its own thread), then return."""
+        self._server.handle_request()
+
+    @property
     def server_address(self) -> tuple[str, int]:
         address = self._server.server_address
         # An AF_INET/AF_INET6 server's address is (host, port, ...) with a str
@@ -797,3 +645,15 @@ class LocalDevServer:
 
     def __exit__(self, *exc_info: Any) -> None:
         self.server_close()
+
+
+def create_local_server(app_obj: Any, config: Any, host: str, port: int) -> LocalDevServer:
+    """A :class:`LocalDevServer` for ``app_obj`` (Chalice 1.x's entry point).
+
+    ``config`` is a :class:`chalice.config.Config` (``Config.create(...)``
+    will do) or None; its ``chalice_stage`` picks the stage.  The server is
+    listening when this returns; call ``serve_forever()`` (in a thread, for
+    a test fixture) and ``shutdown()`` from another thread to stop it.
+    """
+    stage = getattr(config, 'chalice_stage', None) or 'dev'
+    return LocalDevServer(app_obj, config, host=host, port=port, stage=stage)

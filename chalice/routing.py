@@ -157,11 +157,15 @@ class RouteMatcher:
     ``/users/{id}`` alongside ``/users/{name}/posts``.
     """
 
-    def __init__(self, routes: Iterable[str]) -> None:
+    def __init__(self, routes: Iterable[str], skip_invalid: bool = False) -> None:
         self._root = _Node()
         self._routes: list[str] = []
         for route in routes:
-            self._add(route)
+            try:
+                self._add(route)
+            except ValueError:
+                if not skip_invalid:
+                    raise
 
     def _add(self, template: str) -> None:
         segments = parse_template(template)
@@ -264,7 +268,9 @@ def matcher_for_app(app: Any) -> RouteMatcher:
     """The compiled matcher for a Chalice app's routes, built once per app.
 
     ``chalice local`` and ``chalice.test.Client`` share it.  It is cached on
-    the app and rebuilt only if the set of routes changes afterwards.
+    the app and rebuilt only if the set of routes changes afterwards.  A
+    route template it cannot serve (one ``chalice deploy`` would refuse) is
+    left out, so the app's other routes still answer.
     """
     # Paths are only ever added to app.routes, so their count identifies the
     # set; this keeps the per-request check O(1) however many routes exist.
@@ -272,6 +278,6 @@ def matcher_for_app(app: Any) -> RouteMatcher:
     cached = getattr(app, '_chalice_route_matcher', None)
     if cached is not None and cached[0] == count:
         return cached[1]
-    matcher = RouteMatcher(app.routes)
+    matcher = RouteMatcher(app.routes, skip_invalid=True)
     app._chalice_route_matcher = (count, matcher)
     return matcher

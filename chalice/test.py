@@ -11,25 +11,36 @@
         event = client.events.generate_sns_event(message='hello')
         client.lambda_.invoke('on_message', event)
 
-The HTTP side matches the path with the same compiled route matcher that
-``chalice local`` uses and builds the same API Gateway proxy events
-(``chalice.proxy``), then calls ``app(event, context)``.  While the client
-is open, the stage's environment variables from ``.chalice/config.json``
-are applied to ``os.environ`` and restored afterwards.
+The HTTP side answers through the same gateway as ``chalice local``
+(:class:`chalice.gateway.LocalGateway`): the same route matching, built-in
+authorizers (401/403 as API Gateway answers), proxy events and response
+checks, so both give the same status and body, byte for byte; the reason a
+response was invalid is logged on the ``chalice.test`` logger.  An exception
+escaping the app is raised to the test.  While the client is open, the
+stage's environment variables from ``.chalice/config.json`` are applied to
+``os.environ`` and restored afterwards.
 """
 import base64
 import hashlib
 import json
+import logging
 import os
 import time
 import uuid
 from urllib.parse import quote_plus
 
-from chalice.proxy import LambdaContext, build_proxy_event, proxy_response_to_http
-from chalice.routing import matcher_for_app
+from chalice.config import lambda_settings
+from chalice.proxy import LambdaContext
 
 _REGION = 'us-west-2'
 _ACCOUNT = '123456789012'
+
+
+LOG = logging.getLogger('chalice.test')
+
+
+class FunctionNotFoundError(ValueError):
+    """``client.lambda_.invoke`` was given a name the app does not define."""
 
 
 class HTTPResponse:
@@ -42,6 +53,7 @@ class HTTPResponse:
 
     @property
     def json_body(self):
+        """The body parsed as JSON (None when empty); ValueError if not JSON."""
         return json.loads(self.body) if self.body else None
 
     def __repr__(self):
@@ -122,7 +134,7 @@ class Client:
     @property
     def http(self):
         if self._http is None:
-            self._http = TestHTTPClient(self._app, self._stage_name, self._function_settings)
+            self._http = TestHTTPClient(self._app, self._stage_name, self._config)
         return self._http
 
     @property
@@ -141,10 +153,11 @@ class Client:
     def _function_settings(self, function_name):
         """(environment variables, memory size, timeout) for one function."""
         if self._config is None:
-            return {}, 128, 60
+            memory, timeout, _ = lambda_settings(None)
+            return {}, memory, timeout
         scoped = self._config.scope(self._stage_name, function_name)
-        return (dict(scoped.environment_variables), scoped.lambda_memory_size,
-                scoped.lambda_timeout)
+        memory, timeout, _ = lambda_settings(scoped)
+        return dict(scoped.environment_variables), memory, timeout
 
 
 def _load_config(project_dir, stage_name, app):
@@ -163,28 +176,22 @@ class TestHTTPClient:
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, app, stage_name, function_settings):
+    def __init__(self, app, stage_name, config=None):
+        from chalice.gateway import LocalGateway
+
         self._app = app
         self._stage_name = stage_name
-        self._function_settings = function_settings
+        # The Lambda context is named after the logical function, as in
+        # Chalice 1.x's test client (``api_handler`` for routes).
+        self._gateway = LocalGateway(app, config, stage=stage_name,
+                                     context_name=lambda name: name, report=LOG.error,
+                                     propagate_errors=True, emulator='chalice.test.Client')
 
     def request(self, method, path, headers=None, body=b''):
-        path, _, query_string = path.partition('?')
-        match = matcher_for_app(self._app).match(path)
-        if match is None:
-            return HTTPResponse(403, {'Content-Type': 'application/json'},
-                                b'{"message":"Missing Authentication Token"}')
         if isinstance(body, str):
             body = body.encode('utf-8')
-        header_list = list((headers or {}).items())
-        event = build_proxy_event(
-            method=method.upper(), path=path, query_string=query_string,
-            headers=header_list, body=body or b'', match=match,
-            binary_types=self._app.api.binary_types, stage='api')
-        _, memory, timeout = self._function_settings('api_handler')
-        context = LambdaContext('%s-%s' % (self._app.app_name, self._stage_name),
-                                memory_size=memory, timeout_seconds=timeout)
-        response = proxy_response_to_http(self._app(event, context))
+        header_list = [(str(name), str(value)) for name, value in (headers or {}).items()]
+        response = self._gateway.handle(method.upper(), path, header_list, body or b'')
         return HTTPResponse(response.status_code, dict(response.headers), response.body)
 
     def get(self, path, **kwargs):
@@ -220,16 +227,28 @@ class TestLambdaClient:
         self._function_settings = function_settings
         self._environment = environment
 
+    def _handlers(self):
+        """``{name: (handler, logical name)}`` for every invocable function: the
+        app's logical names, plus websocket handlers by their Python function
+        name (as Chalice 1.x names them)."""
+        handlers = {name: (handler, name) for name, handler in self._app.handler_map.items()}
+        for config in self._app.websocket_handlers.values():
+            python_name = getattr(config.user_handler, '__name__', None)
+            if python_name and python_name not in handlers:
+                handlers[python_name] = (self._app.handler_map.get(config.name), config.name)
+        if self._app.routes:
+            handlers.setdefault('api_handler', (self._app, 'api_handler'))
+        return handlers
+
     def invoke(self, function_name, payload=None):
-        handler = self._app.handler_map.get(function_name)
-        if handler is None:
-            known = ', '.join(sorted(self._app.handler_map)) or 'none'
-            raise ValueError('Unknown Lambda function %r; this app defines: %s'
-                             % (function_name, known))
-        variables, memory, timeout = self._function_settings(function_name)
-        context = LambdaContext('%s-%s-%s' % (self._app.app_name, self._stage_name,
-                                              function_name),
-                                memory_size=memory, timeout_seconds=timeout)
+        handlers = self._handlers()
+        if function_name not in handlers:
+            known = ', '.join(sorted(handlers)) or 'none'
+            raise FunctionNotFoundError('Unknown Lambda function %r; this app defines: %s'
+                                        % (function_name, known))
+        handler, settings_name = handlers[function_name]
+        variables, memory, timeout = self._function_settings(settings_name)
+        context = LambdaContext(function_name, memory_size=memory, timeout_seconds=timeout)
         # Each function sees only its own environment: set aside the one the
         # client applied for the API handler while this function runs.
         outer = self._environment.suspend()

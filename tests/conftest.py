@@ -24,3 +24,9 @@ for _name in ('AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_ENDPOINT_URL',
 os.environ['AWS_CONFIG_FILE'] = os.path.join(os.path.dirname(__file__), 'no-such-aws-config')
 os.environ['AWS_SHARED_CREDENTIALS_FILE'] = os.path.join(
     os.path.dirname(__file__), 'no-such-aws-credentials')
+# The CDK tests run jsii's node process: no version banners on stderr (the
+# end-of-life one lists node majors), and no update check from CDK tooling.
+os.environ.setdefault('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '18,19,20,21')
+os.environ.setdefault('JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION', '1')
+os.environ.setdefault('JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION', '1')
+os.environ.setdefault('CDK_DISABLE_VERSION_CHECK', '1')

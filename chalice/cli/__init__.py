@@ -31,6 +31,9 @@ def main():
 
 
 def __getattr__(name):
+    """``chalice.cli.cli`` (the click group) and every command by its Python
+    name (``chalice.cli.deploy``, ``chalice.cli.new_project``...), as in
+    Chalice 1.x, imported on first use."""
     if name.startswith('__'):
         raise AttributeError(name)
     import importlib
@@ -39,4 +42,8 @@ def __getattr__(name):
     try:
         return getattr(group, name)
     except AttributeError:
-        raise AttributeError("module 'chalice.cli' has no attribute %r" % name) from None
+        pass
+    for module_name, attr_name, _ in group.COMMANDS.values():
+        if attr_name == name:
+            return getattr(importlib.import_module(module_name), attr_name)
+    raise AttributeError("module 'chalice.cli' has no attribute %r" % name)

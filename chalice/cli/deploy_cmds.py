@@ -84,13 +84,17 @@ def delete(ctx, stage, profile):
 @click.pass_context
 def url(ctx, stage):
     """Print the URL of the deployed REST API."""
+    click.echo(rest_api_record(ctx.obj['project_dir'], stage)['rest_api_url'])
+
+
+def rest_api_record(project_dir, stage):
+    """The stage's ``rest_api`` state record; an error when none is recorded."""
     from chalice.deploy.state import DeployedState
 
-    state = DeployedState.load(ctx.obj['project_dir'], stage)
+    state = DeployedState.load(project_dir, stage)
     for record in state.resources:
         if record['resource_type'] == 'rest_api':
-            click.echo(record['rest_api_url'])
-            return
+            return record
     raise ChaliceError("Could not find a record of a Rest API in chalice stage: '%s'" % stage)
 
 

@@ -23,7 +23,8 @@ DEFAULT_HANDLER_NAME = 'api_handler'
 # Features that used to need an opt-in flag and have since been accepted.
 # Apps that use them no longer have to list them in experimental_feature_flags.
 ACCEPTED_FEATURES = frozenset(['BLUEPRINTS'])
-EXPERIMENTAL_DOCS_URL = 'https://aws.github.io/chalice/topics/experimental.html'
+# The address the documented message gives.
+EXPERIMENTAL_DOCS_URL = 'https://chalice.readthedocs.io/en/latest/topics/experimental.rst'
 
 
 class CLIFactory:
@@ -42,12 +43,15 @@ class CLIFactory:
 
     # -- the user's app --------------------------------------------------
 
-    def load_chalice_app(self, environment_variables=None, validate_feature_flags=True):
+    def load_chalice_app(self, environment_variables=None, validate_feature_flags=True,
+                         check_app=True):
         """Import ``<project_dir>/app.py`` afresh and return its ``app``.
 
         Stale ``app`` and ``chalicelib`` modules are dropped first so a
         reload sees the code as it is on disk now, and the project directory
         is put at the front of ``sys.path`` so ``chalicelib`` imports work.
+        With ``check_app`` the routes and function names are checked as a
+        deploy needs them (:mod:`chalice.appcheck`).
         Raises :class:`AppLoadError` or :class:`ExperimentalFeatureError`.
         """
         app_py = os.path.join(self.project_dir, 'app.py')
@@ -68,7 +72,23 @@ class CLIFactory:
                 "app.py must define a variable named 'app' holding the Chalice object.")
         if validate_feature_flags:
             check_experimental_features(app)
+        if check_app and hasattr(app, 'routes'):
+            self._check_app(app)
         return app
+
+    def _check_app(self, app):
+        """Refuse an app a deploy cannot handle, naming the function at fault."""
+        from chalice.appcheck import AppCheckError, check_app, function_location
+
+        try:
+            check_app(app)
+        except AppCheckError as error:
+            # The same line the import printed when these were import-time errors.
+            text = 'ValueError: ' + ' '.join(str(error).split())
+            location = function_location(error.function)
+            if location is not None:
+                text += ' ({}:{})'.format(self._display_path(location[0]), location[1])
+            raise AppLoadError('Unable to import your app.py file: ' + text) from None
 
     def _import_app_module(self, app_py):
         spec = importlib.util.spec_from_file_location('app', app_py)
@@ -190,20 +210,25 @@ def check_experimental_features(app):
 
 
 def experimental_features_message(missing_flags):
-    """Explain which opt-in flags are missing and how to add them."""
-    flag_lines = ''.join("    '{}',\n".format(flag) for flag in missing_flags)
+    """The documented message: which opt-in flags are missing and how to add them.
+
+    The CLI prints it as it is, without the ``Error:`` prefix.
+    """
+    flags = ',\n'.join("    '{}'".format(flag) for flag in missing_flags)
     return (
-        'You are using experimental features without explicitly opting in: {names}.\n'
-        'Experimental features carry no backwards compatibility guarantee and may '
-        'change or be removed in a future release.\n'
-        'To use them anyway, opt in by adding this to your app.py file:\n'
+        'You are using experimental features without explicitly opting in.\n'
+        'Experimental features do not guarantee backwards compatibility and may be '
+        'removed in the future.\n'
+        'If you still like to use these experimental features, you can opt-in by adding '
+        'this to your app.py file:\n'
         '\n'
         'app.experimental_feature_flags.update([\n'
-        '{flags}'
+        '{flags}\n'
         '])\n'
         '\n'
+        '\n'
         'See {url} for more details.'
-    ).format(names=', '.join(missing_flags), flags=flag_lines, url=EXPERIMENTAL_DOCS_URL)
+    ).format(flags=flags, url=EXPERIMENTAL_DOCS_URL)
 
 
 def _forget_user_modules():

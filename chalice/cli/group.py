@@ -54,6 +54,12 @@ COMMANDS = {
              'Show the CloudWatch logs of a deployed Lambda function.'),
     'package': ('chalice.cli.package_cmd', 'package',
                 'Generate a deployment package and a SAM template for CloudFormation.'),
+    'generate-pipeline': ('chalice.cli.pipeline_cmd', 'generate_pipeline',
+                          'Generate a CloudFormation template for a starter CD pipeline.'),
+    'generate-sdk': ('chalice.cli.generate_cmds', 'generate_sdk',
+                     'Generate an SDK for the deployed REST API into OUTDIR.'),
+    'generate-models': ('chalice.cli.generate_cmds', 'generate_models',
+                        "Print the Swagger 2.0 model of the app's REST API as JSON."),
 }
 
 DEBUG_HINT = 'Run the command again with --debug to see the full traceback.'
@@ -134,7 +140,7 @@ def _report_chalice_error(error, debug):
     if debug:
         user_traceback = getattr(error, 'user_traceback', None)
         click.echo(user_traceback or traceback.format_exc(), err=True, nl=False)
-    click.echo('Error: {}'.format(error), err=True)
+    click.echo('{}{}'.format(error.prefix, error), err=True)
 
 
 def _report_unexpected_error(error, debug):

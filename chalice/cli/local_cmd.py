@@ -6,8 +6,9 @@
                   [--autoreload/--no-autoreload]
 
 The stage's environment variables (``.chalice/config.json``) are applied
-before ``app.py`` is imported, the routes are checked with the same matcher
-the server uses (a route it rejects is a one-line error, exit code 2), and
+before ``app.py`` is imported, the app is checked as a deploy would check it
+(:mod:`chalice.appcheck`: a route or name it rejects is a one-line error,
+exit code 2), and
 ``Serving on http://HOST:PORT`` is printed once the port is open.  Ctrl-C
 (or SIGTERM) stops the server quietly with exit code 0.  With autoreload
 (the default) this process supervises a worker process instead; see
@@ -19,12 +20,6 @@ import sys
 import threading
 
 import click
-
-from chalice.errors import ChaliceError
-
-
-class InvalidRouteError(ChaliceError):
-    """A route of the app cannot be served (the matcher rejects it)."""
 
 
 class _Terminated(KeyboardInterrupt):
@@ -76,17 +71,6 @@ def worker_command(project_dir, debug, host, port, stage):
     return command
 
 
-def validate_routes(app):
-    """Compile the app's routes as the server will; raise on a bad one."""
-    from chalice.routing import matcher_for_app
-
-    try:
-        matcher_for_app(app)
-    except ValueError as error:
-        raise InvalidRouteError('Invalid route in app.py: {}'.format(
-            ' '.join(str(error).split()))) from None
-
-
 def load_app_and_config(factory, stage):
     """Check the stage, then import the app with its environment applied."""
     from chalice.config import Config, load_config_file
@@ -95,9 +79,7 @@ def load_app_and_config(factory, stage):
     config = factory.create_config_obj(chalice_stage_name=stage)
     for warning in config.validation_warnings:
         click.echo('Warning: {}'.format(warning), err=True)
-    app = config.chalice_app
-    validate_routes(app)
-    return app, config
+    return config.chalice_app, config
 
 
 def run_local_server(factory, host, port, stage):

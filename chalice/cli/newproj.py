@@ -30,6 +30,7 @@ PROJECT_TYPES = {
     'rest-api': 'REST API with a few routes and tests',
     's3-event-handler': 'Lambda function that handles S3 object-created events, with tests',
     'lambda-only': 'Plain Lambda functions without an API, with tests',
+    'cdk-ddb': '[CDK] REST API with DynamoDB backend (needs chalice[cdk]), with tests',
 }
 
 _VALID_NAME = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]*$')

@@ -1,4 +1,5 @@
-"""``chalice package``: a SAM template and the deployment package, no AWS calls."""
+"""``chalice package``: a SAM template or a Terraform configuration and the deployment
+package, no AWS calls."""
 import click
 
 from chalice.errors import ChaliceError
@@ -23,17 +24,20 @@ CFN_ONLY_MESSAGE = ('Terraform format does not support --merge-template, --singl
 @click.pass_context
 def package(ctx, pkg_format, stage, single_file, merge_template, template_format, profile,
             out):
-    """Generate a deployment package and a SAM template for CloudFormation."""
+    """Generate a deployment package and a SAM template or Terraform configuration."""
     from chalice.cli.deploy_cmds import _config, _ui
-    from chalice.deploy.sam import package_app
 
-    if pkg_format == 'terraform':
-        if single_file or merge_template or template_format:
-            raise ChaliceError(CFN_ONLY_MESSAGE)
-        raise ChaliceError('--pkg-format terraform is not supported yet; '
-                           'use --pkg-format cloudformation.')
+    if pkg_format == 'terraform' and (single_file or merge_template or template_format):
+        raise ChaliceError(CFN_ONLY_MESSAGE)
     if profile:
         ctx.obj['factory'].profile = profile
     config = _config(ctx, stage)
+    if pkg_format == 'terraform':
+        from chalice.deploy import terraform
+
+        terraform.package_app(config, out, _ui(ctx))
+        return
+    from chalice.deploy.sam import package_app
+
     package_app(config, out, _ui(ctx), template_format=template_format or 'json',
                 merge_template=merge_template, single_file=single_file)

@@ -6,6 +6,11 @@ and returns an :class:`~chalice.deploy.models.Application`.  It makes no AWS
 calls: deployment packages are built beforehand and passed in, and the
 region/partition come from the local session configuration.
 
+``package`` and ``layer_package`` are one archive for every function, or
+dicts keyed by Lambda architecture (``x86_64``/``arm64``) when functions may
+run on different CPUs (see :func:`architectures`): dependencies with native
+code differ between the two.
+
 Bad input that can be detected here (a missing policy file, a pre-created
 role without its ARN, routes the matcher rejects) raises a
 :class:`~chalice.errors.ChaliceError` before anything touches AWS.
@@ -13,6 +18,7 @@ role without its ARN, routes the matcher rejects) raises a
 import json
 import os
 
+from chalice.config import lambda_settings
 from chalice.deploy import models
 from chalice.errors import ChaliceError, ConfigError
 
@@ -48,6 +54,45 @@ def rule_name_for(function_name):
     return '%s-%s' % (name[:MAX_RULE_NAME - len(digest) - 1], digest)
 
 
+def _function_specs(app):
+    """(logical name, handler string) of every Lambda function the app needs.
+
+    Four lists: the API handler, the built-in authorizers, pure Lambdas and
+    event handlers, and websocket handlers.
+    """
+    api_specs, auth_specs, other_specs = [], [], []
+    if app.routes:
+        api_specs.append((API_HANDLER, 'app.app'))
+        auth_specs = [(auth.name, auth.handler_string) for auth in app.builtin_auth_handlers]
+    other_specs.extend((fn.name, fn.handler_string) for fn in app.pure_lambda_functions)
+    other_specs.extend((src.name, src.handler_string) for src in app.event_sources)
+    ws_handlers = getattr(app, 'websocket_handlers', None) or {}
+    ws_specs = [(ws.name, ws.handler_string) for ws in ws_handlers.values()]
+    return api_specs, auth_specs, other_specs, ws_specs
+
+
+def primary_architecture(config):
+    """The stage's architecture: the API handler's (or the stage/top-level value)."""
+    return config.scope(config.chalice_stage, API_HANDLER).lambda_architecture
+
+
+def architectures(config):
+    """Every architecture the app's functions run on, the stage's own first."""
+    found = [primary_architecture(config)]
+    for specs in _function_specs(config.chalice_app):
+        for name, _ in specs:
+            architecture = config.scope(config.chalice_stage, name).lambda_architecture
+            if architecture not in found:
+                found.append(architecture)
+    return found
+
+
+def _for_architecture(package, architecture):
+    if isinstance(package, dict):
+        return package.get(architecture)
+    return package
+
+
 class AppGraphBuilder:
     def __init__(self, config, package, layer_package=None, region='us-east-1',
                  partition='aws', policy_sources=None):
@@ -61,7 +106,7 @@ class AppGraphBuilder:
         self._region = region
         self._partition = partition
         self._roles = {}
-        self._layer = None
+        self._layers = {}
 
     def _specs(self):
         """(logical name, handler string) of every Lambda function the app needs.
@@ -69,15 +114,9 @@ class AppGraphBuilder:
         Returned in groups: ``(api, authorizers, others, websocket)``.
         """
         app = self._app
-        api_specs, auth_specs, other_specs = [], [], []
         if app.routes:
             validate_routes(app)
-            api_specs.append((API_HANDLER, 'app.app'))
-            auth_specs = [(auth.name, auth.handler_string) for auth in app.builtin_auth_handlers]
-        other_specs.extend((fn.name, fn.handler_string) for fn in app.pure_lambda_functions)
-        other_specs.extend((src.name, src.handler_string) for src in app.event_sources)
-        ws_handlers = getattr(app, 'websocket_handlers', None) or {}
-        ws_specs = [(ws.name, ws.handler_string) for ws in ws_handlers.values()]
+        api_specs, auth_specs, other_specs, ws_specs = _function_specs(app)
         names = [name for name, _ in other_specs + ws_specs + auth_specs + api_specs]
         if len(names) != len(set(names)):
             raise ChaliceError('Two Lambda functions share one name; give each decorator '
@@ -127,15 +166,21 @@ class AppGraphBuilder:
             models.PreCreatedIAMRole(role_arn=config.iam_role_arn)
         layers = tuple(config.layers)
         managed_layer = self._managed_layer(config) if config.automatic_layer else None
+        architecture = config.lambda_architecture
+        package = _for_architecture(self._package, architecture)
+        if package is None:
+            raise ChaliceError('No deployment package was built for the %s architecture '
+                               'of function %r.' % (architecture, name))
+        memory_size, timeout, ephemeral_storage = lambda_settings(config)
         return models.LambdaFunction(
             resource_name=name,
             function_name=function_name_for(self._config.app_name, self._stage, name),
             handler=handler,
             runtime=config.lambda_python_version,
             role=role,
-            package=self._package,
-            memory_size=config.lambda_memory_size,
-            timeout=config.lambda_timeout,
+            package=package,
+            memory_size=memory_size,
+            timeout=timeout,
             environment_variables=dict(config.environment_variables),
             tags=dict(config.tags),
             layers=layers,
@@ -144,20 +189,31 @@ class AppGraphBuilder:
             security_group_ids=tuple(config.security_group_ids),
             reserved_concurrency=config.reserved_concurrency,
             xray=bool(config.xray),
-            ephemeral_storage=config.lambda_ephemeral_storage,
+            ephemeral_storage=ephemeral_storage,
             log_retention_in_days=config.log_retention_in_days,
+            architecture=architecture,
         )
 
     def _managed_layer(self, config):
-        if self._layer_package is None:
+        """The managed layer for the function's architecture (None without deps).
+
+        The stage's architecture gets ``managed-layer``; a function on the
+        other architecture gets its own ``managed-layer-<architecture>``.
+        """
+        architecture = config.lambda_architecture
+        package = _for_architecture(self._layer_package, architecture)
+        if package is None:
             return None
-        if self._layer is None:
-            self._layer = models.LambdaLayer(
-                resource_name=MANAGED_LAYER,
-                layer_name='%s-%s-%s' % (self._config.app_name, self._stage, MANAGED_LAYER),
+        if architecture not in self._layers:
+            name = MANAGED_LAYER
+            if architecture != primary_architecture(self._config):
+                name = '%s-%s' % (MANAGED_LAYER, architecture)
+            self._layers[architecture] = models.LambdaLayer(
+                resource_name=name,
+                layer_name='%s-%s-%s' % (self._config.app_name, self._stage, name),
                 runtime=config.lambda_python_version,
-                package=self._layer_package)
-        return self._layer
+                package=package, architecture=architecture)
+        return self._layers[architecture]
 
     def _websocket_api(self, handlers, functions):
         by_key = {key: functions[config.name] for key, config in handlers.items()}
@@ -233,35 +289,82 @@ class AppGraphBuilder:
 
     def _rest_api(self, api_function, authorizers):
         from chalice.deploy.plan import Var
-        from chalice.deploy.swagger import SwaggerGenerator, private_endpoint_policy
 
         config = self._scoped(API_HANDLER)
-        endpoint_type = config.api_gateway_endpoint_type
-        policy = None
-        if config.api_gateway_policy_file:
-            policy = _load_json_file(config.api_gateway_policy_file_path(
-                self._config.project_dir), 'api_gateway_policy_file')
-        elif endpoint_type == 'PRIVATE':
-            vpce = config.api_gateway_endpoint_vpce
-            if not vpce:
-                raise ConfigError(
-                    'api_gateway_endpoint_type is PRIVATE but no api_gateway_endpoint_vpce '
-                    'is set: add the VPC endpoint id(s) or an api_gateway_policy_file.')
-            policy = private_endpoint_policy([vpce] if isinstance(vpce, str) else list(vpce))
         authorizer_arns = {a.resource_name: Var('%s.lambda_arn' % a.resource_name)
                            for a in authorizers}
-        generator = SwaggerGenerator(
-            self._region, Var('%s.lambda_arn' % API_HANDLER), authorizer_arns,
-            partition=self._partition,
-            minimum_compression_size=config.minimum_compression_size,
-            endpoint_type=endpoint_type, resource_policy=policy)
+        generator = rest_api_generator(config, Var('%s.lambda_arn' % API_HANDLER),
+                                       authorizer_arns, self._region, self._partition)
         definition = generator.generate(self._app)
         return models.RestAPI(
             resource_name='rest_api', api_name=self._config.app_name,
             definition=definition, api_gateway_stage=config.api_gateway_stage,
             lambda_function=api_function, authorizers=tuple(authorizers),
-            endpoint_type=endpoint_type,
-            minimum_compression_size=config.minimum_compression_size, policy=policy)
+            endpoint_type=generator.endpoint_type,
+            minimum_compression_size=config.minimum_compression_size,
+            policy=generator.resource_policy)
+
+
+def rest_api_generator(config, api_handler_arn, authorizer_arns, region, partition):
+    """The stage's REST API definition generator, its endpoint settings applied.
+
+    ``config`` is scoped to the API handler; the policy file or, for a
+    PRIVATE endpoint, the VPC endpoint policy becomes the resource policy.
+    """
+    from chalice.deploy.swagger import SwaggerGenerator, private_endpoint_policy
+
+    endpoint_type = config.api_gateway_endpoint_type
+    policy = None
+    if config.api_gateway_policy_file:
+        policy = _load_json_file(config.api_gateway_policy_file_path(config.project_dir),
+                                 'api_gateway_policy_file')
+    elif endpoint_type == 'PRIVATE':
+        vpce = config.api_gateway_endpoint_vpce
+        if not vpce:
+            raise ConfigError(
+                'api_gateway_endpoint_type is PRIVATE but no api_gateway_endpoint_vpce '
+                'is set: add the VPC endpoint id(s) or an api_gateway_policy_file.')
+        policy = private_endpoint_policy([vpce] if isinstance(vpce, str) else list(vpce))
+    return SwaggerGenerator(
+        region, api_handler_arn, authorizer_arns, partition=partition,
+        minimum_compression_size=config.minimum_compression_size,
+        endpoint_type=endpoint_type, resource_policy=policy)
+
+
+#: The placeholders ``chalice generate-models`` leaves in the Lambda
+#: integration URIs, where deploy puts the region, partition and ARNs.
+MODEL_REGION = '{region_name}'
+MODEL_PARTITION = '{partition}'
+MODEL_API_HANDLER_ARN = '{api_handler_lambda_arn}'
+MODEL_AUTHORIZER_ARN = '{%s_lambda_arn}'
+
+
+def rest_api_model(config):
+    """The Swagger 2.0 document ``chalice deploy`` imports, as plain JSON data.
+
+    The Lambda integration URIs hold the ``MODEL_*`` placeholders instead
+    of a region, a partition and function ARNs.  An app without routes is
+    an error.
+    """
+    from chalice.deploy.swagger import render_document
+
+    app = config.chalice_app
+    if not app.routes:
+        raise ChaliceError('No REST API found to generate a model from: app.py defines no '
+                           '@app.route views.')
+    validate_routes(app)
+    authorizer_arns = {auth.name: MODEL_AUTHORIZER_ARN % auth.name
+                       for auth in app.builtin_auth_handlers}
+    generator = rest_api_generator(config.scope(config.chalice_stage, API_HANDLER),
+                                   MODEL_API_HANDLER_ARN, authorizer_arns, MODEL_REGION,
+                                   MODEL_PARTITION)
+    return render_document(generator.generate(app), str)
+
+
+def schedule_string(expression):
+    """``@app.schedule`` keeps a Rate/Cron object as given; AWS wants its string."""
+    to_string = getattr(expression, 'to_string', None)
+    return to_string() if callable(to_string) else expression
 
 
 def event_source_model(source, function):
@@ -280,7 +383,7 @@ def event_source_model(source, function):
     if isinstance(source, ScheduledEventConfig):
         return models.ScheduledEvent(
             resource_name='%s-event' % name, rule_name=rule_name_for(function.function_name),
-            function=function, schedule_expression=source.schedule_expression,
+            function=function, schedule_expression=schedule_string(source.schedule_expression),
             description=source.description or '')
     if isinstance(source, CloudWatchEventConfig):
         return models.ScheduledEvent(

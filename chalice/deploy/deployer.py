@@ -5,12 +5,13 @@ state -> plan -> confirm IAM policy changes -> execute (journaling the
 state file) -> print the summary.  ``delete`` is the same without the app.
 ``plan_only`` stops before executing (``chalice dev plan``).
 """
+import os
 import sys
 from dataclasses import dataclass
 
-from chalice.deploy.appgraph import build_application
+from chalice.deploy.appgraph import architectures, build_application
 from chalice.deploy.executor import Executor
-from chalice.deploy.models import ARCHITECTURE, DeploymentPackage
+from chalice.deploy.models import DeploymentPackage
 from chalice.deploy.planner import PlanContext, plan_delete, plan_deploy
 from chalice.deploy.remote import read_remote_state
 from chalice.deploy.state import DeployedState
@@ -61,29 +62,64 @@ class DeployOutcome:
 
 
 def build_packages(config, ui, output_dir=None):
-    """Create the deployment zip (and the managed layer zip).
+    """Create the deployment zip (and the managed layer zip) per architecture.
 
-    Without ``output_dir`` the zips stay in the project's package cache
-    (``chalice deploy``); with it they are written there (``chalice package``).
+    Returns two dicts keyed by Lambda architecture (``x86_64``/``arm64``),
+    one entry for each architecture the app's functions use; the layer dict
+    is empty without ``automatic_layer`` (or without dependencies).  Without
+    ``output_dir`` the zips stay in the project's package cache (``chalice
+    deploy``); with it they are written there (``chalice package``): the
+    stage's architecture as ``deployment.zip``/``layer-deployment.zip``,
+    another one as ``deployment-<architecture>.zip`` and so on when its
+    bytes differ (native dependencies).  Warns once
+    when the local Python is not a Lambda runtime.
     """
+    from chalice.config import lambda_python_version_warning
     from chalice.deploy import packager
 
     ui.write('Creating deployment package.')
+    warning = lambda_python_version_warning()
+    if warning is not None:
+        ui.warning(warning)
     project_dir = config.project_dir
     runtime = config.lambda_python_version
     automatic_layer = bool(config.scope(config.chalice_stage, 'api_handler').automatic_layer)
-    result = packager.create_deployment_package(
-        project_dir, runtime, ARCHITECTURE, include_dependencies=not automatic_layer,
-        output_dir=output_dir, ui=ui)
-    package = DeploymentPackage(result.path, result.code_sha256, result.size)
-    layer = None
-    if automatic_layer:
-        layer_result = packager.create_layer_package(project_dir, runtime, ARCHITECTURE,
-                                                     output_dir=output_dir, ui=ui)
-        if layer_result is not None:
-            layer = DeploymentPackage(layer_result.path, layer_result.code_sha256,
-                                      layer_result.size)
-    return package, layer
+    packages, layers = {}, {}
+    for index, architecture in enumerate(architectures(config)):
+        suffix = '' if index == 0 else '-' + architecture
+        result = packager.create_deployment_package(
+            project_dir, runtime, architecture, include_dependencies=not automatic_layer,
+            output_dir=output_dir, ui=ui,
+            output_name=_with_suffix(packager.DEPLOYMENT_ZIP_NAME, suffix))
+        packages[architecture] = _same_or_new(packages, result, output_dir)
+        if automatic_layer:
+            layer_result = packager.create_layer_package(
+                project_dir, runtime, architecture, output_dir=output_dir, ui=ui,
+                output_name=_with_suffix(packager.LAYER_ZIP_NAME, suffix))
+            if layer_result is not None:
+                layers[architecture] = _same_or_new(layers, layer_result, output_dir)
+    return packages, layers
+
+
+def _same_or_new(built, result, output_dir):
+    """The package for ``result``, or an identical one built for another architecture.
+
+    Without native dependencies (or with the dependencies in a layer) both
+    architectures get the same bytes: ``chalice package`` keeps one archive
+    instead of two.
+    """
+    for package in built.values():
+        if package.code_sha256 == result.code_sha256:
+            if output_dir is not None and package.path != result.path:
+                os.unlink(result.path)
+            return package
+    return DeploymentPackage(result.path, result.code_sha256, result.size)
+
+
+def _with_suffix(filename, suffix):
+    """``deployment.zip`` + ``-arm64`` -> ``deployment-arm64.zip``."""
+    stem, extension = os.path.splitext(filename)
+    return stem + suffix + extension
 
 
 def plan_application_deploy(config, aws, ui):
@@ -111,10 +147,11 @@ def deploy(config, aws, ui):
 def _debug_runtime(application, ui):
     for model in application.ordered():
         if model.resource_type == 'lambda_function':
-            ui.debug('Lambda %s: runtime=%s handler=%s memory=%sMB timeout=%ss package=%s '
-                     '(%d bytes)' % (model.function_name, model.runtime, model.handler,
-                                     model.memory_size, model.timeout, model.package.path,
-                                     model.package.size))
+            ui.debug('Lambda %s: runtime=%s architecture=%s handler=%s memory=%sMB '
+                     'timeout=%ss package=%s (%d bytes)'
+                     % (model.function_name, model.runtime, model.architecture,
+                        model.handler, model.memory_size, model.timeout,
+                        model.package.path, model.package.size))
 
 
 def _debug_calls(aws, ui):

@@ -22,10 +22,6 @@ LAMBDA_TRUST_POLICY = {
 }
 
 
-# Functions are built and deployed for x86_64 (there is no arm64 setting yet).
-ARCHITECTURE = 'x86_64'
-
-
 class Model:
     # Subclasses define ``resource_type`` (class attribute) and
     # ``resource_name`` (a field; a class attribute of None when the model is

@@ -20,29 +20,23 @@ from dataclasses import dataclass, field
 
 from chalice.deploy.appgraph import API_HANDLER
 from chalice.deploy.models import ManagedIAMRole, WebsocketAPI
+from chalice.deploy.naming import (  # noqa: F401 (archive_uri... re-exported)
+    ACCOUNT_ID,
+    API_HANDLER_ID,
+    PARTITION,
+    REGION,
+    WEBSOCKET_IDS,
+    archive_uri,
+    function_event,
+    sub,
+    to_logical_id,
+)
 from chalice.deploy.plan import Template, Var
 from chalice.errors import ChaliceError
 
-REGION = '${AWS::Region}'
-PARTITION = '${AWS::Partition}'
-ACCOUNT_ID = '${AWS::AccountId}'
-CODE_URI = './deployment.zip'
-LAYER_CONTENT_URI = './layer-deployment.zip'
 TEMPLATE_VERSION = '2010-09-09'
 SAM_TRANSFORM = 'AWS::Serverless-2016-10-31'
 _PSEUDO = {'region': REGION, 'account_id': ACCOUNT_ID, 'partition': PARTITION}
-# Fixed logical ids of the websocket handlers, whatever the Python function is called.
-WEBSOCKET_IDS = {'$connect': 'WebsocketConnect', '$default': 'WebsocketMessage',
-                 '$disconnect': 'WebsocketDisconnect'}
-
-
-def to_logical_id(name):
-    """CamelCase of a resource name: ``my_function`` -> ``MyFunction``."""
-    parts = [part for part in re.split(r'[^A-Za-z0-9]+', name) if part]
-    logical = ''.join(part[0].upper() + part[1:] for part in parts)
-    if not logical:
-        raise ChaliceError('Cannot derive a CloudFormation logical id from %r' % name)
-    return logical
 
 
 @dataclass
@@ -108,18 +102,6 @@ class SAMContext:
         return value
 
 
-def sub(text):
-    """``Fn::Sub`` of ``text``, or the plain text when it has no ``${...}``."""
-    return {'Fn::Sub': text} if '${' in text else text
-
-
-def function_event(ctx, function, model, event_type, properties):
-    """A fragment adding one SAM ``Events`` entry to ``function``'s resource."""
-    event = {'Type': event_type, 'Properties': properties}
-    return {ctx.function_id(function): {'Properties': {'Events': {
-        to_logical_id(model.resource_name): event}}}}
-
-
 def deep_merge(base, overlay):
     """Merge ``overlay`` into ``base`` in place: dicts recursively, the rest replaced."""
     for key, value in overlay.items():
@@ -140,7 +122,7 @@ def _context_for(application):
         if model.resource_type != 'lambda_function' or model.resource_name in ctx.function_ids:
             continue
         ctx.function_ids[model.resource_name] = (
-            'APIHandler' if model.resource_name == API_HANDLER
+            API_HANDLER_ID if model.resource_name == API_HANDLER
             else to_logical_id(model.resource_name))
     owners = {}
     for name, logical_id in ctx.function_ids.items():
@@ -175,32 +157,11 @@ def build_template(application):
 
 # -- template files
 
-def _short_form_loader():
-    """A safe YAML loader that also reads CloudFormation short forms (``!Ref x``)."""
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def construct(loader, suffix, node):
-        name = 'Ref' if suffix == 'Ref' else 'Fn::' + suffix
-        if isinstance(node, yaml.ScalarNode):
-            value = loader.construct_scalar(node)
-            if suffix == 'GetAtt':
-                value = value.split('.', 1)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)
-        return {name: value}
-
-    Loader.add_multi_constructor('!', construct)
-    return Loader
-
-
 def load_template_file(path):
     """A JSON or YAML template to merge; ChaliceError if missing or invalid."""
     import yaml
+
+    from chalice.deploy import cfnyaml
 
     try:
         with open(path, encoding='utf-8') as f:
@@ -212,7 +173,7 @@ def load_template_file(path):
         if path.endswith('.json'):
             document = json.loads(text)
         else:
-            document = yaml.load(text, Loader=_short_form_loader())
+            document = cfnyaml.load(text)
     except (ValueError, yaml.YAMLError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else 'invalid'
         raise ChaliceError('The merge template %s is not valid JSON or YAML: %s'
@@ -225,9 +186,9 @@ def load_template_file(path):
 
 def dump_template(template, template_format='json'):
     if template_format == 'yaml':
-        import yaml
+        from chalice.deploy import cfnyaml
 
-        return yaml.safe_dump(template, default_flow_style=False, sort_keys=False)
+        return cfnyaml.dump(template)
     return json.dumps(template, indent=2) + '\n'
 
 

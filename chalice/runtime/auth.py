@@ -9,6 +9,7 @@ must answer with an IAM policy.  :class:`ChaliceAuthorizer` is that Lambda
 handler: it turns the event into an :class:`AuthRequest`, calls the user's
 function, and turns the :class:`AuthResponse` into the policy.
 """
+from chalice.runtime.errors import MalformedEventError
 
 
 class Authorizer:
@@ -255,9 +256,16 @@ class ChaliceAuthorizer:
 
     @staticmethod
     def _to_auth_request(event):
+        if not isinstance(event, dict):
+            raise MalformedEventError(
+                'A built-in authorizer received an event that is not an API Gateway '
+                'authorizer event (an object with type, authorizationToken and methodArn); '
+                'got %s' % type(event).__name__)
         token = event.get('authorizationToken')
         if token is None and event.get('type') == 'REQUEST':
-            headers = event.get('headers') or {}
+            headers = event.get('headers')
+            if not isinstance(headers, dict):
+                headers = {}
             token = headers.get('Authorization') or headers.get('authorization')
         return AuthRequest(event.get('type'), token, event.get('methodArn'))
 

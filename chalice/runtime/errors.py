@@ -68,6 +68,16 @@ class WebsocketDisconnectedError(ChaliceError):
         self.connection_id = connection_id
 
 
+class MalformedEventError(ChaliceError, ValueError):
+    """A handler was invoked with an event that is not the kind it handles.
+
+    Raised (instead of a ``KeyError`` or ``TypeError`` from deep inside the
+    runtime) when, for example, an SNS handler receives an S3 event or a
+    hand-written test event lacks a field AWS always sends.  The message
+    names the event type that was expected and what is wrong.
+    """
+
+
 ALL_ERRORS = [
     ChaliceViewError, BadRequestError, UnauthorizedError, ForbiddenError,
     NotFoundError, MethodNotAllowedError, RequestTimeoutError, ConflictError,

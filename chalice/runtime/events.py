@@ -8,6 +8,8 @@ handler friendly attributes while ``to_dict()`` still returns the original.
 import base64
 import json
 
+from chalice.runtime.errors import MalformedEventError
+
 # ---------------------------------------------------------------- schedules
 
 class ScheduleExpression:
@@ -152,13 +154,42 @@ class LambdaFunction:
 
 # ------------------------------------------------------------ event classes
 
+# What can go wrong reading a malformed event: a missing key, a value of the
+# wrong type, an empty list, bad base64, an impossible timestamp.
+_SHAPE_ERRORS = (KeyError, TypeError, IndexError, AttributeError, ValueError,
+                 OverflowError, OSError)
+
+
+def _malformed(event_class, event_dict, error):
+    """A MalformedEventError naming the event type ``event_class`` expects."""
+    if isinstance(event_dict, dict):
+        got = 'an object with keys %s' % (', '.join(sorted(map(str, event_dict))) or 'none')
+    else:
+        got = type(event_dict).__name__
+    problem = '%s: %s' % (type(error).__name__, error) if str(error) else \
+        type(error).__name__
+    return MalformedEventError(
+        '%s handler received an event that is not %s (got %s; %s)'
+        % (event_class._source_name, event_class._expected, got, problem))
+
+
 class BaseLambdaEvent:
-    """Common shape: ``context`` and ``to_dict()`` (the unmodified event)."""
+    """Common shape: ``context`` and ``to_dict()`` (the unmodified event).
+
+    An event that lacks what the class reads raises
+    :class:`MalformedEventError` naming the event type.
+    """
+
+    _source_name = 'A Lambda'
+    _expected = 'a JSON object'
 
     def __init__(self, event_dict, context):
         self._event_dict = event_dict
         self.context = context
-        self._extract_attributes(event_dict)
+        try:
+            self._extract_attributes(event_dict)
+        except _SHAPE_ERRORS as error:
+            raise _malformed(type(self), event_dict, error) from error
 
     def _extract_attributes(self, event_dict):
         pass
@@ -177,7 +208,12 @@ class LambdaFunctionEvent(BaseLambdaEvent):
 class CloudWatchEvent(BaseLambdaEvent):
     """An EventBridge / CloudWatch Events event, scheduled or matched."""
 
+    _source_name = 'An EventBridge (CloudWatch Events)'
+    _expected = 'an EventBridge event (an object with detail-type, source and detail)'
+
     def _extract_attributes(self, event_dict):
+        if not isinstance(event_dict, dict):
+            raise TypeError('the event must be an object')
         self.version = event_dict.get('version')
         self.account = event_dict.get('account')
         self.region = event_dict.get('region')
@@ -192,6 +228,9 @@ class CloudWatchEvent(BaseLambdaEvent):
 class SNSEvent(BaseLambdaEvent):
     """The first (and, from SNS, only) record of an SNS notification."""
 
+    _source_name = 'An SNS'
+    _expected = "an SNS notification ({'Records': [{'Sns': {...}}]})"
+
     def _extract_attributes(self, event_dict):
         sns = event_dict['Records'][0]['Sns']
         self.subject = sns.get('Subject')
@@ -202,12 +241,20 @@ class SNSEvent(BaseLambdaEvent):
 class S3Event(BaseLambdaEvent):
     """An S3 notification; ``key`` is URL-decoded, ``to_dict()`` is not."""
 
+    _source_name = 'An S3'
+    _expected = ("an S3 notification ({'Records': [{'s3': {'bucket': {'name': ...}, "
+                 "'object': {'key': ...}}}]})")
+
     def _extract_attributes(self, event_dict):
         from urllib.parse import unquote_plus
 
         s3 = event_dict['Records'][0]['s3']
-        self.bucket = s3['bucket']['name']
-        self.key = unquote_plus(s3['object']['key'])
+        bucket = s3['bucket']['name']
+        key = s3['object']['key']
+        if not isinstance(bucket, str) or not isinstance(key, str):
+            raise TypeError('the bucket name and object key must be strings')
+        self.bucket = bucket
+        self.key = unquote_plus(key)
 
 
 class _RecordsEvent(BaseLambdaEvent):
@@ -215,16 +262,26 @@ class _RecordsEvent(BaseLambdaEvent):
 
     record_class = None  # type: type[BaseLambdaEvent] | None
 
+    def _extract_attributes(self, event_dict):
+        records = event_dict['Records']
+        if not isinstance(records, list):
+            raise TypeError('Records must be a list')
+        self._records = records
+
     def __iter__(self):
-        for record in self._event_dict['Records']:
+        # A malformed record raises MalformedEventError when it is reached.
+        for record in self._records:
             yield self.record_class(record, self.context)
 
     def __len__(self):
-        return len(self._event_dict['Records'])
+        return len(self._records)
 
 
 class SQSRecord(BaseLambdaEvent):
     """One message of an :class:`SQSEvent`."""
+
+    _source_name = 'An SQS'
+    _expected = 'an SQS message record (an object with body and receiptHandle)'
 
     def _extract_attributes(self, event_dict):
         self.body = event_dict.get('body')
@@ -236,18 +293,26 @@ class SQSRecord(BaseLambdaEvent):
 
 class SQSEvent(_RecordsEvent):
     record_class = SQSRecord
+    _source_name = 'An SQS'
+    _expected = "an SQS event ({'Records': [{'body': ..., 'receiptHandle': ...}]})"
 
 
 def _epoch_to_datetime(seconds):
+    """A naive datetime in UTC (what Chalice 1.x returns) from epoch seconds."""
     from datetime import datetime, timezone
 
     if seconds is None:
         return None
-    return datetime.fromtimestamp(float(seconds), tz=timezone.utc)
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float, str)):
+        raise TypeError('a timestamp must be a number, got %s' % type(seconds).__name__)
+    return datetime.fromtimestamp(float(seconds), tz=timezone.utc).replace(tzinfo=None)
 
 
 class KinesisRecord(BaseLambdaEvent):
     """One Kinesis record; ``data`` is the base64-decoded payload (bytes)."""
+
+    _source_name = 'A Kinesis'
+    _expected = "a Kinesis record ({'kinesis': {'data': <base64>, ...}})"
 
     def _extract_attributes(self, event_dict):
         kinesis = event_dict['kinesis']
@@ -262,13 +327,20 @@ class KinesisRecord(BaseLambdaEvent):
 
 class KinesisEvent(_RecordsEvent):
     record_class = KinesisRecord
+    _source_name = 'A Kinesis'
+    _expected = "a Kinesis event ({'Records': [{'kinesis': {'data': <base64>, ...}}]})"
 
 
 class DynamoDBRecord(BaseLambdaEvent):
     """One DynamoDB stream record (images are in DynamoDB's typed JSON)."""
 
+    _source_name = 'A DynamoDB Streams'
+    _expected = "a DynamoDB stream record ({'dynamodb': {...}, 'eventName': ...})"
+
     def _extract_attributes(self, event_dict):
-        ddb = event_dict.get('dynamodb', {})
+        ddb = event_dict.get('dynamodb')
+        if ddb is None:
+            ddb = {}
         self.timestamp = _epoch_to_datetime(ddb.get('ApproximateCreationDateTime'))
         self.keys = ddb.get('Keys')
         self.new_image = ddb.get('NewImage')
@@ -284,7 +356,9 @@ class DynamoDBRecord(BaseLambdaEvent):
     @property
     def table_name(self):
         # arn:aws:dynamodb:region:account:table/<name>/stream/<label>
-        arn = self.event_source_arn or ''
+        arn = self.event_source_arn
+        if not isinstance(arn, str):
+            return None
         parts = arn.split(':', 5)
         if len(parts) < 6:
             return None
@@ -293,18 +367,25 @@ class DynamoDBRecord(BaseLambdaEvent):
 
 class DynamoDBEvent(_RecordsEvent):
     record_class = DynamoDBRecord
+    _source_name = 'A DynamoDB Streams'
+    _expected = "a DynamoDB Streams event ({'Records': [{'dynamodb': {...}, ...}]})"
 
 
 class WebsocketEvent(BaseLambdaEvent):
     """A websocket connect, message or disconnect from API Gateway."""
 
     _NO_JSON = object()
+    _source_name = 'A websocket'
+    _expected = ('an API Gateway websocket event (requestContext with domainName, stage '
+                 'and connectionId)')
 
     def _extract_attributes(self, event_dict):
         request_context = event_dict['requestContext']
-        self.domain_name = request_context.get('domainName')
-        self.stage = request_context.get('stage')
-        self.connection_id = request_context.get('connectionId')
+        self.domain_name = request_context['domainName']
+        self.stage = request_context['stage']
+        self.connection_id = request_context['connectionId']
+        if not isinstance(self.domain_name, str) or not isinstance(self.stage, str):
+            raise TypeError('requestContext.domainName and stage must be strings')
         self.body = event_dict.get('body')
         self._json_body = self._NO_JSON
 
@@ -314,5 +395,7 @@ class WebsocketEvent(BaseLambdaEvent):
             # Raises ValueError when the body is not JSON, as documented.
             if self.body is None:
                 raise ValueError('This websocket event has no body to parse as JSON')
+            if not isinstance(self.body, (str, bytes)):
+                raise ValueError('This websocket event body is not text to parse as JSON')
             self._json_body = json.loads(self.body)
         return self._json_body

@@ -7,7 +7,8 @@ view returns into the proxy response dict that API Gateway expects.
 """
 import base64
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, MutableMapping
 
 from chalice.runtime.errors import BadRequestError
 
@@ -26,6 +27,7 @@ _CORS_DEFAULT_HEADERS = (
 )
 
 _EMPTY = {}  # type: dict
+_ACCEPT_SPLIT = re.compile('[,;]').split
 
 
 def _json_default(obj):
@@ -34,7 +36,7 @@ def _json_default(obj):
     if cls_name == 'Decimal':
         return int(obj) if obj == obj.to_integral_value() else float(obj)
     if isinstance(obj, MultiDict):
-        return dict(obj)
+        return obj._last_values()
     raise TypeError('Object of type %s is not JSON serializable' % cls_name)
 
 
@@ -74,24 +76,46 @@ def header_value(headers, name):
     return None
 
 
-class MultiDict(Mapping):
-    """A read-only mapping of a key to one or more values.
+class MultiDict(MutableMapping):
+    """A mapping of a key to one or more values (``request.query_params``).
 
-    Indexing returns the last value sent for a key (as API Gateway does);
-    :meth:`getlist` returns all of them.
+    ``d[key]`` is the last value sent for the key (as API Gateway's
+    single-value fields are) and ``getlist(key)`` all of them.  It can be
+    changed like a dict: ``d[key] = value`` makes ``value`` the key's only
+    value.  The lists of the event it was built from are never modified: the
+    first change works on a private copy.
     """
 
+    __slots__ = ('_dict', '_owned')
+
     def __init__(self, mapping):
-        # Kept by reference: the mapping is treated as read-only.
+        # Kept by reference until the first change (copy on write).
         self._dict = mapping if mapping is not None else {}
+        self._owned = mapping is None
+
+    def _own(self):
+        if not self._owned:
+            self._dict = {key: list(values) if isinstance(values, list) else [values]
+                          for key, values in self._dict.items()}
+            self._owned = True
+        return self._dict
 
     def __getitem__(self, key):
         values = self._dict[key]
         if isinstance(values, list):
+            if not values:
+                raise KeyError(key)
             return values[-1]
         return values
 
+    def __setitem__(self, key, value):
+        self._own()[key] = [value]
+
+    def __delitem__(self, key):
+        del self._own()[key]
+
     def getlist(self, key):
+        """Every value of ``key`` (a new list); KeyError when it is missing."""
         values = self._dict[key]
         return list(values) if isinstance(values, list) else [values]
 
@@ -101,8 +125,20 @@ class MultiDict(Mapping):
     def __len__(self):
         return len(self._dict)
 
+    def _last_values(self):
+        """``{key: last value}`` skipping keys without values (never raises)."""
+        result = {}
+        for key, values in self._dict.items():
+            if not isinstance(values, list):
+                result[key] = values
+            elif values:
+                result[key] = values[-1]
+        return result
+
     def __repr__(self):
-        return 'MultiDict(%r)' % self._dict
+        return 'MultiDict(%r)' % ({key: self.getlist(key) for key in self._dict},)
+
+    __str__ = __repr__
 
 
 class CaseInsensitiveMapping(Mapping):
@@ -137,16 +173,41 @@ _UNSET = object()
 _INVALID_JSON = object()
 
 
+def _overridable(name, compute):
+    """A Request attribute read from the event, which a middleware may assign."""
+    def getter(self):
+        overrides = self._overrides
+        if overrides is not None and name in overrides:
+            return overrides[name]
+        return compute(self._event)
+
+    def setter(self, value):
+        if self._overrides is None:
+            self._overrides = {}
+        self._overrides[name] = value
+    getter.__name__ = name
+    return property(getter, setter)
+
+
+def _request_context(event):
+    return event.get('requestContext') or {}
+
+
 class Request:
     """The HTTP request a view is handling (``app.current_request``).
 
     Built from an API Gateway REST proxy event.  Every attribute is computed
     on first access and cached, so a view that only reads ``uri_params``
-    never pays for parsing headers or JSON.
+    never pays for parsing headers or JSON.  Only ``requestContext``
+    (``resourcePath`` and ``httpMethod``) must be present; every other field
+    of the event may be missing or null.  ``method``, ``path``, ``headers``,
+    ``query_params``, ``uri_params``, ``context`` and ``stage_vars`` may be
+    assigned (by a middleware, say); ``raw_body`` and ``json_body`` are
+    read-only.
     """
 
     __slots__ = ('_event', 'lambda_context', '_headers', '_query_params',
-                 '_raw_body', '_json_body', '_media_type')
+                 '_raw_body', '_json_body', '_media_type', '_overrides')
 
     def __init__(self, event_dict, lambda_context=None):
         self._event = event_dict
@@ -157,20 +218,27 @@ class Request:
         self._json_body = _UNSET
         # The dispatcher fills this in when it has already parsed the header.
         self._media_type = _UNSET
+        self._overrides = None
 
-    @property
-    def method(self):
-        return self._event['httpMethod']
-
-    @property
-    def path(self):
-        return self._event.get('path')
+    method = _overridable('method', lambda event: (
+        _request_context(event).get('httpMethod') or event.get('httpMethod')))
+    # The matched route pattern (``/users/{id}``), as in Chalice 1.x; the
+    # path the client sent is ``to_original_event()['path']``.
+    path = _overridable('path', lambda event: (
+        _request_context(event).get('resourcePath') or event.get('resource')))
+    uri_params = _overridable('uri_params', lambda event: event.get('pathParameters') or None)
+    context = _overridable('context', _request_context)
+    stage_vars = _overridable('stage_vars', lambda event: event.get('stageVariables') or None)
 
     @property
     def headers(self):
         if self._headers is None:
             self._headers = CaseInsensitiveMapping(self._event.get('headers'))
         return self._headers
+
+    @headers.setter
+    def headers(self, value):
+        self._headers = value
 
     @property
     def query_params(self):
@@ -182,17 +250,9 @@ class Request:
             self._query_params = MultiDict(multi) if multi else None
         return self._query_params
 
-    @property
-    def uri_params(self):
-        return self._event.get('pathParameters') or None
-
-    @property
-    def context(self):
-        return self._event.get('requestContext') or {}
-
-    @property
-    def stage_vars(self):
-        return self._event.get('stageVariables') or None
+    @query_params.setter
+    def query_params(self, value):
+        self._query_params = value
 
     @property
     def raw_body(self):
@@ -239,22 +299,26 @@ class Request:
         return self._event
 
     def to_dict(self):
-        """A JSON-serialisable summary of the request, for debugging."""
-        raw = self._event.get('body')
-        if raw is not None and self._event.get('isBase64Encoded'):
-            raw_body = raw  # already base64 text: keep it JSON-safe
-        else:
-            raw_body = raw
+        """A JSON-serialisable summary of the request, for introspection.
+
+        The keys are those of Chalice 1.x: ``query_params`` (last value of
+        each parameter, or None), ``headers`` (lower-cased names),
+        ``uri_params``, ``method``, ``context``, ``stage_vars`` and ``path``
+        (the route pattern).  The body is left out: use ``raw_body``.
+        """
         query = self.query_params
+        if isinstance(query, MultiDict):
+            query = query._last_values()
+        elif query is not None:
+            query = dict(query)
         return {
-            'context': self.context,
+            'query_params': query,
             'headers': dict(self.headers),
-            'method': self.method,
-            'path': self.path,
-            'query_params': dict(query) if query is not None else None,
-            'raw_body': raw_body,
-            'stage_vars': self.stage_vars,
             'uri_params': self.uri_params,
+            'method': self.method,
+            'context': self.context,
+            'stage_vars': self.stage_vars,
+            'path': self.path,
         }
 
 
@@ -276,14 +340,26 @@ class Response:
             self.status_code, self.headers, self.body)
 
     def to_dict(self, binary_types=None):
-        """The API Gateway proxy response for this response."""
+        """The API Gateway proxy response for this response.
+
+        ``binary_types`` are the media types sent base64-encoded (``*/*``
+        covers every type).  A body whose Content-Type is one of them must
+        be bytes, except for JSON (``application/json`` or no Content-Type),
+        which is encoded as UTF-8 first; anything else raises ValueError, as
+        does a header name or value containing a line break.
+        """
         single = {}
         multi = {}
         for name, value in self.headers.items():
             if isinstance(value, (list, tuple)):
-                multi[name] = [str(v) for v in value]
+                value = [v if isinstance(v, str) else str(v) for v in value]
+                multi[name] = value
+                _check_header(name, ''.join(value))
             else:
-                single[name] = value if isinstance(value, str) else str(value)
+                if not isinstance(value, str):
+                    value = str(value)
+                single[name] = value
+                _check_header(name, value)
         body = self.body
         content_type = header_value(single, 'content-type')
         if not isinstance(body, (str, bytes)):
@@ -293,9 +369,13 @@ class Response:
         response = {'headers': single, 'statusCode': self.status_code}
         if multi:
             response['multiValueHeaders'] = multi
-        if binary_types and media_type(content_type) in binary_types:
-            if isinstance(body, str):
-                body = body.encode('utf-8')
+        if binary_types and is_binary_type(content_type, binary_types):
+            if content_type is None or media_type(content_type) == JSON_CONTENT_TYPE:
+                if isinstance(body, str):
+                    body = body.encode('utf-8')
+            elif not isinstance(body, bytes):
+                raise ValueError('Expected bytes type for body with binary Content-Type. '
+                                 'Got %s type body instead.' % type(body))
             response['body'] = base64.b64encode(body).decode('ascii')
             response['isBase64Encoded'] = True
         elif isinstance(body, bytes):
@@ -309,6 +389,43 @@ class Response:
         else:
             response['body'] = body
         return response
+
+
+def _check_header(name, value):
+    if '\n' in value or '\r' in value or '\n' in name or '\r' in name:
+        raise ValueError('Response header %r contains a line break, which would split '
+                         'the HTTP response; remove it' % (name,))
+
+
+def is_binary_type(content_type, binary_types):
+    """Whether a response Content-Type is one of ``binary_types``.
+
+    A missing Content-Type counts as ``application/json`` (what API Gateway
+    assumes); ``*/*`` among ``binary_types`` makes every type binary.
+    """
+    if not isinstance(binary_types, frozenset):
+        # The app passes a lower-cased frozenset; callers may pass any list.
+        binary_types = frozenset(t.lower() for t in binary_types)
+    if '*/*' in binary_types:
+        return True
+    return (media_type(content_type) if content_type else JSON_CONTENT_TYPE) in binary_types
+
+
+def accepts_binary(accept, binary_types):
+    """Whether a request's Accept header lets the client take a binary body.
+
+    True when the header names any of ``binary_types`` (or ``*/*``), or when
+    ``binary_types`` holds ``*/*``; False when the header is absent.  Media
+    types are compared case-insensitively after splitting on ``,`` and ``;``.
+    """
+    if accept is None:
+        return False
+    if not isinstance(binary_types, frozenset):
+        binary_types = frozenset(t.lower() for t in binary_types)
+    accept = accept.lower()
+    if '*/*' in accept or '*/*' in binary_types:
+        return True
+    return any(part.strip() in binary_types for part in _ACCEPT_SPLIT(accept))
 
 
 def error_response(code, message, status_code, headers=None):

@@ -12,8 +12,13 @@ from chalice.runtime.errors import WebsocketDisconnectedError
 class WebsocketAPI:
     _NOT_CONFIGURED = 'WebsocketAPI needs to be configured before sending messages.'
 
-    def __init__(self):
+    _NO_SESSION = ('Assign app.websocket_api.session to a boto3 session before using the '
+                   'WebsocketAPI')
+
+    def __init__(self, env=None):
         self.session = None
+        # Where configure_from_api_id() reads the region (os.environ if None).
+        self._env = env
         self._endpoint = None
         self._client = None
         self._client_endpoint = None
@@ -26,14 +31,30 @@ class WebsocketAPI:
             # A custom domain maps its base path to the stage already.
             self._endpoint = 'https://%s' % domain_name
 
+    def configure_from_api_id(self, api_id, stage):
+        """Point the API at websocket API ``api_id`` in the Lambda's region.
+
+        For handlers that are not websocket handlers (a queue consumer that
+        pushes to clients, say).  The region is ``AWS_REGION`` (or
+        ``AWS_DEFAULT_REGION``) of the ``env`` the API was created with.
+        """
+        env = self._env
+        if env is None:
+            import os
+            env = os.environ
+        region = env.get('AWS_REGION') or env.get('AWS_DEFAULT_REGION')
+        if not region:
+            raise ValueError('configure_from_api_id needs AWS_REGION or AWS_DEFAULT_REGION '
+                             'to be set to build the websocket endpoint')
+        suffix = '.amazonaws.com.cn' if region.startswith('cn-') else '.amazonaws.com'
+        self.configure('%s.execute-api.%s%s' % (api_id, region, suffix), stage)
+
     def _get_client(self):
+        if self.session is None:
+            raise ValueError(self._NO_SESSION)
         if self._endpoint is None:
             raise ValueError(self._NOT_CONFIGURED)
         if self._client is None or self._client_endpoint != self._endpoint:
-            if self.session is None:
-                raise ValueError(
-                    'Assign a boto3 Session to app.websocket_api.session before sending '
-                    'websocket messages.')
             self._client = self.session.client(
                 'apigatewaymanagementapi', endpoint_url=self._endpoint)
             self._client_endpoint = self._endpoint

@@ -313,9 +313,66 @@ def test_generated_tests_pass(workdir, project_type):
     if importlib.util.find_spec('chalice.test') is None:
         pytest.skip('chalice.test is not available yet')
     assert run('myapp', '-t', project_type).exit_code == 0
+    assert ' passed' in run_generated_tests(workdir / 'myapp')
+
+
+def run_generated_tests(project):
+    """Run a generated project's own tests with pytest; return its output."""
     env = dict(os.environ, PYTHONPATH=REPO_ROOT)
     proc = subprocess.run(
         [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider'],
-        cwd=str(workdir / 'myapp'), env=env, capture_output=True, text=True, timeout=300)
+        cwd=str(project), env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert ' passed' in proc.stdout
+    return proc.stdout
+
+
+# -- the CDK template ----------------------------------------------------------------------
+
+CDK_DDB_FILES = {
+    '.gitignore', 'requirements.txt', 'requirements-dev.txt',
+    'infrastructure/app.py', 'infrastructure/cdk.json', 'infrastructure/requirements.txt',
+    'infrastructure/stacks/__init__.py', 'infrastructure/stacks/chaliceapp.py',
+    'infrastructure/tests/conftest.py', 'infrastructure/tests/test_stack.py',
+    'runtime/.chalice/config.json', 'runtime/app.py', 'runtime/requirements.txt',
+    'runtime/tests/conftest.py', 'runtime/tests/test_app.py',
+}
+
+
+def test_cdk_ddb_template_files(workdir):
+    result = run('myapp', '-t', 'cdk-ddb')
+    assert result.exit_code == 0, result.output
+    project = workdir / 'myapp'
+    assert listing(project) == CDK_DDB_FILES
+    config_text = (project / 'runtime' / '.chalice' / 'config.json').read_text()
+    assert config_text == json.dumps(EXPECTED_CONFIG['rest-api'], indent=2) + '\n'
+    assert json.loads((project / 'infrastructure' / 'cdk.json').read_text()) == {
+        'app': 'python3 app.py'}
+    requirements = (project / 'infrastructure' / 'requirements.txt').read_text().splitlines()
+    assert 'chalice[cdk]>={},<2.0.0'.format(chalice.__version__) in requirements
+    assert any(line.startswith('aws-cdk-lib>=2') for line in requirements)
+    stack = (project / 'infrastructure' / 'stacks' / 'chaliceapp.py').read_text()
+    assert 'from chalice.cdk import Chalice' in stack
+    assert "get_role('DefaultRole')" in stack
+    assert "'APP_TABLE_NAME': self.dynamodb_table.table_name" in stack
+    assert 'ChaliceApp(app, APP_NAME, stack_name=stack_name(APP_NAME))' in (
+        project / 'infrastructure' / 'app.py').read_text()
+    gitignore = (project / '.gitignore').read_text().splitlines()
+    assert {'chalice.out/', 'runtime/.chalice/deployments/'} <= set(gitignore)
+    for relative in CDK_DDB_FILES:
+        text = (project / relative).read_text()
+        assert '{{' not in text, relative
+        if relative.endswith('.py'):
+            compile(text, relative, 'exec')
+
+
+def test_cdk_ddb_runtime_app_imports(workdir):
+    assert run('myapp', '-t', 'cdk-ddb').exit_code == 0
+    app = CLIFactory(str(workdir / 'myapp' / 'runtime')).load_chalice_app()
+    assert app.app_name == 'myapp'
+    assert sorted(app.routes) == ['/users', '/users/{username}']
+
+
+def test_cdk_ddb_generated_tests_pass(workdir):
+    """Runs the project's own tests: the runtime's, and a CDK synthesis of the stack."""
+    assert run('myapp', '-t', 'cdk-ddb').exit_code == 0
+    assert '8 passed' in run_generated_tests(workdir / 'myapp')

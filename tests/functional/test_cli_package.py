@@ -7,14 +7,16 @@ on the template.
 """
 import json
 import os
+import re
 import sys
 import zipfile
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
 from chalice.cli import cli
+from chalice.deploy import cfnyaml
+from tests import terraform_checks
 
 SUPPRESSED = {'E2533'}
 
@@ -177,10 +179,69 @@ def test_websocket_app_yaml_lints_clean(workdir):
     result = package(project, '--template-format', 'yaml', str(out))
     assert result.exit_code == 0, result.output
     assert sorted(os.listdir(out)) == ['deployment.zip', 'sam.yaml']
-    template = yaml.safe_load((out / 'sam.yaml').read_text())
+    template = cfnyaml.load((out / 'sam.yaml').read_text())
     assert 'WebsocketConnectEndpointURL' in template['Outputs']
     assert template['Resources']['WebsocketConnect']['Type'] == 'AWS::Serverless::Function'
     assert lint_errors(out / 'sam.yaml') == []
+
+
+@pytest.mark.parametrize('name,app_py', [('demo', None), ('events', EVENTS_APP),
+                                         ('sockets', WEBSOCKET_APP)])
+def test_yaml_output_of_every_test_app_lints_clean(workdir, name, app_py):
+    project = new_project(workdir, name, app_py)
+    out = workdir / 'out'
+    result = package(project, '--template-format', 'yaml', str(out))
+    assert result.exit_code == 0, result.output
+    text = (out / 'sam.yaml').read_text()
+    # CloudFormation rejects YAML anchors and aliases.
+    assert not re.search(r'[&*]id\d+', text)
+    assert '!GetAtt' in text
+    assert lint_errors(out / 'sam.yaml') == []
+    # The YAML says exactly what the JSON template says.
+    assert package(project, str(workdir / 'json')).exit_code == 0
+    assert cfnyaml.load(text) == json.loads((workdir / 'json' / 'sam.json').read_text())
+
+
+def test_yaml_merge_template_short_forms_round_trip(workdir):
+    project = new_project(workdir)
+    extras = workdir / 'extras.yaml'
+    extras.write_text(
+        'Resources:\n'
+        '  MusicTable:\n'
+        '    Type: AWS::DynamoDB::Table\n'
+        '    Properties:\n'
+        '      AttributeDefinitions: [{AttributeName: Album, AttributeType: S}]\n'
+        '      KeySchema: [{AttributeName: Album, KeyType: HASH}]\n'
+        '      BillingMode: PAY_PER_REQUEST\n'
+        '  APIHandler:\n'
+        '    Properties:\n'
+        '      Environment:\n'
+        '        Variables:\n'
+        '          MUSIC_TABLE: !Ref MusicTable\n'
+        '          TABLE_ARN: !GetAtt MusicTable.Arn\n'
+        "          TABLE_URL: !Sub 'https://${MusicTable}.${AWS::Region}.example.com'\n")
+    out = workdir / 'out'
+    result = package(project, '--merge-template', str(extras), '--template-format', 'yaml',
+                     str(out))
+    assert result.exit_code == 0, result.output
+    text = (out / 'sam.yaml').read_text()
+    assert "MUSIC_TABLE: !Ref 'MusicTable'" in text
+    assert "TABLE_ARN: !GetAtt 'MusicTable.Arn'" in text
+    assert "TABLE_URL: !Sub 'https://${MusicTable}.${AWS::Region}.example.com'" in text
+    variables = cfnyaml.load(text)['Resources']['APIHandler']['Properties']['Environment'][
+        'Variables']
+    assert variables == {'MUSIC_TABLE': {'Ref': 'MusicTable'},
+                         'TABLE_ARN': {'Fn::GetAtt': ['MusicTable', 'Arn']},
+                         'TABLE_URL': {'Fn::Sub': 'https://${MusicTable}.${AWS::Region}'
+                                                  '.example.com'}}
+    assert lint_errors(out / 'sam.yaml') == []
+    # The same merge template into JSON output: the long forms.
+    result = package(project, '--merge-template', str(extras), str(workdir / 'json'))
+    assert result.exit_code == 0, result.output
+    template = json.loads((workdir / 'json' / 'sam.json').read_text())
+    assert template['Resources']['APIHandler']['Properties']['Environment'][
+        'Variables'] == variables
+    assert lint_errors(workdir / 'json' / 'sam.json') == []
 
 
 def test_single_file(workdir):
@@ -270,12 +331,86 @@ def test_switching_template_format_leaves_one_template(workdir):
     assert sorted(os.listdir(out)) == ['deployment.zip', 'sam.yaml']
 
 
-def test_terraform_is_not_supported_yet(workdir):
+def read_terraform(out):
+    document = json.loads((out / 'chalice.tf.json').read_text())
+    assert terraform_checks.undocumented(document) == []
+    assert terraform_checks.dangling_references(document) == []
+    return document
+
+
+def assert_terraform_reads_it(out):
+    """``terraform validate`` fails only because no provider can be installed here."""
+    if terraform_checks.terraform_binary() is None:
+        pytest.skip('the terraform binary is not installed')
+    verdict, errors = terraform_checks.terraform_validate(out)
+    assert verdict in ('valid', 'provider unavailable'), errors
+
+
+def test_terraform_hello_world(workdir):
     project = new_project(workdir)
-    result = package(project, '--pkg-format', 'terraform', str(workdir / 'out'))
-    assert result.exit_code == 2
-    assert 'not supported yet' in result.output
-    assert len(result.output.strip().splitlines()) == 1
+    out = workdir / 'out'
+    out.mkdir()
+    # The user's own Terraform beside chalice's is left alone.
+    extra = 'output "app" {\n  value = data.null_data_source.chalice.outputs.app\n}\n'
+    (out / 'extra.tf').write_text(extra)
+    result = package(project, '--pkg-format', 'terraform', str(out))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == 'Creating deployment package.'
+    assert sorted(os.listdir(out)) == ['chalice.tf.json', 'deployment.zip', 'extra.tf']
+    assert (out / 'extra.tf').read_text() == extra
+    with zipfile.ZipFile(out / 'deployment.zip') as archive:
+        assert 'app.py' in archive.namelist()
+    document = read_terraform(out)
+    handler = document['resource']['aws_lambda_function']['api_handler']
+    assert handler['filename'] == '${path.module}/deployment.zip'
+    assert handler['function_name'] == 'demo-dev'
+    assert set(document['output']) == {'EndpointURL', 'RestAPIId'}
+    assert_terraform_reads_it(out)
+    # Packaging again replaces chalice's file only.
+    assert package(project, '--pkg-format', 'terraform', str(out)).exit_code == 0
+    assert sorted(os.listdir(out)) == ['chalice.tf.json', 'deployment.zip', 'extra.tf']
+
+
+@pytest.mark.parametrize('name,app_py', [('events', EVENTS_APP), ('sockets', WEBSOCKET_APP),
+                                         ('s3app', S3_APP)])
+def test_terraform_for_every_test_app(workdir, name, app_py):
+    project = new_project(workdir, name, app_py)
+    out = workdir / 'out'
+    result = package(project, '--pkg-format', 'terraform', '--stage', 'dev', str(out))
+    assert result.exit_code == 0, result.output
+    document = read_terraform(out)
+    types = set(document['resource'])
+    expected = {'events': {'aws_cloudwatch_event_rule', 'aws_sns_topic_subscription',
+                           'aws_lambda_event_source_mapping', 'aws_api_gateway_rest_api'},
+                'sockets': {'aws_apigatewayv2_api', 'aws_apigatewayv2_route',
+                            'aws_apigatewayv2_stage'},
+                's3app': {'aws_s3_bucket_notification'}}[name]
+    assert expected <= types
+    assert_terraform_reads_it(out)
+
+
+def test_terraform_configuration_parses_in_checkov(workdir):
+    if terraform_checks.checkov_binary() is None:
+        pytest.skip('checkov is not installed: make checkov')
+    project = new_project(workdir, 'events', EVENTS_APP)
+    out = workdir / 'out'
+    assert package(project, '--pkg-format', 'terraform', str(out)).exit_code == 0
+    report = terraform_checks.checkov_scan(out)
+    assert report['check_type'] == 'terraform_json'
+    assert report['summary']['parsing_errors'] == 0
+    checked = {check['resource'] for outcome in ('passed_checks', 'failed_checks')
+               for check in report['results'][outcome]}
+    # checkov saw the resources themselves, not an empty file.
+    assert {'aws_lambda_function.api_handler', 'aws_lambda_function.my_auth'} <= checked
+
+
+def test_terraform_validation_tells_a_broken_configuration(tmp_path):
+    if terraform_checks.terraform_binary() is None:
+        pytest.skip('the terraform binary is not installed')
+    (tmp_path / 'chalice.tf.json').write_text(json.dumps({'outputz': {}}))
+    verdict, errors = terraform_checks.terraform_validate(tmp_path)
+    assert verdict == 'configuration error'
+    assert 'outputz' in ' '.join(errors)
 
 
 @pytest.mark.parametrize('option', [['--single-file'], ['--merge-template', 'x.json'],

@@ -154,7 +154,7 @@ def offline_pip(monkeypatch, wheelhouse):
         calls.append(command)
         return real_run(command, *args, **kwargs)
 
-    monkeypatch.setattr(packager.subprocess, 'run', counting_run)
+    monkeypatch.setattr(subprocess, 'run', counting_run)
     return calls
 
 

@@ -73,7 +73,7 @@ def key(bucket, key):
 # --------------------------------------------------------------------------
 
 def expected_runtime():
-    minor = min(max(sys.version_info[1], 10), 13)
+    minor = min(max(sys.version_info[1], 10), 14)
     return 'python3.%d' % minor
 
 

@@ -132,17 +132,21 @@ def test_route_without_authorizer(app):
     assert entry.authorizer_name is None
 
 
-def test_authorizer_name_must_be_unique(app):
+def test_authorizer_name_must_be_unique_to_deploy(app):
+    from chalice.appcheck import AppCheckError, check_app
+
     @app.lambda_function(name='auth')
     def auth_fn(event, context):
         pass
 
-    with pytest.raises(ValueError, match='auth'):
-        @app.authorizer()
-        def auth(auth_request):
-            pass
+    @app.authorizer()
+    def auth(auth_request):
+        pass
 
-    assert app.builtin_auth_handlers == []
+    # Loads, as in Chalice 1.x; `chalice deploy/package/local` refuse it.
+    assert [c.name for c in app.builtin_auth_handlers] == ['auth']
+    with pytest.raises(AppCheckError, match="Duplicate function name 'auth'"):
+        check_app(app)
 
 
 def test_route_rejects_non_authorizer(app):

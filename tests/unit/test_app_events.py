@@ -37,6 +37,8 @@ from chalice.app import (
     SNSEventConfig,
     SQSEventConfig,
 )
+from chalice.appcheck import AppCheckError, check_app, function_location
+from chalice.deploy.appgraph import schedule_string
 from tests.unit import events
 from tests.unit.events import FakeLambdaContext
 
@@ -156,7 +158,9 @@ def test_rate_expressions(app, value, unit, expected):
     def handler(event):
         pass
 
-    assert only_source(app).schedule_expression == expected
+    # Kept as given (as Chalice 1.x does); the deployer makes it a string.
+    assert only_source(app).schedule_expression is rate
+    assert schedule_string(only_source(app).schedule_expression) == expected
 
 
 def test_rate_units_are_the_documented_constants():
@@ -186,7 +190,8 @@ def test_cron_expressions(app, args, expected):
     def handler(event):
         pass
 
-    assert only_source(app).schedule_expression == expected
+    assert only_source(app).schedule_expression is cron
+    assert schedule_string(only_source(app).schedule_expression) == expected
 
 
 @pytest.mark.parametrize('day_of_month, day_of_week', [
@@ -206,7 +211,7 @@ def test_multiple_schedules_are_separate_functions(app):
     def every_two_hours(event):
         pass
 
-    assert [(c.name, c.schedule_expression) for c in app.event_sources] == [
+    assert [(c.name, schedule_string(c.schedule_expression)) for c in app.event_sources] == [
         ('every_hour', 'rate(1 hour)'), ('every_two_hours', 'rate(2 hours)')]
     assert app.handler_map == {'every_hour': every_hour,
                                'every_two_hours': every_two_hours}
@@ -712,7 +717,8 @@ def test_decorated_handler_keeps_function_identity(app):
     lambda app: app.on_kinesis_record('s'),
     lambda app: app.on_dynamodb_record(STREAM_ARN),
 ])
-def test_duplicate_function_names_are_rejected(app, second):
+def test_duplicate_function_names_load_but_do_not_deploy(app, second):
+    # Chalice 1.x imports such an app; `chalice deploy/package/local` refuse it.
     @app.schedule('rate(1 hour)')
     def handler(event):
         pass
@@ -720,24 +726,25 @@ def test_duplicate_function_names_are_rejected(app, second):
     def handler(event, context=None):  # noqa: F811 - same name on purpose
         pass
 
-    with pytest.raises(ValueError, match='handler'):
-        second(app)(handler)
-    assert len(app.event_sources) == 1
-    assert app.pure_lambda_functions == []
+    second(app)(handler)
+    with pytest.raises(AppCheckError, match="Duplicate function name 'handler'"):
+        check_app(app)
 
 
-def test_duplicate_name_via_name_override_is_rejected(app):
+def test_duplicate_name_via_name_override_loads_but_does_not_deploy(app):
     @app.lambda_function(name='worker')
     def one(event, context):
         pass
 
-    with pytest.raises(ValueError, match='worker'):
-        @app.on_sqs_message(queue='q', name='worker')
-        def two(event):
-            pass
+    @app.on_sqs_message(queue='q', name='worker')
+    def two(event):
+        pass
 
-    assert app.event_sources == []
-    assert app.handler_map == {'worker': one}
+    assert app.handler_map['worker'] is two  # the later one wins, as in Chalice 1.x
+    with pytest.raises(AppCheckError, match="'worker'") as raised:
+        check_app(app)
+    assert function_location(raised.value.function)[1] == \
+        two.__wrapped__.__code__.co_firstlineno
 
 
 def test_lambda_context_is_not_set_for_event_handlers(app, ctx):
@@ -1149,13 +1156,14 @@ def test_app_middleware_applies_to_blueprint_handlers(app, ctx):
     assert app.handler_map['sqs'](events.sqs_event(['a', 'b', 'c']), ctx) == ('sqs', 3)
 
 
-def test_blueprint_duplicate_name_with_app_is_rejected(app):
+def test_blueprint_duplicate_name_with_app_is_refused_at_deploy(app):
     @app.schedule('rate(1 hour)')
     def cron(event):
         pass
 
-    with pytest.raises(ValueError, match='cron'):
-        app.register_blueprint(_events_blueprint())
+    app.register_blueprint(_events_blueprint())
+    with pytest.raises(AppCheckError, match='cron'):
+        check_app(app)
 
 
 def test_blueprint_current_app_after_registration(app):

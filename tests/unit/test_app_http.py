@@ -233,31 +233,27 @@ def test_lambda_context_is_set_for_routes(app):
 
 @pytest.mark.parametrize('path', [
     '/foo/',            # trailing slash
-    '/foo/bar/',
     '/foo bar',         # bad characters
-    '/foo$',
-    '/foo/b@r',
-    '/caf\u00e9',
-    'foo',              # no leading slash
-    '',
     '/a/{x}/b/{x}',     # duplicate capture names
-    '/a/{x}/{x+}',
     '/a/{proxy+}/b',    # greedy not last
     '/a//b',            # empty segment
-    '/a/{}',            # empty capture
-    '/a/b{c}',          # capture not a whole segment
 ])
-def test_invalid_route_paths_are_rejected_at_decoration_time(app, path):
-    with pytest.raises(ValueError):
-        @app.route(path)
-        def view(**kwargs):
-            return {}
-    assert path not in app.routes
+def test_routes_a_deploy_refuses_still_load_and_other_routes_work(app, path):
+    # Chalice 1.x imports such apps (in Lambda, in the test client); only
+    # `chalice deploy/package/local` refuse them (tests/unit/test_appcheck.py).
+    @app.route(path)
+    def view(**kwargs):
+        return {}
+
+    app.route('/fine')(named_view('fine', {'ok': True}))
+    assert list(app.routes[path]) == ['GET']
+    assert body_json(invoke(app, '/fine')) == {'ok': True}
 
 
-def test_trailing_slash_message_suggests_the_fix(app):
-    with pytest.raises(ValueError, match='trailing slash'):
-        app.route('/foo/')(named_view('foo'))
+def test_route_path_must_be_a_string(app):
+    with pytest.raises(TypeError, match='string'):
+        app.route(None)(named_view('none'))
+    assert app.routes == {}
 
 
 @pytest.mark.parametrize('path', [
@@ -272,9 +268,10 @@ def test_valid_route_paths_are_accepted(app, path):
 
 
 def test_a_rejected_route_leaves_app_routes_unchanged(app):
-    with pytest.raises(ValueError):
-        app.route('/new', methods=['BOGUS'])(named_view('new'))
-    assert app.routes == {}
+    app.route('/new', methods=['GET'])(named_view('first'))
+    with pytest.raises(ValueError, match='Duplicate method'):
+        app.route('/new', methods=['POST', 'GET'])(named_view('second'))
+    assert list(app.routes['/new']) == ['GET']
 
 
 def test_root_route(app):
@@ -321,9 +318,9 @@ def test_lowercase_method_names_are_accepted(app):
     assert body_json(invoke(app, '/lower', 'POST')) == {'method': 'POST'}
 
 
-def test_unknown_method_is_rejected(app):
-    with pytest.raises(ValueError, match='FETCH'):
-        app.route('/x', methods=['FETCH'])(named_view('x'))
+def test_unknown_method_loads(app):
+    app.route('/x', methods=['FETCH'])(named_view('x'))
+    assert list(app.routes['/x']) == ['FETCH']
 
 
 def test_several_views_per_path_by_method(app):
@@ -351,13 +348,6 @@ def test_overlapping_methods_on_one_path_name_both_views(app):
     assert app.routes['/dup']['PUT'].view_name == 'first_view'
 
 
-def test_duplicate_view_names_on_one_path_are_rejected(app):
-    app.route('/same', methods=['GET'])(named_view('view'))
-    with pytest.raises(ValueError, match='view'):
-        app.route('/same', methods=['POST'])(named_view('view'))
-    assert list(app.routes['/same']) == ['GET']
-
-
 def test_same_view_name_on_different_paths_is_fine(app):
     app.route('/one')(named_view('index', {'p': 1}))
     app.route('/two')(named_view('index', {'p': 2}))
@@ -365,36 +355,10 @@ def test_same_view_name_on_different_paths_is_fine(app):
     assert body_json(invoke(app, '/two')) == {'p': 2}
 
 
-def test_different_cors_settings_on_one_path_are_rejected(app):
-    app.route('/c', methods=['GET'], cors=True)(named_view('c_get'))
-    with pytest.raises(ValueError, match='CORS'):
-        app.route('/c', methods=['PUT'],
-                  cors=CORSConfig(allow_origin='https://foo.example.com'))(named_view('c_put'))
-    with pytest.raises(ValueError, match='CORS'):
-        app.route('/c', methods=['POST'])(named_view('c_post'))
-
-
 def test_equal_cors_settings_on_one_path_are_accepted(app):
     app.route('/c', methods=['GET'], cors=CORSConfig(max_age=10))(named_view('c_get'))
     app.route('/c', methods=['PUT'], cors=CORSConfig(max_age=10))(named_view('c_put'))
     assert sorted(app.routes['/c']) == ['GET', 'PUT']
-
-
-def test_options_with_cors_is_rejected(app):
-    with pytest.raises(ValueError, match='OPTIONS'):
-        app.route('/o', methods=['GET', 'OPTIONS'], cors=True)(named_view('o'))
-
-
-def test_options_with_global_cors_is_rejected(app):
-    app.api.cors = True
-    with pytest.raises(ValueError, match='OPTIONS'):
-        app.route('/o', methods=['OPTIONS'])(named_view('o'))
-
-
-def test_mixed_binary_and_non_binary_content_types_are_rejected(app):
-    with pytest.raises(ValueError, match='binary'):
-        app.route('/m', methods=['POST'],
-                  content_types=['application/json', 'image/png'])(named_view('m'))
 
 
 def test_all_binary_content_types_are_accepted(app):
@@ -408,16 +372,17 @@ def test_content_types_given_as_a_str_is_rejected(app):
         app.route('/s', methods=['POST'], content_types='application/json')(named_view('s'))
 
 
-def test_view_params_must_match_the_captures(app):
-    with pytest.raises(ValueError, match='name'):
-        @app.route('/users/{name}')
-        def users(user):
-            return {}
+def test_view_missing_a_capture_loads_and_answers_500(app):
+    # As in Chalice 1.x: the import works, the call fails (a TypeError -> 500);
+    # `chalice deploy/package/local` refuse the app before that.
+    app.log.setLevel(100)
 
-    with pytest.raises(ValueError, match='second'):
-        @app.route('/a/{first}/b/{second}')
-        def only_first(first):
-            return {}
+    @app.route('/users/{name}')
+    def users(user):
+        return {}
+
+    response = invoke(app, '/users/{name}', path_params={'name': 'x'})
+    assert_error(response, 500, *INTERNAL_ERROR.values())
 
 
 def test_view_with_var_kwargs_accepts_any_captures(app):
@@ -569,7 +534,7 @@ def test_request_basic_attributes(echo_app):
                       stage_vars={'env': 'test'})
     assert body_json(response) == {
         'method': 'PUT',
-        'path': '/echo/bob',
+        'path': '/echo/{name}',  # the route pattern, as in Chalice 1.x
         'query': None,
         'query_last': None,
         'headers': {},
@@ -784,19 +749,14 @@ def test_to_dict_is_json_serialisable_with_documented_keys(app):
     assert response['statusCode'] == 200
     result = body_json(response)
     assert set(result) == {'context', 'headers', 'method', 'path', 'query_params',
-                           'raw_body', 'stage_vars', 'uri_params'}
+                           'stage_vars', 'uri_params'}
     assert result['headers'] == {'x-testheader': 'Foo', 'accept': '*/*'}
     assert result['method'] == 'GET'
-    assert result['path'] == '/introspect/i1'
+    assert result['path'] == '/introspect/{item}'
     assert result['query_params'] == {'query1': 'value1', 'query2': 'value2'}
-    assert result['raw_body'] is None
     assert result['stage_vars'] == {'s': 'v'}
     assert result['uri_params'] == {'item': 'i1'}
     assert result['context']['resourcePath'] == '/introspect/{item}'
-
-    response = invoke(app, '/introspect/{item}', 'POST', path_params={'item': 'i2'},
-                      headers={'Content-Type': 'application/json'}, body='{"k": 1}')
-    assert body_json(response)['raw_body'] == '{"k": 1}'
 
 
 def test_to_dict_with_a_binary_body_is_json_serialisable(app):
@@ -804,12 +764,14 @@ def test_to_dict_with_a_binary_body_is_json_serialisable(app):
     def binary():
         as_dict = app.current_request.to_dict()
         json.dumps(as_dict)
-        return {'raw_is_str': isinstance(as_dict['raw_body'], str)}
+        return {'keys': sorted(as_dict), 'raw': len(app.current_request.raw_body)}
 
     response = invoke(app, '/bin', 'POST',
                       headers={'Content-Type': 'application/octet-stream'},
                       body=b'\xff\xfe\x00')
-    assert body_json(response) == {'raw_is_str': True}
+    assert body_json(response) == {
+        'keys': ['context', 'headers', 'method', 'path', 'query_params', 'stage_vars',
+                 'uri_params'], 'raw': 3}
 
 
 def test_to_original_event_returns_the_event(app):
@@ -969,8 +931,8 @@ def binary_accept_error(content_type):
             'must specify an Accept header that matches.' % (content_type, content_type))
 
 
-@pytest.mark.parametrize('headers', [None, {'Accept': 'image/gif'},
-                                     {'Accept': 'application/json'}])
+@pytest.mark.parametrize('headers', [None, {'Accept': 'application/json'},
+                                     {'Accept': 'text/html, application/xml;q=0.9'}])
 def test_binary_response_without_matching_accept_is_400(png_app, headers):
     response = invoke(png_app, '/image', headers=headers)
     assert_error(response, 400, 'BadRequest', binary_accept_error('image/png'))

@@ -107,6 +107,7 @@ def test_websocket_decorators_record_route_keys_and_default_names(app):
         assert config.name == name
         assert config.handler_string == handler_string
         assert config.user_handler is wrapper.__wrapped__
+        assert config.handler_function is wrapper.__wrapped__  # Chalice 1.x's name
         assert app.handler_map[name] is wrapper
     assert set(app.handler_map) == {'websocket_connect', 'websocket_message',
                                     'websocket_disconnect'}
@@ -134,17 +135,23 @@ def test_websocket_name_override(app):
     assert set(app.handler_map) == {'chat'}
 
 
-def test_two_message_handlers_collide(app):
-    @app.on_ws_message()
+@pytest.mark.parametrize('decorator', ['on_ws_connect', 'on_ws_message',
+                                       'on_ws_disconnect'])
+def test_two_handlers_for_one_websocket_route_collide(app, decorator):
+    @getattr(app, decorator)()
     def one(event):
         pass
 
-    with pytest.raises(ValueError, match='websocket_message'):
-        @app.on_ws_message()
+    with pytest.raises(ValueError) as raised:
+        @getattr(app, decorator)(name='other_name')
         def two(event):
             pass
 
-    assert app.websocket_handlers['$default'].handler_string == 'app.one'
+    assert str(raised.value) == (
+        "Duplicate websocket handler: '%s'. There can only be one handler for each "
+        "websocket decorator." % decorator)
+    assert [c.handler_string for c in app.websocket_handlers.values()] == ['app.one']
+    assert 'other_name' not in app.handler_map
 
 
 def test_blueprint_websocket_handlers(app):

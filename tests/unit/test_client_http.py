@@ -269,7 +269,7 @@ def test_view_sees_a_complete_proxy_event(client):
     assert result['context']['resourcePath'] == '/introspect/{item}'
     assert result['context']['httpMethod'] == 'GET'
     assert result['context']['stage'] == 'api'
-    assert result['raw_body'] is None
+    assert result['path'] == '/introspect/{item}'
 
 
 # ---------------------------------------------------------------------------
@@ -359,7 +359,7 @@ def test_stage_specific_overrides(app, tmp_path, clean_env):
             'TOP': 'top', 'STAGE_VAR': 'prod-value', 'SHARED': 'from-fn',
             'FN_VAR': 'fn-value', 'PREEXISTING': 'from-config'}
         context = client.http.get('/context').json_body
-        assert context == {'function_name': 'client-app-prod', 'memory': '512',
+        assert context == {'function_name': 'api_handler', 'memory': '512',
                            'remaining_positive': True}
     assert 'FN_VAR' not in os.environ
     assert os.environ['PREEXISTING'] == 'original'
@@ -381,7 +381,7 @@ def test_without_a_config_file_nothing_is_set(app, tmp_path, clean_env):
             'TOP': None, 'STAGE_VAR': None, 'SHARED': None, 'FN_VAR': None,
             'PREEXISTING': 'original'}
         context = client.http.get('/context').json_body
-        assert context['function_name'] == 'client-app-dev'
+        assert context['function_name'] == 'api_handler'
         assert context['memory'] == '128'
 
 
@@ -394,9 +394,9 @@ def test_matcher_is_compiled_once_and_rebuilt_for_new_routes(app, tmp_path, monk
     original = chalice.routing.RouteMatcher
 
     class CountingMatcher(original):
-        def __init__(self, routes):
+        def __init__(self, routes, **kwargs):
             built.append(sorted(routes))
-            super().__init__(routes)
+            super().__init__(routes, **kwargs)
 
     monkeypatch.setattr(chalice.routing, 'RouteMatcher', CountingMatcher)
     with Client(app, project_dir=str(tmp_path)) as client:

@@ -46,7 +46,7 @@ def test_invoke_pure_lambda(app, client):
 
     response = client.lambda_.invoke('foo', {'hello': 'world'})
     assert response.payload == {'event': {'hello': 'world'},
-                                'function_name': 'testapp-dev-foo'}
+                                'function_name': 'foo'}
 
 
 def test_invoke_by_custom_name(app, client):
@@ -55,7 +55,7 @@ def test_invoke_by_custom_name(app, client):
         return [event['n'] * 2, context.function_name]
 
     assert client.lambda_.invoke('MyFunction', {'n': 21}).payload == [
-        42, 'testapp-dev-MyFunction']
+        42, 'MyFunction']
 
 
 def test_invoke_passes_payload_untouched(app, client):
@@ -84,7 +84,7 @@ def test_invoke_context_is_lambda_like(app, client):
     assert 0 < payload['remaining'] <= 60000
     assert payload['memory'] == '128'
     assert payload['request_id']
-    assert payload['arn'].endswith(':function:testapp-dev-foo')
+    assert payload['arn'].endswith(':function:foo')
 
 
 def test_invoke_unknown_function_lists_known_names(app, client):

@@ -20,6 +20,7 @@ from chalice.config import (
     config_file_path,
     lambda_python_version,
     lambda_python_version_warning,
+    lambda_settings,
     load_config_file,
     load_project_config,
     resolve_chalice_path,
@@ -84,8 +85,12 @@ def test_scalar_chain_precedence(present, winner):
     assert config.lambda_timeout == LEVEL_VALUES[winner]
 
 
-def test_scalar_chain_falls_back_to_builtin_default():
-    assert _build_config({}).lambda_timeout == 60
+def test_scalar_chain_is_none_when_no_level_sets_it():
+    # As in Chalice 1.x; whoever builds a function applies the default.
+    assert _build_config({}).lambda_timeout is None
+    assert lambda_settings(_build_config({})) == (128, 60, 512)
+    assert lambda_settings(None) == (128, 60, 512)
+    assert lambda_settings(_build_config({'stage': 7}))[1] == 7
 
 
 @pytest.mark.parametrize('level', CHAIN)
@@ -320,9 +325,11 @@ def test_chalice_tag_uses_user_provided_app_name():
     ('autogen_policy', None),
     ('autogen_policy_enabled', True),
     ('iam_policy_file', None),
-    ('lambda_memory_size', 128),
-    ('lambda_timeout', 60),
-    ('lambda_ephemeral_storage', 512),
+    ('lambda_memory_size', None),
+    ('lambda_timeout', None),
+    ('lambda_ephemeral_storage', None),
+    ('profile', None),
+    ('lambda_architecture', 'x86_64'),
     ('environment_variables', {}),
     ('layers', []),
     ('automatic_layer', False),
@@ -352,6 +359,7 @@ def test_builtin_defaults(prop, expected):
     ('lambda_memory_size', 1024),
     ('lambda_timeout', 900),
     ('lambda_ephemeral_storage', 10240),
+    ('lambda_architecture', 'arm64'),
     ('layers', ['arn:layer']),
     ('automatic_layer', True),
     ('xray', True),
@@ -486,8 +494,9 @@ def test_resolve_chalice_path_keeps_absolute_names():
     ((3, 11, 4), 'python3.11'),
     ((3, 12, 0), 'python3.12'),
     ((3, 13, 1), 'python3.13'),
-    ((3, 14, 0), 'python3.13'),
-    ((4, 0, 0), 'python3.13'),
+    ((3, 14, 0), 'python3.14'),
+    ((3, 15, 2), 'python3.14'),
+    ((4, 0, 0), 'python3.14'),
 ])
 def test_lambda_python_version_is_clamped(version_info, expected):
     assert lambda_python_version(version_info) == expected
@@ -497,12 +506,15 @@ def test_lambda_python_version_warning():
     assert lambda_python_version_warning((3, 11, 2)) is None
     message = lambda_python_version_warning((3, 9, 0))
     assert 'python3.9' in message and 'python3.10' in message
+    assert lambda_python_version_warning((3, 14, 1)) is None
+    message = lambda_python_version_warning((3, 15, 0))
+    assert 'python3.15' in message and 'Chalice will use python3.14' in message
 
 
 def test_config_python_version_matches_interpreter():
     expected = lambda_python_version(sys.version_info)
     assert Config().lambda_python_version == expected
-    if (3, 10) <= sys.version_info[:2] <= (3, 13):
+    if (3, 10) <= sys.version_info[:2] <= (3, 14):
         assert expected == 'python%d.%d' % sys.version_info[:2]
 
 
@@ -637,6 +649,12 @@ def _fn(key, value, where='stage'):
      'stages.dev.lambda_functions.foo.log_retention_in_days must be a CloudWatch Logs'),
     (_fn('lambda_ephemeral_storage', 100),
      'stages.dev.lambda_functions.foo.lambda_ephemeral_storage must be between 512'),
+    (_stage('lambda_architecture', 'aarch64'),
+     'stages.dev.lambda_architecture must be one of x86_64, arm64, got "aarch64"'),
+    ({'lambda_architecture': 'ARM64'},
+     'lambda_architecture must be one of x86_64, arm64, got "ARM64"'),
+    (_fn('lambda_architecture', ['arm64'], where='top'),
+     'lambda_functions.foo.lambda_architecture must be one of x86_64, arm64, got ["arm64"]'),
 ])
 def test_validation_errors(config, message):
     with pytest.raises(ConfigError) as exc:
@@ -709,7 +727,7 @@ def test_every_function_key_is_allowed_per_function(key):
                'lambda_timeout': 30, 'layers': ['l'], 'manage_iam_role': False,
                'reserved_concurrency': 5, 'security_group_ids': ['sg'], 'subnet_ids': ['sn'],
                'tags': {'a': 'b'}, 'lambda_ephemeral_storage': 1024, 'xray': True,
-               'log_retention_in_days': 30}
+               'log_retention_in_days': 30, 'lambda_architecture': 'arm64'}
     assert validate_config(_fn(key, samples[key])) == []
     assert validate_config(_fn(key, samples[key], where='top')) == []
 
@@ -861,7 +879,7 @@ def test_load_project_config(tmp_path):
         'Unknown key in .chalice/config.json: lamda_timeout (did you mean lambda_timeout?)',)
     scoped = config.scope('prod', 'foo')
     assert scoped.validation_warnings == config.validation_warnings
-    assert scoped.lambda_timeout == 60
+    assert scoped.lambda_timeout is None
 
 
 def test_load_project_config_raises_on_invalid_values(tmp_path):

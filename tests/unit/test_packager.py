@@ -24,6 +24,8 @@ from chalice.deploy.packager import (
     create_deployment_package,
     create_layer_package,
 )
+from chalice.deploy.pip_resolver import unsatisfied_requirement
+from chalice.deploy.requirements import parse_requirement
 from chalice.errors import PackagingError
 
 
@@ -44,7 +46,7 @@ def no_pip(monkeypatch):
     """Fail loudly if anything here tries to start a subprocess."""
     def refuse(*args, **kwargs):
         raise AssertionError('unexpected subprocess: %r' % (args,))
-    monkeypatch.setattr(packager.subprocess, 'run', refuse)
+    monkeypatch.setattr(subprocess, 'run', refuse)
     monkeypatch.delenv(packager.PIP_ARGS_ENV_VAR, raising=False)
 
 
@@ -516,7 +518,7 @@ class FakePip(PipRunner):
         [line] = self._lines(requirements_file)
         name = re.split(r'[^a-z]', line)[0]
         self.calls.append(('build', name))
-        if packager._parse_requirement(line) is None:
+        if parse_requirement(line) is None:
             return False  # pip rejects a requirements file it cannot parse
         _, sdist_tag, requires = self.index[name]
         if sdist_tag is None:
@@ -584,7 +586,7 @@ def test_resolver_falls_back_when_pip_names_nothing_it_knows(tmp_path):
     ('', None),
 ])
 def test_unsatisfied_requirement_across_pip_versions(output, expected):
-    assert packager._unsatisfied_requirement(output) == expected
+    assert unsatisfied_requirement(output) == expected
 
 
 def test_resolver_drops_unbuildable_top_level_requirements(tmp_path):
@@ -637,7 +639,7 @@ def test_the_chalice_distribution_is_not_installed_from_requirements(tmp_path):
 def test_pip_runner_reports_a_missing_pip(monkeypatch):
     def fake_run(command, **kwargs):
         return subprocess.CompletedProcess(command, 1, stdout='No module named pip\n')
-    monkeypatch.setattr(packager.subprocess, 'run', fake_run)
+    monkeypatch.setattr(subprocess, 'run', fake_run)
     runner = PipRunner('.', [], RecordingUI())
     with pytest.raises(PackagingError, match='pip is not installed'):
         runner.run(['download'])
@@ -649,7 +651,7 @@ def test_pip_runner_command_line(monkeypatch):
     def fake_run(command, **kwargs):
         seen.append((command, kwargs['cwd']))
         return subprocess.CompletedProcess(command, 0, stdout='')
-    monkeypatch.setattr(packager.subprocess, 'run', fake_run)
+    monkeypatch.setattr(subprocess, 'run', fake_run)
     monkeypatch.setenv(packager.PIP_ARGS_ENV_VAR, '--no-index --find-links "/a b"')
     packager_obj = Packager('/proj', pip_args=['--pre'])
     runner = PipRunner('/proj', packager_obj._pip_args, RecordingUI())

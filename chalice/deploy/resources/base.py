@@ -52,6 +52,18 @@ class ResourceHome:
         raise ChaliceError('%s resources cannot be packaged for CloudFormation yet'
                            % self.resource_type)
 
+    def emit_terraform(self, model, ctx):
+        """Terraform for ``model``: ``{'resource': {type: {label: arguments}}}``.
+
+        ``ctx`` is a :class:`chalice.deploy.terraform.TerraformContext`;
+        fragments are merged into the configuration (objects recursively,
+        lists appended), outputs go to ``ctx.outputs``.
+        """
+        from chalice.errors import ChaliceError
+
+        raise ChaliceError('%s resources cannot be packaged for Terraform yet'
+                           % self.resource_type)
+
 
 def register(home_class):
     _HOMES[home_class.resource_type] = home_class()

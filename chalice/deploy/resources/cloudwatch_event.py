@@ -19,6 +19,7 @@ the Lambda home, which deletes it separately.
 """
 import json
 
+from chalice.deploy.naming import tf_arguments, tf_ref, tf_resources
 from chalice.deploy.plan import (
     APICall,
     ForgetResource,
@@ -35,6 +36,7 @@ from chalice.deploy.resources.permissions import (
     granting_sids,
     plan_grant,
     remove_permission,
+    tf_permission,
 )
 
 _GONE = ('ResourceNotFoundException',)
@@ -137,7 +139,7 @@ class CloudWatchEventHome(ResourceHome):
         return steps
 
     def emit_sam(self, model, ctx):
-        from chalice.deploy.sam import function_event
+        from chalice.deploy.naming import function_event
 
         if model.schedule_expression is not None:
             properties = {'Schedule': model.schedule_expression}
@@ -146,6 +148,21 @@ class CloudWatchEventHome(ResourceHome):
             return function_event(ctx, model.function, model, 'Schedule', properties)
         return function_event(ctx, model.function, model, 'CloudWatchEvent',
                               {'Pattern': json.loads(model.event_pattern)})
+
+    def emit_terraform(self, model, ctx):
+        name = model.resource_name
+        params = _rule_params(model)
+        # A rule is enabled by default; ``state`` needs a 5.x provider.
+        params.pop('State')
+        return tf_resources(
+            ('aws_cloudwatch_event_rule', name, tf_arguments(ctx.value(params))),
+            ('aws_cloudwatch_event_target', name, {
+                'rule': tf_ref('aws_cloudwatch_event_rule', name, 'name'),
+                'target_id': TARGET_ID,
+                'arn': ctx.function_arn(model.function)}),
+            ('aws_lambda_permission', name, tf_permission(
+                ctx, model.function, EVENTS_PRINCIPAL, Var('%s.rule_arn' % name))),
+        )
 
     def plan_delete(self, record, remote, ctx):
         steps = []

@@ -19,6 +19,7 @@ stream mapping only matters when it is created, so a changed
 """
 from typing import ClassVar
 
+from chalice.deploy.naming import tf_arguments, tf_resources
 from chalice.deploy.plan import (
     APICall,
     ForgetResource,
@@ -142,7 +143,7 @@ class EventSourceMappingHome(ResourceHome):
                                   recorded_again=stale is not None)
 
     def emit_sam(self, model, ctx):
-        from chalice.deploy.sam import ACCOUNT_ID, PARTITION, REGION, function_event, sub
+        from chalice.deploy.naming import ACCOUNT_ID, PARTITION, REGION, function_event, sub
 
         properties = {
             self.sam_source_property: sub(self.source_arn(model, PARTITION, REGION, ACCOUNT_ID)),
@@ -153,6 +154,22 @@ class EventSourceMappingHome(ResourceHome):
                 model.maximum_batching_window_in_seconds)
         properties.update(self.create_settings(model))
         return function_event(ctx, model.function, model, self.sam_event_type, properties)
+
+    def emit_terraform(self, model, ctx):
+        params = {
+            'EventSourceArn': self.source_arn(model, ctx.partition, ctx.region, ctx.account_id),
+            'FunctionName': Var('%s.lambda_arn' % model.function.resource_name),
+            'BatchSize': model.batch_size,
+            'MaximumBatchingWindowInSeconds': model.maximum_batching_window_in_seconds,
+        }
+        params.update(self.create_settings(model))
+        arguments = tf_arguments(ctx.value(params))
+        # Lambda checks that the role may read the source when the mapping is made.
+        dependencies = ctx.role_dependencies(model.function)
+        if dependencies:
+            arguments['depends_on'] = dependencies
+        return tf_resources(('aws_lambda_event_source_mapping', model.resource_name,
+                             arguments))
 
     def plan_delete(self, record, remote, ctx):
         steps = []

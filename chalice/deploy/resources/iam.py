@@ -1,4 +1,5 @@
 """IAM roles that chalice manages: the role and its one inline policy."""
+from chalice.deploy.naming import tf_ref, tf_resources
 from chalice.deploy.plan import (
     APICall,
     ForgetResource,
@@ -98,6 +99,18 @@ class IAMRoleHome(ResourceHome):
                               'PolicyDocument': ctx.intrinsic(model.policy_document)}],
             },
         }}
+
+    def emit_terraform(self, model, ctx):
+        name = model.resource_name
+        return tf_resources(
+            ('aws_iam_role', name, {
+                'name': ctx.value(model.role_name),
+                'assume_role_policy': ctx.json_text(model.trust_policy)}),
+            ('aws_iam_role_policy', name, {
+                'name': ctx.value(model.policy_name),
+                'role': tf_ref('aws_iam_role', name, 'id'),
+                'policy': ctx.json_text(model.policy_document)}),
+        )
 
 
 def _canonical(document):

@@ -1,12 +1,21 @@
 """Lambda functions: code, configuration, tags, reserved concurrency.
 
 An update is planned only for what differs from what Lambda reports: the
-code when ``CodeSha256`` differs from the new zip's, the configuration when
+code when ``CodeSha256`` differs from the new zip's or the function runs on
+another architecture (``UpdateFunctionCode`` is the call that changes
+``Architectures``, in place), the configuration when
 any configured field differs, tags and reserved concurrency separately.  An
 unchanged function costs read calls only.  The retention of the function's
 log group belongs to :mod:`chalice.deploy.resources.log_group`.
 """
 from chalice.deploy.models import ManagedIAMRole
+from chalice.deploy.naming import (
+    archive_name,
+    tf_arguments,
+    tf_file_hash,
+    tf_module_file,
+    tf_resources,
+)
 from chalice.deploy.plan import (
     APICall,
     FileContents,
@@ -118,9 +127,13 @@ class LambdaFunctionHome(ResourceHome):
         if record_values(record) != values:
             steps.append(RecordResource(model.resource_name, self.resource_type, values))
         updating = []
-        if config.get('CodeSha256') != model.package.code_sha256:
-            updating.append(APICall('lambda', 'update_function_code', {
-                'FunctionName': name, 'ZipFile': FileContents(model.package.path)}))
+        architecture_changed = list(config.get('Architectures') or ['x86_64']) != [
+            model.architecture]
+        if config.get('CodeSha256') != model.package.code_sha256 or architecture_changed:
+            params = {'FunctionName': name, 'ZipFile': FileContents(model.package.path)}
+            if architecture_changed:
+                params['Architectures'] = [model.architecture]
+            updating.append(APICall('lambda', 'update_function_code', params))
         desired = desired_configuration(model)
         resolved = try_resolve(desired, ctx.known)
         if resolved is None or _comparable(resolved) != _comparable(config):
@@ -148,13 +161,13 @@ class LambdaFunctionHome(ResourceHome):
         ]
 
     def emit_sam(self, model, ctx):
-        from chalice.deploy.sam import CODE_URI
+        from chalice.deploy.naming import archive_uri
 
         logical_id = ctx.function_id(model)
         properties = {
             'Runtime': model.runtime,
             'Handler': model.handler,
-            'CodeUri': CODE_URI,
+            'CodeUri': archive_uri(model.package),
             'Tags': dict(model.tags),
             'Timeout': model.timeout,
             'MemorySize': model.memory_size,
@@ -180,6 +193,31 @@ class LambdaFunctionHome(ResourceHome):
         if model.architecture != 'x86_64':
             properties['Architectures'] = [model.architecture]
         return {logical_id: {'Type': 'AWS::Serverless::Function', 'Properties': properties}}
+
+    def emit_terraform(self, model, ctx):
+        name = model.resource_name
+        configuration = desired_configuration(model)
+        # What the API takes empty (or at its default) the provider takes absent.
+        if not model.environment_variables:
+            configuration.pop('Environment')
+        if not configuration['Layers']:
+            configuration.pop('Layers')
+        if not model.subnet_ids and not model.security_group_ids:
+            configuration.pop('VpcConfig')
+        if not model.xray:
+            configuration.pop('TracingConfig')
+        if model.ephemeral_storage == 512:
+            configuration.pop('EphemeralStorage')
+        if model.reserved_concurrency is not None:
+            configuration['ReservedConcurrentExecutions'] = model.reserved_concurrency
+        arguments = tf_arguments(ctx.value(configuration))
+        arguments.update({
+            'filename': tf_module_file(archive_name(model.package)),
+            'source_code_hash': tf_file_hash(archive_name(model.package)),
+            'architectures': [model.architecture],
+            'tags': ctx.value(dict(model.tags)),
+        })
+        return tf_resources(('aws_lambda_function', name, arguments))
 
     @staticmethod
     def _put_concurrency(model):

@@ -1,4 +1,10 @@
-"""The managed Lambda layer (``automatic_layer: true``) with the dependencies."""
+"""The managed Lambda layer (``automatic_layer: true``) with the dependencies.
+
+A layer version cannot change: new content, or another architecture than
+the published version's ``CompatibleArchitectures``, publishes a new
+version and deletes the one it replaces.
+"""
+from chalice.deploy.naming import archive_name, tf_file_hash, tf_module_file, tf_resources
 from chalice.deploy.plan import (
     APICall,
     FileContents,
@@ -24,11 +30,13 @@ class LambdaLayerHome(ResourceHome):
         if layer is None:
             return None
         return {'arn': layer['LayerVersionArn'],
-                'code_sha256': (layer.get('Content') or {}).get('CodeSha256')}
+                'code_sha256': (layer.get('Content') or {}).get('CodeSha256'),
+                'architectures': list(layer.get('CompatibleArchitectures') or [])}
 
     def plan(self, model, record, remote, ctx):
         arn_var = '%s.layer_version_arn' % model.resource_name
-        if remote is not None and remote['code_sha256'] == model.package.code_sha256:
+        if remote is not None and remote['code_sha256'] == model.package.code_sha256 \
+                and remote.get('architectures') == [model.architecture]:
             steps = [SetVar(arn_var, remote['arn'])]
             if record_values(record) != {'layer_version_arn': remote['arn']}:
                 steps.append(RecordResource(model.resource_name, self.resource_type,
@@ -55,16 +63,25 @@ class LambdaLayerHome(ResourceHome):
         return steps
 
     def emit_sam(self, model, ctx):
-        from chalice.deploy.sam import LAYER_CONTENT_URI, to_logical_id
+        from chalice.deploy.naming import archive_uri, to_logical_id
 
         return {to_logical_id(model.resource_name): {
             'Type': 'AWS::Serverless::LayerVersion',
             'Properties': {
-                'ContentUri': LAYER_CONTENT_URI,
+                'ContentUri': archive_uri(model.package),
                 'CompatibleRuntimes': [model.runtime],
                 'CompatibleArchitectures': [model.architecture],
             },
         }}
+
+    def emit_terraform(self, model, ctx):
+        return tf_resources(('aws_lambda_layer_version', model.resource_name, {
+            'layer_name': ctx.value(model.layer_name),
+            'filename': tf_module_file(archive_name(model.package)),
+            'source_code_hash': tf_file_hash(archive_name(model.package)),
+            'compatible_runtimes': [model.runtime],
+            'compatible_architectures': [model.architecture],
+        }))
 
     @staticmethod
     def _delete_version(arn):

@@ -85,6 +85,19 @@ class LogGroupHome(ResourceHome):
         steps.append(ForgetResource(record['name']))
         return steps
 
+    def emit_terraform(self, model, ctx):
+        from chalice.deploy.naming import tf_address, tf_resources
+
+        # Labelled like the function, which depends on it: created first, so
+        # Lambda never makes the group without the retention.
+        label = model.function.resource_name
+        return tf_resources(
+            ('aws_cloudwatch_log_group', label, {
+                'name': ctx.value(model.log_group_name),
+                'retention_in_days': model.retention_in_days}),
+            ('aws_lambda_function', label, {
+                'depends_on': [tf_address('aws_cloudwatch_log_group', label)]}))
+
     def emit_sam(self, model, ctx):
         function_id = ctx.function_id(model.function)
         return {function_id + 'LogGroup': {

@@ -156,3 +156,16 @@ def missing_grants(grants, statements, service, prefix, known):
                                 Var('%s.lambda_arn' % function.resource_name), service,
                                 source_arn, prefix, known, rest[0] if rest else ()))
     return steps
+
+
+def tf_permission(ctx, function, service, source_arn, **extra):
+    """An ``aws_lambda_permission`` letting ``service`` invoke ``function`` for
+    ``source_arn`` (a plan value: placeholders become references)."""
+    arguments = {
+        'function_name': ctx.function_arn(function),
+        'action': 'lambda:InvokeFunction',
+        'principal': service,
+        'source_arn': ctx.value(source_arn),
+    }
+    arguments.update({key: ctx.value(value) for key, value in extra.items()})
+    return arguments

@@ -9,6 +9,7 @@ re-imports nor redeploys.  API Gateway's permission to invoke the handler
 policy lacks it.
 """
 
+from chalice.deploy.naming import tf_address, tf_ref, tf_resources
 from chalice.deploy.plan import (
     APICall,
     Digest,
@@ -28,6 +29,7 @@ from chalice.deploy.resources.permissions import (
     missing_grants,
     sam_execute_api_arn,
     sam_permission,
+    tf_permission,
 )
 
 _GONE = ('NotFoundException',)
@@ -154,6 +156,46 @@ class RestAPIHome(ResourceHome):
                 % model.api_gateway_stage)}},
         })
         return resources
+
+    def emit_terraform(self, model, ctx):
+        name = model.resource_name
+        api = {
+            'name': ctx.value(model.api_name),
+            'body': ctx.json_text(model.definition),
+            'endpoint_configuration': {'types': [model.endpoint_type]},
+        }
+        binary_types = model.definition.get('x-amazon-apigateway-binary-media-types')
+        if binary_types:
+            api['binary_media_types'] = ctx.value(binary_types)
+        if model.minimum_compression_size is not None:
+            api['minimum_compression_size'] = model.minimum_compression_size
+        if model.policy is not None:
+            api['policy'] = ctx.json_text(model.policy)
+        entries = [
+            ('aws_api_gateway_rest_api', name, api),
+            ('aws_api_gateway_deployment', name, {
+                'rest_api_id': tf_ref('aws_api_gateway_rest_api', name, 'id'),
+                # A changed definition (routes, policy, binary types) is deployed anew.
+                'triggers': {'redeployment': '${sha1(%s.body)}' % tf_address(
+                    'aws_api_gateway_rest_api', name)},
+                'lifecycle': {'create_before_destroy': True}}),
+            ('aws_api_gateway_stage', name, {
+                'rest_api_id': tf_ref('aws_api_gateway_rest_api', name, 'id'),
+                'deployment_id': tf_ref('aws_api_gateway_deployment', name, 'id'),
+                'stage_name': ctx.value(model.api_gateway_stage)}),
+        ]
+        api_id = Var('%s.rest_api_id' % name)
+        grants = [(model.lambda_function, '/*')]
+        grants.extend((authorizer, '/authorizers/*') for authorizer in model.authorizers)
+        for function, suffix in grants:
+            entries.append(('aws_lambda_permission', '%s-%s-invoke' % (
+                function.resource_name, name), tf_permission(
+                ctx, function, APIGATEWAY_PRINCIPAL, _source_arn(ctx, api_id, suffix))))
+        ctx.outputs.update({
+            'EndpointURL': {'value': tf_ref('aws_api_gateway_stage', name, 'invoke_url')},
+            'RestAPIId': {'value': tf_ref('aws_api_gateway_rest_api', name, 'id')},
+        })
+        return tf_resources(*entries)
 
     @staticmethod
     def _deployment(model, api_id):

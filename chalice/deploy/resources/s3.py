@@ -34,6 +34,7 @@ other change, if that happened.
 import copy
 import hashlib
 
+from chalice.deploy.naming import tf_address, tf_resources
 from chalice.deploy.plan import (
     APICall,
     ForgetResource,
@@ -48,6 +49,7 @@ from chalice.deploy.resources.permissions import (
     has_grant,
     redundant_sids,
     remove_permission,
+    tf_permission,
 )
 from chalice.errors import ChaliceError
 
@@ -274,6 +276,33 @@ class S3BucketNotificationHome(ResourceHome):
 
         raise ChaliceError('on_s3_event cannot be packaged: CloudFormation cannot configure '
                            'an existing bucket; use chalice deploy')
+
+    def emit_terraform(self, model, ctx):
+        """The grant and this handler's entry in the bucket's notification resource.
+
+        Terraform owns a bucket's whole notification configuration through
+        one ``aws_s3_bucket_notification`` (labelled after the bucket), so
+        the entries of every handler of a bucket are gathered into it.
+        """
+        function = model.function
+        entry = desired_entry(model, ctx.function_arn(function))
+        notification = {'id': ctx.value(entry['Id']),
+                        'lambda_function_arn': entry['LambdaFunctionArn'],
+                        'events': ctx.value(entry['Events'])}
+        if model.prefix:
+            notification['filter_prefix'] = ctx.value(model.prefix)
+        if model.suffix:
+            notification['filter_suffix'] = ctx.value(model.suffix)
+        return tf_resources(
+            ('aws_lambda_permission', model.resource_name, tf_permission(
+                ctx, function, _PRINCIPAL, bucket_arn(ctx.partition, model.bucket),
+                source_account=ctx.account_id)),
+            ('aws_s3_bucket_notification', 's3-' + model.bucket, {
+                'bucket': ctx.value(model.bucket),
+                'lambda_function': [notification],
+                # S3 checks its permission to invoke when the configuration is put.
+                'depends_on': [tf_address('aws_lambda_permission', model.resource_name)]}),
+        )
 
     def plan_delete(self, record, remote, ctx):
         remote = remote or {}

@@ -18,6 +18,7 @@ A topic ARN in another region is used as given, through the deploying
 region's client; SNS answers such calls only in the topic's own region, so
 that case needs a client per region in :mod:`chalice.awsclient`.
 """
+from chalice.deploy.naming import tf_resources
 from chalice.deploy.plan import APICall, ForgetResource, Message, RecordResource, SetVar, Var
 from chalice.deploy.resources.base import ResourceHome, record_values, register
 from chalice.deploy.resources.cloudwatch_event import lambda_arn_var
@@ -25,6 +26,7 @@ from chalice.deploy.resources.permissions import (
     function_policy_statements,
     plan_grant,
     statement_id,
+    tf_permission,
 )
 from chalice.errors import ChaliceError
 
@@ -135,10 +137,21 @@ class SNSSubscriptionHome(ResourceHome):
         return steps
 
     def emit_sam(self, model, ctx):
-        from chalice.deploy.sam import ACCOUNT_ID, PARTITION, REGION, function_event, sub
+        from chalice.deploy.naming import ACCOUNT_ID, PARTITION, REGION, function_event, sub
 
         topic_arn = sub(topic_arn_for(model.topic, PARTITION, REGION, ACCOUNT_ID))
         return function_event(ctx, model.function, model, 'SNS', {'Topic': topic_arn})
+
+    def emit_terraform(self, model, ctx):
+        topic_arn = topic_arn_for(model.topic, ctx.partition, ctx.region, ctx.account_id)
+        return tf_resources(
+            ('aws_sns_topic_subscription', model.resource_name, {
+                'topic_arn': ctx.value(topic_arn),
+                'protocol': 'lambda',
+                'endpoint': ctx.function_arn(model.function)}),
+            ('aws_lambda_permission', model.resource_name, tf_permission(
+                ctx, model.function, SNS_PRINCIPAL, topic_arn)),
+        )
 
     def plan_delete(self, record, remote, ctx):
         steps = []

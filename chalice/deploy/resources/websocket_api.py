@@ -23,6 +23,7 @@ when the function's resource policy lacks it.
 """
 
 from chalice.deploy.models import WEBSOCKET_ROUTE_DESCRIPTIONS
+from chalice.deploy.naming import tf_address, tf_arguments, tf_ref, tf_resources
 from chalice.deploy.plan import (
     APICall,
     Digest,
@@ -41,6 +42,7 @@ from chalice.deploy.resources.permissions import (
     missing_grants,
     sam_execute_api_arn,
     sam_permission,
+    tf_permission,
 )
 
 SERVICE = 'apigatewayv2'
@@ -270,7 +272,7 @@ class WebsocketAPIHome(ResourceHome):
                               STATEMENT_PREFIX, ctx.known)
 
     def emit_sam(self, model, ctx):
-        from chalice.deploy.sam import WEBSOCKET_IDS
+        from chalice.deploy.naming import WEBSOCKET_IDS
 
         api = {'Ref': 'WebsocketAPI'}
         resources = {'WebsocketAPI': {'Type': 'AWS::ApiGatewayV2::Api', 'Properties': {
@@ -308,6 +310,51 @@ class WebsocketAPIHome(ResourceHome):
                 % model.api_gateway_stage)}},
         })
         return resources
+
+    def emit_terraform(self, model, ctx):
+        name = model.resource_name
+        api_id = tf_ref('aws_apigatewayv2_api', name, 'id')
+        entries = [('aws_apigatewayv2_api', name, {
+            'name': ctx.value(model.api_name), 'protocol_type': 'WEBSOCKET',
+            'route_selection_expression': ROUTE_SELECTION_EXPRESSION})]
+        routes, watched = [], []
+        granted = set()
+        for key, function in model.routes():
+            label = '%s-%s' % (name, key.lstrip('$'))
+            # The integration chalice deploy creates, its parameters as arguments.
+            integration = self._create_integration(
+                Var('%s.websocket_api_id' % name), key, integration_uri(function, ctx),
+                Var('%s.integration_id' % label))
+            entries.append(('aws_apigatewayv2_integration', label,
+                            tf_arguments(ctx.value(integration.params))))
+            entries.append(('aws_apigatewayv2_route', label, {
+                'api_id': api_id, 'route_key': key,
+                'route_response_selection_expression': ROUTE_RESPONSE_SELECTION_EXPRESSION,
+                'target': 'integrations/%s' % tf_ref('aws_apigatewayv2_integration', label,
+                                                     'id')}))
+            routes.append(tf_address('aws_apigatewayv2_route', label))
+            watched.extend([routes[-1], tf_address('aws_apigatewayv2_integration', label)])
+            if function.resource_name not in granted:
+                granted.add(function.resource_name)
+                entries.append(('aws_lambda_permission', '%s-%s-invoke' % (
+                    function.resource_name, name), tf_permission(
+                    ctx, function, 'apigateway.amazonaws.com',
+                    invoke_source_arn(ctx, Var('%s.websocket_api_id' % name)))))
+        entries.append(('aws_apigatewayv2_deployment', name, {
+            'api_id': api_id,
+            # A route or integration that changed is deployed anew.
+            'triggers': {'redeployment': '${sha1(jsonencode([%s]))}' % ', '.join(watched)},
+            'depends_on': routes,
+            'lifecycle': {'create_before_destroy': True}}))
+        entries.append(('aws_apigatewayv2_stage', name, {
+            'api_id': api_id, 'name': ctx.value(model.api_gateway_stage),
+            'deployment_id': tf_ref('aws_apigatewayv2_deployment', name, 'id')}))
+        ctx.outputs.update({
+            'WebsocketAPIId': {'value': api_id},
+            'WebsocketConnectEndpointURL': {
+                'value': tf_ref('aws_apigatewayv2_stage', name, 'invoke_url')},
+        })
+        return tf_resources(*entries)
 
     def plan_delete(self, record, remote, ctx):
         api_id = record['websocket_api_id']

@@ -344,6 +344,8 @@ class FakeAWS:
             raise AssertionError('ZipFile must be bytes')
         fn['config']['CodeSha256'] = code_sha256(p['ZipFile'])
         fn['config']['CodeSize'] = len(p['ZipFile'])
+        if p.get('Architectures'):
+            fn['config']['Architectures'] = list(p['Architectures'])
         return fn['config']
 
     def _lambda__update_function_configuration(self, p):
@@ -427,9 +429,11 @@ class FakeAWS:
         if not isinstance(p['Content'].get('ZipFile'), bytes):
             raise AssertionError('Content.ZipFile must be bytes')
         arn = '%s:%d' % (self.layer_arn(name), version)
-        versions[version] = {'arn': arn, 'sha': code_sha256(p['Content']['ZipFile'])}
+        versions[version] = {'arn': arn, 'sha': code_sha256(p['Content']['ZipFile']),
+                             'architectures': list(p.get('CompatibleArchitectures') or [])}
         return {'LayerArn': self.layer_arn(name), 'LayerVersionArn': arn, 'Version': version,
-                'Content': {'CodeSha256': versions[version]['sha']}}
+                'Content': {'CodeSha256': versions[version]['sha']},
+                'CompatibleArchitectures': versions[version]['architectures']}
 
     def _lambda__get_layer_version_by_arn(self, p):
         prefix, _, version = p['Arn'].rpartition(':')
@@ -437,8 +441,12 @@ class FakeAWS:
         entry = self.layers.get(name, {}).get(int(version))
         if entry is None:
             raise FakeAWSError('ResourceNotFoundException', 'no layer version %s' % p['Arn'])
-        return {'LayerVersionArn': entry['arn'], 'Version': int(version),
-                'Content': {'CodeSha256': entry['sha']}}
+        response = {'LayerVersionArn': entry['arn'], 'Version': int(version),
+                    'Content': {'CodeSha256': entry['sha']}}
+        if entry['architectures']:
+            # Like AWS: the key is absent when none were given at publish time.
+            response['CompatibleArchitectures'] = list(entry['architectures'])
+        return response
 
     def _lambda__delete_layer_version(self, p):
         # Like AWS: deleting a version that does not exist is not an error.

@@ -7,7 +7,12 @@ import pytest
 from chalice import Chalice
 from chalice.config import CHALICE_TAG_KEY, Config, lambda_python_version
 from chalice.deploy import models
-from chalice.deploy.appgraph import build_application, function_name_for, load_policy_file
+from chalice.deploy.appgraph import (
+    architectures,
+    build_application,
+    function_name_for,
+    load_policy_file,
+)
 from chalice.deploy.plan import Var, resolve
 from chalice.errors import ChaliceError, ConfigError
 from tests.unit.deploy.fakes import make_config, make_package, write_project
@@ -416,6 +421,57 @@ def test_automatic_layer_adds_a_managed_layer(project, package, tmp_path):
         if model.resource_type == 'lambda_function':
             assert model.managed_layer is layer
             assert names.index('managed-layer') < names.index(model.resource_name)
+
+
+def test_architecture_comes_from_the_config_chain(project, package):
+    app = full_app()
+    assert architectures(make_config(app, project)) == ['x86_64']
+    resources = by_name(build(app, project, package))
+    assert {m.architecture for m in resources.values()
+            if m.resource_type == 'lambda_function'} == {'x86_64'}
+    config = make_config(app, project, lambda_architecture='x86_64', stages={
+        'prod': {'lambda_architecture': 'arm64',
+                 'lambda_functions': {'worker': {'lambda_architecture': 'x86_64'}}}})
+    assert architectures(config) == ['x86_64']
+    prod = config.scope('prod', 'api_handler')
+    assert architectures(prod) == ['arm64', 'x86_64']
+    arm = make_package(project, b'arm zip', name='deployment-arm64.zip')
+    resources = by_name(build_application(prod, {'arm64': arm, 'x86_64': package},
+                                          region='us-west-2'))
+    assert resources['api_handler'].architecture == 'arm64'
+    assert resources['api_handler'].package is arm
+    assert resources['auth'].architecture == 'arm64'
+    assert resources['worker'].architecture == 'x86_64'
+    assert resources['worker'].package is package
+
+
+def test_a_missing_package_for_an_architecture_is_an_error(project, package):
+    config = make_config(hello_app(), project, lambda_architecture='arm64')
+    with pytest.raises(ChaliceError, match='No deployment package was built for the arm64'):
+        build_application(config, {'x86_64': package}, region='us-west-2')
+
+
+def test_managed_layer_per_architecture(project, package, tmp_path):
+    x86_layer = make_package(tmp_path, b'x86 deps', name='layer-deployment.zip')
+    arm_layer = make_package(tmp_path, b'arm deps', name='layer-deployment-arm64.zip')
+    config = make_config(full_app(), project, automatic_layer=True, lambda_functions={
+        'worker': {'lambda_architecture': 'arm64'}})
+    application = build_application(
+        config, {'x86_64': package, 'arm64': package},
+        {'x86_64': x86_layer, 'arm64': arm_layer}, region='us-west-2')
+    resources = by_name(application)
+    stage_layer, arm = resources['managed-layer'], resources['managed-layer-arm64']
+    assert (stage_layer.architecture, stage_layer.package) == ('x86_64', x86_layer)
+    assert (arm.architecture, arm.package) == ('arm64', arm_layer)
+    assert arm.layer_name == 'demo-dev-managed-layer-arm64'
+    assert resources['worker'].managed_layer is arm
+    assert resources['api_handler'].managed_layer is stage_layer
+    # The whole stage on arm64: its layer keeps the plain name.
+    config = make_config(full_app(), project, automatic_layer=True,
+                         lambda_architecture='arm64')
+    layer = by_name(build_application(config, package, arm_layer,
+                                      region='us-west-2'))['managed-layer']
+    assert (layer.layer_name, layer.architecture) == ('demo-dev-managed-layer', 'arm64')
 
 
 def test_builtin_authorizer_arn_placeholder_in_definition(project, package):

@@ -724,3 +724,48 @@ def test_rest_api_deleted_behind_our_back_is_reimported(project, package):
     aws.reset_counter()
     run_deploy(aws, config, package)
     assert aws.mutating_calls == []
+
+
+# ---------------------------------------------------------------- real packages
+
+
+def test_deploy_builds_packages_warns_once_and_switches_architecture(tmp_path, monkeypatch):
+    """build_packages is not replaced here: the packager builds real zips (no deps)."""
+    import types
+
+    import chalice.config
+    from chalice.deploy import deployer
+
+    app = Chalice(app_name='demo')
+
+    @app.route('/')
+    def index():
+        return {}
+
+    @app.lambda_function()
+    def worker(event, context):
+        return {}
+
+    project = write_project(tmp_path / 'proj', app_py='from chalice import Chalice\n')
+    monkeypatch.setattr(chalice.config, 'sys', types.SimpleNamespace(version_info=(3, 9, 7)))
+    aws = FakeAWS()
+    ui = RecordingUI()
+    config = make_config(app, project, lambda_functions={
+        'worker': {'lambda_architecture': 'arm64'}})
+    deployer.deploy(config, aws, ui)
+    assert len(ui.warnings) == 1
+    assert 'You are currently running python3.9' in ui.warnings[0]
+    assert aws.functions['demo-dev']['config']['Runtime'] == 'python3.10'
+    assert aws.functions['demo-dev']['config']['Architectures'] == ['x86_64']
+    assert aws.functions['demo-dev-worker']['config']['Architectures'] == ['arm64']
+
+    # The whole stage moves to arm64: the API handler is updated in place.
+    aws.reset_counter()
+    config = make_config(app, project, lambda_architecture='arm64')
+    deployer.deploy(config, aws, RecordingUI())
+    assert aws.functions['demo-dev']['config']['Architectures'] == ['arm64']
+    assert [c for c in aws.mutating_calls if c[0] == 'lambda'] == [
+        ('lambda', 'update_function_code')]
+    aws.reset_counter()
+    deployer.deploy(config, aws, RecordingUI())
+    assert aws.mutating_calls == []

@@ -96,6 +96,7 @@ def function_remote(model):
         'CodeSha256': model.package.code_sha256,
         'TracingConfig': {'Mode': 'Active' if model.xray else 'PassThrough'},
         'EphemeralStorage': {'Size': model.ephemeral_storage},
+        'Architectures': [model.architecture],
     }
     if model.environment_variables:
         config['Environment'] = {'Variables': dict(model.environment_variables)}
@@ -353,6 +354,26 @@ def test_code_change_updates_code_only():
                                              'ZipFile': FileContents('/x.zip')}
     assert 'Updating lambda function: demo-dev-worker' in messages(plan)
     assert 'No changes to lambda function: demo-dev' in messages(plan)
+
+
+@pytest.mark.parametrize('before, after', [('x86_64', 'arm64'), ('arm64', 'x86_64')])
+def test_architecture_change_updates_the_code_in_place(before, after):
+    old = replace_function(APP, 'worker', architecture=before)
+    plan = plan_for(replace_function(APP, 'worker', architecture=after), *in_sync(old))
+    # Same zip, new architecture: UpdateFunctionCode is what changes Architectures.
+    assert mutating(plan) == [('lambda', 'update_function_code')]
+    assert plan.mutating_calls[0].params == {
+        'FunctionName': 'demo-dev-worker', 'ZipFile': FileContents(PACKAGE.path),
+        'Architectures': [after]}
+    assert 'Updating lambda function: demo-dev-worker' in messages(plan)
+
+
+def test_function_without_reported_architectures_counts_as_x86_64():
+    state, remote = in_sync(APP)
+    del remote['worker']['config']['Architectures']
+    assert plan_for(APP, state, remote).mutating_calls == []
+    arm = replace_function(APP, 'worker', architecture='arm64')
+    assert mutating(plan_for(arm, state, remote)) == [('lambda', 'update_function_code')]
 
 
 def test_memory_change_updates_configuration_only():
@@ -774,11 +795,32 @@ def test_unchanged_layer_is_reused():
     state = DeployedState(state.path, [{'name': 'managed-layer',
                                         'resource_type': 'lambda_layer',
                                         'layer_version_arn': LAYER_ARN}] + state.resources)
-    remote['managed-layer'] = {'arn': LAYER_ARN, 'code_sha256': 'bGF5ZXI='}
+    remote['managed-layer'] = {'arn': LAYER_ARN, 'code_sha256': 'bGF5ZXI=',
+                               'architectures': ['x86_64']}
     remote['worker']['config']['Layers'] = [{'Arn': LAYER_ARN}]
     plan = plan_for(layered_app(), state, remote)
     assert plan.mutating_calls == []
     assert SetVar('managed-layer.layer_version_arn', LAYER_ARN) in plan.steps
+
+
+@pytest.mark.parametrize('published', [['x86_64'], []])
+def test_layer_on_another_architecture_is_republished_with_the_same_content(published):
+    arm_layer = dataclasses.replace(LAYER, architecture='arm64')
+    app = replace_function(Application('demo', 'dev', (WORKER,)), 'worker',
+                           managed_layer=arm_layer, architecture='arm64')
+    state, remote = in_sync(layered_app())
+    remote['managed-layer'] = {'arn': LAYER_ARN, 'code_sha256': 'bGF5ZXI=',
+                               'architectures': published}
+    remote['worker']['config']['Layers'] = [{'Arn': LAYER_ARN}]
+    plan = plan_for(app, state, remote)
+    assert mutating(plan) == [('lambda', 'publish_layer_version'),
+                              ('lambda', 'delete_layer_version'),
+                              ('lambda', 'update_function_code'),
+                              ('lambda', 'update_function_configuration')]
+    publish, _, code, configuration = plan.mutating_calls
+    assert publish.params['CompatibleArchitectures'] == ['arm64']
+    assert code.params['Architectures'] == ['arm64']
+    assert configuration.params['Layers'] == [Var('managed-layer.layer_version_arn')]
 
 
 def test_changed_layer_is_published_and_the_function_repointed():

@@ -2,9 +2,9 @@
 import json
 
 import pytest
-import yaml
 
 from chalice import Chalice
+from chalice.deploy import cfnyaml
 from chalice.deploy.appgraph import build_application
 from chalice.deploy.sam import (
     PARTITION,
@@ -350,5 +350,7 @@ def test_merge_template_files(tmp_path):
 
 def test_yaml_dump_round_trips(project):
     template = template_for(hello_app(), project)
-    assert yaml.safe_load(dump_template(template, 'yaml')) == template
+    text = dump_template(template, 'yaml')
+    assert cfnyaml.load(text) == template
+    assert "Role: !GetAtt 'DefaultRole.Arn'" in text
     assert json.loads(dump_template(template)) == template

@@ -1,0 +1,382 @@
+"""The Terraform configuration built from the app graph (chalice.deploy.terraform).
+
+No AWS, no zip, no terraform binary: the resources and their arguments are
+checked against the AWS provider's documented arguments and attributes
+(tests/terraform_checks.py) and every reference must name something the
+configuration declares.
+"""
+import json
+
+import pytest
+
+from chalice import Chalice
+from chalice.deploy.appgraph import build_application
+from chalice.deploy.naming import TF_PARTITION, TF_REGION, tf_arguments, tf_name, tf_text
+from chalice.deploy.terraform import build_configuration, merge
+from tests.terraform_checks import dangling_references, resources, undocumented
+from tests.unit.deploy.fakes import make_config, make_package, write_project
+from tests.unit.deploy.test_sam import hello_app
+
+PARTITION_REF = '${data.aws_partition.chalice.partition}'
+REGION_REF = '${data.aws_region.chalice.name}'
+ACCOUNT_REF = '${data.aws_caller_identity.chalice.account_id}'
+
+
+@pytest.fixture
+def project(tmp_path):
+    return write_project(tmp_path, app_py='from chalice import Chalice\n')
+
+
+def configuration_for(app, project, layer=False, **disk):
+    config = make_config(app, project, **disk)
+    package = make_package(project)
+    layer_package = make_package(project, name='layer-deployment.zip') if layer else None
+    application = build_application(config, package, layer_package, region=TF_REGION,
+                                     partition=TF_PARTITION)
+    document = build_configuration(application)
+    assert undocumented(document) == []
+    assert dangling_references(document) == []
+    # What Terraform reads is JSON: the document must be plain data.
+    assert json.loads(json.dumps(document)) == document
+    return document
+
+
+def resource(document, rtype, label):
+    return document['resource'][rtype][label]
+
+
+def test_naming_helpers():
+    assert tf_name('default-role') == 'default-role'
+    assert tf_name('my.bucket') == 'my_bucket'
+    assert tf_name('9lives') == '_9lives'
+    assert tf_text('plain') == 'plain'
+    assert tf_text('${HOME} and %{if x}') == '$${HOME} and %%{if x}'
+    assert tf_text('arn:%s:x:%s' % (PARTITION_REF, REGION_REF)) == \
+        'arn:%s:x:%s' % (PARTITION_REF, REGION_REF)
+    assert tf_arguments({'MemorySize': 1, 'VpcConfig': {'SubnetIds': ['a']},
+                         'Environment': {'Variables': {'MyVar': 'x'}},
+                         'Tags': {'CostCenter': 'y'}}) == {
+        'memory_size': 1, 'vpc_config': {'subnet_ids': ['a']},
+        'environment': {'variables': {'MyVar': 'x'}}, 'tags': {'CostCenter': 'y'}}
+
+
+def test_fragments_merge_objects_and_append_lists():
+    base = {'resource': {'a': {'x': {'list': [1]}}}}
+    merge(base, {'resource': {'a': {'x': {'list': [2], 'k': 'v'}}, 'b': {}}})
+    assert base == {'resource': {'a': {'x': {'list': [1, 2], 'k': 'v'}}, 'b': {}}}
+
+
+def test_hello_world(project):
+    document = configuration_for(hello_app(), project)
+    assert document['terraform'] == {'required_providers': {
+        'aws': {'source': 'hashicorp/aws', 'version': '>= 3.61.0'},
+        'null': {'source': 'hashicorp/null'}}}
+    assert document['data']['aws_region'] == {'chalice': {}}
+    assert document['data']['aws_caller_identity'] == {'chalice': {}}
+    assert document['data']['null_data_source'] == {
+        'chalice': {'inputs': {'app': 'demo', 'stage': 'dev'}}}
+    assert sorted((rtype, label) for rtype, label, _ in resources(document)) == [
+        ('aws_api_gateway_deployment', 'rest_api'),
+        ('aws_api_gateway_rest_api', 'rest_api'),
+        ('aws_api_gateway_stage', 'rest_api'),
+        ('aws_iam_role', 'default-role'),
+        ('aws_iam_role_policy', 'default-role'),
+        ('aws_lambda_function', 'api_handler'),
+        ('aws_lambda_permission', 'api_handler-rest_api-invoke'),
+    ]
+    role = resource(document, 'aws_iam_role', 'default-role')
+    assert role['name'] == 'demo-dev'
+    assert json.loads(role['assume_role_policy'])['Statement'][0]['Principal'] == {
+        'Service': 'lambda.amazonaws.com'}
+    policy = resource(document, 'aws_iam_role_policy', 'default-role')
+    assert policy['role'] == '${aws_iam_role.default-role.id}'
+    assert json.loads(policy['policy'])['Version'] == '2012-10-17'
+    handler = resource(document, 'aws_lambda_function', 'api_handler')
+    assert handler['function_name'] == 'demo-dev'
+    assert handler['handler'] == 'app.app'
+    assert handler['runtime'].startswith('python3.')
+    assert handler['role'] == '${aws_iam_role.default-role.arn}'
+    assert (handler['memory_size'], handler['timeout']) == (128, 60)
+    assert handler['filename'] == '${path.module}/deployment.zip'
+    assert handler['source_code_hash'] == \
+        '${filebase64sha256("${path.module}/deployment.zip")}'
+    assert handler['architectures'] == ['x86_64']
+    assert handler['tags']['aws-chalice'].endswith(':stage=dev:app=demo')
+    assert not {'environment', 'vpc_config', 'layers', 'tracing_config',
+                'ephemeral_storage', 'reserved_concurrent_executions'} & set(handler)
+    api = resource(document, 'aws_api_gateway_rest_api', 'rest_api')
+    assert api['name'] == 'demo'
+    assert api['endpoint_configuration'] == {'types': ['EDGE']}
+    body = json.loads(api['body'])
+    assert body['paths']['/']['get']['x-amazon-apigateway-integration']['uri'] == (
+        'arn:%s:apigateway:%s:lambda:path/2015-03-31/functions/'
+        '${aws_lambda_function.api_handler.arn}/invocations' % (PARTITION_REF, REGION_REF))
+    assert 'policy' not in api and 'minimum_compression_size' not in api
+    deployment = resource(document, 'aws_api_gateway_deployment', 'rest_api')
+    assert deployment['rest_api_id'] == '${aws_api_gateway_rest_api.rest_api.id}'
+    assert deployment['triggers'] == {
+        'redeployment': '${sha1(aws_api_gateway_rest_api.rest_api.body)}'}
+    assert deployment['lifecycle'] == {'create_before_destroy': True}
+    stage = resource(document, 'aws_api_gateway_stage', 'rest_api')
+    assert stage == {'rest_api_id': '${aws_api_gateway_rest_api.rest_api.id}',
+                     'deployment_id': '${aws_api_gateway_deployment.rest_api.id}',
+                     'stage_name': 'api'}
+    assert resource(document, 'aws_lambda_permission', 'api_handler-rest_api-invoke') == {
+        'function_name': '${aws_lambda_function.api_handler.arn}',
+        'action': 'lambda:InvokeFunction',
+        'principal': 'apigateway.amazonaws.com',
+        'source_arn': 'arn:%s:execute-api:%s:%s:${aws_api_gateway_rest_api.rest_api.id}/*'
+                      % (PARTITION_REF, REGION_REF, ACCOUNT_REF)}
+    assert document['output'] == {
+        'EndpointURL': {'value': '${aws_api_gateway_stage.rest_api.invoke_url}'},
+        'RestAPIId': {'value': '${aws_api_gateway_rest_api.rest_api.id}'}}
+    assert 'us-west-2' not in json.dumps(document)
+
+
+def test_function_settings_layers_and_log_retention(project):
+    app = Chalice(app_name='demo')
+
+    @app.lambda_function()
+    def my_function(event, context):
+        pass
+
+    document = configuration_for(
+        app, project, layer=True, environment_variables={'FOO': 'bar', 'RAW': '${not_tf}'},
+        lambda_memory_size=256, lambda_timeout=30, reserved_concurrency=3, xray=True,
+        subnet_ids=['sn-1'], security_group_ids=['sg-1'], lambda_ephemeral_storage=1024,
+        log_retention_in_days=14, automatic_layer=True,
+        layers=['arn:aws:lambda:us-west-2:123456789012:layer:theirs:1'])
+    function = resource(document, 'aws_lambda_function', 'my_function')
+    assert function['function_name'] == 'demo-dev-my_function'
+    assert function['handler'] == 'app.my_function'
+    # A user's "${" is literal text for Terraform.
+    assert function['environment'] == {'variables': {'FOO': 'bar', 'RAW': '$${not_tf}'}}
+    assert (function['memory_size'], function['timeout']) == (256, 30)
+    assert function['reserved_concurrent_executions'] == 3
+    assert function['tracing_config'] == {'mode': 'Active'}
+    assert function['vpc_config'] == {'subnet_ids': ['sn-1'], 'security_group_ids': ['sg-1']}
+    assert function['ephemeral_storage'] == {'size': 1024}
+    assert function['layers'] == ['arn:aws:lambda:us-west-2:123456789012:layer:theirs:1',
+                                  '${aws_lambda_layer_version.managed-layer.arn}']
+    assert function['depends_on'] == ['aws_cloudwatch_log_group.my_function']
+    assert resource(document, 'aws_cloudwatch_log_group', 'my_function') == {
+        'name': '/aws/lambda/demo-dev-my_function', 'retention_in_days': 14}
+    layer = resource(document, 'aws_lambda_layer_version', 'managed-layer')
+    assert layer == {
+        'layer_name': 'demo-dev-managed-layer',
+        'filename': '${path.module}/layer-deployment.zip',
+        'source_code_hash': '${filebase64sha256("${path.module}/layer-deployment.zip")}',
+        'compatible_runtimes': [function['runtime']],
+        'compatible_architectures': ['x86_64']}
+    policy = json.loads(resource(document, 'aws_iam_role_policy', 'default-role')['policy'])
+    assert any('ec2:CreateNetworkInterface' in s['Action'] for s in policy['Statement'])
+    assert 'output' not in document
+
+
+def test_precreated_role_is_the_arn(project):
+    arn = 'arn:aws:iam::123456789012:role/mine'
+    document = configuration_for(hello_app(), project, manage_iam_role=False,
+                                 iam_role_arn=arn)
+    assert 'aws_iam_role' not in document['resource']
+    assert resource(document, 'aws_lambda_function', 'api_handler')['role'] == arn
+
+
+def test_rest_api_settings_and_authorizers(project):
+    app = Chalice(app_name='demo')
+    app.api.binary_types.append('application/x-custom')
+
+    @app.authorizer()
+    def my_auth(auth_request):
+        pass
+
+    @app.route('/private', authorizer=my_auth, cors=True)
+    def private():
+        return {}
+
+    document = configuration_for(app, project, api_gateway_endpoint_type='PRIVATE',
+                                 api_gateway_endpoint_vpce='vpce-123',
+                                 minimum_compression_size=1024, api_gateway_stage='v1')
+    api = resource(document, 'aws_api_gateway_rest_api', 'rest_api')
+    assert api['endpoint_configuration'] == {'types': ['PRIVATE']}
+    assert 'application/x-custom' in api['binary_media_types']
+    assert api['minimum_compression_size'] == 1024
+    policy = json.loads(api['policy'])
+    assert policy['Statement'][0]['Condition'] == {
+        'StringEquals': {'aws:SourceVpce': 'vpce-123'}}
+    body = json.loads(api['body'])
+    assert body['x-amazon-apigateway-policy'] == policy
+    assert body['x-amazon-apigateway-minimum-compression-size'] == 1024
+    authorizer = body['securityDefinitions']['my_auth']['x-amazon-apigateway-authorizer']
+    assert authorizer['authorizerUri'].endswith(
+        'functions/${aws_lambda_function.my_auth.arn}/invocations')
+    assert 'options' in body['paths']['/private']
+    grant = resource(document, 'aws_lambda_permission', 'my_auth-rest_api-invoke')
+    assert grant['function_name'] == '${aws_lambda_function.my_auth.arn}'
+    assert grant['source_arn'].endswith('${aws_api_gateway_rest_api.rest_api.id}'
+                                        '/authorizers/*')
+    assert resource(document, 'aws_api_gateway_stage', 'rest_api')['stage_name'] == 'v1'
+
+
+def test_event_rules_subscriptions_and_mappings(project):
+    app = Chalice(app_name='demo')
+    stream_arn = 'arn:aws:dynamodb:us-west-2:123456789012:table/t/stream/2020'
+
+    @app.schedule('rate(1 hour)', description='hourly')
+    def tick(event):
+        pass
+
+    @app.on_cw_event({'source': ['aws.ec2']})
+    def watch(event):
+        pass
+
+    @app.on_sns_message(topic='mytopic')
+    def by_name(event):
+        pass
+
+    @app.on_sqs_message(queue='myq', batch_size=5, maximum_batching_window_in_seconds=10,
+                        maximum_concurrency=4)
+    def queue_handler(event):
+        pass
+
+    @app.on_kinesis_record(stream='mystream', starting_position='TRIM_HORIZON')
+    def kin(event):
+        pass
+
+    @app.on_dynamodb_record(stream_arn=stream_arn)
+    def ddb(event):
+        pass
+
+    document = configuration_for(app, project)
+    # Names come from the models: the rule is named as chalice deploy names it.
+    rule = resource(document, 'aws_cloudwatch_event_rule', 'tick-event')
+    assert rule == {'name': 'demo-dev-tick-event', 'schedule_expression': 'rate(1 hour)',
+                    'description': 'hourly'}
+    assert resource(document, 'aws_cloudwatch_event_target', 'tick-event') == {
+        'rule': '${aws_cloudwatch_event_rule.tick-event.name}', 'target_id': '1',
+        'arn': '${aws_lambda_function.tick.arn}'}
+    assert resource(document, 'aws_lambda_permission', 'tick-event') == {
+        'function_name': '${aws_lambda_function.tick.arn}',
+        'action': 'lambda:InvokeFunction', 'principal': 'events.amazonaws.com',
+        'source_arn': '${aws_cloudwatch_event_rule.tick-event.arn}'}
+    pattern = resource(document, 'aws_cloudwatch_event_rule', 'watch-event')
+    assert json.loads(pattern['event_pattern']) == {'source': ['aws.ec2']}
+    topic_arn = 'arn:%s:sns:%s:%s:mytopic' % (PARTITION_REF, REGION_REF, ACCOUNT_REF)
+    assert resource(document, 'aws_sns_topic_subscription', 'by_name-sns-subscription') == {
+        'topic_arn': topic_arn, 'protocol': 'lambda',
+        'endpoint': '${aws_lambda_function.by_name.arn}'}
+    assert resource(document, 'aws_lambda_permission', 'by_name-sns-subscription')[
+        'source_arn'] == topic_arn
+    sqs = resource(document, 'aws_lambda_event_source_mapping',
+                   'queue_handler-sqs-event-source')
+    assert sqs == {
+        'event_source_arn': 'arn:%s:sqs:%s:%s:myq' % (PARTITION_REF, REGION_REF, ACCOUNT_REF),
+        'function_name': '${aws_lambda_function.queue_handler.arn}',
+        'batch_size': 5, 'maximum_batching_window_in_seconds': 10,
+        'scaling_config': {'maximum_concurrency': 4},
+        'depends_on': ['aws_iam_role_policy.default-role']}
+    kinesis = resource(document, 'aws_lambda_event_source_mapping', 'kin-kinesis-event-source')
+    assert kinesis['starting_position'] == 'TRIM_HORIZON'
+    assert kinesis['event_source_arn'].endswith(':stream/mystream')
+    dynamodb = resource(document, 'aws_lambda_event_source_mapping',
+                        'ddb-dynamodb-event-source')
+    assert (dynamodb['event_source_arn'], dynamodb['batch_size']) == (stream_arn, 100)
+
+
+def test_s3_handlers_of_one_bucket_share_its_notification(project):
+    app = Chalice(app_name='demo')
+
+    @app.on_s3_event(bucket='my.bucket', prefix='in/', suffix='.txt')
+    def on_upload(event):
+        pass
+
+    @app.on_s3_event(bucket='my.bucket', events=['s3:ObjectRemoved:*'])
+    def on_remove(event):
+        pass
+
+    @app.on_s3_event(bucket='other')
+    def on_other(event):
+        pass
+
+    document = configuration_for(app, project)
+    notifications = document['resource']['aws_s3_bucket_notification']
+    assert sorted(notifications) == ['s3-my_bucket', 's3-other']
+    shared = notifications['s3-my_bucket']
+    assert shared['bucket'] == 'my.bucket'
+    assert shared['lambda_function'] == [
+        {'id': 'chalice-demo-dev-on_upload',
+         'lambda_function_arn': '${aws_lambda_function.on_upload.arn}',
+         'events': ['s3:ObjectCreated:*'], 'filter_prefix': 'in/', 'filter_suffix': '.txt'},
+        {'id': 'chalice-demo-dev-on_remove',
+         'lambda_function_arn': '${aws_lambda_function.on_remove.arn}',
+         'events': ['s3:ObjectRemoved:*']}]
+    assert shared['depends_on'] == ['aws_lambda_permission.on_upload-s3event',
+                                    'aws_lambda_permission.on_remove-s3event']
+    assert resource(document, 'aws_lambda_permission', 'on_upload-s3event') == {
+        'function_name': '${aws_lambda_function.on_upload.arn}',
+        'action': 'lambda:InvokeFunction', 'principal': 's3.amazonaws.com',
+        'source_arn': 'arn:%s:s3:::my.bucket' % PARTITION_REF,
+        'source_account': ACCOUNT_REF}
+
+
+def test_websocket_api(project):
+    app = Chalice(app_name='demo')
+    app.experimental_feature_flags.update(['WEBSOCKETS'])
+
+    @app.on_ws_connect()
+    def connect(event):
+        pass
+
+    @app.on_ws_message()
+    def message(event):
+        pass
+
+    document = configuration_for(app, project, websocket_api_stage='ws')
+    api = resource(document, 'aws_apigatewayv2_api', 'websocket_api')
+    assert api == {'name': 'demo-dev-websocket-api', 'protocol_type': 'WEBSOCKET',
+                   'route_selection_expression': '$request.body.action'}
+    integration = resource(document, 'aws_apigatewayv2_integration', 'websocket_api-connect')
+    assert integration['integration_type'] == 'AWS_PROXY'
+    assert integration['integration_uri'] == (
+        'arn:%s:apigateway:%s:lambda:path/2015-03-31/functions/'
+        '${aws_lambda_function.websocket_connect.arn}/invocations' % (PARTITION_REF, REGION_REF))
+    # The settings chalice deploy (and AWS Chalice) gives the integration.
+    assert (integration['connection_type'], integration['content_handling_strategy'],
+            integration['description']) == ('INTERNET', 'CONVERT_TO_TEXT', 'connect')
+    route = resource(document, 'aws_apigatewayv2_route', 'websocket_api-default')
+    assert route == {'api_id': '${aws_apigatewayv2_api.websocket_api.id}',
+                     'route_key': '$default',
+                     'route_response_selection_expression': '$default',
+                     'target': 'integrations/'
+                               '${aws_apigatewayv2_integration.websocket_api-default.id}'}
+    assert 'websocket_api-disconnect' not in document['resource']['aws_apigatewayv2_route']
+    deployment = resource(document, 'aws_apigatewayv2_deployment', 'websocket_api')
+    assert deployment['depends_on'] == ['aws_apigatewayv2_route.websocket_api-connect',
+                                        'aws_apigatewayv2_route.websocket_api-default']
+    stage = resource(document, 'aws_apigatewayv2_stage', 'websocket_api')
+    assert stage['name'] == 'ws'
+    assert stage['deployment_id'] == '${aws_apigatewayv2_deployment.websocket_api.id}'
+    grant = resource(document, 'aws_lambda_permission', 'websocket_message-websocket_api-invoke')
+    assert grant['source_arn'].endswith('${aws_apigatewayv2_api.websocket_api.id}/*')
+    assert document['output'] == {
+        'WebsocketAPIId': {'value': '${aws_apigatewayv2_api.websocket_api.id}'},
+        'WebsocketConnectEndpointURL': {
+            'value': '${aws_apigatewayv2_stage.websocket_api.invoke_url}'}}
+    policy = json.loads(resource(document, 'aws_iam_role_policy', 'default-role')['policy'])
+    assert any('execute-api:ManageConnections' in s['Action'] for s in policy['Statement'])
+
+
+def test_the_checks_catch_what_they_look_for():
+    document = {'resource': {
+        'aws_lambda_function': {'f': {'function_name': 'x', 'bogus': 1,
+                                      'role': '${aws_iam_role.missing.arn}'}},
+        'aws_iam_role': {'r': {'name': 'r'}},
+        'aws_lambda_permission': {'p': {
+            'function_name': '${aws_lambda_function.f.nope}', 'action': 'a', 'principal': 'p',
+            'depends_on': ['aws_iam_role.gone']}}}}
+    assert undocumented(document) == [
+        'aws_lambda_function.f: unknown argument bogus',
+        'aws_iam_role.r: missing required argument assume_role_policy']
+    assert sorted(dangling_references(document)) == [
+        'aws_lambda_function.f has no attribute nope',
+        'aws_lambda_permission.p depends on undeclared aws_iam_role.gone',
+        'resource aws_iam_role.missing is not declared']
