@@ -2,7 +2,7 @@
 import os
 import re
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -30,13 +30,18 @@ setup(
     description='Python serverless microframework for AWS',
     long_description=LONG_DESCRIPTION,
     long_description_content_type='text/x-rst',
-    license='Apache License 2.0',
-    packages=find_packages(exclude=['tests', 'tests.*', 'benchmarks']),
-    include_package_data=True,
-    package_data={'chalice': ['templates/*/*', 'templates/*/.*',
-                              'templates/*/*/*', 'templates/*/.*/*',
-                              'templates/*/*/*/*', 'templates/*/*/.*/*',
-                              'py.typed']},
+    # An SPDX expression (PEP 639); license classifiers are deprecated.
+    license_expression='Apache-2.0',
+    # Namespace discovery also lists the template folders whose names are
+    # importable (chalice.templates, chalice.templates.legacy, ...), so
+    # setuptools does not warn that they hold data but are not packages.
+    packages=find_namespace_packages(include=['chalice', 'chalice.*'],
+                                     exclude=['*.__pycache__']),
+    package_data={
+        'chalice': ['py.typed'],
+        'chalice.templates': ['*/*.tmpl', '*/.*.tmpl', '*/*/*.tmpl', '*/.*/*.tmpl',
+                              '*/*/*/*.tmpl', '*/*/.*/*.tmpl'],
+    },
     python_requires='>=3.10',
     install_requires=[
         'click>=7,<9',
@@ -62,7 +67,6 @@ setup(
     classifiers=[
         'Development Status :: 5 - Production/Stable',
         'Intended Audience :: Developers',
-        'License :: OSI Approved :: Apache Software License',
         'Natural Language :: English',
         'Programming Language :: Python :: 3',
         'Programming Language :: Python :: 3.10',

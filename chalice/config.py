@@ -23,6 +23,7 @@ import copy
 import difflib
 import json
 import os
+import re
 import sys
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
@@ -84,6 +85,19 @@ def resolve_chalice_path(project_dir: str, filename: str) -> str:
     return os.path.abspath(os.path.join(chalice_dir(project_dir), filename))
 
 
+def missing_project_message(project_dir: str) -> str:
+    """What every command says when ``project_dir`` is not a Chalice project."""
+    return (f'The project at {os.path.abspath(project_dir)} has no {CONFIG_DISPLAY_NAME}; '
+            'run this command from a Chalice project directory (or pass --project-dir), '
+            'or create the file, e.g. with "chalice new-project".')
+
+
+def require_project(project_dir: str) -> None:
+    """Raise :class:`ConfigError` unless ``project_dir`` has a config file."""
+    if not os.path.isfile(config_file_path(project_dir)):
+        raise ConfigError(missing_project_message(project_dir))
+
+
 def load_config_file(project_dir: str) -> Dict[str, Any]:
     """Read and parse ``<project_dir>/.chalice/config.json``.
 
@@ -95,10 +109,7 @@ def load_config_file(project_dir: str) -> Dict[str, Any]:
         with open(path, 'rb') as f:
             raw = f.read()
     except FileNotFoundError:
-        raise ConfigError(
-            f'The project at {os.path.abspath(project_dir)} has no {CONFIG_DISPLAY_NAME}; '
-            'run this command from a Chalice project directory (or pass --project-dir), '
-            'or create the file, e.g. with "chalice new-project".') from None
+        raise ConfigError(missing_project_message(project_dir)) from None
     except OSError as e:
         raise ConfigError(f'Could not read {path}: {e.strerror or e}; check that it is '
                           'a readable file.') from None
@@ -241,29 +252,97 @@ def _check_log_retention(path: str, value: Any, warnings: Warnings) -> None:
               + ', '.join(str(d) for d in LOG_RETENTION_DAYS), value)
 
 
-_DOMAIN_KEYS: Dict[str, Checker] = {
-    'domain_name': _check_string,
-    'certificate_arn': _check_string,
-    'tls_version': _one_of(TLS_VERSIONS),
-    'url_prefix': _check_string,
-    'url_prefixes': _check_string_list,
-    'tags': _check_string_map,
-}
+# A DNS name of lower-case labels (an optional leading ``*.`` for a wildcard
+# domain); API Gateway accepts no upper case and no trailing dot.
+_DOMAIN_NAME_RE = re.compile(r'(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+'
+                             r'[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?')
+_ACM_ARN_RE = re.compile(r'arn:aws[a-z-]*:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:'
+                         r'certificate/[A-Za-z0-9-]+')
+# Characters API Gateway allows in a base path / API mapping key segment.
+_URL_PREFIX_SEGMENT_RE = re.compile(r"[A-Za-z0-9$\-_.+!*'()]+")
 
 
-def _check_custom_domain(path: str, value: Any, warnings: Warnings) -> None:
-    if not isinstance(value, dict):
-        _fail(path, 'an object with "domain_name" and "certificate_arn"', value)
-    for required in ('domain_name', 'certificate_arn'):
-        if value.get(required) is None:
-            raise ConfigError(f'Invalid {CONFIG_DISPLAY_NAME}: {path} is missing '
-                              f'"{required}"; add it to the custom domain object.')
-    for key, item in value.items():
-        checker = _DOMAIN_KEYS.get(key)
-        if checker is None:
-            warnings.append(_unknown_key_message(f'{path}.{key}', key, _DOMAIN_KEYS))
-        elif item is not None:
-            checker(f'{path}.{key}', item, warnings)
+def _check_domain_name(path: str, value: Any, warnings: Warnings) -> None:
+    _check_string(path, value, warnings)
+    if len(value) > 253 or not _DOMAIN_NAME_RE.fullmatch(value) or value.isdigit() or \
+            value.rsplit('.', 1)[-1].isdigit():
+        hint = ' in lower case' if value.lower() != value else ''
+        _fail(path, 'a domain name such as api.example.com%s (letters, digits and hyphens '
+              'in dot-separated labels)' % hint, value)
+
+
+def _check_certificate_arn(path: str, value: Any, warnings: Warnings) -> None:
+    _check_string(path, value, warnings)
+    if not _ACM_ARN_RE.fullmatch(value):
+        _fail(path, 'the ARN of an ACM certificate '
+              '(arn:aws:acm:<region>:<account id>:certificate/<id>)', value)
+
+
+def _url_prefix_checker(multi_level: bool) -> Checker:
+    def check(path: str, value: Any, warnings: Warnings) -> None:
+        _check_string(path, value, warnings)
+        prefix = value.strip('/')
+        segments = prefix.split('/') if prefix else []
+        if not all(_URL_PREFIX_SEGMENT_RE.fullmatch(s) for s in segments):
+            _fail(path, "a base path of letters, digits and $-_.+!*'() "
+                  "(segments separated by '/')", value)
+        if len(segments) > 1 and not multi_level:
+            _fail(path, 'a single-level base path (websocket APIs take no "/" in it)', value)
+    return check
+
+
+def _check_websocket_tls(path: str, value: Any, warnings: Warnings) -> None:
+    _one_of(TLS_VERSIONS)(path, value, warnings)
+    if value != 'TLS_1_2':
+        _fail(path, 'TLS_1_2 (the only TLS version API Gateway offers websocket domains)',
+              value)
+
+
+def _custom_domain_checker(websocket: bool) -> Checker:
+    keys: Dict[str, Checker] = {
+        'domain_name': _check_domain_name,
+        'certificate_arn': _check_certificate_arn,
+        'tls_version': _check_websocket_tls if websocket else _one_of(TLS_VERSIONS),
+        'url_prefix': _url_prefix_checker(not websocket),
+        'url_prefixes': _check_string_list,
+        'tags': _check_string_map,
+    }
+
+    def check(path: str, value: Any, warnings: Warnings) -> None:
+        if not isinstance(value, dict):
+            _fail(path, 'an object with "domain_name" and "certificate_arn"', value)
+        for required in ('domain_name', 'certificate_arn'):
+            if value.get(required) is None:
+                raise ConfigError(f'Invalid {CONFIG_DISPLAY_NAME}: {path} is missing '
+                                  f'"{required}"; add it to the custom domain object.')
+        for key, item in value.items():
+            checker = keys.get(key)
+            if checker is None:
+                warnings.append(_unknown_key_message(f'{path}.{key}', key, keys))
+            elif item is not None:
+                checker(f'{path}.{key}', item, warnings)
+        prefixes = value.get('url_prefixes')
+        if prefixes is not None:
+            if value.get('url_prefix') is not None:
+                raise ConfigError(f'Invalid {CONFIG_DISPLAY_NAME}: {path} has both url_prefix '
+                                  'and url_prefixes; keep one of them.')
+            if not prefixes:
+                _fail(f'{path}.url_prefixes', 'a non-empty list (leave it out to map the '
+                      'root path)', prefixes)
+            for index, item in enumerate(prefixes):
+                keys['url_prefix'](f'{path}.url_prefixes[{index}]', item, warnings)
+            normalized = [item.strip('/') for item in prefixes]
+            if len(set(normalized)) != len(normalized):
+                _fail(f'{path}.url_prefixes', 'a list of distinct base paths', prefixes)
+    return check
+
+
+def custom_domain_url_prefixes(domain: Mapping[str, Any]) -> List[str]:
+    """The base paths of a (validated) custom domain object; ``''`` is the root."""
+    prefixes = domain.get('url_prefixes')
+    if prefixes is None:
+        prefixes = [domain.get('url_prefix') or '']
+    return [prefix.strip('/') for prefix in prefixes]
 
 
 # Keys that may be set per Lambda function (and also per stage / top level).
@@ -293,8 +372,8 @@ STAGE_KEYS: Dict[str, Checker] = dict(FUNCTION_KEYS, **{
     'api_gateway_policy_file': _check_string,
     'api_gateway_stage': _check_string,
     'websocket_api_stage': _check_string,
-    'api_gateway_custom_domain': _check_custom_domain,
-    'websocket_api_custom_domain': _check_custom_domain,
+    'api_gateway_custom_domain': _custom_domain_checker(websocket=False),
+    'websocket_api_custom_domain': _custom_domain_checker(websocket=True),
     'automatic_layer': _check_bool,
     'minimum_compression_size': _int_between(0, MAX_COMPRESSION_SIZE, 'bytes'),
 })

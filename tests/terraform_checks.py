@@ -129,6 +129,28 @@ DOCUMENTED = {
          'default_route_settings', 'deployment_id', 'description', 'route_settings',
          'stage_variables', 'tags'},
         {'arn', 'execution_arn', 'invoke_url'}),
+    'aws_api_gateway_domain_name': _spec(
+        {'domain_name'},
+        {'certificate_arn', 'certificate_body', 'certificate_chain', 'certificate_name',
+         'certificate_private_key', 'endpoint_configuration', 'mutual_tls_authentication',
+         'ownership_verification_certificate_arn', 'policy', 'regional_certificate_arn',
+         'regional_certificate_name', 'security_policy', 'tags'},
+        {'arn', 'certificate_upload_date', 'cloudfront_domain_name', 'cloudfront_zone_id',
+         'domain_name_id', 'regional_domain_name', 'regional_zone_id', 'tags_all'},
+        {'endpoint_configuration': {'types', 'ip_address_type'},
+         'mutual_tls_authentication': {'truststore_uri', 'truststore_version'}}),
+    'aws_api_gateway_base_path_mapping': _spec(
+        {'api_id', 'domain_name'}, {'base_path', 'domain_name_id', 'stage_name'}),
+    'aws_apigatewayv2_domain_name': _spec(
+        {'domain_name', 'domain_name_configuration'},
+        {'mutual_tls_authentication', 'tags'},
+        {'api_mapping_selection_expression', 'arn', 'tags_all'},
+        {'domain_name_configuration': {'certificate_arn', 'endpoint_type', 'ip_address_type',
+                                       'ownership_verification_certificate_arn',
+                                       'security_policy'},
+         'mutual_tls_authentication': {'truststore_uri', 'truststore_version'}}),
+    'aws_apigatewayv2_api_mapping': _spec(
+        {'api_id', 'domain_name', 'stage'}, {'api_mapping_key'}),
 }
 DATA_ATTRIBUTES = {
     'aws_region': {'name', 'endpoint', 'description'},

@@ -73,8 +73,10 @@ def deploy(ctx, stage, profile, api_gateway_stage, autogen_policy, connection_ti
 @click.pass_context
 def delete(ctx, stage, profile):
     """Delete every resource deployed for a stage."""
+    from chalice.cli.factory import require_project
     from chalice.deploy.deployer import delete as run_delete
 
+    require_project(ctx.obj['project_dir'], stage)
     aws = _aws(ctx, profile)
     run_delete(ctx.obj['project_dir'], stage, aws, _ui(ctx))
 
@@ -89,9 +91,9 @@ def url(ctx, stage):
 
 def rest_api_record(project_dir, stage):
     """The stage's ``rest_api`` state record; an error when none is recorded."""
-    from chalice.deploy.state import DeployedState
+    from chalice.cli.factory import load_deployed_state
 
-    state = DeployedState.load(project_dir, stage)
+    state = load_deployed_state(project_dir, stage)
     for record in state.resources:
         if record['resource_type'] == 'rest_api':
             return record
@@ -118,6 +120,10 @@ def gen_policy(ctx, filename, stage):
             raise ChaliceError('App file does not exist: %s' % filename)
         paths = [path]
     elif not os.path.isfile(os.path.join(project_dir, 'app.py')):
+        from chalice.cli.factory import require_project
+
+        # No app.py and no project at all: say so as every other command does.
+        require_project(project_dir)
         raise ChaliceError('App file does not exist: %s' % os.path.join(project_dir, 'app.py'))
     # What deploy would generate: autogen on, whatever the config says.
     config = _config(ctx, stage, autogen_policy=True)

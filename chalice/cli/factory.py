@@ -15,7 +15,7 @@ import sys
 import traceback
 
 from chalice import __version__
-from chalice.errors import AppLoadError, ExperimentalFeatureError
+from chalice.errors import AppLoadError, ChaliceError, ExperimentalFeatureError
 
 DEFAULT_STAGE_NAME = 'dev'
 DEFAULT_HANDLER_NAME = 'api_handler'
@@ -198,6 +198,39 @@ class CLIFactory:
             session.set_default_client_config(
                 botocore.config.Config(connect_timeout=connection_timeout))
         return session
+
+
+def require_project(project_dir, stage=None):
+    """Stop with the one missing-project error unless ``project_dir`` is a project.
+
+    Every command that works on a project calls this (or reads the config
+    file, which says the same) before anything else, so all of them name a
+    missing project in the same words.  Commands that only read state files
+    (``delete``, ``url``, ``invoke``, ``logs``) pass ``stage``: for them a
+    ``.chalice/deployed/`` folder is project enough (the config may be gone).
+    """
+    from chalice.config import require_project as require
+
+    if stage is not None:
+        from chalice.deploy.state import state_file_path
+
+        if os.path.isdir(os.path.dirname(state_file_path(project_dir, stage))):
+            return
+    require(project_dir)
+
+
+def load_deployed_state(project_dir, stage):
+    """The stage's deployed state; an error with a hint to deploy if it records nothing."""
+    from chalice.deploy.state import DeployedState, state_file_path
+
+    require_project(project_dir, stage)
+    state = DeployedState.load(project_dir, stage)
+    if not state.resources:
+        raise ChaliceError(
+            "Nothing is deployed for stage '%s' (no resources recorded in %s). Run "
+            "'chalice deploy --stage %s' first." % (stage, state_file_path(project_dir, stage),
+                                                    stage))
+    return state
 
 
 def check_experimental_features(app):

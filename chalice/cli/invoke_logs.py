@@ -24,15 +24,10 @@ class InvokeError(ChaliceError):
 
 def find_function_arn(project_dir, stage, name):
     """The ``lambda_arn`` of the deployed function ``name`` in ``stage``."""
-    from chalice.deploy.state import DeployedState, state_file_path
+    from chalice.cli.factory import load_deployed_state
 
-    state = DeployedState.load(project_dir, stage)
+    state = load_deployed_state(project_dir, stage)
     functions = [r for r in state.resources if r['resource_type'] == 'lambda_function']
-    if not state.resources:
-        raise ChaliceError(
-            "Nothing is deployed for stage '%s' (no resources recorded in %s). Run "
-            "'chalice deploy --stage %s' first." % (stage, state_file_path(project_dir, stage),
-                                                    stage))
     for record in functions:
         if record['name'] == name and record.get('lambda_arn'):
             return record['lambda_arn']

@@ -52,7 +52,10 @@ def local(ctx, host, port, stage, autoreload):
             autoreload = False
         if autoreload:
             from chalice.cli import reloader
+            from chalice.cli.factory import require_project
 
+            # Say it here, once, rather than from a worker that cannot start.
+            require_project(obj['project_dir'])
             command = worker_command(obj['project_dir'], obj.get('debug', False),
                                      host, port, stage)
             ctx.exit(reloader.run_supervisor(command, obj['project_dir']))
@@ -61,9 +64,23 @@ def local(ctx, host, port, stage, autoreload):
         return
 
 
+# How a reload worker starts.  Not ``python -m chalice.cli``: that puts the
+# current directory first on sys.path, so a folder named ``chalice`` there
+# (say, the user's own) would be imported instead of this package.  ``-c``
+# puts '' (the current directory) first instead, which the code removes
+# before importing anything of chalice's.
+WORKER_BOOTSTRAP = (
+    "import sys\n"
+    "if sys.path and sys.path[0] == '':\n"
+    "    del sys.path[0]\n"
+    "from chalice.cli import main\n"
+    "main()\n"
+)
+
+
 def worker_command(project_dir, debug, host, port, stage):
     """The command line of the worker process the reloader runs."""
-    command = [sys.executable, '-m', 'chalice.cli', '--project-dir', project_dir]
+    command = [sys.executable, '-c', WORKER_BOOTSTRAP, '--project-dir', project_dir]
     if debug:
         command.append('--debug')
     command += ['local', '--host', host, '--port', str(port), '--stage', stage,

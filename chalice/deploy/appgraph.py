@@ -146,11 +146,18 @@ class AppGraphBuilder:
             source = sources.get(name)
             resources.append(functions[name] if source is None
                              else event_source_model(source, functions[name]))
+        apis = []
         if ws_handlers:
-            resources.append(self._websocket_api(ws_handlers, functions))
+            apis.append(('websocket_api_custom_domain',
+                         self._websocket_api(ws_handlers, functions)))
         if api_specs:
-            resources.append(self._rest_api(functions[API_HANDLER],
-                                            [functions[name] for name, _ in auth_specs]))
+            apis.append(('api_gateway_custom_domain', self._rest_api(
+                functions[API_HANDLER], [functions[name] for name, _ in auth_specs])))
+        for key, api in apis:
+            resources.append(api)
+            domain = self._custom_domain(key, api)
+            if domain is not None:
+                resources.append(domain)
         resources.extend(log_group_model(functions[name]) for name in names
                          if functions[name].log_retention_in_days is not None)
         return models.Application(app_name=self._config.app_name, stage=self._stage,
@@ -224,6 +231,44 @@ class AppGraphBuilder:
             api_gateway_stage=config.websocket_api_stage,
             connect=by_key.get('$connect'), message=by_key.get('$default'),
             disconnect=by_key.get('$disconnect'))
+
+    def _custom_domain(self, key, api):
+        """The custom domain ``key`` of the config sets up for ``api``, if any.
+
+        The endpoint type and the certificate's region are checked here,
+        before anything calls AWS: an EDGE domain is served by CloudFront,
+        which takes its certificate from us-east-1; a REGIONAL one needs a
+        certificate in the API's region.
+        """
+        from chalice.config import custom_domain_url_prefixes
+
+        domain = getattr(self._scoped(API_HANDLER), key)
+        if domain is None:
+            return None
+        websocket = isinstance(api, models.WebsocketAPI)
+        endpoint_type = 'REGIONAL' if websocket else api.endpoint_type
+        if endpoint_type not in ('EDGE', 'REGIONAL'):
+            raise ConfigError(
+                '%s cannot be set up for a %s API: set api_gateway_endpoint_type to EDGE or '
+                'REGIONAL, or remove %s.' % (key, endpoint_type, key))
+        certificate_arn = domain['certificate_arn']
+        cert_region = certificate_arn.split(':')[3]
+        wanted = 'us-east-1' if endpoint_type == 'EDGE' else self._region
+        if cert_region != wanted and '${' not in wanted:
+            raise ConfigError(
+                '%s.certificate_arn is in %s but %s custom domains need an ACM certificate in '
+                '%s%s: use a certificate from %s%s.' % (
+                    key, cert_region, endpoint_type, wanted,
+                    ' (CloudFront serves them)' if endpoint_type == 'EDGE' else
+                    ' (the region the API is deployed to)', wanted,
+                    ' or set api_gateway_endpoint_type to REGIONAL'
+                    if endpoint_type == 'EDGE' else ''))
+        return models.CustomDomain(
+            resource_name=key, domain_name=domain['domain_name'],
+            certificate_arn=certificate_arn, api=api, endpoint_type=endpoint_type,
+            tls_version=domain['tls_version'],
+            url_prefixes=tuple(custom_domain_url_prefixes(domain)),
+            tags=dict(domain.get('tags') or {}))
 
     def _plan_roles(self, configs, sources=None):
         """Decide each function's role and build the managed roles.

@@ -219,3 +219,20 @@ def write_summary(state, ui):
             ui.write('  - Rest API URL: %s' % record['rest_api_url'])
         elif record['resource_type'] == 'websocket_api':
             ui.write('  - Websocket API URL: %s' % record['websocket_api_url'])
+    _write_domains(state, ui)
+
+
+def _write_domains(state, ui):
+    from chalice.deploy.resources.domain_name import record_urls
+
+    domains = [r for r in state.resources if r['resource_type'] == 'domain_name']
+    for record in domains:
+        ui.write('  - Custom domain name:')
+        ui.write('      HostedZoneId: %s' % record['hosted_zone_id'])
+        ui.write('      AliasDomainName: %s' % record['alias_domain_name'])
+        ui.write('      DomainName: %s' % record['domain_name'])
+        for url in record_urls(record):
+            ui.write('      URL: %s' % url)
+    if domains:
+        ui.write('Route 53 records are not created: point each custom domain name at its '
+                 'AliasDomainName (an alias record in HostedZoneId, or a CNAME).')

@@ -59,5 +59,5 @@ class Executor:
 def _dig(response, path):
     value = response
     for key in path.split('.'):
-        value = value[key]
+        value = value[int(key)] if isinstance(value, list) else value[key]
     return value

@@ -241,6 +241,40 @@ class WebsocketAPI(Model):
 
 
 @dataclass(frozen=True)
+class CustomDomain(Model):
+    """An API Gateway custom domain name mapped to one API's stage.
+
+    ``api`` is the :class:`RestAPI` (an API Gateway v1 domain whose endpoint
+    type follows the API's) or the :class:`WebsocketAPI` (an API Gateway v2
+    domain, always REGIONAL).  ``url_prefixes`` are the base paths mapped to
+    the API's stage, ``''`` being the root.
+    """
+
+    resource_name: str  # api_gateway_custom_domain / websocket_api_custom_domain
+    domain_name: str
+    certificate_arn: str
+    api: Any
+    endpoint_type: str = 'EDGE'
+    tls_version: str = 'TLS_1_2'
+    url_prefixes: tuple = ('',)
+    tags: Any = field(default_factory=dict)
+    resource_type = 'domain_name'
+
+    @property
+    def websocket(self):
+        return isinstance(self.api, WebsocketAPI)
+
+    def urls(self):
+        """The URLs the API answers on through this domain, one per base path."""
+        scheme = 'wss' if self.websocket else 'https'
+        return ['%s://%s/%s' % (scheme, self.domain_name, prefix + '/' if prefix else '')
+                for prefix in self.url_prefixes]
+
+    def dependencies(self):
+        return [self.api]
+
+
+@dataclass(frozen=True)
 class Application:
     """The root of the graph: every model of one app and stage."""
 

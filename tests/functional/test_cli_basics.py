@@ -538,8 +538,6 @@ def test_create_botocore_session_sets_profile_and_user_agent(tmp_path):
     ("app.experimental_feature_flags.update(['WEBSOCKETS'])", False),
 ])
 def test_real_websocket_app_needs_the_flag(tmp_path, opt_in, expect_error):
-    if not hasattr(chalice, 'Chalice'):
-        pytest.skip('the chalice runtime is not available yet')
     write_project(tmp_path, {'app.py': '''
         from chalice import Chalice
         app = Chalice(app_name='ws')

@@ -241,11 +241,18 @@ def test_unpack_where_a_file_is_in_the_way(tmp_path):
 
 
 def test_generate_sdk_without_a_deployed_api(tmp_path):
-    result = CliRunner().invoke(cli, ['--project-dir', str(tmp_path), 'generate-sdk',
-                                      str(tmp_path / 'out')])
-    assert result.exit_code == 2
-    assert result.stderr == ("Error: Could not find a record of a Rest API in chalice "
-                             "stage: 'dev'\n")
+    """No REST API on record: the same one-line error as ``chalice url``."""
+    (tmp_path / '.chalice').mkdir()
+    (tmp_path / '.chalice' / 'config.json').write_text('{"version": "2.0", "app_name": "x"}')
+    runner = CliRunner()
+    result = runner.invoke(cli, ['--project-dir', str(tmp_path), 'generate-sdk',
+                                 str(tmp_path / 'out')])
+    url = runner.invoke(cli, ['--project-dir', str(tmp_path), 'url'])
+    assert result.exit_code == url.exit_code == 2
+    assert result.stderr == url.stderr
+    assert result.stderr.startswith('Error: ') and result.stderr.count('\n') == 1
+    assert 'chalice deploy' in result.stderr
+    assert not (tmp_path / 'out').exists()
 
 
 def test_generate_sdk_refuses_other_sdk_types(tmp_path):

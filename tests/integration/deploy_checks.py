@@ -200,13 +200,13 @@ def service_and_operation(call):
     return call.service, call.operation
 
 
-def each_call_failing(calls, fault_injector, prepare, run):
-    """Yield a ``FailedRun`` for every k in 1..len(calls).
+def each_call_failing(calls, fault_injector, prepare, run, positions=None):
+    """Yield a ``FailedRun`` for every k in 1..len(calls) (or in ``positions``).
 
     For each k: ``prepare()`` (reset moto and the state file), fail the k-th
     call of ``run()``, then disarm the injector.  The caller checks the rest.
     """
-    for k in range(1, len(calls) + 1):
+    for k in positions or range(1, len(calls) + 1):
         call = calls[k - 1]
         context = 'k=%d (%s)' % (k, call)
         prepared = prepare()

@@ -328,7 +328,11 @@ class FaultInjector:
         method = environ.get('REQUEST_METHOD', 'GET')
         unquoted = urllib.parse.unquote(path)
         try:
-            operation = self._resolver.operation(service, method, path, query, body, headers)
+            # Operations are matched on the path as sent (still percent-encoded), so
+            # a label holding '/' (a domain name ARN in /tags/{arn}) stays one segment.
+            raw_path = (environ.get('RAW_URI') or environ.get('REQUEST_URI') or path)
+            operation = self._resolver.operation(service, method, raw_path.split('?', 1)[0],
+                                                 query, body, headers)
         except Exception:  # pragma: no cover - never let logging break a call
             operation = ''
         call = AWSCall(service, operation, method, unquoted)

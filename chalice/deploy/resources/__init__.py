@@ -8,6 +8,7 @@ The planner and the packagers find homes through :func:`home_for`.
 """
 from chalice.deploy.resources import (  # noqa: F401,E402
     cloudwatch_event,
+    domain_name,
     event_source_mapping,
     iam,
     lambda_function,

@@ -123,15 +123,16 @@ def test_an_unreadable_legacy_file_is_refused_and_left_alone(project, content):
 
 
 def test_records_of_a_type_without_a_home_are_kept_on_deploy_and_stop_delete(tmp_path):
-    domain = {'name': 'api_gateway_custom_domain', 'resource_type': 'domain_name',
-              'domain_name': 'api.example.com', 'api_mapping': [{'key': '/'}]}
-    state = DeployedState(str(tmp_path / 'dev.json'), [domain])
+    # A record some later version wrote, of a type this one does not know.
+    future = {'name': 'api_gateway_cache', 'resource_type': 'cache_cluster',
+              'cache_id': 'c-1'}
+    state = DeployedState(str(tmp_path / 'dev.json'), [future])
     ctx = PlanContext(region=REGION, account_id=ACCOUNT)
     plan = plan_deploy(Application('demo', 'dev', ()), state, {}, ctx)
     assert plan.steps == [Message(
-        'Keeping api_gateway_custom_domain (domain_name) as it is: this version of chalice '
-        'does not manage domain_name resources.')]
+        'Keeping api_gateway_cache (cache_cluster) as it is: this version of chalice '
+        'does not manage cache_cluster resources.')]
     with pytest.raises(ChaliceError) as info:
         plan_delete(state, {}, ctx)
-    assert 'api_gateway_custom_domain (domain_name)' in str(info.value)
+    assert 'api_gateway_cache (cache_cluster)' in str(info.value)
     assert 'nothing was deleted' in str(info.value)
