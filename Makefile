@@ -8,7 +8,7 @@ DEMO_STAMP := $(VENV)/.demo-installed
 WORKERS ?= auto
 PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(WORKERS) --dist worksteal
 
-.PHONY: install checkov test unit functional integration lint typecheck bench demo clean
+.PHONY: install checkov browser test unit functional integration lint typecheck bench demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,15 +38,29 @@ $(CHECKOV): | $(BIN)/python
 
 checkov: $(CHECKOV)
 
+# The browser test of `chalice local --docs` (tests/functional/test_local_docs_page.py)
+# drives Debian's chromium.  Installed here when missing and possible (root with
+# apt-get, as on CI); where it is not, that one test is skipped and says why.
+browser:
+	@if command -v chromium >/dev/null 2>&1 || [ -n "$$CHROMIUM" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo 'Installing chromium for the browser test (apt-get)...'; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends chromium >/dev/null) \
+		|| echo 'Warning: apt-get could not install chromium; the browser test will be skipped.'; \
+	else \
+		echo 'Warning: chromium is missing (apt-get install chromium needs root); the browser test will be skipped.'; \
+	fi
+
 # Tests run in random order (pytest-randomly; the seed is printed at the end)
 # across $(WORKERS) workers, each test under pytest-timeout's limit (pyproject.toml).
-test: $(STAMP) $(CHECKOV)
+test: $(STAMP) $(CHECKOV) browser
 	$(PYTEST) tests
 
 unit: $(STAMP)
 	$(PYTEST) tests/unit
 
-functional: $(STAMP)
+functional: $(STAMP) browser
 	$(PYTEST) tests/functional
 
 integration: $(STAMP)

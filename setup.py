@@ -54,12 +54,16 @@ setup(
         'wheel',
         'packaging>=21',
         'setuptools',
+        # The websocket endpoint of `chalice local` (never shipped to Lambda).
+        'wsproto>=1.2,<2.0',
     ],
     extras_require={
         'event-file-poller': ['watchdog>=2.0'],
         # chalice.cdk (the CDK v2 construct); "cdkv2" is the name older docs use.
         'cdk': CDK_REQUIRES,
         'cdkv2': CDK_REQUIRES,
+        # Swagger UI's files for `chalice local --docs`.
+        'docs': ['swagger-ui-bundle>=1.1'],
     },
     entry_points={
         'console_scripts': ['chalice=chalice.cli:main'],

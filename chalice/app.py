@@ -283,6 +283,13 @@ class _LambdaHandler:
         return self._get_chain()(self.event_class(event, context))
 
 
+class _BatchReportingHandler(_LambdaHandler):
+    """A batch handler that reports partial failures (``batchItemFailures``)."""
+
+    def _innermost(self, event):
+        return event.batch_response(self.func(event))
+
+
 class _PureLambdaHandler(_LambdaHandler):
     def __init__(self, func):
         super().__init__(func, LambdaFunctionEvent, 'pure_lambda')
@@ -372,8 +379,13 @@ class _DecoratorAPI:
     def on_sns_message(self, topic, name=None):
         return self._event_decorator(SNSEventConfig, SNSEvent, name, topic=topic)
 
+    # report_batch_item_failures=True: the handler returns the failed
+    # records (see _RecordsEvent.batch_response) and the mapping is created
+    # with FunctionResponseTypes=['ReportBatchItemFailures'].
+
     def on_sqs_message(self, queue=None, batch_size=1, name=None, queue_arn=None,
-                       maximum_batching_window_in_seconds=0, maximum_concurrency=None):
+                       maximum_batching_window_in_seconds=0, maximum_concurrency=None,
+                       report_batch_item_failures=False):
         if (queue is None) == (queue_arn is None):
             raise ValueError('on_sqs_message needs exactly one of queue (a queue name) '
                              'or queue_arn')
@@ -381,21 +393,26 @@ class _DecoratorAPI:
             SQSEventConfig, SQSEvent, name, queue=queue, queue_arn=queue_arn,
             batch_size=batch_size,
             maximum_batching_window_in_seconds=maximum_batching_window_in_seconds,
-            maximum_concurrency=maximum_concurrency)
+            maximum_concurrency=maximum_concurrency,
+            report_batch_item_failures=bool(report_batch_item_failures))
 
     def on_kinesis_record(self, stream, batch_size=100, starting_position='LATEST',
-                          name=None, maximum_batching_window_in_seconds=0):
+                          name=None, maximum_batching_window_in_seconds=0,
+                          report_batch_item_failures=False):
         return self._event_decorator(
             KinesisEventConfig, KinesisEvent, name, stream=stream, batch_size=batch_size,
             starting_position=starting_position,
-            maximum_batching_window_in_seconds=maximum_batching_window_in_seconds)
+            maximum_batching_window_in_seconds=maximum_batching_window_in_seconds,
+            report_batch_item_failures=bool(report_batch_item_failures))
 
     def on_dynamodb_record(self, stream_arn, batch_size=100, starting_position='LATEST',
-                           name=None, maximum_batching_window_in_seconds=0):
+                           name=None, maximum_batching_window_in_seconds=0,
+                           report_batch_item_failures=False):
         return self._event_decorator(
             DynamoDBEventConfig, DynamoDBEvent, name, stream_arn=stream_arn,
             batch_size=batch_size, starting_position=starting_position,
-            maximum_batching_window_in_seconds=maximum_batching_window_in_seconds)
+            maximum_batching_window_in_seconds=maximum_batching_window_in_seconds,
+            report_batch_item_failures=bool(report_batch_item_failures))
 
     def on_ws_connect(self, name=None):
         return self._websocket_decorator('$connect', name or 'websocket_connect')
@@ -420,8 +437,11 @@ class _DecoratorAPI:
         return '%s.%s' % (self._module_name, func.__name__)
 
     def _event_decorator(self, config_class, event_class, name, **options):
+        handler_class = (_BatchReportingHandler if options.get('report_batch_item_failures')
+                         else _LambdaHandler)
+
         def decorator(func):
-            wrapper = _LambdaHandler(func, event_class, config_class.event_type)
+            wrapper = handler_class(func, event_class, config_class.event_type)
             fn_name = name or func.__name__
             config = config_class(fn_name, self._handler_string(func), **options)
             self._register('event_source', fn_name, func, wrapper, config=config)

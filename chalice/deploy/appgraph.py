@@ -350,11 +350,14 @@ class AppGraphBuilder:
             policy=generator.resource_policy)
 
 
-def rest_api_generator(config, api_handler_arn, authorizer_arns, region, partition):
+def rest_api_generator(config, api_handler_arn, authorizer_arns, region, partition,
+                       generator_class=None, **options):
     """The stage's REST API definition generator, its endpoint settings applied.
 
     ``config`` is scoped to the API handler; the policy file or, for a
     PRIVATE endpoint, the VPC endpoint policy becomes the resource policy.
+    ``generator_class`` (default ``SwaggerGenerator``) is built with these
+    settings plus ``options``.
     """
     from chalice.deploy.swagger import SwaggerGenerator, private_endpoint_policy
 
@@ -370,10 +373,10 @@ def rest_api_generator(config, api_handler_arn, authorizer_arns, region, partiti
                 'api_gateway_endpoint_type is PRIVATE but no api_gateway_endpoint_vpce '
                 'is set: add the VPC endpoint id(s) or an api_gateway_policy_file.')
         policy = private_endpoint_policy([vpce] if isinstance(vpce, str) else list(vpce))
-    return SwaggerGenerator(
+    return (generator_class or SwaggerGenerator)(
         region, api_handler_arn, authorizer_arns, partition=partition,
         minimum_compression_size=config.minimum_compression_size,
-        endpoint_type=endpoint_type, resource_policy=policy)
+        endpoint_type=endpoint_type, resource_policy=policy, **options)
 
 
 #: The placeholders ``chalice generate-models`` leaves in the Lambda
@@ -384,12 +387,14 @@ MODEL_API_HANDLER_ARN = '{api_handler_lambda_arn}'
 MODEL_AUTHORIZER_ARN = '{%s_lambda_arn}'
 
 
-def rest_api_model(config):
+def rest_api_model(config, generator_class=None, **options):
     """The Swagger 2.0 document ``chalice deploy`` imports, as plain JSON data.
 
     The Lambda integration URIs hold the ``MODEL_*`` placeholders instead
     of a region, a partition and function ARNs.  An app without routes is
-    an error.
+    an error.  ``generator_class`` and ``options``: see
+    :func:`rest_api_generator` (``chalice.openapi.OpenAPI3Generator`` gives
+    the OpenAPI 3.0 form).
     """
     from chalice.deploy.swagger import render_document
 
@@ -402,7 +407,7 @@ def rest_api_model(config):
                        for auth in app.builtin_auth_handlers}
     generator = rest_api_generator(config.scope(config.chalice_stage, API_HANDLER),
                                    MODEL_API_HANDLER_ARN, authorizer_arns, MODEL_REGION,
-                                   MODEL_PARTITION)
+                                   MODEL_PARTITION, generator_class, **options)
     return render_document(generator.generate(app), str)
 
 
@@ -442,19 +447,22 @@ def event_source_model(source, function):
             resource_name='%s-sqs-event-source' % name, function=function,
             queue=source.queue, queue_arn=source.queue_arn, batch_size=source.batch_size,
             maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds or 0,
-            maximum_concurrency=source.maximum_concurrency)
+            maximum_concurrency=source.maximum_concurrency,
+            report_batch_item_failures=bool(source.report_batch_item_failures))
     if isinstance(source, KinesisEventConfig):
         return models.KinesisEventSource(
             resource_name='%s-kinesis-event-source' % name, function=function,
             stream=source.stream, batch_size=source.batch_size,
             starting_position=source.starting_position,
-            maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds or 0)
+            maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds or 0,
+            report_batch_item_failures=bool(source.report_batch_item_failures))
     if isinstance(source, DynamoDBEventConfig):
         return models.DynamoDBEventSource(
             resource_name='%s-dynamodb-event-source' % name, function=function,
             stream_arn=source.stream_arn, batch_size=source.batch_size,
             starting_position=source.starting_position,
-            maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds or 0)
+            maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds or 0,
+            report_batch_item_failures=bool(source.report_batch_item_failures))
     if isinstance(source, S3EventConfig):
         return models.S3BucketNotification(
             resource_name='%s-s3event' % name, bucket=source.bucket, function=function,

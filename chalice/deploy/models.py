@@ -175,6 +175,7 @@ class SQSEventSource(_EventSourceModel):
     batch_size: int = 1
     maximum_batching_window_in_seconds: int = 0
     maximum_concurrency: Optional[int] = None
+    report_batch_item_failures: bool = False
     resource_type = 'sqs_event'
 
 
@@ -186,6 +187,7 @@ class KinesisEventSource(_EventSourceModel):
     batch_size: int = 100
     starting_position: str = 'LATEST'
     maximum_batching_window_in_seconds: int = 0
+    report_batch_item_failures: bool = False
     resource_type = 'kinesis_event'
 
 
@@ -197,6 +199,7 @@ class DynamoDBEventSource(_EventSourceModel):
     batch_size: int = 100
     starting_position: str = 'LATEST'
     maximum_batching_window_in_seconds: int = 0
+    report_batch_item_failures: bool = False
     resource_type = 'dynamodb_event'
 
 

@@ -162,6 +162,80 @@ def test_missing_project_is_a_one_line_error(tmp_path):
     assert result.stderr.count('\n') == 1
 
 
+# -- --format openapi3 --------------------------------------------------------------------
+
+TYPED_APP = MODELS_APP + """
+
+from dataclasses import dataclass
+
+
+@dataclass
+class User:
+    name: str
+    age: int = 0
+
+
+@app.route('/typed/{user_id}', methods=['GET', 'POST'])
+def typed(user_id: int) -> User:
+    \"\"\"One user.
+
+    :query verbose: say more
+    \"\"\"
+    body: User = app.current_request.json_body
+    return body
+"""
+
+
+def test_openapi3_models_are_valid_and_describe_the_same_api(tmp_path):
+    project = write_project(tmp_path, TYPED_APP)
+    result = generate_models(project, '--format', 'openapi3')
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    validate(document)  # OpenAPI 3.0
+    assert document['openapi'] == '3.0.3'
+    swagger = json.loads(generate_models(project).stdout)
+    assert json.loads(generate_models(project, '--format', 'swagger').stdout) == swagger
+    assert {path: sorted(item) for path, item in document['paths'].items()} == {
+        path: sorted(item) for path, item in swagger['paths'].items()}
+    # The same placeholders as the Swagger model, where deploy puts real values.
+    uris = integration_uris(document)
+    assert uris.pop(('/users/{user_id}', 'options')) is None
+    assert uris.pop(('/admin', 'options')) is None
+    assert set(uris.values()) == {HANDLER_URI}
+    schemes = document['components']['securitySchemes']
+    assert set(schemes) == {'api_key', 'sigv4', 'token'}
+    assert schemes['token']['x-amazon-apigateway-authorizer']['authorizerUri'] == \
+        HANDLER_URI.replace('api_handler', 'token')
+    assert document['servers'][0]['variables']['basePath']['default'] == 'api'
+    typed = document['paths']['/typed/{user_id}']
+    assert typed['get']['summary'] == 'One user.'
+    assert typed['get']['parameters'] == [
+        {'name': 'user_id', 'in': 'path', 'required': True, 'schema': {'type': 'integer'}},
+        {'name': 'verbose', 'in': 'query', 'required': False, 'schema': {'type': 'string'},
+         'description': 'say more'}]
+    assert typed['post']['requestBody']['content']['application/json']['schema'] == {
+        '$ref': '#/components/schemas/User'}
+    assert document['components']['schemas']['User']['required'] == ['name']
+    post = document['paths']['/orders/{order}/items/{item}']['post']
+    assert set(post['requestBody']['content']) == {'application/json', 'text/plain'}
+
+
+def test_openapi3_base_path_follows_the_stage(tmp_path):
+    project = write_project(tmp_path, MODELS_APP, stages={'prod': {
+        'api_gateway_stage': 'v2'}})
+    result = generate_models(project, '--format', 'openapi3', '--stage', 'prod')
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)['servers'][0]['variables']['basePath']['default'] == 'v2'
+
+
+def test_unknown_format_is_a_usage_error(tmp_path):
+    project = write_project(tmp_path, MODELS_APP)
+    result = generate_models(project, '--format', 'raml')
+    assert result.exit_code == 2
+    assert "Invalid value for '--format'" in result.stderr
+    assert result.stdout == ''
+
+
 # -- unpacking the SDK zip ---------------------------------------------------------------
 
 def sdk_zip(files):

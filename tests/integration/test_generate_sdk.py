@@ -110,8 +110,10 @@ def test_generate_sdk_without_a_deployed_rest_api(tmp_path, aws_env, fault_injec
     result = run_chalice(project, 'generate-sdk', str(tmp_path / 'out'), env=aws_env)
     assert result.returncode == 2
     url = run_chalice(project, 'url', env=aws_env)
-    assert one_error_line(result) == one_error_line(url) == (
-        "Error: Could not find a record of a Rest API in chalice stage: 'dev'")
+    # Nothing deployed at all: the hint to deploy, word for word what `chalice url` says.
+    assert one_error_line(result) == one_error_line(url)
+    assert one_error_line(result).startswith("Error: Nothing is deployed for stage 'dev'")
+    assert 'chalice deploy' in one_error_line(result)
     assert fault_injector.count == 0
     assert not (tmp_path / 'out').exists()
 

@@ -12,8 +12,9 @@ The remote reader looks the recorded mapping up by UUID and also lists the
 mappings of the function on the desired source, so a mapping whose
 create response was lost (or whose record was) is adopted instead of being
 created twice.  A mapping whose source changed (another queue or stream) is
-deleted and a new one created; batch size, batching window and (SQS)
-maximum concurrency are updated in place.  The starting position of a
+deleted and a new one created; batch size, batching window, (SQS)
+maximum concurrency and the function response types (partial batch
+responses: ``report_batch_item_failures``) are updated in place.  The starting position of a
 stream mapping only matters when it is created, so a changed
 ``starting_position`` leaves an existing mapping (and its checkpoint) alone.
 """
@@ -34,6 +35,8 @@ from chalice.deploy.resources.base import ResourceHome, record_values, register
 _GONE = ('ResourceNotFoundException',)
 # A mapping being deleted still shows up for a while; it is not one to keep.
 _DYING_STATES = ('Deleting',)
+# FunctionResponseTypes of a handler with report_batch_item_failures=True.
+_REPORT_FAILURES = ('ReportBatchItemFailures',)
 
 
 def function_name_of(function_arn):
@@ -66,13 +69,21 @@ class EventSourceMappingHome(ResourceHome):
         raise NotImplementedError()
 
     def create_settings(self, model):
-        """Parameters of CreateEventSourceMapping besides the common ones."""
+        """Parameters of CreateEventSourceMapping besides the common ones
+        (also the SAM event's properties and the Terraform arguments)."""
+        if model.report_batch_item_failures:
+            return {'FunctionResponseTypes': list(_REPORT_FAILURES)}
         return {}
 
     def update_settings(self, model, mapping):
         """Parameters of UpdateEventSourceMapping besides the common ones,
         and whether any of them differs from ``mapping``."""
-        return {}, False
+        desired = list(_REPORT_FAILURES) if model.report_batch_item_failures else []
+        current = list(mapping.get('FunctionResponseTypes') or [])
+        if current == desired:
+            return {}, False
+        # An empty list turns partial batch responses off again.
+        return {'FunctionResponseTypes': desired}, True
 
     # -- reading
 
@@ -273,23 +284,25 @@ class SQSEventSourceHome(EventSourceMappingHome):
         return 'arn:%s:sqs:%s:%s:%s' % (partition, region, account_id, model.queue)
 
     def create_settings(self, model):
-        if model.maximum_concurrency is None:
-            return {}
-        return {'ScalingConfig': {'MaximumConcurrency': model.maximum_concurrency}}
+        settings = super().create_settings(model)
+        if model.maximum_concurrency is not None:
+            settings['ScalingConfig'] = {'MaximumConcurrency': model.maximum_concurrency}
+        return settings
 
     def update_settings(self, model, mapping):
+        settings, changed = super().update_settings(model, mapping)
         current = (mapping.get('ScalingConfig') or {}).get('MaximumConcurrency')
         desired = model.maximum_concurrency
         if desired is None and current is None:
-            return {}, False
+            return settings, changed
         # An empty ScalingConfig removes the limit.
-        config = {} if desired is None else {'MaximumConcurrency': desired}
-        return {'ScalingConfig': config}, current != desired
+        settings['ScalingConfig'] = {} if desired is None else {'MaximumConcurrency': desired}
+        return settings, changed or current != desired
 
 
 class _StreamHome(EventSourceMappingHome):
     def create_settings(self, model):
-        return {'StartingPosition': model.starting_position}
+        return dict(super().create_settings(model), StartingPosition=model.starting_position)
 
 
 @register

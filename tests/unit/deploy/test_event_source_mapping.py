@@ -729,3 +729,64 @@ def test_deleting_a_gone_mapping_is_ignored_when_asked(client, lambda_stub, slee
     assert client.call('lambda', 'delete_event_source_mapping', {'UUID': UUID},
                        ignore_errors=('ResourceNotFoundException',)) is None
     assert sleeps == []
+
+
+# --------------------------------------------------------------------------
+# partial batch responses (report_batch_item_failures)
+# --------------------------------------------------------------------------
+
+REPORTING = [dataclasses.replace(m, report_batch_item_failures=True)
+             for m in (SQS, KINESIS, DYNAMODB)]
+
+
+@pytest.mark.parametrize('model', REPORTING, ids=lambda m: m.resource_type)
+def test_fresh_mapping_reports_batch_item_failures(model):
+    create, record = plan_for(model)
+    assert create.params['FunctionResponseTypes'] == ['ReportBatchItemFailures']
+    # The record keeps its fields: the setting lives on the mapping only.
+    assert 'FunctionResponseTypes' not in record.values
+    validated(create)
+
+
+@pytest.mark.parametrize('model', [SQS, KINESIS, DYNAMODB], ids=lambda m: m.resource_type)
+def test_mapping_without_the_option_sends_no_function_response_types(model):
+    create, _ = plan_for(model)
+    assert 'FunctionResponseTypes' not in create.params
+
+
+@pytest.mark.parametrize('model', REPORTING, ids=lambda m: m.resource_type)
+def test_reporting_turned_on_updates_the_mapping(model):
+    plain = dataclasses.replace(model, report_batch_item_failures=False)
+    call = update_of(plan_for(model, record_of(model), existing(plain)))
+    assert call.params['FunctionResponseTypes'] == ['ReportBatchItemFailures']
+    assert call.params['BatchSize'] == model.batch_size
+    validated(call)
+
+
+@pytest.mark.parametrize('model', REPORTING, ids=lambda m: m.resource_type)
+def test_reporting_turned_off_clears_the_response_types(model):
+    plain = dataclasses.replace(model, report_batch_item_failures=False)
+    remote = existing(model, FunctionResponseTypes=['ReportBatchItemFailures'])
+    call = update_of(plan_for(plain, record_of(plain), remote))
+    assert call.params['FunctionResponseTypes'] == []
+    validated(call)
+
+
+@pytest.mark.parametrize('model', REPORTING, ids=lambda m: m.resource_type)
+def test_unchanged_reporting_mapping_makes_no_calls(model):
+    remote = existing(model, FunctionResponseTypes=['ReportBatchItemFailures'])
+    assert mutating(plan_for(model, record_of(model), remote)) == []
+
+
+def test_no_response_types_described_as_none_or_empty_is_unchanged():
+    for described in (None, []):
+        remote = existing(SQS, FunctionResponseTypes=described)
+        assert mutating(plan_for(SQS, record_of(SQS), remote)) == []
+
+
+def test_sqs_update_carries_concurrency_and_response_types_together():
+    model = dataclasses.replace(SQS, maximum_concurrency=5, report_batch_item_failures=True)
+    call = update_of(plan_for(model, record_of(model), existing(SQS)))
+    assert call.params['ScalingConfig'] == {'MaximumConcurrency': 5}
+    assert call.params['FunctionResponseTypes'] == ['ReportBatchItemFailures']
+    validated(call)

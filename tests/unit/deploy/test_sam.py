@@ -17,6 +17,7 @@ from chalice.deploy.sam import (
 )
 from chalice.errors import ChaliceError
 from tests.unit.deploy.fakes import make_config, make_package, write_project
+from tests.unit.test_batch_failures import reporting_app
 
 TRUST = {'Version': '2012-10-17', 'Statement': [{
     'Sid': '', 'Effect': 'Allow', 'Principal': {'Service': 'lambda.amazonaws.com'},
@@ -354,3 +355,16 @@ def test_yaml_dump_round_trips(project):
     assert cfnyaml.load(text) == template
     assert "Role: !GetAtt 'DefaultRole.Arn'" in text
     assert json.loads(dump_template(template)) == template
+
+
+def test_report_batch_item_failures_sets_function_response_types(project):
+    app = reporting_app()
+    resources = template_for(app, project)['Resources']
+    for function, event in (('QueueHandler', 'QueueHandlerSqsEventSource'),
+                            ('Kin', 'KinKinesisEventSource'),
+                            ('Ddb', 'DdbDynamodbEventSource')):
+        properties = resources[function]['Properties']['Events'][event]['Properties']
+        assert properties['FunctionResponseTypes'] == ['ReportBatchItemFailures']
+    plain_properties = resources['Plain']['Properties']['Events'][
+        'PlainSqsEventSource']['Properties']
+    assert 'FunctionResponseTypes' not in plain_properties

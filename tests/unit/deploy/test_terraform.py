@@ -16,6 +16,7 @@ from chalice.deploy.terraform import build_configuration, merge
 from tests.terraform_checks import dangling_references, resources, undocumented
 from tests.unit.deploy.fakes import make_config, make_package, write_project
 from tests.unit.deploy.test_sam import hello_app
+from tests.unit.test_batch_failures import reporting_app
 
 PARTITION_REF = '${data.aws_partition.chalice.partition}'
 REGION_REF = '${data.aws_region.chalice.name}'
@@ -380,3 +381,15 @@ def test_the_checks_catch_what_they_look_for():
         'aws_lambda_function.f has no attribute nope',
         'aws_lambda_permission.p depends on undeclared aws_iam_role.gone',
         'resource aws_iam_role.missing is not declared']
+
+
+def test_report_batch_item_failures_sets_function_response_types(project):
+    app = reporting_app()
+    document = configuration_for(app, project)
+    for label in ('queue_handler-sqs-event-source', 'kin-kinesis-event-source',
+                  'ddb-dynamodb-event-source'):
+        mapping = resource(document, 'aws_lambda_event_source_mapping', label)
+        assert mapping['function_response_types'] == ['ReportBatchItemFailures']
+    plain_mapping = resource(document, 'aws_lambda_event_source_mapping',
+                             'plain-sqs-event-source')
+    assert 'function_response_types' not in plain_mapping
