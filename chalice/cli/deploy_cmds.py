@@ -157,30 +157,32 @@ def rest_api_record(project_dir, stage):
 @click.command('gen-policy')
 @click.option('--filename', default=None,
               help='The source file to analyse (default: app.py and chalicelib/).')
+@click.option('--stage', default='dev', show_default=True, help=STAGE_HELP)
 @click.pass_context
-def gen_policy(ctx, filename):
-    """Print the IAM policy generated from your code."""
+def gen_policy(ctx, filename, stage):
+    """Print the IAM policy chalice deploy generates for the stage's role."""
     import os
 
     from chalice import policy
+    from chalice.deploy.appgraph import generated_policy
 
     project_dir = ctx.obj['project_dir']
+    paths = None
     if filename is not None:
         path = filename if os.path.isabs(filename) else os.path.join(project_dir, filename)
         if not os.path.isfile(path):
             raise ChaliceError('App file does not exist: %s' % filename)
+        paths = [path]
     elif not os.path.isfile(os.path.join(project_dir, 'app.py')):
         from chalice.cli.factory import require_project
 
         # No app.py and no project at all: say so as every other command does.
         require_project(project_dir)
         raise ChaliceError('App file does not exist: %s' % os.path.join(project_dir, 'app.py'))
+    # What deploy would generate: autogen on, whatever the config says.
+    config = _config(ctx, stage, autogen_policy=True)
     try:
-        if filename is not None:
-            document = policy.generate_policy(
-                policy.analyzer.get_client_calls_for_files([path]))
-        else:
-            document = policy.policy_from_project(project_dir)
+        document = generated_policy(config, paths)
     except SyntaxError as error:
         raise ChaliceError('Cannot analyse %s: syntax error at line %s: %s'
                            % (error.filename, error.lineno, error.msg)) from None

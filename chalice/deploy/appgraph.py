@@ -28,11 +28,31 @@ DEFAULT_ROLE = 'default-role'
 MANAGED_LAYER = 'managed-layer'
 
 
+# EventBridge allows rule names of up to 64 characters.
+MAX_RULE_NAME = 64
+
+
 def function_name_for(app_name, stage, name):
     """The deployed Lambda function name for a logical function name."""
     if name == API_HANDLER:
         return '%s-%s' % (app_name, stage)
     return '%s-%s-%s' % (app_name, stage, name)
+
+
+def rule_name_for(function_name):
+    """The EventBridge rule of a schedule/event-pattern handler: ``<function>-event``.
+
+    The name AWS Chalice gives it, so a stage it deployed keeps its rules.
+    A name over EventBridge's limit (AWS Chalice fails there) is cut and
+    ends with a hash of the full name instead.
+    """
+    name = '%s-event' % function_name
+    if len(name) <= MAX_RULE_NAME:
+        return name
+    import hashlib
+
+    digest = hashlib.sha256(name.encode('utf-8')).hexdigest()[:12]
+    return '%s-%s' % (name[:MAX_RULE_NAME - len(digest) - 1], digest)
 
 
 def _function_specs(app):
@@ -76,8 +96,10 @@ def _for_architecture(package, architecture):
 
 class AppGraphBuilder:
     def __init__(self, config, package, layer_package=None, region='us-east-1',
-                 partition='aws'):
+                 partition='aws', policy_sources=None):
         self._config = config
+        # The files the generated policies come from (default: app.py and chalicelib/).
+        self._policy_sources = policy_sources
         self._app = config.chalice_app
         self._stage = config.chalice_stage
         self._package = package
@@ -87,17 +109,34 @@ class AppGraphBuilder:
         self._roles = {}
         self._layers = {}
 
-    def build(self):
+    def _specs(self):
+        """(logical name, handler string) of every Lambda function the app needs.
+
+        Returned in groups: ``(api, authorizers, others, websocket)``.
+        """
         app = self._app
         if app.routes:
             validate_routes(app)
         api_specs, auth_specs, other_specs, ws_specs = _function_specs(app)
-        ws_handlers = getattr(app, 'websocket_handlers', None) or {}
-        specs = other_specs + ws_specs + auth_specs + api_specs
-        names = [name for name, _ in specs]
+        names = [name for name, _ in other_specs + ws_specs + auth_specs + api_specs]
         if len(names) != len(set(names)):
             raise ChaliceError('Two Lambda functions share one name; give each decorator '
                                'a unique name=...')
+        return api_specs, auth_specs, other_specs, ws_specs
+
+    def role_policies(self):
+        """``{role resource name: policy document}`` of the roles ``build`` makes."""
+        specs = sum(self._specs(), [])
+        self._plan_roles({name: self._scoped(name) for name, _ in specs},
+                         {src.name: src for src in self._app.event_sources})
+        return {key: role.policy_document for key, role in self._roles.items()}
+
+    def build(self):
+        app = self._app
+        api_specs, auth_specs, other_specs, ws_specs = self._specs()
+        ws_handlers = getattr(app, 'websocket_handlers', None) or {}
+        specs = other_specs + ws_specs + auth_specs + api_specs
+        names = [name for name, _ in specs]
         configs = {name: self._scoped(name) for name in names}
         sources = {src.name: src for src in app.event_sources}
         self._plan_roles(configs, sources)
@@ -120,6 +159,8 @@ class AppGraphBuilder:
             domain = self._custom_domain(key, api)
             if domain is not None:
                 resources.append(domain)
+        resources.extend(log_group_model(functions[name]) for name in names
+                         if functions[name].log_retention_in_days is not None)
         return models.Application(app_name=self._config.app_name, stage=self._stage,
                                   resources=tuple(resources))
 
@@ -282,7 +323,7 @@ class AppGraphBuilder:
 
             try:
                 return policy_from_project(
-                    project_dir, vpc=vpc,
+                    project_dir, paths=self._policy_sources, vpc=vpc,
                     websockets=bool(getattr(self._app, 'websocket_handlers', None)),
                     xray=xray)
             except SyntaxError as error:
@@ -389,12 +430,12 @@ def event_source_model(source, function):
     name = source.name
     if isinstance(source, ScheduledEventConfig):
         return models.ScheduledEvent(
-            resource_name='%s-event' % name, rule_name=function.function_name,
+            resource_name='%s-event' % name, rule_name=rule_name_for(function.function_name),
             function=function, schedule_expression=schedule_string(source.schedule_expression),
             description=source.description or '')
     if isinstance(source, CloudWatchEventConfig):
         return models.ScheduledEvent(
-            resource_name='%s-event' % name, rule_name=function.function_name,
+            resource_name='%s-event' % name, rule_name=rule_name_for(function.function_name),
             function=function, event_pattern=json.dumps(source.event_pattern, sort_keys=True))
     if isinstance(source, SNSEventConfig):
         return models.SNSSubscription(resource_name='%s-sns-subscription' % name,
@@ -427,6 +468,16 @@ def event_source_model(source, function):
     raise ChaliceError('Unsupported event source %r' % (source,))
 
 
+def log_group_model(function):
+    """The log group holding the retention setting of ``function``."""
+    from chalice.logs import log_group_name
+
+    return models.LogGroup(
+        resource_name='%s-log-group' % function.resource_name,
+        log_group_name=log_group_name(function.function_name),
+        retention_in_days=function.log_retention_in_days, function=function)
+
+
 def event_source_statement(source):
     """The IAM statement a polled event source needs on the function's role."""
     from chalice.app import DynamoDBEventConfig, KinesisEventConfig, SQSEventConfig
@@ -451,6 +502,22 @@ def event_source_statement(source):
 def build_application(config, package, layer_package=None, region='us-east-1',
                       partition='aws'):
     return AppGraphBuilder(config, package, layer_package, region, partition).build()
+
+
+def generated_policy(config, source_files=None):
+    """The policy ``chalice deploy`` generates for the stage's default role.
+
+    Code analysis plus the statements deploy adds (websockets, VPC, X-Ray,
+    the queues/streams of event sources); ``config`` should have
+    ``autogen_policy`` on (that is what is generated then).  An app whose
+    functions all have roles of their own, or none, gets the analysis alone.
+    """
+    policies = AppGraphBuilder(config, None, policy_sources=source_files).role_policies()
+    if DEFAULT_ROLE in policies:
+        return policies[DEFAULT_ROLE]
+    from chalice.policy import policy_from_project
+
+    return policy_from_project(config.project_dir, paths=source_files)
 
 
 def validate_routes(app):

@@ -138,6 +138,7 @@ def deploy(config, aws, ui, guard=None):
     """Deploy the app; ``guard`` (an InterruptGuard) makes signals stop at safe points."""
     plan, state, ctx = plan_application_deploy(config, aws, ui)
     _confirm_policy_changes(plan, ui)
+    state.finish_conversion(ui)
     Executor(aws, state, ui, _base_variables(ctx), guard).execute(plan)
     write_summary(state, ui)
     _debug_calls(aws, ui)
@@ -167,6 +168,7 @@ def delete(project_dir, stage, aws, ui, guard=None):
     ctx = PlanContext(region=aws.region, account_id=aws.account_id, partition=aws.partition)
     remote = read_remote_state(aws, None, state)
     plan = plan_delete(state, remote, ctx)
+    state.finish_conversion(ui)
     Executor(aws, state, ui, _base_variables(ctx), guard).execute(plan)
     _debug_calls(aws, ui)
     return DeployOutcome(plan, state)

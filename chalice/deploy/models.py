@@ -106,6 +106,20 @@ class LambdaFunction(Model):
 
 
 @dataclass(frozen=True)
+class LogGroup(Model):
+    """A function's CloudWatch Logs group with a retention (``log_retention_in_days``)."""
+
+    resource_name: str
+    log_group_name: str
+    retention_in_days: int
+    function: LambdaFunction
+    resource_type = 'log_group'
+
+    def dependencies(self):
+        return [self.function]
+
+
+@dataclass(frozen=True)
 class RestAPI(Model):
     """The REST API, its stage deployment and the Lambda permissions."""
 
@@ -200,6 +214,11 @@ class S3BucketNotification(_EventSourceModel):
     prefix: Optional[str] = None
     suffix: Optional[str] = None
     resource_type = 's3_event'
+
+
+# The Description of each route's integration, as AWS Chalice sets it.
+WEBSOCKET_ROUTE_DESCRIPTIONS = {'$connect': 'connect', '$default': 'message',
+                                '$disconnect': 'disconnect'}
 
 
 @dataclass(frozen=True)

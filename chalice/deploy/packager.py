@@ -29,10 +29,11 @@ Everything is cached under ``<project>/.chalice/deployments/``:
 * ``deps-<key>/``: unpacked dependencies; the key is a sha256 of the
   requirement files, the runtime, the architecture, the extra pip arguments
   and a format version, so editing ``app.py`` never runs pip again;
-* ``<hash>.zip`` and ``layer-<hash>.zip``: finished archives named after a
-  hash of their inputs (every file's name, mode and sha256, plus the digest
-  of the dependencies), so a rebuild with nothing changed only hashes the
-  project's own files.
+* ``<hash>-<python version>.zip`` (the name AWS Chalice gives deployment
+  packages) and ``managed-layer-<hash>-<python version>.zip``: finished
+  archives named after a hash of their inputs (every file's name, mode and
+  sha256, plus the digest of the dependencies), so a rebuild with nothing
+  changed only hashes the project's own files.
 
 Unpinned requirements are therefore not re-resolved until a requirement
 file changes, and a resolution that left packages out is cached too (the
@@ -104,8 +105,9 @@ PACKAGING_DOCS_URL = 'https://aws.github.io/chalice/topics/packaging.html'
 DEPLOYMENT_ZIP_NAME = 'deployment.zip'
 LAYER_ZIP_NAME = 'layer-deployment.zip'
 _STALE_TMP_SECONDS = 3600
-_APP_ZIP_RE = re.compile(r'^[0-9a-f]{64}\.zip$')
-_LAYER_ZIP_RE = re.compile(r'^layer-[0-9a-f]{64}\.zip$')
+# ``<hash>-<python version>.zip``, as AWS Chalice names deployment packages.
+_APP_ZIP_RE = re.compile(r'^[0-9a-f]{64}-python\d+\.\d+\.zip$')
+_LAYER_ZIP_RE = re.compile(r'^managed-layer-[0-9a-f]{64}-python\d+\.\d+\.zip$')
 _DEPS_DIR_RE = re.compile(r'^deps-[0-9a-f]{64}$')
 _TMP_RE = re.compile(r'^\.tmp-')
 
@@ -194,7 +196,8 @@ class Packager:
         parts = ['app', ZIP_FORMAT, deps.digest if deps is not None else '-']
         parts.extend('%s\0%d\0%s' % (e.arcname, e.executable, file_sha256(e.source))
                      for e in entries)
-        path = os.path.join(self.cache_dir, sha256_text('\n'.join(parts)) + '.zip')
+        path = os.path.join(self.cache_dir, '%s-%s.zip' % (
+            sha256_text('\n'.join(parts)), self._target.python_version))
         if os.path.isfile(path):
             self._ui.debug('Reusing deployment package %s' % path)
             os.utime(path)
@@ -220,7 +223,8 @@ class Packager:
         if not entries:
             return None
         key = sha256_text('\n'.join(['layer', ZIP_FORMAT, deps.digest]))
-        path = os.path.join(self.cache_dir, 'layer-%s.zip' % key)
+        path = os.path.join(self.cache_dir, 'managed-layer-%s-%s.zip' % (
+            key, self._target.python_version))
         if os.path.isfile(path):
             self._ui.debug('Reusing layer package %s' % path)
             os.utime(path)

@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import sys
 import zipfile
 
@@ -150,8 +151,14 @@ def resources_by_path(aws_clients, api_id):
 
 
 def deployment_zips(project):
+    """The function zips: ``<hash>-<python version>.zip``, as AWS Chalice names them."""
     pattern = os.path.join(str(project), '.chalice', 'deployments', '*.zip')
-    return [p for p in glob.glob(pattern) if not os.path.basename(p).startswith('layer-')]
+    zips = [p for p in glob.glob(pattern)
+            if not os.path.basename(p).startswith('managed-layer-')]
+    for path in zips:
+        assert re.fullmatch(r'[0-9a-f]{64}-%s\.zip' % re.escape(expected_runtime()),
+                            os.path.basename(path)), path
+    return zips
 
 
 def code_sha256_of(path):
@@ -823,7 +830,8 @@ def test_automatic_layer(tmp_path, aws_env, aws_clients, fault_injector):
     [app_zip] = deployment_zips(project)
     with zipfile.ZipFile(app_zip) as zf:
         assert 'tinydep.py' not in zf.namelist()
-    layer_zips = glob.glob(str(project / '.chalice' / 'deployments' / 'layer-*.zip'))
+    layer_zips = glob.glob(str(project / '.chalice' / 'deployments' /
+                               ('managed-layer-*-%s.zip' % expected_runtime())))
     assert len(layer_zips) == 1
     with zipfile.ZipFile(layer_zips[0]) as zf:
         assert zf.read('python/tinydep.py') == b'ANSWER = 42\n'

@@ -204,19 +204,20 @@ def test_deploy_subscribes_each_function_to_its_source(project, aws_env, aws_cli
     records = records_by_name(project)
     mappings = all_mappings(aws_clients)
     assert len(mappings) == 3
+    # key, arn_key: how AWS Chalice's records name the source and its ARN.
     expected = {
-        'on_queue-sqs-event-source': ('sqs_event', 'queue', QUEUE, QUEUE_ARN, 5),
-        'on_stream-kinesis-event-source': ('kinesis_event', 'stream', STREAM, STREAM_ARN,
-                                           100),
-        'on_table-dynamodb-event-source': ('dynamodb_event', 'stream_arn', table_stream_arn,
-                                           table_stream_arn, 100),
+        'on_queue-sqs-event-source': ('sqs_event', 'queue', 'queue_arn', QUEUE, QUEUE_ARN, 5),
+        'on_stream-kinesis-event-source': ('kinesis_event', 'stream', 'kinesis_arn', STREAM,
+                                           STREAM_ARN, 100),
+        'on_table-dynamodb-event-source': ('dynamodb_event', 'stream_arn', 'stream_arn',
+                                           table_stream_arn, table_stream_arn, 100),
     }
-    for name, (kind, key, source, source_arn, batch_size) in expected.items():
+    for name, (kind, key, arn_key, source, source_arn, batch_size) in expected.items():
         record = records[name]
         function = name.split('-')[0]
         lambda_arn = function_arn('mappings-dev-%s' % function)
         assert record == {'name': name, 'resource_type': kind, key: source,
-                          'event_source_arn': source_arn,
+                          arn_key: source_arn, 'event_source_arn': source_arn,
                           'event_uuid': record['event_uuid'], 'lambda_arn': lambda_arn}
         assert records[function]['lambda_arn'] == lambda_arn
         mapping = mappings[record['event_uuid']]

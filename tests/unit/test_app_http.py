@@ -39,7 +39,7 @@ from chalice import (
 )
 from tests.unit.events import FakeLambdaContext, rest_event
 
-DEFAULT_ALLOW_HEADERS = 'Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token'
+DEFAULT_ALLOW_HEADERS = 'Authorization,Content-Type,X-Amz-Date,X-Amz-Security-Token,X-Api-Key'
 CORS_STAR = {
     'Access-Control-Allow-Origin': '*',
     'Access-Control-Allow-Headers': DEFAULT_ALLOW_HEADERS,

@@ -156,6 +156,15 @@ def test_zip_entries_are_normalised(tmp_path):
         assert info.external_attr >> 16 == expected, info.filename
 
 
+@pytest.mark.parametrize('runtime', ['python3.11', 'python3.12'])
+def test_deployment_zip_is_named_hash_dash_python_version(tmp_path, runtime):
+    # .chalice/deployments/<hash>-<python version>.zip, as AWS Chalice names it.
+    result = create_deployment_package(make_project(tmp_path), runtime)
+    assert os.path.dirname(result.path).endswith(os.path.join('.chalice', 'deployments'))
+    assert re.fullmatch(r'[0-9a-f]{64}-%s\.zip' % re.escape(runtime),
+                        os.path.basename(result.path))
+
+
 def test_same_inputs_same_bytes(tmp_path):
     first = make_project(tmp_path / 'a')
     second = make_project(tmp_path / 'b')
@@ -265,7 +274,8 @@ def test_layer_package(tmp_path, fake_resolver):
     project = make_project(tmp_path, 'alpha\n')
     layer = create_layer_package(project, 'python3.11', 'x86_64')
     assert sorted(zip_names(layer.path)) == ['python/alpha/__init__.py']
-    assert os.path.basename(layer.path).startswith('layer-')
+    assert re.fullmatch(r'managed-layer-[0-9a-f]{64}-python3\.11\.zip',
+                        os.path.basename(layer.path))
     assert create_layer_package(project, 'python3.11', 'x86_64') == layer
     assert len(calls) == 1
 
@@ -279,8 +289,9 @@ def test_stale_entries_are_pruned(tmp_path, fake_resolver):
         create_layer_package(project, 'python3.11', 'x86_64')
     names = deployments(project)
     assert len([n for n in names if n.startswith('deps-')]) == packager.KEEP_CACHE_ENTRIES
-    assert len([n for n in names if n.startswith('layer-')]) == packager.KEEP_CACHE_ENTRIES
-    assert len([n for n in names if re.fullmatch('[0-9a-f]{64}.zip', n)]) == \
+    assert len([n for n in names if n.startswith('managed-layer-')]) == \
+        packager.KEEP_CACHE_ENTRIES
+    assert len([n for n in names if re.fullmatch(r'[0-9a-f]{64}-python3\.11\.zip', n)]) == \
         packager.KEEP_CACHE_ENTRIES
     # The newest one is still a hit.
     latest = create_deployment_package(project)

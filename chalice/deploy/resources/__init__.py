@@ -13,9 +13,15 @@ from chalice.deploy.resources import (  # noqa: F401,E402
     iam,
     lambda_function,
     layer,
+    log_group,
     rest_api,
     s3,
     sns,
     websocket_api,
 )
-from chalice.deploy.resources.base import ResourceHome, home_for, register  # noqa: F401
+from chalice.deploy.resources.base import (  # noqa: F401
+    ResourceHome,
+    has_home,
+    home_for,
+    register,
+)

@@ -4,10 +4,12 @@ One implementation, three registered homes (``sqs_event``, ``kinesis_event``,
 ``dynamodb_event``) that differ only in how the source is named, how its
 ARN is built and which extra settings a mapping of that kind takes.
 
-The record of a mapping is ``{<queue|stream|stream_arn>, event_source_arn,
-event_uuid, lambda_arn}``, written as soon as CreateEventSourceMapping
-answers.  The remote reader looks the recorded mapping up by UUID and also
-lists the mappings of the function on the desired source, so a mapping whose
+The record of a mapping holds what AWS Chalice records (SQS: ``queue``,
+``queue_arn``; Kinesis: ``stream``, ``kinesis_arn``; DynamoDB:
+``stream_arn``; and ``event_uuid``, ``lambda_arn``) plus
+``event_source_arn``, written as soon as CreateEventSourceMapping answers.
+The remote reader looks the recorded mapping up by UUID and also lists the
+mappings of the function on the desired source, so a mapping whose
 create response was lost (or whose record was) is adopted instead of being
 created twice.  A mapping whose source changed (another queue or stream) is
 deleted and a new one created; batch size, batching window, (SQS)
@@ -48,6 +50,9 @@ class EventSourceMappingHome(ResourceHome):
 
     # The record key naming the source ('queue', 'stream', 'stream_arn').
     source_key: ClassVar[str] = ''
+    # The record key of the source's ARN, as AWS Chalice names it
+    # ('queue_arn', 'kinesis_arn', 'stream_arn').
+    arn_key: ClassVar[str] = ''
     # How messages name the kind of source ('SQS queue', ...).
     source_kind: ClassVar[str] = ''
     # The SAM event type and the property naming the source's ARN.
@@ -241,15 +246,16 @@ class EventSourceMappingHome(ResourceHome):
                        ignore_errors=_GONE)
 
     def _values(self, model, source_arn, uuid, lambda_arn):
-        return {self.source_key: self.source_name(model), 'event_source_arn': source_arn,
-                'event_uuid': uuid, 'lambda_arn': lambda_arn}
+        return {self.source_key: self.source_name(model), self.arn_key: source_arn,
+                'event_source_arn': source_arn, 'event_uuid': uuid, 'lambda_arn': lambda_arn}
 
     def _described(self, model):
         return '%s %s' % (self.source_kind, self.source_name(model))
 
     def _described_record(self, record):
         record = record or {}
-        name = record.get(self.source_key) or record.get('event_source_arn') or '?'
+        name = record.get(self.source_key) or record.get(self.arn_key) or \
+            record.get('event_source_arn') or '?'
         return '%s %s' % (self.source_kind, name)
 
     @staticmethod
@@ -262,6 +268,7 @@ class EventSourceMappingHome(ResourceHome):
 class SQSEventSourceHome(EventSourceMappingHome):
     resource_type = 'sqs_event'
     source_key = 'queue'
+    arn_key = 'queue_arn'
     source_kind = 'SQS queue'
     sam_event_type = 'SQS'
     sam_source_property = 'Queue'
@@ -302,6 +309,7 @@ class _StreamHome(EventSourceMappingHome):
 class KinesisEventSourceHome(_StreamHome):
     resource_type = 'kinesis_event'
     source_key = 'stream'
+    arn_key = 'kinesis_arn'
     source_kind = 'Kinesis stream'
     sam_event_type = 'Kinesis'
 
@@ -316,6 +324,7 @@ class KinesisEventSourceHome(_StreamHome):
 class DynamoDBEventSourceHome(_StreamHome):
     resource_type = 'dynamodb_event'
     source_key = 'stream_arn'
+    arn_key = 'stream_arn'
     source_kind = 'DynamoDB stream'
     sam_event_type = 'DynamoDB'
 

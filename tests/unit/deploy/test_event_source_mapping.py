@@ -104,6 +104,7 @@ def record_of(model, uuid=UUID, **changes):
     home = home_for(model.resource_type)
     values = {'name': model.resource_name, 'resource_type': model.resource_type,
               home.source_key: home.source_name(model),
+              home.arn_key: SOURCE_ARNS[model.resource_type],
               'event_source_arn': SOURCE_ARNS[model.resource_type], 'event_uuid': uuid,
               'lambda_arn': function_arn(model.function.resource_name)}
     values.update(changes)
@@ -169,7 +170,7 @@ def test_fresh_sqs_mapping_is_created_then_recorded_at_once():
             outputs={'on_job-sqs-event-source.event_uuid': 'UUID'},
             message='Subscribing demo-dev-on_job to SQS queue jobs'),
         RecordResource('on_job-sqs-event-source', 'sqs_event', {
-            'queue': 'jobs', 'event_source_arn': QUEUE_ARN,
+            'queue': 'jobs', 'queue_arn': QUEUE_ARN, 'event_source_arn': QUEUE_ARN,
             'event_uuid': Var('on_job-sqs-event-source.event_uuid'),
             'lambda_arn': lambda_arn}),
     ]
@@ -183,7 +184,7 @@ def test_fresh_kinesis_mapping_has_a_starting_position():
         'BatchSize': 100, 'MaximumBatchingWindowInSeconds': 0, 'StartingPosition': 'LATEST'}
     assert steps[0].message == 'Subscribing demo-dev-on_click to Kinesis stream clicks'
     assert steps[1] == RecordResource('on_click-kinesis-event-source', 'kinesis_event', {
-        'stream': 'clicks', 'event_source_arn': KINESIS_ARN,
+        'stream': 'clicks', 'kinesis_arn': KINESIS_ARN, 'event_source_arn': KINESIS_ARN,
         'event_uuid': Var('on_click-kinesis-event-source.event_uuid'),
         'lambda_arn': Var('on_click.lambda_arn')})
     validated(steps[0])
@@ -388,7 +389,7 @@ def test_changed_queue_deletes_the_old_mapping_then_creates_a_new_one():
     assert steps[2].params['EventSourceArn'] == OTHER_QUEUE_ARN
     assert steps[2].message == 'Subscribing demo-dev-on_job to SQS queue other'
     assert steps[3] == RecordResource(SQS.resource_name, 'sqs_event', {
-        'queue': 'other', 'event_source_arn': OTHER_QUEUE_ARN,
+        'queue': 'other', 'queue_arn': OTHER_QUEUE_ARN, 'event_source_arn': OTHER_QUEUE_ARN,
         'event_uuid': Var('%s.event_uuid' % SQS.resource_name),
         'lambda_arn': Var('on_job.lambda_arn')})
     assert len(steps) == 4

@@ -53,6 +53,15 @@ def test_logical_ids_are_camel_case():
     assert to_logical_id('managed-layer') == 'ManagedLayer'
 
 
+def test_log_retention_gives_the_function_a_log_group(project):
+    template = template_for(hello_app(), project, log_retention_in_days=14)
+    assert template['Resources']['APIHandlerLogGroup'] == {
+        'Type': 'AWS::Logs::LogGroup',
+        'Properties': {'LogGroupName': {'Fn::Sub': '/aws/lambda/${APIHandler}'},
+                       'RetentionInDays': 14}}
+    assert 'APIHandlerLogGroup' not in template_for(hello_app(), project)['Resources']
+
+
 def test_hello_world(project):
     template = template_for(hello_app(), project)
     assert template['AWSTemplateFormatVersion'] == '2010-09-09'
@@ -246,10 +255,18 @@ def test_websocket_app(project):
         'RouteSelectionExpression': '$request.body.action'}
     assert resources['WebsocketMessageRoute']['Properties'] == {
         'ApiId': {'Ref': 'WebsocketAPI'}, 'RouteKey': '$default',
+        'RouteResponseSelectionExpression': '$default',
         'Target': {'Fn::Join': ['/', ['integrations', {'Ref': 'WebsocketMessageIntegration'}]]}}
-    assert resources['WebsocketConnectIntegration']['Properties']['IntegrationUri'] == {
-        'Fn::Sub': 'arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/'
-                   '2015-03-31/functions/${WebsocketConnect.Arn}/invocations'}
+    assert resources['WebsocketConnectIntegration']['Properties'] == {
+        'ApiId': {'Ref': 'WebsocketAPI'}, 'IntegrationType': 'AWS_PROXY',
+        'ConnectionType': 'INTERNET', 'ContentHandlingStrategy': 'CONVERT_TO_TEXT',
+        'Description': 'connect',
+        'IntegrationUri': {
+            'Fn::Sub': 'arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/'
+                       '2015-03-31/functions/${WebsocketConnect.Arn}/invocations'}}
+    assert resources['WebsocketDisconnectIntegration']['Properties']['Description'] == \
+        'disconnect'
+    assert resources['WebsocketMessageIntegration']['Properties']['Description'] == 'message'
     assert sorted(resources['WebsocketAPIDeployment']['DependsOn']) == [
         'WebsocketConnectRoute', 'WebsocketDisconnectRoute', 'WebsocketMessageRoute']
     assert resources['WebsocketAPIStage']['Properties']['StageName'] == 'api'

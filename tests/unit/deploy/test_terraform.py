@@ -250,7 +250,7 @@ def test_event_rules_subscriptions_and_mappings(project):
     document = configuration_for(app, project)
     # Names come from the models: the rule is named as chalice deploy names it.
     rule = resource(document, 'aws_cloudwatch_event_rule', 'tick-event')
-    assert rule == {'name': 'demo-dev-tick', 'schedule_expression': 'rate(1 hour)',
+    assert rule == {'name': 'demo-dev-tick-event', 'schedule_expression': 'rate(1 hour)',
                     'description': 'hourly'}
     assert resource(document, 'aws_cloudwatch_event_target', 'tick-event') == {
         'rule': '${aws_cloudwatch_event_rule.tick-event.name}', 'target_id': '1',
@@ -340,9 +340,13 @@ def test_websocket_api(project):
     assert integration['integration_uri'] == (
         'arn:%s:apigateway:%s:lambda:path/2015-03-31/functions/'
         '${aws_lambda_function.websocket_connect.arn}/invocations' % (PARTITION_REF, REGION_REF))
+    # The settings chalice deploy (and AWS Chalice) gives the integration.
+    assert (integration['connection_type'], integration['content_handling_strategy'],
+            integration['description']) == ('INTERNET', 'CONVERT_TO_TEXT', 'connect')
     route = resource(document, 'aws_apigatewayv2_route', 'websocket_api-default')
     assert route == {'api_id': '${aws_apigatewayv2_api.websocket_api.id}',
                      'route_key': '$default',
+                     'route_response_selection_expression': '$default',
                      'target': 'integrations/'
                                '${aws_apigatewayv2_integration.websocket_api-default.id}'}
     assert 'websocket_api-disconnect' not in document['resource']['aws_apigatewayv2_route']
