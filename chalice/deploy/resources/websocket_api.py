@@ -94,13 +94,13 @@ class WebsocketAPIHome(ResourceHome):
         remote['api'] = {'id': api['ApiId'], 'name': api.get('Name')}
         remote['routes'] = {
             item['RouteKey']: {'id': item['RouteId'], 'target': item.get('Target')}
-            for item in _all_items(aws, 'get_routes', api_id)}
+            for item in all_items(aws, 'get_routes', api_id)}
         remote['integrations'] = {
             item['IntegrationId']: {'uri': item.get('IntegrationUri'),
                                     'type': item.get('IntegrationType')}
-            for item in _all_items(aws, 'get_integrations', api_id)}
+            for item in all_items(aws, 'get_integrations', api_id)}
         remote['stages'] = {item['StageName']: item.get('DeploymentId')
-                            for item in _all_items(aws, 'get_stages', api_id)}
+                            for item in all_items(aws, 'get_stages', api_id)}
         return remote
 
     # -- planning
@@ -351,7 +351,8 @@ def _integration_id(target):
     return None
 
 
-def _all_items(aws, method, api_id):
+def all_items(aws, method, api_id):
+    """Every item of a paginated API Gateway v2 listing of one API (routes, stages...)."""
     items = []
     params = {'ApiId': api_id}
     while True:
