@@ -493,7 +493,7 @@ def _check_api_gateway_types(config: Mapping[str, Any], warnings: Warnings) -> N
     entry uses it); a setting is reported at the path where it is written.
     """
     stages = config.get('stages')
-    sections = [('', {})]
+    sections: List[Tuple[str, Mapping[str, Any]]] = [('', {})]
     if isinstance(stages, dict):
         sections += [(f'stages.{name}.', section) for name, section in stages.items()
                      if isinstance(section, dict)]

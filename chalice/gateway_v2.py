@@ -72,9 +72,9 @@ class HttpAPIGateway:
         origin = find_header(headers, 'origin')
         match = matcher_for_app(gateway.app).match(path)
         entry = gateway.app.routes.get(match.route, {}).get(method) if match else None
-        if entry is None:
+        if match is None or entry is None:
             if method == 'OPTIONS' and self.cors is not None:
-                return self._preflight(origin, request_id)
+                return self._preflight(self.cors, origin, request_id)
             return self._answer(404, NOT_FOUND_BODY, request_id, origin)
         event = build_http_api_event(
             method=method, path=path, query_string=query_string, headers=headers, body=body,
@@ -116,38 +116,14 @@ class HttpAPIGateway:
             headers = [(name, value) for name, value in headers
                        if not name.lower().startswith('access-control-')]
             if origin is not None:
-                headers.extend(self._cors_headers(origin, preflight=False))
+                headers.extend(_cors_headers(self.cors, origin, preflight=False))
         if not any(name.lower() == 'apigw-requestid' for name, _ in headers):
             headers = list(headers) + [('apigw-requestid', request_id)]
         return HTTPResponse(response.status_code, headers, response.body)
 
-    # -- CORS
-
-    def _allowed_origin(self, origin: str | None) -> str | None:
-        origins = self.cors['AllowOrigins']
-        if '*' in origins:
-            return '*'
-        return origin if origin in origins else None
-
-    def _cors_headers(self, origin: str | None, preflight: bool) -> list[tuple[str, str]]:
-        allowed = self._allowed_origin(origin)
-        if allowed is None:
-            return []
-        cors = self.cors
-        headers = [('access-control-allow-origin', allowed)]
-        if cors.get('AllowCredentials'):
-            headers.append(('access-control-allow-credentials', 'true'))
-        if preflight:
-            headers.append(('access-control-allow-methods', ','.join(cors['AllowMethods'])))
-            headers.append(('access-control-allow-headers', ','.join(cors['AllowHeaders'])))
-            if cors.get('MaxAge'):
-                headers.append(('access-control-max-age', str(cors['MaxAge'])))
-        elif cors.get('ExposeHeaders'):
-            headers.append(('access-control-expose-headers', ','.join(cors['ExposeHeaders'])))
-        return headers
-
-    def _preflight(self, origin: str | None, request_id: str) -> HTTPResponse:
-        headers = self._cors_headers(origin, preflight=True)
+    @staticmethod
+    def _preflight(cors: dict, origin: str | None, request_id: str) -> HTTPResponse:
+        headers = _cors_headers(cors, origin, preflight=True)
         headers.append(('apigw-requestid', request_id))
         return HTTPResponse(204, headers, b'')
 
@@ -221,3 +197,22 @@ class HttpAPIGateway:
                 return
             gateway._warned.add(key)
         gateway._print(message)
+
+
+def _cors_headers(cors: dict, origin: str | None, preflight: bool) -> list[tuple[str, str]]:
+    """The CORS headers the API answers ``origin`` with (none for another origin)."""
+    origins = cors['AllowOrigins']
+    allowed = '*' if '*' in origins else (origin if origin in origins else None)
+    if allowed is None:
+        return []
+    headers = [('access-control-allow-origin', allowed)]
+    if cors.get('AllowCredentials'):
+        headers.append(('access-control-allow-credentials', 'true'))
+    if preflight:
+        headers.append(('access-control-allow-methods', ','.join(cors['AllowMethods'])))
+        headers.append(('access-control-allow-headers', ','.join(cors['AllowHeaders'])))
+        if cors.get('MaxAge'):
+            headers.append(('access-control-max-age', str(cors['MaxAge'])))
+    elif cors.get('ExposeHeaders'):
+        headers.append(('access-control-expose-headers', ','.join(cors['ExposeHeaders'])))
+    return headers

@@ -89,7 +89,8 @@ def authorizers(app: Any) -> list[AuthorizerSpec]:
         for entry in methods.values():
             authorizer = entry.authorizer
             if isinstance(authorizer, JWTAuthorizer):
-                spec = AuthorizerSpec(authorizer.name, 'JWT', (authorizer.identity_source,),
+                spec = AuthorizerSpec(str(authorizer.name), 'JWT',
+                                      (authorizer.identity_source,),
                                       issuer=authorizer.issuer,
                                       audience=tuple(authorizer.audience))
             elif isinstance(authorizer, ChaliceAuthorizer):
@@ -154,7 +155,7 @@ def normalized_cors(configuration: dict | None) -> dict | None:
     methods case-insensitively, lists as sets, absent fields as their defaults."""
     if not configuration:
         return None
-    result = {}
+    result: dict[str, Any] = {}
     for key in ('AllowOrigins', 'AllowHeaders', 'AllowMethods', 'ExposeHeaders'):
         values = configuration.get(key) or []
         folded = values if key == 'AllowOrigins' else [value.lower() for value in values]
