@@ -233,6 +233,31 @@ def _refused(status_code: int, body: dict, error_type: str, detail: str) -> Auth
     return AuthOutcome(False, status_code, body, None, error_type, detail)
 
 
+def _call_authorizer(handler: Callable[[dict, Any], Any], event: dict, lambda_context: Any,
+                     arn: str, raised: tuple, invalid_body: dict) -> Any:
+    """Call an authorizer and evaluate its policy for ``arn``.
+
+    Returns ``(answer, verdict)``, or the refusal: ``raised`` (status, body,
+    error type) when the authorizer raises, a 500 with ``invalid_body`` when
+    its answer is not a policy.
+    """
+    try:
+        answer = handler(event, lambda_context)
+    except Exception:
+        status, body, error_type = raised
+        return _refused(status, body, error_type, 'the authorizer raised an exception:\n' +
+                        traceback.format_exc())
+    if not isinstance(answer, dict):
+        return _refused(500, invalid_body, 'AuthorizerConfigurationException',
+                        f'the authorizer returned {type(answer).__name__}, not a dict '
+                        'with principalId and policyDocument')
+    try:
+        return answer, evaluate_policy(answer.get('policyDocument'), arn)
+    except ValueError as error:
+        return _refused(500, invalid_body, 'AuthorizerConfigurationException',
+                        f'the authorizer returned an invalid policy: {error}')
+
+
 def run_token_authorizer(handler: Callable[[dict, Any], Any], header: str,
                          headers: Iterable[tuple[str, str]], method_arn: str,
                          lambda_context: Any = None) -> AuthOutcome:
@@ -246,20 +271,12 @@ def run_token_authorizer(handler: Callable[[dict, Any], Any], header: str,
     if token is None or not token.strip():
         return _refused(401, UNAUTHORIZED_BODY, 'UnauthorizedException',
                         f'no token in the {header} header')
-    try:
-        answer = handler(build_token_event(token, method_arn), lambda_context)
-    except Exception:
-        return _refused(401, UNAUTHORIZED_BODY, 'UnauthorizedException',
-                        'the authorizer raised an exception:\n' + traceback.format_exc())
-    if not isinstance(answer, dict):
-        return _refused(500, CONFIGURATION_ERROR_BODY, 'AuthorizerConfigurationException',
-                        f'the authorizer returned {type(answer).__name__}, not a dict '
-                        'with principalId and policyDocument')
-    try:
-        verdict = evaluate_policy(answer.get('policyDocument'), method_arn)
-    except ValueError as error:
-        return _refused(500, CONFIGURATION_ERROR_BODY, 'AuthorizerConfigurationException',
-                        f'the authorizer returned an invalid policy: {error}')
+    called = _call_authorizer(handler, build_token_event(token, method_arn), lambda_context,
+                              method_arn, (401, UNAUTHORIZED_BODY, 'UnauthorizedException'),
+                              CONFIGURATION_ERROR_BODY)
+    if isinstance(called, AuthOutcome):
+        return called
+    answer, verdict = called
     if verdict == ALLOW:
         context = authorizer_context(answer.get('context'), answer.get('principalId'))
         return AuthOutcome(True, context=context)
@@ -287,20 +304,12 @@ def run_http_api_authorizer(handler: Callable[[dict, Any], Any], event: dict[str
     into a policy).
     """
     route_arn = event['routeArn']
-    try:
-        answer = handler(event, lambda_context)
-    except Exception:
-        return _refused(500, HTTP_API_ERROR_BODY, 'AuthorizerFailure',
-                        'the authorizer raised an exception:\n' + traceback.format_exc())
-    if not isinstance(answer, dict):
-        return _refused(500, HTTP_API_ERROR_BODY, 'AuthorizerConfigurationException',
-                        f'the authorizer returned {type(answer).__name__}, not a dict '
-                        'with principalId and policyDocument')
-    try:
-        verdict = evaluate_policy(answer.get('policyDocument'), route_arn)
-    except ValueError as error:
-        return _refused(500, HTTP_API_ERROR_BODY, 'AuthorizerConfigurationException',
-                        f'the authorizer returned an invalid policy: {error}')
+    called = _call_authorizer(handler, event, lambda_context, route_arn,
+                              (500, HTTP_API_ERROR_BODY, 'AuthorizerFailure'),
+                              HTTP_API_ERROR_BODY)
+    if isinstance(called, AuthOutcome):
+        return called
+    answer, verdict = called
     if verdict != ALLOW:
         return _refused(403, HTTP_API_FORBIDDEN_BODY, 'AccessDeniedException',
                         f'the policy does not allow {route_arn}')

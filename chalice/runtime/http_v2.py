@@ -197,14 +197,16 @@ def _route_keys(app):
         paths['ANY ' + path] = path
         for method in methods:
             paths['%s %s' % (method, path)] = path
-    middleware = app._middleware_for('http')
     chain = None
-    if middleware:
-        from chalice.app import _chain
-
-        chain = _chain(middleware, _view_response)
+    for middleware in reversed(app._middleware_for('http')):
+        # The first middleware registered runs first, around all the others.
+        chain = _link(middleware, chain or _view_response)
     keys = app._v2_route_keys = _RouteKeys(compiled, paths, chain)
     return keys
+
+
+def _link(middleware, get_response):
+    return lambda request: middleware(request, get_response)
 
 
 def _match_default(app, event):
@@ -266,21 +268,13 @@ def dispatch(app, event, context=None):
     local = app._local
     local.request = request
     local.context = context
+    chain = keys.chain
+    entry = route.entry
     try:
-        if keys.chain is not None:
-            try:
-                response = keys.chain(request)
-            except ChaliceViewError as error:
-                return error_response(type(error).__name__, str(error), error.STATUS_CODE,
-                                      route.cors_headers)
-            except ChaliceUnhandledError:
-                raise
-            except Exception:
-                return app._unhandled_error(route.entry, route.cors_headers)
-            return _finish(app, response, route)
-        entry = route.entry
         try:
-            if entry.view_args:
+            if chain is not None:
+                result = chain(request)
+            elif entry.view_args:
                 params = (captured if captured is not None else event.get('pathParameters')) or {}
                 result = entry.view_function(**{name: params.get(name)
                                                 for name in entry.view_args})
@@ -293,7 +287,8 @@ def dispatch(app, event, context=None):
             raise
         except Exception:
             return app._unhandled_error(entry, route.cors_headers)
-        if (type(result) is dict or type(result) is list) and not route.json_is_binary:
+        if chain is None and (type(result) is dict or type(result) is list) and \
+                not route.json_is_binary:
             try:
                 body = dumps(result)
             except (TypeError, ValueError) as error:

@@ -300,51 +300,19 @@ def test_terraform_declares_what_deploy_creates(tmp_path, aws_env, aws_clients):
         'aws_apigatewayv2_domain_name', 'aws_apigatewayv2_api_mapping'}
 
 
-HTTP_API_APP = '''\
-from chalice import AuthResponse, Chalice, IAMAuthorizer, JWTAuthorizer
-
-app = Chalice(app_name='tfhttp')
-jwt = JWTAuthorizer('jwt', 'https://issuer.example.com/', 'client-a')
-
-
-@app.authorizer()
-def gatekeeper(auth_request):
-    return AuthResponse(routes=['*'], principal_id='u')
-
-
-@app.route('/', cors=True)
-def index():
-    return {}
-
-
-@app.route('/people/{person}', methods=['GET', 'PUT'], authorizer=jwt,
-           authorization_scopes=['read'], cors=True)
-def person(person):
-    return {}
-
-
-@app.route('/admin', authorizer=gatekeeper)
-def admin():
-    return {}
-
-
-@app.route('/signed', authorizer=IAMAuthorizer())
-def signed():
-    return {}
-'''
-
-
 def test_http_api(tmp_path, aws_env, aws_clients):
-    config = {'version': '2.0', 'app_name': 'tfhttp', 'stages': {'dev': {
+    from tests.functional.test_package_http_api import APP as HTTP_API_APP
+
+    config = {'version': '2.0', 'app_name': 'people', 'stages': {'dev': {
         'api_gateway_type': 'HTTP'}}}
-    project = make_project(tmp_path, HTTP_API_APP, config=config, app_name='tfhttp')
+    project = make_project(tmp_path, HTTP_API_APP, config=config, app_name='people')
     declared = deploy_and_package(project, aws_env, aws_clients, tmp_path / 'terraform')
     assert {rtype for rtype, _ in declared} == {
         'aws_iam_role', 'aws_iam_role_policy', 'aws_lambda_function', 'aws_lambda_permission',
         'aws_apigatewayv2_api', 'aws_apigatewayv2_integration', 'aws_apigatewayv2_route',
         'aws_apigatewayv2_authorizer', 'aws_apigatewayv2_stage'}
-    assert ('aws_apigatewayv2_stage', ('tfhttp', '$default')) in declared
-    assert ('aws_apigatewayv2_authorizer', ('tfhttp', 'gatekeeper', 'REQUEST')) in declared
+    assert ('aws_apigatewayv2_stage', ('people', '$default')) in declared
+    assert ('aws_apigatewayv2_authorizer', ('people', 'gatekeeper', 'REQUEST')) in declared
 
 
 def test_automatic_layer(tmp_path, aws_env, aws_clients):
