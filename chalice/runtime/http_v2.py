@@ -57,8 +57,8 @@ def _route_template(event):
 class RequestV2(Request):
     """``app.current_request`` for an HTTP API payload format 2.0 event."""
 
-    # The route and app serving the request, set by dispatch().
-    __slots__ = ('_route', '_app')
+    # The route serving the request, set by dispatch() for the middleware chain.
+    __slots__ = ('_route',)
 
     method = _overridable('method', lambda event: _http(event).get('method'))
     path = _overridable('path', _route_template)
@@ -200,7 +200,7 @@ def _route_keys(app):
     chain = None
     for middleware in reversed(app._middleware_for('http')):
         # The first middleware registered runs first, around all the others.
-        chain = _link(middleware, chain or _view_response)
+        chain = _link(middleware, chain or _innermost(app))
     keys = app._v2_route_keys = _RouteKeys(compiled, paths, chain)
     return keys
 
@@ -261,8 +261,6 @@ def dispatch(app, event, context=None):
         return app._internal_error('a malformed HTTP API event', None)
     request = RequestV2(event, context)
     request._media_type = mime
-    request._route = route
-    request._app = app
     if captured is not None:
         request._overrides = {'path': path, 'uri_params': captured or None}
     local = app._local
@@ -273,6 +271,7 @@ def dispatch(app, event, context=None):
     try:
         try:
             if chain is not None:
+                request._route = route
                 result = chain(request)
             elif entry.view_args:
                 params = (captured if captured is not None else event.get('pathParameters')) or {}
@@ -303,7 +302,11 @@ def dispatch(app, event, context=None):
         local.context = None
 
 
-def _view_response(request):
+def _innermost(app):
+    return lambda request: _view_response(app, request)
+
+
+def _view_response(app, request):
     """Innermost link of the v2 middleware chain: always a Response."""
     entry = request._route.entry
     try:
@@ -318,7 +321,7 @@ def _view_response(request):
     except ChaliceUnhandledError:
         raise
     except Exception:
-        proxy = request._app._unhandled_error(entry, None)
+        proxy = app._unhandled_error(entry, None)
         return Response(proxy['body'], proxy['headers'], proxy['statusCode'])
     if not isinstance(result, Response):
         result = Response(result, {'Content-Type': JSON_CONTENT_TYPE})
