@@ -97,7 +97,16 @@ class RequestV2(Request):
     @property
     def query_params(self):
         if self._query_params is _UNSET:
-            self._query_params = _query_params(self._event)
+            event = self._event
+            single = event.get('queryStringParameters')
+            raw = event.get('rawQueryString') or ''
+            if single and ',' not in raw and '%2' not in raw and \
+                    raw.count('&') + 1 == len(single):
+                # No name repeated and no comma in a value: the single-value
+                # field is exact (and MultiDict takes plain values as they are).
+                self._query_params = MultiDict(single)
+            else:
+                self._query_params = _query_params(event)
         return self._query_params
 
     @query_params.setter
@@ -110,12 +119,9 @@ def _query_params(event):
     """A MultiDict of the query string, every repeated value kept.
 
     ``queryStringParameters`` of a 2.0 event joins repeated values with
-    commas; when any value has a comma the raw query string is parsed
-    instead (a comma may also be part of one value).
+    commas (and a comma may also be part of one value), so the raw query
+    string is parsed.
     """
-    single = event.get('queryStringParameters')
-    if single and ',' not in ''.join(single.values()):
-        return MultiDict(single)  # one value per name (MultiDict takes plain values)
     raw = event.get('rawQueryString')
     if raw:
         from urllib.parse import parse_qsl
@@ -124,6 +130,7 @@ def _query_params(event):
         for name, value in parse_qsl(raw, keep_blank_values=True):
             multi.setdefault(name, []).append(value)
         return MultiDict(multi) if multi else None
+    single = event.get('queryStringParameters')
     return MultiDict({k: [v] for k, v in single.items()}) if single else None
 
 
