@@ -366,7 +366,8 @@ class AppGraphBuilder:
             policy=generator.resource_policy)
 
 
-def refuse_jwt_authorizers(app):
+def refuse_jwt_authorizers(app, remedy='set "api_gateway_type": "HTTP" in '
+                                      '.chalice/config.json, or use another authorizer'):
     """A REST API has no JWT authorizers: say which route needs an HTTP API."""
     from chalice.app import JWTAuthorizer
 
@@ -374,9 +375,8 @@ def refuse_jwt_authorizers(app):
         for method, entry in sorted(methods.items()):
             if isinstance(entry.authorizer, JWTAuthorizer):
                 raise ConfigError(
-                    'JWTAuthorizer %r (used by %s %s) needs an HTTP API: set '
-                    '"api_gateway_type": "HTTP" in .chalice/config.json, or use another '
-                    'authorizer.' % (entry.authorizer.name, method, path))
+                    'JWTAuthorizer %r (used by %s %s) needs an HTTP API: %s.'
+                    % (entry.authorizer.name, method, path, remedy))
 
 
 def rest_api_generator(config, api_handler_arn, authorizer_arns, region, partition,
@@ -431,7 +431,13 @@ def rest_api_model(config, generator_class=None, **options):
         raise ChaliceError('No REST API found to generate a model from: app.py defines no '
                            '@app.route views.')
     validate_routes(app)
-    refuse_jwt_authorizers(app)
+    if generator_class is None:
+        # Swagger 2.0 is what a REST API imports; OpenAPI 3 can describe JWT too.
+        if config.scope(config.chalice_stage, API_HANDLER).api_gateway_type == 'HTTP':
+            refuse_jwt_authorizers(app, remedy='the Swagger 2.0 model describes a REST API; '
+                                   'use --format openapi3 for this HTTP API')
+        else:
+            refuse_jwt_authorizers(app)
     authorizer_arns = {auth.name: MODEL_AUTHORIZER_ARN % auth.name
                        for auth in app.builtin_auth_handlers}
     generator = rest_api_generator(config.scope(config.chalice_stage, API_HANDLER),
