@@ -68,6 +68,17 @@ _MERGED_KEYS = ('environment_variables', 'tags')
 # Paths and loading
 # ---------------------------------------------------------------------------
 
+def invalid_at(path: str) -> str:
+    """``Invalid <config file>: <key path>``, or ``Invalid <option>:`` for an option.
+
+    How every validation line starts; ``path`` as :meth:`Config.source_of`
+    gives it.
+    """
+    if path.startswith('--'):
+        return 'Invalid %s:' % path
+    return 'Invalid %s: %s' % (CONFIG_DISPLAY_NAME, path)
+
+
 def chalice_dir(project_dir: str) -> str:
     """Return the ``.chalice`` directory of *project_dir*."""
     return os.path.join(project_dir, CHALICE_DIR)

@@ -25,7 +25,7 @@ What is checked:
   endpoints, and (for commands that build resources) the policy files.
 """
 from chalice import limits
-from chalice.config import CONFIG_DISPLAY_NAME, FUNCTION_KEYS, check_config
+from chalice.config import CONFIG_DISPLAY_NAME, FUNCTION_KEYS, check_config, invalid_at
 from chalice.errors import ValidationError
 
 CONFIG_VERSIONS = ('2.0', '1.0')
@@ -42,13 +42,6 @@ def _show(value):
     return text if len(text) <= 60 else text[:57] + '...'
 
 
-def _where(path):
-    """``Invalid <file>: <path>`` for a key path, ``Invalid <option>:`` for an option."""
-    if path.startswith('--'):
-        return 'Invalid %s:' % path
-    return 'Invalid %s: %s' % (CONFIG_DISPLAY_NAME, path)
-
-
 class Problems:
     """The lines of one validation pass, in the order found, without repeats."""
 
@@ -60,7 +53,7 @@ class Problems:
             self.lines.append(line)
 
     def at(self, path, message):
-        self.add('%s %s' % (_where(path), message))
+        self.add('%s %s' % (invalid_at(path), message))
 
     def raise_if_any(self):
         if self.lines:
@@ -239,31 +232,9 @@ def check_project(config, problems, resources=True):
     return _unknown_function_warnings(config.config_from_disk, names)
 
 
-def missing_role_arn(config):
-    """The problem of a function whose role Chalice does not manage and nobody names."""
-    if config.manage_iam_role or config.iam_role_arn:
-        return None
-    return '%s is false but no iam_role_arn is set: add "iam_role_arn" (the role the ' \
-        'functions run as) or set manage_iam_role to true' % _where(
-            config.source_of('manage_iam_role'))
-
-
-def private_endpoint_problem(config):
-    """The problem of a PRIVATE REST API that no VPC endpoint or policy opens.
-
-    An HTTP API has no private endpoints at all; the config check says so.
-    """
-    if config.api_gateway_endpoint_type != 'PRIVATE' or config.api_gateway_endpoint_vpce or \
-            config.api_gateway_policy_file or config.api_gateway_type == 'HTTP':
-        return None
-    return '%s is PRIVATE but no api_gateway_endpoint_vpce is set: add the VPC endpoint ' \
-        'id(s) or an api_gateway_policy_file' % _where(
-            config.source_of('api_gateway_endpoint_type'))
-
-
 def _check_function(config, app, problems, resources):
     from chalice import appcheck
-    from chalice.deploy.appgraph import function_name_for, load_policy_file
+    from chalice.deploy.appgraph import function_name_for, load_policy_file, missing_role_arn
     from chalice.errors import ConfigError
 
     name = config.function_name
@@ -309,7 +280,7 @@ def _check_function(config, app, problems, resources):
 
 
 def _check_rest_api(config, problems, resources):
-    from chalice.deploy.appgraph import load_json_file
+    from chalice.deploy.appgraph import load_json_file, private_endpoint_problem
     from chalice.errors import ConfigError
 
     problem = private_endpoint_problem(config)
