@@ -11,7 +11,7 @@ or ``app.py:LINE`` and the handler), and what is allowed.
 
 What is checked:
 
-* the config file's keys: type and range (:func:`chalice.config.check_config`),
+* the config file's keys: type and range (:func:`chalice.configschema.check_config`),
   then AWS's limits on each value (:data:`KEY_RULES`, :mod:`chalice.limits`),
   ``app_name`` and ``version``, and the stage names;
 * the command line: ``--stage``, ``--api-gateway-stage``, ``--connection-timeout``;
