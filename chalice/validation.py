@@ -22,7 +22,8 @@ What is checked:
   VPC subnets and security groups together, a role ARN when Chalice does
   not manage the role, the size of the environment, the number of tags,
   the length of the Lambda function names, a PRIVATE endpoint's VPC
-  endpoints, and (for commands that build resources) the policy files.
+  endpoints, what an HTTP API cannot serve (:func:`chalice.httpapi.check_app`),
+  and (for commands that build resources) the policy files.
 """
 from chalice import limits
 from chalice.config import CONFIG_DISPLAY_NAME, FUNCTION_KEYS, check_config, invalid_at
@@ -227,8 +228,8 @@ def check_project(config, problems, resources=True):
     for name in names:
         _check_function(config.scope(config.chalice_stage, name), app, problems, resources)
     if app.routes:
-        _check_rest_api(config.scope(config.chalice_stage, 'api_handler'), problems,
-                        resources)
+        _check_api(config.scope(config.chalice_stage, 'api_handler'), app, problems,
+                   resources)
     return _unknown_function_warnings(config.config_from_disk, names)
 
 
@@ -279,10 +280,17 @@ def _check_function(config, app, problems, resources):
             problems.add(str(error))
 
 
-def _check_rest_api(config, problems, resources):
+def _check_api(config, app, problems, resources):
     from chalice.deploy.appgraph import load_json_file, private_endpoint_problem
-    from chalice.errors import ConfigError
+    from chalice.errors import ChaliceError, ConfigError
 
+    if config.api_gateway_type == 'HTTP':
+        from chalice import httpapi
+
+        try:
+            httpapi.check_app(app)  # what an HTTP API cannot serve
+        except ChaliceError as error:
+            problems.add(str(error))
     problem = private_endpoint_problem(config)
     if problem is not None:
         problems.add(problem)
