@@ -75,7 +75,7 @@ def check_app(app):
                     entry.view_function)
         _check_same_path(path, entries)
     _check_function_names(app)
-    _check_matcher(app)
+    check_matcher(app)
 
 
 def check_route_path(path, function=None):
@@ -140,14 +140,25 @@ def _check_same_path(path, entries):
                     % (path, other.view_name, entry.view_name), entry.view_function)
 
 
+def function_specs(app):
+    """``(logical name, handler string)`` of every Lambda function the app defines.
+
+    Four lists: the API handler (when the app has routes), the built-in
+    authorizers (deployed only with the API), pure Lambdas and event
+    handlers, and the websocket handlers.  What ``chalice deploy`` creates
+    and what the validation pass checks both come from here.
+    """
+    api_specs = [('api_handler', 'app.app')] if app.routes else []
+    auth_specs = [(auth.name, auth.handler_string) for auth in app.builtin_auth_handlers]
+    other_specs = [(fn.name, fn.handler_string) for fn in app.pure_lambda_functions]
+    other_specs.extend((source.name, source.handler_string) for source in app.event_sources)
+    ws_specs = [(ws.name, ws.handler_string) for ws in app.websocket_handlers.values()]
+    return api_specs, auth_specs, other_specs, ws_specs
+
+
 def lambda_function_names(app):
     """The logical name of every Lambda function the app defines, in a fixed order."""
-    names = ['api_handler'] if app.routes else []
-    names += [config.name for config in app.builtin_auth_handlers]
-    names += [fn.name for fn in app.pure_lambda_functions]
-    names += [source.name for source in app.event_sources]
-    names += [ws.name for ws in app.websocket_handlers.values()]
-    return names
+    return [name for specs in function_specs(app) for name, _ in specs]
 
 
 def _check_function_names(app):
@@ -162,7 +173,8 @@ def _check_function_names(app):
         seen.add(name)
 
 
-def _check_matcher(app):
+def check_matcher(app):
+    """Refuse routes the matcher of ``chalice local`` and Lambda cannot tell apart."""
     from chalice.routing import RouteMatcher
 
     try:

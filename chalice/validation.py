@@ -11,7 +11,7 @@ or ``app.py:LINE`` and the handler), and what is allowed.
 
 What is checked:
 
-* the config file's keys: type and range (:func:`chalice.config.check_config`),
+* the config file's keys: type and range (:func:`chalice.configschema.check_config`),
   then AWS's limits on each value (:data:`KEY_RULES`, :mod:`chalice.limits`),
   ``app_name`` and ``version``, and the stage names;
 * the command line: ``--stage``, ``--api-gateway-stage``, ``--connection-timeout``;
@@ -22,10 +22,11 @@ What is checked:
   VPC subnets and security groups together, a role ARN when Chalice does
   not manage the role, the size of the environment, the number of tags,
   the length of the Lambda function names, a PRIVATE endpoint's VPC
-  endpoints, and (for commands that build resources) the policy files.
+  endpoints, what an HTTP API cannot serve (:func:`chalice.httpapi.check_app`),
+  and (for commands that build resources) the policy files.
 """
 from chalice import limits
-from chalice.config import CONFIG_DISPLAY_NAME, FUNCTION_KEYS, check_config
+from chalice.config import CONFIG_DISPLAY_NAME, FUNCTION_KEYS, check_config, invalid_at
 from chalice.errors import ValidationError
 
 CONFIG_VERSIONS = ('2.0', '1.0')
@@ -42,13 +43,6 @@ def _show(value):
     return text if len(text) <= 60 else text[:57] + '...'
 
 
-def _where(path):
-    """``Invalid <file>: <path>`` for a key path, ``Invalid <option>:`` for an option."""
-    if path.startswith('--'):
-        return 'Invalid %s:' % path
-    return 'Invalid %s: %s' % (CONFIG_DISPLAY_NAME, path)
-
-
 class Problems:
     """The lines of one validation pass, in the order found, without repeats."""
 
@@ -60,7 +54,7 @@ class Problems:
             self.lines.append(line)
 
     def at(self, path, message):
-        self.add('%s %s' % (_where(path), message))
+        self.add('%s %s' % (invalid_at(path), message))
 
     def raise_if_any(self):
         if self.lines:
@@ -234,36 +228,14 @@ def check_project(config, problems, resources=True):
     for name in names:
         _check_function(config.scope(config.chalice_stage, name), app, problems, resources)
     if app.routes:
-        _check_rest_api(config.scope(config.chalice_stage, 'api_handler'), problems,
-                        resources)
+        _check_api(config.scope(config.chalice_stage, 'api_handler'), app, problems,
+                   resources)
     return _unknown_function_warnings(config.config_from_disk, names)
-
-
-def missing_role_arn(config):
-    """The problem of a function whose role Chalice does not manage and nobody names."""
-    if config.manage_iam_role or config.iam_role_arn:
-        return None
-    return '%s is false but no iam_role_arn is set: add "iam_role_arn" (the role the ' \
-        'functions run as) or set manage_iam_role to true' % _where(
-            config.source_of('manage_iam_role'))
-
-
-def private_endpoint_problem(config):
-    """The problem of a PRIVATE REST API that no VPC endpoint or policy opens.
-
-    An HTTP API has no private endpoints at all; the config check says so.
-    """
-    if config.api_gateway_endpoint_type != 'PRIVATE' or config.api_gateway_endpoint_vpce or \
-            config.api_gateway_policy_file or config.api_gateway_type == 'HTTP':
-        return None
-    return '%s is PRIVATE but no api_gateway_endpoint_vpce is set: add the VPC endpoint ' \
-        'id(s) or an api_gateway_policy_file' % _where(
-            config.source_of('api_gateway_endpoint_type'))
 
 
 def _check_function(config, app, problems, resources):
     from chalice import appcheck
-    from chalice.deploy.appgraph import function_name_for, load_policy_file
+    from chalice.deploy.appgraph import function_name_for, load_policy_file, missing_role_arn
     from chalice.errors import ConfigError
 
     name = config.function_name
@@ -308,10 +280,17 @@ def _check_function(config, app, problems, resources):
             problems.add(str(error))
 
 
-def _check_rest_api(config, problems, resources):
-    from chalice.deploy.appgraph import load_json_file
-    from chalice.errors import ConfigError
+def _check_api(config, app, problems, resources):
+    from chalice.deploy.appgraph import load_json_file, private_endpoint_problem
+    from chalice.errors import ChaliceError, ConfigError
 
+    if config.api_gateway_type == 'HTTP':
+        from chalice import httpapi
+
+        try:
+            httpapi.check_app(app)  # what an HTTP API cannot serve
+        except ChaliceError as error:
+            problems.add(str(error))
     problem = private_endpoint_problem(config)
     if problem is not None:
         problems.add(problem)

@@ -110,12 +110,9 @@ def _repository_path(path, project_dir):
 
 
 def _write_atomically(path, text):
-    tmp = '%s.tmp-%d' % (path, os.getpid())
+    from chalice.atomicfile import atomic_write
+
     try:
-        with open(tmp, 'w', encoding='utf-8', newline='\n') as f:
-            f.write(text)
-        os.replace(tmp, path)
+        atomic_write(path, text)
     except OSError as error:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         raise ChaliceError('Could not write %s: %s' % (path, error.strerror or error)) from None

@@ -11,17 +11,19 @@ dicts keyed by Lambda architecture (``x86_64``/``arm64``) when functions may
 run on different CPUs (see :func:`architectures`): dependencies with native
 code differ between the two.
 
-Bad input that can be detected here (a missing policy file, a pre-created
-role without its ARN, routes the matcher rejects) raises a
+The CLI gets here after the validation pass (:mod:`chalice.validation`)
+has checked the app and its settings.  What can still be wrong (a missing
+policy file, a pre-created role without its ARN, routes the matcher
+rejects, for a caller that skipped the pass) raises a
 :class:`~chalice.errors.ChaliceError` before anything touches AWS.
 """
 import json
 import os
 
-from chalice.config import lambda_settings
+from chalice.appcheck import check_matcher, function_specs
+from chalice.config import invalid_at, lambda_settings
 from chalice.deploy import models
 from chalice.errors import ChaliceError, ConfigError
-from chalice.validation import missing_role_arn, private_endpoint_problem
 
 API_HANDLER = 'api_handler'
 DEFAULT_ROLE = 'default-role'
@@ -55,21 +57,10 @@ def rule_name_for(function_name):
     return '%s-%s' % (name[:MAX_RULE_NAME - len(digest) - 1], digest)
 
 
-def _function_specs(app):
-    """(logical name, handler string) of every Lambda function the app needs.
-
-    Four lists: the API handler, the built-in authorizers, pure Lambdas and
-    event handlers, and websocket handlers.
-    """
-    api_specs, auth_specs, other_specs = [], [], []
-    if app.routes:
-        api_specs.append((API_HANDLER, 'app.app'))
-        auth_specs = [(auth.name, auth.handler_string) for auth in app.builtin_auth_handlers]
-    other_specs.extend((fn.name, fn.handler_string) for fn in app.pure_lambda_functions)
-    other_specs.extend((src.name, src.handler_string) for src in app.event_sources)
-    ws_handlers = getattr(app, 'websocket_handlers', None) or {}
-    ws_specs = [(ws.name, ws.handler_string) for ws in ws_handlers.values()]
-    return api_specs, auth_specs, other_specs, ws_specs
+def _deployed_specs(app):
+    """:func:`chalice.appcheck.function_specs` less the authorizers of an app without routes."""
+    api_specs, auth_specs, other_specs, ws_specs = function_specs(app)
+    return api_specs, auth_specs if api_specs else [], other_specs, ws_specs
 
 
 def primary_architecture(config):
@@ -80,7 +71,7 @@ def primary_architecture(config):
 def architectures(config):
     """Every architecture the app's functions run on, the stage's own first."""
     found = [primary_architecture(config)]
-    for specs in _function_specs(config.chalice_app):
+    for specs in _deployed_specs(config.chalice_app):
         for name, _ in specs:
             architecture = config.scope(config.chalice_stage, name).lambda_architecture
             if architecture not in found:
@@ -110,19 +101,20 @@ class AppGraphBuilder:
         self._layers = {}
 
     def _specs(self):
-        """(logical name, handler string) of every Lambda function the app needs.
+        """The functions to deploy (``_deployed_specs``), once routes and names are usable.
 
-        Returned in groups: ``(api, authorizers, others, websocket)``.
+        The validation pass has refused such apps already on every CLI path;
+        a direct caller gets the same error before anything is built.
         """
         app = self._app
         if app.routes:
-            validate_routes(app)
-        api_specs, auth_specs, other_specs, ws_specs = _function_specs(app)
-        names = [name for name, _ in other_specs + ws_specs + auth_specs + api_specs]
+            check_matcher(app)
+        specs = _deployed_specs(app)
+        names = [name for group in specs for name, _ in group]
         if len(names) != len(set(names)):
             raise ChaliceError('Two Lambda functions share one name; give each decorator '
                                'a unique name=...')
-        return api_specs, auth_specs, other_specs, ws_specs
+        return specs
 
     def role_policies(self):
         """``{role resource name: policy document}`` of the roles ``build`` makes."""
@@ -134,7 +126,7 @@ class AppGraphBuilder:
     def build(self):
         app = self._app
         api_specs, auth_specs, other_specs, ws_specs = self._specs()
-        ws_handlers = getattr(app, 'websocket_handlers', None) or {}
+        ws_handlers = app.websocket_handlers
         specs = other_specs + ws_specs + auth_specs + api_specs
         names = [name for name, _ in specs]
         configs = {name: self._scoped(name) for name in names}
@@ -430,7 +422,7 @@ def rest_api_model(config, generator_class=None, **options):
     if not app.routes:
         raise ChaliceError('No REST API found to generate a model from: app.py defines no '
                            '@app.route views.')
-    validate_routes(app)
+    check_matcher(app)
     if generator_class is None:
         # Swagger 2.0 is what a REST API imports; OpenAPI 3 can describe JWT too.
         if config.scope(config.chalice_stage, API_HANDLER).api_gateway_type == 'HTTP':
@@ -557,14 +549,26 @@ def generated_policy(config, source_files=None):
     return policy_from_project(config.project_dir, paths=source_files)
 
 
-def validate_routes(app):
-    """The same check `chalice local` applies: routes the matcher accepts."""
-    from chalice.routing import RouteMatcher
+def missing_role_arn(config):
+    """The problem of a function whose role Chalice does not manage and nobody names."""
+    if config.manage_iam_role or config.iam_role_arn:
+        return None
+    return '%s is false but no iam_role_arn is set: add "iam_role_arn" (the role the ' \
+        'functions run as) or set manage_iam_role to true' % invalid_at(
+            config.source_of('manage_iam_role'))
 
-    try:
-        RouteMatcher(app.routes)
-    except ValueError as error:
-        raise ChaliceError('Invalid route: %s' % error) from None
+
+def private_endpoint_problem(config):
+    """The problem of a PRIVATE REST API that no VPC endpoint or policy opens.
+
+    An HTTP API has no private endpoints at all; the config check says so.
+    """
+    if config.api_gateway_endpoint_type != 'PRIVATE' or config.api_gateway_endpoint_vpce or \
+            config.api_gateway_policy_file or config.api_gateway_type == 'HTTP':
+        return None
+    return '%s is PRIVATE but no api_gateway_endpoint_vpce is set: add the VPC endpoint ' \
+        'id(s) or an api_gateway_policy_file' % invalid_at(
+            config.source_of('api_gateway_endpoint_type'))
 
 
 def load_policy_file(project_dir, stage, filename=None):

@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 
+from chalice.atomicfile import atomic_write
 from chalice.errors import StateFileError
 
 LEGACY_FILE = 'deployed.json'
@@ -53,8 +54,6 @@ class LegacyStage:
 
     def remove_stage(self):
         """Drop the stage's section; remove the file when no section is left."""
-        from chalice.deploy.state import atomic_write
-
         data = _load(self.path)
         data.pop(self.stage, None)
         if data:

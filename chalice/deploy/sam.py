@@ -18,6 +18,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from chalice.atomicfile import atomic_write
 from chalice.deploy.appgraph import API_HANDLER
 from chalice.deploy.models import ManagedIAMRole, WebsocketAPI
 from chalice.deploy.naming import (  # noqa: F401 (archive_uri... re-exported)
@@ -204,8 +205,7 @@ def write_template(template, out_dir, template_format='json'):
         stale = os.path.join(out_dir, other)
         if stale != path and os.path.exists(stale):
             os.unlink(stale)  # an earlier run's template in the other format
-    with open(path, 'w', encoding='utf-8') as f:
-        f.write(dump_template(template, template_format))
+    atomic_write(path, dump_template(template, template_format))
     return path
 
 

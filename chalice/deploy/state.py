@@ -9,7 +9,7 @@ Schema 2.0, as Chalice has always written it::
 
 It is written only through :meth:`DeployedState.save`, which writes a temp
 file in the same directory, fsyncs it and renames it over the old one
-(:func:`atomic_write`), so the file on disk is always either the old or the
+(:func:`chalice.atomicfile.atomic_write`), so the file on disk is always either the old or the
 new complete version.  The executor saves after every resource it creates
 or deletes.
 
@@ -23,8 +23,8 @@ change something.
 """
 import json
 import os
-import tempfile
 
+from chalice.atomicfile import atomic_write
 from chalice.errors import StateFileError
 
 SCHEMA_VERSION = '2.0'
@@ -160,26 +160,6 @@ class DeployedState:
         legacy.remove_stage()
         ui.write('Converted stage %r of %s to %s (backup: %s).'
                  % (legacy.stage, legacy.path, self.path, legacy.backup_path))
-
-
-def atomic_write(path, text):
-    """Replace ``path`` with ``text``: a temp file, fsynced, renamed over it."""
-    directory = os.path.dirname(path)
-    os.makedirs(directory, exist_ok=True)
-    fd, temp_path = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path),
-                                     suffix='.tmp', dir=directory)
-    try:
-        with os.fdopen(fd, 'w') as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp_path, path)
-    except BaseException:
-        try:
-            os.unlink(temp_path)
-        except OSError:
-            pass
-        raise
 
 
 def check_records(path, resources):

@@ -22,6 +22,7 @@ Other files in OUT (the user's own ``.tf`` files) are left alone.
 import json
 import os
 
+from chalice.atomicfile import atomic_write
 from chalice.deploy.models import ManagedIAMRole
 from chalice.deploy.naming import (
     DATA_NAME,
@@ -151,10 +152,7 @@ def build_configuration(application):
 def write_configuration(document, out_dir):
     """Write ``chalice.tf.json`` atomically; other files in ``out_dir`` stay."""
     path = os.path.join(out_dir, CONFIGURATION_FILENAME)
-    tmp = path + '.tmp'
-    with open(tmp, 'w', encoding='utf-8') as f:
-        f.write(json.dumps(document, indent=2) + '\n')
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(document, indent=2) + '\n')
     return path
 
 

@@ -658,3 +658,18 @@ def test_a_missing_opt_in_is_one_line_among_the_other_problems(tmp_path, session
     assert lines[1].startswith('Error: You are using experimental features without explicitly '
                                'opting in.')
     assert "app.experimental_feature_flags.update([ 'WEBSOCKETS' ])" in lines[1]
+
+
+@pytest.mark.parametrize('command', ['deploy', 'package', 'appgraph'])
+def test_what_an_http_api_cannot_serve_is_one_line_among_the_other_problems(
+        tmp_path, sessions, command):
+    """The HTTP API checks run in the validation pass, before any package is built."""
+    code = "@app.route('/keyed', api_key_required=True)\ndef keyed():\n    return {}\n"
+    _, result = refused(tmp_path, sessions, command, code,
+                        dev(api_gateway_type='HTTP', lambda_timeout=0))
+    assert error_lines(result) == [
+        'Error: ' + CONFIG_FILE + 'stages.dev.lambda_timeout must be between 1 and 900 '
+        '(seconds), got 0',
+        "Error: HTTP APIs have no API keys: view 'keyed' (GET /keyed) has "
+        'api_key_required=True; remove it or set api_gateway_type to REST.',
+    ]

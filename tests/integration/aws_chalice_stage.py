@@ -28,7 +28,7 @@ import zipfile
 
 from chalice.config import lambda_python_version
 from chalice.deploy.swagger import SwaggerGenerator, render_document
-from tests.integration.deploy_checks import create_table_with_stream
+from tests.integration.deploy_checks import create_event_sources
 
 ACCOUNT_ID = '123456789012'
 REGION = 'us-west-2'
@@ -173,13 +173,10 @@ def execute_api_arn(api_id):
 
 def create_user_resources(aws_clients, env):
     """The topic, queue, stream, table and bucket the app uses (not Chalice's)."""
-    aws_clients.sns.create_topic(Name=TOPIC)
-    aws_clients.sqs.create_queue(QueueName=QUEUE, Attributes={'VisibilityTimeout': '60'})
+    stream_arn = create_event_sources(aws_clients, topic=TOPIC, queues=[QUEUE], bucket=BUCKET,
+                                      stream=STREAM, table=TABLE,
+                                      queue_attributes={'VisibilityTimeout': '60'})
     aws_clients.sqs.create_queue(QueueName=USER_QUEUE)
-    aws_clients.kinesis.create_stream(StreamName=STREAM, ShardCount=1)
-    stream_arn = create_table_with_stream(aws_clients, TABLE)
-    aws_clients.s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={
-        'LocationConstraint': REGION})
     aws_clients.s3.put_bucket_notification_configuration(
         Bucket=BUCKET, NotificationConfiguration={'QueueConfigurations': [USER_NOTIFICATION]})
     env[STREAM_ARN_VARIABLE] = stream_arn

@@ -15,7 +15,7 @@ import json
 import os
 from typing import Any, NamedTuple
 
-from tests.integration.conftest import run_chalice
+from tests.integration.conftest import REGION, run_chalice
 
 STATE_KEYS = {'resources', 'schema_version', 'backend'}
 
@@ -140,6 +140,25 @@ def create_table_with_stream(aws_clients, name):
         AttributeDefinitions=[{'AttributeName': 'id', 'AttributeType': 'S'}],
         StreamSpecification={'StreamEnabled': True, 'StreamViewType': 'NEW_AND_OLD_IMAGES'})
     return table['TableDescription']['LatestStreamArn']
+
+
+def create_event_sources(aws_clients, topic=None, queues=(), bucket=None, stream=None,
+                         table=None, queue_attributes=None):
+    """The user's topic, queues, bucket, stream and table an app subscribes to.
+
+    Each is created when named; returns the table's stream ARN (None
+    without a table).
+    """
+    if topic is not None:
+        aws_clients.sns.create_topic(Name=topic)
+    for queue in queues:
+        aws_clients.sqs.create_queue(QueueName=queue, Attributes=dict(queue_attributes or {}))
+    if bucket is not None:
+        aws_clients.s3.create_bucket(Bucket=bucket,
+                                     CreateBucketConfiguration={'LocationConstraint': REGION})
+    if stream is not None:
+        aws_clients.kinesis.create_stream(StreamName=stream, ShardCount=1)
+    return create_table_with_stream(aws_clients, table) if table is not None else None
 
 
 def json_document(document):

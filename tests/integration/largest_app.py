@@ -22,7 +22,7 @@ import pytest
 from tests.integration import deploy_checks
 from tests.integration.conftest import REGION, make_project
 from tests.integration.deploy_checks import (
-    create_table_with_stream,
+    create_event_sources,
     existing_functions,
     existing_mappings,
     existing_rest_apis,
@@ -160,12 +160,8 @@ def setup_project(directory, aws_env):
 
 def create_sources(aws_clients, env):
     """The topic, queue, bucket, stream and table; the table's stream ARN goes in env."""
-    aws_clients.sns.create_topic(Name=TOPIC)
-    aws_clients.sqs.create_queue(QueueName=QUEUE)
-    aws_clients.s3.create_bucket(Bucket=BUCKET,
-                                 CreateBucketConfiguration={'LocationConstraint': REGION})
-    aws_clients.kinesis.create_stream(StreamName=STREAM, ShardCount=1)
-    stream_arn = create_table_with_stream(aws_clients, TABLE)
+    stream_arn = create_event_sources(aws_clients, topic=TOPIC, queues=[QUEUE], bucket=BUCKET,
+                                      stream=STREAM, table=TABLE)
     env[STREAM_ENV_VAR] = stream_arn
     return stream_arn
 

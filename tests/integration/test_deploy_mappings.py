@@ -17,7 +17,7 @@ from tests.integration.deploy_checks import (
     assert_fault_reported,
     assert_rerun_converges,
     changed_nothing,
-    create_table_with_stream,
+    create_event_sources,
     each_call_failing,
     existing_functions,
     existing_roles,
@@ -88,10 +88,8 @@ def function_arn(name):
 
 def create_sources(aws_clients, env):
     """The queues, the stream and the table; sets the table's stream ARN in env."""
-    for name in (QUEUE, OTHER_QUEUE):
-        aws_clients.sqs.create_queue(QueueName=name, Attributes={'VisibilityTimeout': '60'})
-    aws_clients.kinesis.create_stream(StreamName=STREAM, ShardCount=1)
-    stream_arn = create_table_with_stream(aws_clients, TABLE)
+    stream_arn = create_event_sources(aws_clients, queues=[QUEUE, OTHER_QUEUE], stream=STREAM,
+                                      table=TABLE, queue_attributes={'VisibilityTimeout': '60'})
     env['MAPPINGS_STREAM_ARN'] = stream_arn
     return stream_arn
 

@@ -17,7 +17,11 @@ import zipfile
 import pytest
 
 from tests.integration.conftest import REGION, make_project, run_chalice
-from tests.integration.deploy_checks import function_policy_statements, run_ok
+from tests.integration.deploy_checks import (
+    create_event_sources,
+    function_policy_statements,
+    run_ok,
+)
 from tests.integration.test_deploy import build_wheel, local_pip_env
 from tests.terraform_checks import dangling_references, resources, undocumented
 
@@ -282,10 +286,7 @@ def deploy_and_package(project, env, aws_clients, out):
 
 
 def test_terraform_declares_what_deploy_creates(tmp_path, aws_env, aws_clients):
-    aws_clients.sns.create_topic(Name=TOPIC)
-    aws_clients.sqs.create_queue(QueueName=QUEUE)
-    aws_clients.s3.create_bucket(Bucket=BUCKET,
-                                 CreateBucketConfiguration={'LocationConstraint': REGION})
+    create_event_sources(aws_clients, topic=TOPIC, queues=[QUEUE], bucket=BUCKET)
     project = make_project(tmp_path, APP, config=CONFIG, app_name=APP_NAME)
     declared = deploy_and_package(project, aws_env, aws_clients, tmp_path / 'terraform')
     # The comparison covers every kind of resource of the app.

@@ -965,10 +965,7 @@ def test_import_does_not_load_aws_sdk():
     assert result.stdout.strip() == '[]'
 
 
-def test_module_imports_only_stdlib_and_light_chalice_modules():
-    # chalice.config itself must not import chalice.app (or any AWS SDK);
-    # whatever the chalice package's __init__ does is outside its control.
-    import chalice.config as module
+def _imports_of(module):
     with open(module.__file__, encoding='utf-8') as f:
         tree = ast.parse(f.read())
     imported = set()
@@ -977,6 +974,21 @@ def test_module_imports_only_stdlib_and_light_chalice_modules():
             imported.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             imported.add(node.module)
+    return imported
+
+
+def test_module_imports_only_stdlib_and_light_chalice_modules():
+    # chalice.config (and the schema it builds on) must not import chalice.app
+    # (or any AWS SDK); whatever the chalice package's __init__ does is
+    # outside its control.
+    import chalice.config as module
+    import chalice.configschema as schema
+
+    imported = _imports_of(module)
     chalice_imports = {name for name in imported if name.split('.')[0] == 'chalice'}
-    assert chalice_imports == {'chalice', 'chalice.errors'}
+    assert chalice_imports == {'chalice', 'chalice.errors', 'chalice.configschema'}
     assert not {'boto3', 'botocore'} & {name.split('.')[0] for name in imported}
+    schema_imports = _imports_of(schema)
+    assert {name for name in schema_imports if name.split('.')[0] == 'chalice'} == {
+        'chalice.errors'}
+    assert not {'boto3', 'botocore'} & {name.split('.')[0] for name in schema_imports}

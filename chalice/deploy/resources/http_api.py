@@ -37,13 +37,20 @@ from chalice.deploy.plan import (
 )
 from chalice.deploy.resources.base import ResourceHome, record_values, register
 from chalice.deploy.resources.permissions import (
+    APIGATEWAY_PRINCIPAL,
+    execute_api_arn,
     function_policy_statements,
     missing_grants,
     sam_execute_api_arn,
     sam_permission,
     tf_permission,
 )
-from chalice.deploy.resources.websocket_api import all_items, integration_uri
+from chalice.deploy.resources.websocket_api import (
+    all_items,
+    integration_target,
+    integration_uri,
+    target_integration_id,
+)
 from chalice.httpapi import JWT, NONE, normalized_cors
 
 SERVICE = 'apigatewayv2'
@@ -51,17 +58,11 @@ INTEGRATION_TYPE = 'AWS_PROXY'
 PAYLOAD_FORMAT = '2.0'
 STAGE = '$default'
 STATEMENT_PREFIX = 'chalice-httpapi-'
-PRINCIPAL = 'apigateway.amazonaws.com'
 _GONE = ('NotFoundException',)
 
 
 def http_api_url(api_id, region, dns_suffix='amazonaws.com'):
     return Template(('https://', api_id, '.execute-api.%s.%s/' % (region, dns_suffix)))
-
-
-def _execute_api_arn(ctx, api_id, suffix):
-    return Template(('arn:%s:execute-api:%s:%s:' % (ctx.partition, ctx.region, ctx.account_id),
-                     api_id, suffix))
 
 
 def authorizer_params(model, spec, ctx):
@@ -232,7 +233,7 @@ class HttpAPIHome(ResourceHome):
         params = self._integration_params(model, ctx)
         wanted = try_resolve((INTEGRATION_TYPE, params['IntegrationUri'], PAYLOAD_FORMAT),
                              ctx.known)
-        used = [_integration_id(route['target'])
+        used = [target_integration_id(route['target'])
                 for _, route in sorted((remote.get('routes') or {}).items())]
         ordered = [iid for iid in used if iid in integrations] + sorted(integrations)
         matching = [iid for iid in ordered if wanted is not None and
@@ -298,7 +299,7 @@ class HttpAPIHome(ResourceHome):
 
     @staticmethod
     def _route_params(api_id, key, integration_id, auth, authorizer_ids):
-        params = {'ApiId': api_id, 'RouteKey': key, 'Target': _target(integration_id),
+        params = {'ApiId': api_id, 'RouteKey': key, 'Target': integration_target(integration_id),
                   'AuthorizationType': auth.authorization_type}
         if auth.authorizer is not None and auth.authorizer in authorizer_ids:
             params['AuthorizerId'] = authorizer_ids[auth.authorizer]
@@ -334,15 +335,15 @@ class HttpAPIHome(ResourceHome):
 
     @staticmethod
     def _grants(model, ctx, api_id):
-        grants = [(model.lambda_function, _execute_api_arn(ctx, api_id, '/*'))]
-        grants.extend((function, _execute_api_arn(ctx, api_id, '/authorizers/*'))
+        grants = [(model.lambda_function, execute_api_arn(ctx, api_id, '/*'))]
+        grants.extend((function, execute_api_arn(ctx, api_id, '/authorizers/*'))
                       for function in model.authorizer_functions)
         return grants
 
     def _permissions(self, model, remote, ctx, api_id):
         return missing_grants(self._grants(model, ctx, api_id),
-                              remote.get('permissions') or {}, PRINCIPAL, STATEMENT_PREFIX,
-                              ctx.known)
+                              remote.get('permissions') or {}, APIGATEWAY_PRINCIPAL,
+                              STATEMENT_PREFIX, ctx.known)
 
     def plan_delete(self, record, remote, ctx):
         api_id = record['http_api_id']
@@ -399,7 +400,7 @@ class HttpAPIHome(ResourceHome):
         for function in model.authorizer_functions:
             function_id = ctx.function_id(function)
             resources[function_id + 'InvokePermission'] = sam_permission(
-                function_id, PRINCIPAL, sam_execute_api_arn('HttpAPI', '/authorizers/*'))
+                function_id, APIGATEWAY_PRINCIPAL, sam_execute_api_arn('HttpAPI', '/authorizers/*'))
         ctx.outputs.update({
             'HttpAPIId': {'Value': {'Ref': 'HttpAPI'}},
             handler_id + 'Name': {'Value': {'Ref': handler_id}},
@@ -444,7 +445,7 @@ class HttpAPIHome(ResourceHome):
         for function, source_arn in self._grants(model, ctx, api_var):
             entries.append(('aws_lambda_permission', '%s-%s-invoke' % (
                 function.resource_name, name), tf_permission(
-                ctx, function, PRINCIPAL, source_arn)))
+                ctx, function, APIGATEWAY_PRINCIPAL, source_arn)))
         ctx.outputs.update({
             'EndpointURL': {'value': tf_ref('aws_apigatewayv2_stage', name, 'invoke_url')},
             'HttpAPIId': {'value': api_ref},
@@ -468,16 +469,6 @@ class HttpAPIHome(ResourceHome):
                 'enable_simple_responses': False,
                 'authorizer_result_ttl_in_seconds': spec.ttl_seconds})
         return arguments
-
-
-def _target(integration_id):
-    return Template(('integrations/', integration_id))
-
-
-def _integration_id(target):
-    if isinstance(target, str) and target.startswith('integrations/'):
-        return target[len('integrations/'):]
-    return None
 
 
 def _unique(taken, name):

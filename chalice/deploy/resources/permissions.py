@@ -19,6 +19,8 @@ import json
 from chalice.deploy.plan import APICall, Digest, Template, Var, sha256_of, try_resolve
 
 INVOKE_ACTIONS = ('lambda:InvokeFunction', 'lambda:*')
+#: The principal the REST, HTTP and websocket APIs invoke their functions as.
+APIGATEWAY_PRINCIPAL = 'apigateway.amazonaws.com'
 _FUNCTION_GONE = ('ResourceNotFoundException',)
 
 
@@ -134,6 +136,13 @@ def sam_permission(function_id, service, source_arn):
             'SourceArn': source_arn,
         },
     }
+
+
+def execute_api_arn(ctx, api_id, suffix='/*'):
+    """The execute-api ARN of an API (a plan value): every route and stage by default,
+    ``/authorizers/*`` for its authorizers."""
+    return Template(('arn:%s:execute-api:%s:%s:' % (ctx.partition, ctx.region, ctx.account_id),
+                     api_id, suffix))
 
 
 def sam_execute_api_arn(api_id, suffix):

@@ -25,6 +25,8 @@ from chalice.deploy.plan import (
 )
 from chalice.deploy.resources.base import ResourceHome, register
 from chalice.deploy.resources.permissions import (
+    APIGATEWAY_PRINCIPAL,
+    execute_api_arn,
     function_policy_statements,
     missing_grants,
     sam_execute_api_arn,
@@ -33,17 +35,11 @@ from chalice.deploy.resources.permissions import (
 )
 
 _GONE = ('NotFoundException',)
-APIGATEWAY_PRINCIPAL = 'apigateway.amazonaws.com'
 
 
 def rest_api_url(api_id, region, stage, dns_suffix='amazonaws.com'):
     return Template(('https://', api_id, '.execute-api.%s.%s/%s/' % (region, dns_suffix,
                                                                         stage)))
-
-
-def _source_arn(ctx, api_id, suffix):
-    return Template(('arn:%s:execute-api:%s:%s:' % (ctx.partition, ctx.region, ctx.account_id),
-                     api_id, suffix))
 
 
 @register
@@ -140,9 +136,7 @@ class RestAPIHome(ResourceHome):
             'DefinitionBody': ctx.intrinsic(model.definition),
         }
         resources = {'RestAPI': {'Type': 'AWS::Serverless::Api', 'Properties': properties}}
-        grants = [(model.lambda_function, '/*')]
-        grants.extend((authorizer, '/authorizers/*') for authorizer in model.authorizers)
-        for function, suffix in grants:
+        for function, suffix in _grants(model):
             function_id = ctx.function_id(function)
             resources[function_id + 'InvokePermission'] = sam_permission(
                 function_id, APIGATEWAY_PRINCIPAL, sam_execute_api_arn('RestAPI', suffix))
@@ -185,12 +179,10 @@ class RestAPIHome(ResourceHome):
                 'stage_name': ctx.value(model.api_gateway_stage)}),
         ]
         api_id = Var('%s.rest_api_id' % name)
-        grants = [(model.lambda_function, '/*')]
-        grants.extend((authorizer, '/authorizers/*') for authorizer in model.authorizers)
-        for function, suffix in grants:
+        for function, suffix in _grants(model):
             entries.append(('aws_lambda_permission', '%s-%s-invoke' % (
                 function.resource_name, name), tf_permission(
-                ctx, function, APIGATEWAY_PRINCIPAL, _source_arn(ctx, api_id, suffix))))
+                ctx, function, APIGATEWAY_PRINCIPAL, execute_api_arn(ctx, api_id, suffix))))
         ctx.outputs.update({
             'EndpointURL': {'value': tf_ref('aws_api_gateway_stage', name, 'invoke_url')},
             'RestAPIId': {'value': tf_ref('aws_api_gateway_rest_api', name, 'id')},
@@ -213,11 +205,17 @@ class RestAPIHome(ResourceHome):
                 'value': '' if desired is None else str(desired)}]})]
 
     def _permissions(self, model, remote, ctx, api_id):
-        everything = _source_arn(ctx, api_id, '/*')
-        grants = [(model.lambda_function, everything)]
+        everything = execute_api_arn(ctx, api_id)
         # AWS Chalice lets API Gateway invoke an authorizer for every route
         # of the API; ours grants the authorizers only and replaces that.
-        grants.extend((authorizer, _source_arn(ctx, api_id, '/authorizers/*'), [everything])
-                      for authorizer in model.authorizers)
+        grants = [(function, execute_api_arn(ctx, api_id, suffix), [everything])
+                  for function, suffix in _grants(model)]
         return missing_grants(grants, (remote or {}).get('permissions', {}),
                               APIGATEWAY_PRINCIPAL, 'chalice-apigateway-', ctx.known)
+
+
+def _grants(model):
+    """``(function, execute-api ARN suffix)``: the handler for every route, the
+    built-in authorizers for ``/authorizers/*`` only."""
+    return [(model.lambda_function, '/*')] + [(authorizer, '/authorizers/*')
+                                              for authorizer in model.authorizers]

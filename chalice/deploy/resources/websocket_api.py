@@ -38,6 +38,8 @@ from chalice.deploy.plan import (
 )
 from chalice.deploy.resources.base import ResourceHome, record_values, register
 from chalice.deploy.resources.permissions import (
+    APIGATEWAY_PRINCIPAL,
+    execute_api_arn,
     function_policy_statements,
     missing_grants,
     sam_execute_api_arn,
@@ -65,12 +67,6 @@ def integration_uri(function, ctx):
     return Template(('arn:%s:apigateway:%s:lambda:path/2015-03-31/functions/'
                      % (ctx.partition, ctx.region),
                      Var('%s.lambda_arn' % function.resource_name), '/invocations'))
-
-
-def invoke_source_arn(ctx, api_id):
-    """The execute-api ARN covering every route and stage of the API."""
-    return Template(('arn:%s:execute-api:%s:%s:' % (ctx.partition, ctx.region, ctx.account_id),
-                     api_id, '/*'))
 
 
 @register
@@ -185,7 +181,7 @@ class WebsocketAPIHome(ResourceHome):
         """
         routes = remote.get('routes') or {}
         integrations = remote.get('integrations') or {}
-        kept = {_integration_id(routes[key]['target'])
+        kept = {target_integration_id(routes[key]['target'])
                 for key in desired if key in routes} & set(integrations)
         spare = [iid for iid in sorted(integrations) if iid not in kept]
         steps = [APICall(SERVICE, 'delete_route', {'ApiId': api_id, 'RouteId': routes[key]['id']},
@@ -196,7 +192,7 @@ class WebsocketAPIHome(ResourceHome):
             wanted = _integration_as_read(_integration_params(key, known_uri)) \
                 if known_uri is not None else None
             route = routes.get(key)
-            current = _integration_id(route['target']) if route is not None else None
+            current = target_integration_id(route['target']) if route is not None else None
             if current in kept:
                 if wanted is None or integrations[current] != wanted:
                     steps.append(APICall(SERVICE, 'update_integration', dict(
@@ -235,7 +231,7 @@ class WebsocketAPIHome(ResourceHome):
     @staticmethod
     def _create_route(api_id, route_key, integration_id):
         return APICall(SERVICE, 'create_route', {
-            'ApiId': api_id, 'RouteKey': route_key, 'Target': _target(integration_id),
+            'ApiId': api_id, 'RouteKey': route_key, 'Target': integration_target(integration_id),
             'RouteResponseSelectionExpression': ROUTE_RESPONSE_SELECTION_EXPRESSION})
 
     @staticmethod
@@ -244,7 +240,7 @@ class WebsocketAPIHome(ResourceHome):
         params = {'ApiId': api_id, 'RouteId': route_id,
                   'RouteResponseSelectionExpression': ROUTE_RESPONSE_SELECTION_EXPRESSION}
         if integration_id is not None:
-            params['Target'] = _target(integration_id)
+            params['Target'] = integration_target(integration_id)
         return APICall(SERVICE, 'update_route', params)
 
     @staticmethod
@@ -265,10 +261,10 @@ class WebsocketAPIHome(ResourceHome):
 
     @staticmethod
     def _permissions(model, remote, ctx, api_id):
-        source_arn = invoke_source_arn(ctx, api_id)
+        source_arn = execute_api_arn(ctx, api_id)
         functions = {function.resource_name: function for _, function in model.routes()}
         return missing_grants([(function, source_arn) for function in functions.values()],
-                              remote.get('permissions') or {}, 'apigateway.amazonaws.com',
+                              remote.get('permissions') or {}, APIGATEWAY_PRINCIPAL,
                               STATEMENT_PREFIX, ctx.known)
 
     def emit_sam(self, model, ctx):
@@ -296,7 +292,7 @@ class WebsocketAPIHome(ResourceHome):
                                               {'Ref': prefix + 'Integration'}]]}}}
             routes.append(prefix + 'Route')
             resources[function_id + 'InvokePermission'] = sam_permission(
-                function_id, 'apigateway.amazonaws.com', sam_execute_api_arn('WebsocketAPI', '/*'))
+                function_id, APIGATEWAY_PRINCIPAL, sam_execute_api_arn('WebsocketAPI', '/*'))
         resources['WebsocketAPIDeployment'] = {'Type': 'AWS::ApiGatewayV2::Deployment',
                                                'DependsOn': routes,
                                                'Properties': {'ApiId': api}}
@@ -338,8 +334,8 @@ class WebsocketAPIHome(ResourceHome):
                 granted.add(function.resource_name)
                 entries.append(('aws_lambda_permission', '%s-%s-invoke' % (
                     function.resource_name, name), tf_permission(
-                    ctx, function, 'apigateway.amazonaws.com',
-                    invoke_source_arn(ctx, Var('%s.websocket_api_id' % name)))))
+                    ctx, function, APIGATEWAY_PRINCIPAL,
+                    execute_api_arn(ctx, Var('%s.websocket_api_id' % name)))))
         entries.append(('aws_apigatewayv2_deployment', name, {
             'api_id': api_id,
             # A route or integration that changed is deployed anew.
@@ -365,7 +361,8 @@ class WebsocketAPIHome(ResourceHome):
         ]
 
 
-def _target(integration_id):
+def integration_target(integration_id):
+    """A route's ``Target``: ``integrations/<id>``."""
     return Template(('integrations/', integration_id))
 
 
@@ -382,7 +379,8 @@ def _integration_as_read(item):
     return {key: item.get(key) for key in keys}
 
 
-def _integration_id(target):
+def target_integration_id(target):
+    """The integration id a route's ``Target`` names (None for another target)."""
     if isinstance(target, str) and target.startswith('integrations/'):
         return target[len('integrations/'):]
     return None
