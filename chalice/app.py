@@ -167,8 +167,9 @@ class RouteEntry:
         self.api_key_required = api_key_required
         self.content_types = content_types if content_types else [JSON_CONTENT_TYPE]
         self.authorizer = authorizer
-        self.view_args = _CAPTURE_RE.findall(path)
-        self._cors = cors if cors is _USE_GLOBAL_CORS else normalize_cors(cors)
+        self.view_args = _CAPTURE_RE.findall(path) if '{' in path else []
+        self._cors = cors if cors is _USE_GLOBAL_CORS or cors is None else \
+            normalize_cors(cors)
         self._api = api
 
     @property
@@ -248,70 +249,108 @@ class ConvertToMiddleware:
         return handler(original, context)
 
 
-class _LambdaHandler:
-    """A decorated non-HTTP handler: callable by Lambda as ``(event, context)``.
+# Event objects are built as ``_new(cls)._fill(event, context)``, which is
+# ``cls(event, context)`` without the cost of type.__call__ and __init__.
+_new = object.__new__
 
-    It wraps the event in ``event_class`` and runs the app's middleware for
-    ``middleware_type`` around the user's function.  The middleware chain is
-    built on first use and rebuilt only if middleware is registered later.
+
+# Set as a handler's chain by the app when its middleware changes: the chain
+# is rebuilt on the handler's next call.
+_STALE = object()
+
+
+class _HandlerState:
+    """What a decorated non-HTTP handler needs besides the user's function.
+
+    ``chain`` is None while no middleware applies to the handler (the user's
+    function is called directly), the middleware chain, or ``_STALE``.
     """
 
-    def __init__(self, func, event_class, middleware_type):
-        self.func = func
-        self.event_class = event_class
+    __slots__ = ('middleware_type', 'innermost', 'app', 'chain')
+
+    def __init__(self, middleware_type, innermost):
         self.middleware_type = middleware_type
+        self.innermost = innermost
         self.app = None
-        self._chain = None
-        self._chain_version = -1
-        self.__name__ = getattr(func, '__name__', type(self).__name__)
-        self.__doc__ = getattr(func, '__doc__', None)
-        self.__wrapped__ = func
+        self.chain = None
 
-    def _get_chain(self):
-        app = self.app
-        if app is None:
-            return self._innermost
-        if self._chain_version != app._middleware_version:
-            self._chain = _chain(app._middleware_for(self.middleware_type), self._innermost)
-            self._chain_version = app._middleware_version
-        return self._chain
-
-    def _innermost(self, event):
-        return self.func(event)
-
-    def __call__(self, event, context):
-        return self._get_chain()(self.event_class(event, context))
+    def current_chain(self):
+        """The chain to call, or None to call the user's function directly."""
+        if self.chain is _STALE:
+            app = self.app
+            middleware = app._middleware_for(self.middleware_type) if app is not None else ()
+            self.chain = _chain(middleware, self.innermost) if middleware else None
+        return self.chain
 
 
-class _PureLambdaHandler(_LambdaHandler):
-    def __init__(self, func):
-        super().__init__(func, LambdaFunctionEvent, 'pure_lambda')
+def _lambda_handler(func, event_class, middleware_type):
+    """The Lambda handler for an event-source function: ``handler(event, context)``.
 
-    def _innermost(self, event):
-        return self.func(event.event, event.context)
+    It wraps the event in ``event_class`` and runs the app's middleware for
+    ``middleware_type`` around ``func``.  The handler is a plain function
+    (Lambda calls it for every invocation, and a function is the cheapest
+    thing to call) carrying the attributes Chalice 1.x's handler objects
+    have: ``func``, ``event_class``, ``middleware_type``, ``__wrapped__``.
+    """
+    state = _HandlerState(middleware_type, func)
 
-    def __call__(self, event, context):
-        chain = self._get_chain()
-        if chain is self._innermost:
-            return self.func(event, context)
+    def handler(event, context):
+        if state.chain is None:
+            return func(_new(event_class)._fill(event, context))
+        event_obj = _new(event_class)._fill(event, context)
+        chain = state.current_chain()
+        return chain(event_obj) if chain is not None else func(event_obj)
+
+    return _describe(handler, func, event_class, state)
+
+
+def _pure_lambda_handler(func):
+    """The handler of ``@app.lambda_function()``: ``func(event, context)``
+    itself unless middleware applies."""
+    state = _HandlerState('pure_lambda', lambda event: func(event.event, event.context))
+
+    def handler(event, context):
+        if state.chain is None:
+            return func(event, context)
+        chain = state.current_chain()
+        if chain is None:
+            return func(event, context)
         return chain(LambdaFunctionEvent(event, context))
 
+    return _describe(handler, func, LambdaFunctionEvent, state)
 
-class _WebsocketHandler(_LambdaHandler):
-    def __init__(self, func):
-        super().__init__(func, WebsocketEvent, 'websocket')
 
-    def _innermost(self, event):
-        result = self.func(event)
+def _websocket_handler(func):
+    def innermost(event):
+        result = func(event)
         if isinstance(result, Response):
             return result.to_dict()
         return {'statusCode': 200}
 
-    def __call__(self, event, context):
+    state = _HandlerState('websocket', innermost)
+
+    def handler(event, context):
         ws_event = WebsocketEvent(event, context)
-        if self.app is not None:
-            self.app.websocket_api.configure(ws_event.domain_name, ws_event.stage)
-        return self._get_chain()(ws_event)
+        app = state.app
+        if app is not None:
+            app.websocket_api.configure(ws_event.domain_name, ws_event.stage)
+        chain = state.current_chain()
+        return (chain or innermost)(ws_event)
+
+    return _describe(handler, func, WebsocketEvent, state)
+
+
+def _describe(handler, func, event_class, state):
+    handler.__name__ = getattr(func, '__name__', 'handler')
+    handler.__qualname__ = getattr(func, '__qualname__', handler.__name__)
+    handler.__doc__ = getattr(func, '__doc__', None)
+    handler.__wrapped__ = func
+    handler.func = func
+    handler.event_class = event_class
+    handler.middleware_type = state.middleware_type
+    handler.app = None
+    handler._handler_state = state
+    return handler
 
 
 # ------------------------------------------------------------- decorators
@@ -328,7 +367,7 @@ class _DecoratorAPI:
 
     def route(self, path, **kwargs):
         def decorator(view_func):
-            name = kwargs.pop('name', None) or view_func.__name__
+            name = kwargs.get('name') or view_func.__name__
             self._register('route', name, view_func, view_func, path=path, options=kwargs)
             return view_func
         return decorator
@@ -347,7 +386,7 @@ class _DecoratorAPI:
 
     def lambda_function(self, name=None):
         def decorator(func):
-            wrapper = _PureLambdaHandler(func)
+            wrapper = _pure_lambda_handler(func)
             self._register('lambda_function', name or func.__name__, func, wrapper)
             return wrapper
         return decorator
@@ -421,7 +460,7 @@ class _DecoratorAPI:
 
     def _event_decorator(self, config_class, event_class, name, **options):
         def decorator(func):
-            wrapper = _LambdaHandler(func, event_class, config_class.event_type)
+            wrapper = _lambda_handler(func, event_class, config_class.event_type)
             fn_name = name or func.__name__
             config = config_class(fn_name, self._handler_string(func), **options)
             self._register('event_source', fn_name, func, wrapper, config=config)
@@ -430,7 +469,7 @@ class _DecoratorAPI:
 
     def _websocket_decorator(self, route_key, name):
         def decorator(func):
-            wrapper = _WebsocketHandler(func)
+            wrapper = _websocket_handler(func)
             self._register('websocket', name, func, wrapper, route_key=route_key)
             return wrapper
         return decorator
@@ -458,9 +497,8 @@ class Chalice(_DecoratorAPI):
         self.experimental_feature_flags = set()
         self._features_used = set()
         self._middleware = []
-        self._middleware_version = 0
+        self._handler_states = []
         self._local = threading.local()
-        self._compiled = None
         self._http_chain = None
         self._env = env
         self.log = logging.getLogger(app_name)
@@ -513,14 +551,23 @@ class Chalice(_DecoratorAPI):
 
     # -- registration
 
+    def route(self, path, **kwargs):
+        # The same as _DecoratorAPI.route without the generic _register hop:
+        # an app with many routes pays little per route at import time.
+        def decorator(view_func):
+            self._register_route(kwargs.get('name') or view_func.__name__, view_func,
+                                 path, kwargs)
+            return view_func
+        return decorator
+
     def register_blueprint(self, blueprint, name_prefix=None, url_prefix=None):
         blueprint._register_to(self, name_prefix=name_prefix, url_prefix=url_prefix)
 
     def register_middleware(self, func, event_type='all'):
         _validate_middleware_type(event_type)
         self._middleware.append((event_type, func))
-        self._middleware_version += 1
-        self._http_chain = None
+        for state in self._handler_states:
+            state.chain = _STALE
         self._compiled = None
 
     def _middleware_for(self, event_type):
@@ -528,7 +575,7 @@ class Chalice(_DecoratorAPI):
 
     def _register(self, handler_type, name, user_handler, wrapped, **kwargs):
         if handler_type == 'route':
-            self._register_route(name, user_handler, kwargs['path'], dict(kwargs['options']))
+            self._register_route(name, user_handler, kwargs['path'], kwargs['options'])
             return
         if handler_type == 'middleware':
             self.register_middleware(user_handler, kwargs['event_type'])
@@ -541,8 +588,11 @@ class Chalice(_DecoratorAPI):
                 raise ValueError(
                     "Duplicate websocket handler: '%s'. There can only be one handler for "
                     "each websocket decorator." % _WEBSOCKET_DECORATORS[kwargs['route_key']])
-        if isinstance(wrapped, _LambdaHandler):
-            wrapped.app = self
+        state = getattr(wrapped, '_handler_state', None)
+        if isinstance(state, _HandlerState):
+            wrapped.app = state.app = self
+            state.chain = _STALE if self._middleware else None
+            self._handler_states.append(state)
         if handler_type == 'authorizer':
             wrapped.name = name
             config = kwargs['config']
@@ -569,94 +619,117 @@ class Chalice(_DecoratorAPI):
         # Only what Chalice 1.x checks at import time is checked here; the
         # stricter checks (path syntax, view arguments, CORS and content-type
         # consistency) run in `chalice deploy/package/local` (chalice.appcheck).
+        # ``options`` is the route() keyword arguments (``name`` included),
+        # never modified: the same decorator may be applied again.
         if not isinstance(path, str):
             raise TypeError('Route path must be a string such as "/users/{id}", got %r'
                             % (path,))
-        methods = options.pop('methods', None) or ['GET']
-        if isinstance(methods, str):
-            methods = [methods]
-        content_types = options.pop('content_types', None)
-        cors = options.pop('cors', None)
-        authorizer = options.pop('authorizer', None)
-        api_key_required = options.pop('api_key_required', None)
         if options:
-            raise TypeError('route() got unexpected keyword argument(s): %s'
-                            % ', '.join(sorted(options)))
-        if content_types is not None and (isinstance(content_types, str) or not all(
-                isinstance(c, str) for c in content_types)):
-            raise ValueError('content_types must be a list of strings, e.g. '
-                             "['application/json'], got %r" % (content_types,))
-        if authorizer is not None and not isinstance(authorizer,
-                                                     (Authorizer, ChaliceAuthorizer)):
-            raise TypeError('authorizer must be an IAMAuthorizer, CognitoUserPoolAuthorizer, '
-                            'CustomAuthorizer or an @app.authorizer() function, got %r'
-                            % (authorizer,))
-        cors_arg = _USE_GLOBAL_CORS if cors is None else normalize_cors(cors)
-        existing = self.routes.get(path, {})
-        new_entries = []
+            methods, content_types, cors, authorizer, api_key_required = \
+                _route_options(options)
+        else:
+            methods, content_types, cors, authorizer, api_key_required = \
+                _DEFAULT_METHODS, None, _USE_GLOBAL_CORS, None, None
+        existing = self.routes.get(path)
+        if existing is None:
+            existing = _EMPTY_METHODS
+        api = self.api
+        new_entries = {}
         for method in methods:
-            method = str(method).upper()
-            if method in existing or any(e.method == method for e in new_entries):
+            method = method.upper() if type(method) is str else str(method).upper()
+            if method in existing or method in new_entries:
                 other = existing.get(method) or view_func
                 raise ValueError(
                     "Duplicate method: '%s' detected for route: '%s' between view "
                     "functions: '%s' and '%s'. A path can only have one view per method."
                     % (method, path, getattr(other, 'view_name', name), name))
-            new_entries.append(RouteEntry(view_func, name, path, method, api_key_required,
-                                          content_types, cors_arg, authorizer, self.api))
+            new_entries[method] = RouteEntry(view_func, name, path, method, api_key_required,
+                                             content_types, cors, authorizer, api)
         # Only now, with every check passed, does the path enter the registry.
-        methods_table = self.routes.setdefault(path, {})
-        for entry in new_entries:
-            methods_table[entry.method] = entry
-        self.handler_map.setdefault('api_handler', self)
-        self._compiled = None
+        if existing is _EMPTY_METHODS:
+            self.routes[path] = new_entries
+        else:
+            existing.update(new_entries)
+            compiled = self._compiled
+            if compiled:
+                compiled.pop(path, None)
+        if 'api_handler' not in self.handler_map:
+            self.handler_map['api_handler'] = self
 
     # -- dispatch of API Gateway REST proxy events
+    #
+    # What a request needs beyond the event is computed per path, the first
+    # time the path is requested, and kept in ``self._compiled`` ({path:
+    # (methods table, Allow header, CORS headers)}); changing app.api or the
+    # middleware empties it.  A cold start therefore pays for the one route
+    # it serves, not for every route of the app.
 
-    def _compile(self):
-        """Precompute what depends only on the routes; done once."""
+    def _reset_compiled(self):
         binary_types = frozenset(t.lower() for t in self.api.binary_types)
-        compiled = {}
-        for path, methods in self.routes.items():
-            table = {}
-            cors_config = None
-            for method, entry in methods.items():
-                cors = entry.cors
-                if cors is not None:
-                    cors_config = cors
-                content_types = frozenset(c.lower() for c in entry.content_types)
-                table[method] = _CompiledRoute(
-                    entry, content_types,
-                    '*/*' in content_types,
-                    cors.get_access_control_headers() if cors is not None else None,
-                    JSON_CONTENT_TYPE in binary_types or '*/*' in binary_types)
-            allowed = list(methods)
-            if cors_config is not None and 'OPTIONS' not in methods:
-                allowed.append('OPTIONS')
-                preflight_headers = cors_config.get_access_control_headers()
-                preflight_headers['Access-Control-Allow-Methods'] = ','.join(allowed)
-                table['OPTIONS'] = _CompiledPreflight(preflight_headers)
-            compiled[path] = (table, ','.join(allowed),
-                              cors_config.get_access_control_headers()
-                              if cors_config is not None else None)
         self._binary_types = binary_types
+        self._json_is_binary = JSON_CONTENT_TYPE in binary_types or '*/*' in binary_types
         http_middleware = self._middleware_for('http')
         self._http_chain = (_chain(http_middleware, self._view_response)
                             if http_middleware else None)
-        self._compiled = compiled
+        compiled = self._compiled = {}
+        return compiled
+
+    def _compile_path(self, compiled, path):
+        """The dispatch table of one path (None for an unknown path)."""
+        methods = self.routes.get(path)
+        if methods is None:
+            return None
+        json_is_binary = self._json_is_binary
+        table = {}
+        cors_config = None
+        for method, entry in methods.items():
+            cors = entry.cors
+            if cors is not None:
+                cors_config = cors
+            content_types = frozenset(c.lower() for c in entry.content_types)
+            table[method] = _CompiledRoute(
+                entry, content_types,
+                '*/*' in content_types,
+                cors.get_access_control_headers() if cors is not None else None,
+                json_is_binary)
+        allowed = list(methods)
+        if cors_config is not None and 'OPTIONS' not in methods:
+            allowed.append('OPTIONS')
+            preflight_headers = cors_config.get_access_control_headers()
+            preflight_headers['Access-Control-Allow-Methods'] = ','.join(allowed)
+            table['OPTIONS'] = _CompiledPreflight(preflight_headers)
+        result = compiled[path] = (
+            table, ','.join(allowed),
+            cors_config.get_access_control_headers() if cors_config is not None else None)
+        return result
+
+    def _route_for(self, event):
+        """The compiled route of an event already checked by ``__call__``."""
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._reset_compiled()
+        request_context = event['requestContext']
+        path = request_context['resourcePath']
+        path_table = compiled.get(path) or self._compile_path(compiled, path)
+        return path_table[0][request_context.get('httpMethod') or event['httpMethod']]
 
     def __call__(self, event, context=None):
         compiled = self._compiled
         if compiled is None:
-            self._compile()
-            compiled = self._compiled
+            compiled = self._reset_compiled()
         try:
             request_context = event['requestContext']
             resource_path = request_context['resourcePath']
             path_table = compiled.get(resource_path)
+        except Exception:
+            # Not an API Gateway REST proxy event: answer, never raise to Lambda.
+            return self._internal_error('a malformed API Gateway event', None)
+        if path_table is None:
+            path_table = self._compile_path(compiled, resource_path)
             if path_table is None:
                 return error_response('NotFoundError', 'Unknown resource: %s' % resource_path,
                                       404)
+        try:
             table, allowed, path_cors_headers = path_table
             method = request_context.get('httpMethod') or event['httpMethod']
             route = table.get(method)
@@ -686,9 +759,10 @@ class Chalice(_DecoratorAPI):
         local.request = request
         local.context = context
         try:
-            if self._http_chain is not None:
+            http_chain = self._http_chain
+            if http_chain is not None:
                 try:
-                    response = self._http_chain(request)
+                    response = http_chain(request)
                 except ChaliceViewError as error:
                     return error_response(type(error).__name__, str(error),
                                           error.STATUS_CODE, route.cors_headers)
@@ -699,7 +773,13 @@ class Chalice(_DecoratorAPI):
                 return self._finish(response, route, headers)
             entry = route.entry
             try:
-                result = _call_view(entry, event.get('pathParameters'))
+                view_args = entry.view_args
+                if view_args:
+                    params = event.get('pathParameters') or _EMPTY_PARAMS
+                    result = entry.view_function(
+                        **{name: params.get(name) for name in view_args})
+                else:
+                    result = entry.view_function()
             except ChaliceViewError as error:
                 return error_response(type(error).__name__, str(error),
                                       error.STATUS_CODE, route.cors_headers)
@@ -707,15 +787,19 @@ class Chalice(_DecoratorAPI):
                 raise
             except Exception:
                 return self._unhandled_error(entry, route.cors_headers)
-            if (type(result) is dict or type(result) is list) and not route.json_is_binary:
+            result_type = type(result)
+            if (result_type is dict or result_type is list) and not route.json_is_binary:
                 try:
                     body = dumps(result)
                 except (TypeError, ValueError) as error:
                     return self._unserializable(entry, error, route.cors_headers)
-                response_headers = {'Content-Type': JSON_CONTENT_TYPE}
-                if route.cors_headers:
-                    response_headers.update(route.cors_headers)
-                return {'headers': response_headers, 'statusCode': 200, 'body': body}
+                cors_headers = route.cors_headers
+                if cors_headers:
+                    response_headers = {'Content-Type': JSON_CONTENT_TYPE}
+                    response_headers.update(cors_headers)
+                    return {'headers': response_headers, 'statusCode': 200, 'body': body}
+                return {'headers': {'Content-Type': JSON_CONTENT_TYPE}, 'statusCode': 200,
+                        'body': body}
             if not isinstance(result, Response):
                 result = Response(result, {'Content-Type': JSON_CONTENT_TYPE})
             return self._finish(result, route, headers)
@@ -725,11 +809,7 @@ class Chalice(_DecoratorAPI):
 
     def _view_response(self, request):
         """Innermost link of the HTTP middleware chain: always a Response."""
-        event = request._event
-        request_context = event['requestContext']
-        route = self._compiled[request_context['resourcePath']][0][
-            request_context.get('httpMethod') or event['httpMethod']]
-        entry = route.entry
+        entry = self._route_for(request._event).entry
         try:
             result = _call_view(entry, request.uri_params)
         except ChaliceViewError as error:
@@ -792,6 +872,39 @@ class Chalice(_DecoratorAPI):
                 headers.update(cors_headers)
             return {'headers': headers, 'statusCode': 500, 'body': traceback.format_exc()}
         return error_response(_INTERNAL_ERROR[0], _INTERNAL_ERROR[1], 500, cors_headers)
+
+
+_DEFAULT_METHODS = ('GET',)
+_EMPTY_METHODS = {}  # type: dict
+_EMPTY_PARAMS = {}  # type: dict
+_ROUTE_OPTIONS = frozenset(['name', 'methods', 'content_types', 'cors', 'authorizer',
+                            'api_key_required'])
+
+
+def _route_options(options):
+    """Check route() keyword arguments; (methods, content_types, cors,
+    authorizer, api_key_required), defaults filled in."""
+    unknown = options.keys() - _ROUTE_OPTIONS
+    if unknown:
+        raise TypeError('route() got unexpected keyword argument(s): %s'
+                        % ', '.join(sorted(unknown)))
+    methods = options.get('methods') or _DEFAULT_METHODS
+    if isinstance(methods, str):
+        methods = [methods]
+    content_types = options.get('content_types')
+    if content_types is not None and (isinstance(content_types, str) or not all(
+            isinstance(c, str) for c in content_types)):
+        raise ValueError('content_types must be a list of strings, e.g. '
+                         "['application/json'], got %r" % (content_types,))
+    authorizer = options.get('authorizer')
+    if authorizer is not None and not isinstance(authorizer,
+                                                 (Authorizer, ChaliceAuthorizer)):
+        raise TypeError('authorizer must be an IAMAuthorizer, CognitoUserPoolAuthorizer, '
+                        'CustomAuthorizer or an @app.authorizer() function, got %r'
+                        % (authorizer,))
+    cors = options.get('cors')
+    cors = _USE_GLOBAL_CORS if cors is None else normalize_cors(cors)
+    return methods, content_types, cors, authorizer, options.get('api_key_required')
 
 
 def _function_name(entry):
