@@ -43,17 +43,6 @@ import sys
 import threading
 
 from chalice import __version__ as _CHALICE_VERSION
-from chalice.runtime.auth import (
-    Authorizer,
-    AuthRequest,
-    AuthResponse,
-    AuthRoute,
-    BuiltinAuthConfig,
-    ChaliceAuthorizer,
-    CognitoUserPoolAuthorizer,
-    CustomAuthorizer,
-    IAMAuthorizer,
-)
 from chalice.runtime.errors import (
     ALL_ERRORS,
     BadRequestError,
@@ -71,32 +60,6 @@ from chalice.runtime.errors import (
     UnprocessableEntityError,
     WebsocketDisconnectedError,
 )
-from chalice.runtime.events import (
-    BaseEventSourceConfig,
-    BaseLambdaEvent,
-    CloudWatchEvent,
-    CloudWatchEventConfig,
-    Cron,
-    DynamoDBEvent,
-    DynamoDBEventConfig,
-    DynamoDBRecord,
-    KinesisEvent,
-    KinesisEventConfig,
-    KinesisRecord,
-    LambdaFunction,
-    LambdaFunctionEvent,
-    Rate,
-    S3Event,
-    S3EventConfig,
-    ScheduledEventConfig,
-    ScheduleExpression,
-    SNSEvent,
-    SNSEventConfig,
-    SQSEvent,
-    SQSEventConfig,
-    SQSRecord,
-    WebsocketEvent,
-)
 from chalice.runtime.http import (
     JSON_CONTENT_TYPE,
     APIGateway,
@@ -113,25 +76,68 @@ from chalice.runtime.http import (
     media_type,
     normalize_cors,
 )
-from chalice.runtime.websocket import WebsocketAPI
+
+# Names re-exported from the runtime modules a REST API does not need: those
+# modules are imported when one of their names is first used (module
+# __getattr__ below, or the decorators that need them), so that a cold start
+# of an API does not compile and run them.  Code in this module reaches
+# them through _events() and _auth().
+_LAZY_EXPORTS = {
+    'chalice.runtime.auth': (
+        'Authorizer', 'AuthRequest', 'AuthResponse', 'AuthRoute', 'BuiltinAuthConfig',
+        'ChaliceAuthorizer', 'CognitoUserPoolAuthorizer', 'CustomAuthorizer',
+        'IAMAuthorizer'),
+    'chalice.runtime.events': (
+        'BaseEventSourceConfig', 'BaseLambdaEvent', 'CloudWatchEvent', 'CloudWatchEventConfig',
+        'Cron', 'DynamoDBEvent', 'DynamoDBEventConfig', 'DynamoDBRecord', 'KinesisEvent',
+        'KinesisEventConfig', 'KinesisRecord', 'LambdaFunction', 'LambdaFunctionEvent', 'Rate',
+        'S3Event', 'S3EventConfig', 'ScheduledEventConfig', 'ScheduleExpression', 'SNSEvent',
+        'SNSEventConfig', 'SQSEvent', 'SQSEventConfig', 'SQSRecord', 'WebsocketEvent'),
+    'chalice.runtime.websocket': ('WebsocketAPI',),
+}
+_LAZY_NAMES = {name: module for module, names in _LAZY_EXPORTS.items() for name in names}
+
+
+def __getattr__(name):
+    module = _LAZY_NAMES.get(name)
+    if module is None:
+        raise AttributeError("module 'chalice.app' has no attribute %r" % (name,))
+    value = getattr(__import__(module, fromlist=[name]), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_NAMES))
+
+
+def _events():
+    from chalice.runtime import events
+
+    return events
+
+
+def _auth():
+    from chalice.runtime import auth
+
+    return auth
+
+
+def _new_websocket_api():
+    from chalice.runtime.websocket import WebsocketAPI
+
+    return WebsocketAPI()
+
 
 __all__ = [
     'Chalice', 'Blueprint', 'Request', 'Response', 'CORSConfig', 'APIGateway',
-    'WebsocketAPI', 'RouteEntry', 'ConvertToMiddleware', 'MultiDict',
-    'CaseInsensitiveMapping', 'Authorizer', 'IAMAuthorizer', 'CognitoUserPoolAuthorizer',
-    'CustomAuthorizer', 'ChaliceAuthorizer', 'BuiltinAuthConfig', 'AuthRequest',
-    'AuthResponse', 'AuthRoute', 'Rate', 'Cron', 'ScheduleExpression',
-    'BaseLambdaEvent', 'LambdaFunctionEvent', 'CloudWatchEvent', 'SNSEvent', 'S3Event',
-    'SQSEvent', 'SQSRecord', 'KinesisEvent', 'KinesisRecord', 'DynamoDBEvent',
-    'DynamoDBRecord', 'WebsocketEvent', 'BaseEventSourceConfig', 'ScheduledEventConfig',
-    'CloudWatchEventConfig', 'S3EventConfig', 'SNSEventConfig', 'SQSEventConfig',
-    'KinesisEventConfig', 'DynamoDBEventConfig', 'LambdaFunction',
+    'RouteEntry', 'ConvertToMiddleware', 'MultiDict', 'CaseInsensitiveMapping',
     'WebsocketHandlerConfig', 'ChaliceError', 'ChaliceViewError', 'BadRequestError',
     'UnauthorizedError', 'ForbiddenError', 'NotFoundError', 'MethodNotAllowedError',
     'RequestTimeoutError', 'ConflictError', 'UnprocessableEntityError',
     'TooManyRequestsError', 'ChaliceUnhandledError', 'WebsocketDisconnectedError',
     'MalformedEventError', 'ALL_ERRORS', 'error_response',
-]
+] + sorted(_LAZY_NAMES)
 
 _CAPTURE_RE = re.compile(r'\{([a-zA-Z_][a-zA-Z0-9_]*)\+?\}')
 
@@ -308,6 +314,7 @@ def _pure_lambda_handler(func):
     """The handler of ``@app.lambda_function()``: ``func(event, context)``
     itself unless middleware applies."""
     state = _HandlerState('pure_lambda', lambda event: func(event.event, event.context))
+    event_class = _events().LambdaFunctionEvent
 
     def handler(event, context):
         if state.chain is None:
@@ -315,9 +322,9 @@ def _pure_lambda_handler(func):
         chain = state.current_chain()
         if chain is None:
             return func(event, context)
-        return chain(LambdaFunctionEvent(event, context))
+        return chain(event_class(event, context))
 
-    return _describe(handler, func, LambdaFunctionEvent, state)
+    return _describe(handler, func, event_class, state)
 
 
 def _websocket_handler(func):
@@ -328,16 +335,17 @@ def _websocket_handler(func):
         return {'statusCode': 200}
 
     state = _HandlerState('websocket', innermost)
+    event_class = _events().WebsocketEvent
 
     def handler(event, context):
-        ws_event = WebsocketEvent(event, context)
+        ws_event = event_class(event, context)
         app = state.app
         if app is not None:
             app.websocket_api.configure(ws_event.domain_name, ws_event.stage)
         chain = state.current_chain()
         return (chain or innermost)(ws_event)
 
-    return _describe(handler, func, WebsocketEvent, state)
+    return _describe(handler, func, event_class, state)
 
 
 def _describe(handler, func, event_class, state):
@@ -376,10 +384,11 @@ class _DecoratorAPI:
                    header='Authorization'):
         def decorator(auth_func):
             auth_name = name or auth_func.__name__
-            config = BuiltinAuthConfig(auth_name, self._handler_string(auth_func),
-                                       ttl_seconds=ttl_seconds,
-                                       execution_role=execution_role, header=header)
-            wrapper = ChaliceAuthorizer(auth_name, auth_func, config=config)
+            auth = _auth()
+            config = auth.BuiltinAuthConfig(auth_name, self._handler_string(auth_func),
+                                            ttl_seconds=ttl_seconds,
+                                            execution_role=execution_role, header=header)
+            wrapper = auth.ChaliceAuthorizer(auth_name, auth_func, config=config)
             self._register('authorizer', auth_name, auth_func, wrapper, config=config)
             return wrapper
         return decorator
@@ -395,21 +404,21 @@ class _DecoratorAPI:
         # The expression is kept as given (a Rate, a Cron or a str); the
         # deployer turns it into a string.
         return self._event_decorator(
-            ScheduledEventConfig, CloudWatchEvent, name,
+            'ScheduledEventConfig', 'CloudWatchEvent', name,
             schedule_expression=expression, description=description)
 
     def on_cw_event(self, event_pattern, name=None):
-        return self._event_decorator(CloudWatchEventConfig, CloudWatchEvent, name,
+        return self._event_decorator('CloudWatchEventConfig', 'CloudWatchEvent', name,
                                      event_pattern=event_pattern)
 
     def on_s3_event(self, bucket, events=None, prefix=None, suffix=None, name=None):
         return self._event_decorator(
-            S3EventConfig, S3Event, name, bucket=bucket,
+            'S3EventConfig', 'S3Event', name, bucket=bucket,
             events=list(events) if events else ['s3:ObjectCreated:*'],
             prefix=prefix, suffix=suffix)
 
     def on_sns_message(self, topic, name=None):
-        return self._event_decorator(SNSEventConfig, SNSEvent, name, topic=topic)
+        return self._event_decorator('SNSEventConfig', 'SNSEvent', name, topic=topic)
 
     def on_sqs_message(self, queue=None, batch_size=1, name=None, queue_arn=None,
                        maximum_batching_window_in_seconds=0, maximum_concurrency=None):
@@ -417,7 +426,7 @@ class _DecoratorAPI:
             raise ValueError('on_sqs_message needs exactly one of queue (a queue name) '
                              'or queue_arn')
         return self._event_decorator(
-            SQSEventConfig, SQSEvent, name, queue=queue, queue_arn=queue_arn,
+            'SQSEventConfig', 'SQSEvent', name, queue=queue, queue_arn=queue_arn,
             batch_size=batch_size,
             maximum_batching_window_in_seconds=maximum_batching_window_in_seconds,
             maximum_concurrency=maximum_concurrency)
@@ -425,14 +434,14 @@ class _DecoratorAPI:
     def on_kinesis_record(self, stream, batch_size=100, starting_position='LATEST',
                           name=None, maximum_batching_window_in_seconds=0):
         return self._event_decorator(
-            KinesisEventConfig, KinesisEvent, name, stream=stream, batch_size=batch_size,
+            'KinesisEventConfig', 'KinesisEvent', name, stream=stream, batch_size=batch_size,
             starting_position=starting_position,
             maximum_batching_window_in_seconds=maximum_batching_window_in_seconds)
 
     def on_dynamodb_record(self, stream_arn, batch_size=100, starting_position='LATEST',
                            name=None, maximum_batching_window_in_seconds=0):
         return self._event_decorator(
-            DynamoDBEventConfig, DynamoDBEvent, name, stream_arn=stream_arn,
+            'DynamoDBEventConfig', 'DynamoDBEvent', name, stream_arn=stream_arn,
             batch_size=batch_size, starting_position=starting_position,
             maximum_batching_window_in_seconds=maximum_batching_window_in_seconds)
 
@@ -458,7 +467,11 @@ class _DecoratorAPI:
     def _handler_string(self, func):
         return '%s.%s' % (self._module_name, func.__name__)
 
-    def _event_decorator(self, config_class, event_class, name, **options):
+    def _event_decorator(self, config_name, event_name, name, **options):
+        events = _events()
+        config_class = getattr(events, config_name)
+        event_class = getattr(events, event_name)
+
         def decorator(func):
             wrapper = _lambda_handler(func, event_class, config_class.event_type)
             fn_name = name or func.__name__
@@ -487,7 +500,7 @@ class Chalice(_DecoratorAPI):
         self.app_name = app_name
         self._compiled = None
         self.api = APIGateway(on_change=self._invalidate)
-        self.websocket_api = WebsocketAPI()
+        self._websocket_api = None
         self.routes = {}
         self.builtin_auth_handlers = []
         self.event_sources = []
@@ -530,6 +543,18 @@ class Chalice(_DecoratorAPI):
     def debug(self, value):
         self._debug = value
         self.log.setLevel(logging.DEBUG if value else logging.ERROR)
+
+    @property
+    def websocket_api(self):
+        """The :class:`WebsocketAPI` (created on first use)."""
+        api = self._websocket_api
+        if api is None:
+            api = self._websocket_api = _new_websocket_api()
+        return api
+
+    @websocket_api.setter
+    def websocket_api(self, value):
+        self._websocket_api = value
 
     # -- per-request state (thread-local: `chalice local` serves in threads)
 
@@ -604,7 +629,8 @@ class Chalice(_DecoratorAPI):
             self.event_sources.append(config)
         elif handler_type == 'lambda_function':
             self.pure_lambda_functions.append(
-                LambdaFunction(wrapped, name, self._handler_string_for(user_handler, kwargs)))
+                _events().LambdaFunction(wrapped, name,
+                                         self._handler_string_for(user_handler, kwargs)))
         elif handler_type == 'websocket':
             self._features_used.add('WEBSOCKETS')
             route_key = kwargs['route_key']
@@ -897,8 +923,8 @@ def _route_options(options):
         raise ValueError('content_types must be a list of strings, e.g. '
                          "['application/json'], got %r" % (content_types,))
     authorizer = options.get('authorizer')
-    if authorizer is not None and not isinstance(authorizer,
-                                                 (Authorizer, ChaliceAuthorizer)):
+    if authorizer is not None and not isinstance(
+            authorizer, (_auth().Authorizer, _auth().ChaliceAuthorizer)):
         raise TypeError('authorizer must be an IAMAuthorizer, CognitoUserPoolAuthorizer, '
                         'CustomAuthorizer or an @app.authorizer() function, got %r'
                         % (authorizer,))
