@@ -1,10 +1,12 @@
 """Helpers shared by the drivers that run workloads in child processes.
 
-A *side* is one installation of chalice to measure: ours (this checkout,
-put first on ``PYTHONPATH``) and, with ``--compare-venv PATH``, another
-one (say AWS Chalice 1.34 installed in a throwaway venv), run with that
-venv's interpreter.  The other side is treated as a black box: only the
-workloads in ``_workloads.py`` (public API) ever run against it.
+A *side* is one installation of chalice to measure: ``ours`` (this
+checkout, put first on ``PYTHONPATH``); with ``--baseline PATH`` another
+checkout of this project (say main, for before/after figures), run the same
+way; and with ``--compare-venv PATH`` another installation (say AWS Chalice
+1.34 installed in a throwaway venv), run with that venv's interpreter.  The
+compared installation is treated as a black box: only the workloads in
+``_workloads.py`` (public API) and its own command line ever run against it.
 
 Rounds are interleaved (ours, theirs, theirs, ours, ...) so that load from
 elsewhere on the machine hits both sides alike, and medians are reported.
@@ -68,11 +70,35 @@ def compare_side(venv):
     return Side('compare', python)
 
 
-def sides_from(compare_venv):
+def baseline_side(path):
+    path = os.path.abspath(path)
+    if not os.path.isfile(os.path.join(path, 'chalice', 'app.py')):
+        raise SystemExit('--baseline: %s is not a checkout of this project' % path)
+    return Side('baseline', sys.executable, pythonpath=path)
+
+
+def sides_from(args):
+    """The sides asked for on the command line (see add_compare_argument)."""
     sides = [ours()]
-    if compare_venv:
-        sides.append(compare_side(compare_venv))
+    if getattr(args, 'baseline', None):
+        sides.append(baseline_side(args.baseline))
+    if getattr(args, 'compare_venv', None):
+        sides.append(compare_side(args.compare_venv))
     return sides
+
+
+def ratio_text(values, higher_is_better=False):
+    """`` | baseline/ours 1.50x | compare/ours 3.10x``: how many times ours is
+    faster than each other side (times per unit of work, or rates)."""
+    ours_value = values.get('ours')
+    parts = []
+    for label in ('baseline', 'compare'):
+        other = values.get(label)
+        if other is None or not ours_value or not other:
+            continue
+        factor = ours_value / other if higher_is_better else other / ours_value
+        parts.append(' | %s/ours %.2fx' % (label, factor))
+    return ''.join(parts)
 
 
 def interleaved(sides, rounds):
@@ -92,3 +118,7 @@ def add_compare_argument(parser):
         '--compare-venv', metavar='PATH',
         help='also run every workload against the chalice installed in this venv '
              '(e.g. a throwaway venv with AWS Chalice 1.34) and print the ratios')
+    parser.add_argument(
+        '--baseline', metavar='PATH',
+        help='also run every workload against another checkout of this project '
+             '(e.g. `git worktree add /tmp/base main`) for before/after figures')

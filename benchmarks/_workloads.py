@@ -209,24 +209,32 @@ def build_warm(name):
 
     sink = []
 
-    def handler_reading(field):
-        # What a handler does with a batch: read the payload of each record.
-        def per_record(event):
-            for record in event:
-                sink.append(getattr(record, field))
-            del sink[:]
-        return per_record
+    # What a handler does with a batch: read the payload of each record.
+    def sqs_bodies(event):
+        for record in event:
+            sink.append(record.body)
+        del sink[:]
+
+    def kinesis_data(event):
+        for record in event:
+            sink.append(record.data)
+        del sink[:]
+
+    def dynamodb_images(event):
+        for record in event:
+            sink.append(record.new_image)
+        del sink[:]
 
     if name.startswith('sqs'):
-        handler = app.on_sqs_message(queue='my-queue')(handler_reading('body'))
+        handler = app.on_sqs_message(queue='my-queue')(sqs_bodies)
         return handler, (sqs_event(int(name[3:])), context)
     if name.startswith('kinesis'):
-        handler = app.on_kinesis_record(stream='s')(handler_reading('data'))
+        handler = app.on_kinesis_record(stream='s')(kinesis_data)
         return handler, (kinesis_event(int(name[7:])), context)
     if name.startswith('ddb'):
         handler = app.on_dynamodb_record(
             stream_arn='arn:aws:dynamodb:us-west-2:123456789012:table/t/stream/2026'
-        )(handler_reading('new_image'))
+        )(dynamodb_images)
         return handler, (dynamodb_event(int(name[3:])), context)
     if name == 'sns':
         def on_sns(event):
@@ -277,6 +285,10 @@ def run_cold(project_dir, until=None):
     with open(project_dir + '/bench_event.json') as stream:
         event = json.load(stream)
     context = Context()
+    # The Lambda Python runtime has set up logging (a handler on the root
+    # logger) before it imports the handler's module, so these are loaded.
+    import logging  # noqa: F401
+    import traceback  # noqa: F401
     if until == 'start':
         return {}
     clock = time.perf_counter

@@ -222,10 +222,10 @@ def _instructions_per_call(side, name, number):
     return (counts[1] - counts[0]) / (number + number // 20) / 1000.0
 
 
-def bench_side_by_side(compare_venv, instructions, only=None):
-    sides = _compare.sides_from(compare_venv)
+def bench_side_by_side(sides, instructions, only=None):
     unit = 'k instructions/call' if instructions else 'us/call'
-    print('4. side by side, %s (medians over interleaved rounds)' % unit)
+    print('4. side by side, %s (medians over interleaved rounds; a ratio is how many '
+          'times faster ours is)' % unit)
     rounds = 3 if QUICK else 7
     results = {}
     import tempfile
@@ -247,12 +247,11 @@ def bench_side_by_side(compare_venv, instructions, only=None):
                     values[side.label].append(min(result['us_per_call']))
             medians = {label: _compare.median(v) for label, v in values.items()}
             results[name] = medians
-            line = '   %-32s ours %9.2f' % (label, medians['ours'])
-            if 'compare' in medians:
-                speedup = medians['compare'] / medians['ours']
-                line += ' | compare %9.2f | %5.2fx as fast' % (medians['compare'], speedup)
-                if target:
-                    line += ' (target >= %.1fx)' % target
+            line = '   %-30s %s' % (label, ' | '.join(
+                '%s %8.2f' % (side.label, medians[side.label]) for side in sides))
+            line += _compare.ratio_text(medians)
+            if target and 'compare' in medians:
+                line += ' (target compare/ours >= %.1fx)' % target
             print(line, flush=True)
     return results
 
@@ -270,7 +269,7 @@ def main(argv=None):
         bench_dispatch()
         bench_test_client()
         bench_import()
-    bench_side_by_side(args.compare_venv, args.instructions, args.only)
+    bench_side_by_side(_compare.sides_from(args), args.instructions, args.only)
     return 0
 
 
