@@ -32,6 +32,7 @@ from __future__ import annotations
 import email.utils
 import errno
 import os
+import queue
 import re
 import socket
 import socketserver
@@ -459,11 +460,21 @@ def _linger(sock: socket.socket) -> None:
         discarded += len(data)
 
 
-class _ThreadedHTTPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
-    daemon_threads = True
-    block_on_close = False
+class _ThreadedHTTPServer(socketserver.TCPServer):
+    """Serves each connection in a thread of its own.
+
+    Threads are kept for the next connections rather than started for each
+    one: starting a thread (which holds the GIL for a good part of the
+    cost) was most of the work of a connection-per-request client.  A
+    connection is handed to an idle thread when there is one, else a new
+    (daemon) thread is started, so no connection ever waits for another;
+    at most ``MAX_IDLE_THREADS`` stay waiting, and ``server_close`` ends
+    the waiting ones.
+    """
+
     allow_reuse_address = True
     request_queue_size = 128
+    MAX_IDLE_THREADS = 16
 
     def __init__(self, address: tuple, family: int, gateway: LocalGateway,
                  log_requests: bool, stream: Any) -> None:
@@ -475,7 +486,42 @@ class _ThreadedHTTPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         self.closing = False
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._handoff: queue.SimpleQueue = queue.SimpleQueue()
+        self._idle_threads = 0
         super().__init__(address, _ConnectionHandler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._lock:
+            reserved = self._idle_threads > 0
+            if reserved:
+                self._idle_threads -= 1
+        if reserved:
+            self._handoff.put((request, client_address))
+            return
+        threading.Thread(target=self._connection_thread, args=(request, client_address),
+                         name='chalice-local-connection', daemon=True).start()
+
+    def _connection_thread(self, request: Any, client_address: Any) -> None:
+        while request is not None:
+            try:
+                self.finish_request(request, client_address)
+            except Exception:
+                self.handle_error(request, client_address)
+            finally:
+                self.shutdown_request(request)
+            with self._lock:
+                if self.closing or self._idle_threads >= self.MAX_IDLE_THREADS:
+                    return
+                self._idle_threads += 1
+            request, client_address = self._handoff.get()
+
+    def server_close(self) -> None:
+        with self._lock:
+            self.closing = True
+            idle, self._idle_threads = self._idle_threads, 0
+        super().server_close()
+        for _ in range(idle):
+            self._handoff.put((None, None))
 
     def track(self, sock: socket.socket) -> None:
         with self._lock:
