@@ -300,12 +300,29 @@ def _lambda_handler(func, event_class, middleware_type):
     """
     state = _HandlerState(middleware_type, func)
 
-    def handler(event, context):
-        if state.chain is None:
-            return func(_new(event_class)._fill(event, context))
+    def run_chain(event, context):
         event_obj = _new(event_class)._fill(event, context)
         chain = state.current_chain()
         return chain(event_obj) if chain is not None else func(event_obj)
+
+    if getattr(event_class, 'record_class', None) is not None:
+        def handler(event, context):
+            # A batch ({'Records': [...]}) with no middleware, the usual
+            # case, is wrapped here: event_class._fill written out.
+            if state.chain is None and type(event) is dict:
+                records = event.get('Records')
+                if type(records) is list:
+                    event_obj = _new(event_class)
+                    event_obj._event_dict = event
+                    event_obj.context = context
+                    event_obj._records = records
+                    return func(event_obj)
+            return run_chain(event, context)
+    else:
+        def handler(event, context):
+            if state.chain is None:
+                return func(_new(event_class)._fill(event, context))
+            return run_chain(event, context)
 
     return _describe(handler, func, event_class, state)
 
