@@ -169,28 +169,38 @@ def routes_app(routes, methods=('GET',)):
     return app
 
 
+def rest_app(routes):
+    """``routes`` POST routes; the last, ``/target/items/{item_id}``, reads the
+    query string and the JSON body (see ``rest_target_event``)."""
+    from chalice import Chalice
+
+    app = Chalice(app_name='bench')
+    for i in range(routes - 1):
+        def view(item_id, _i=i):
+            return {'i': _i, 'id': item_id}
+        view.__name__ = 'view_%d' % i
+        app.route('/r%d/items/{item_id}' % i, methods=['POST'])(view)
+
+    @app.route('/target/items/{item_id}', methods=['POST'])
+    def target(item_id):
+        request = app.current_request
+        body = request.json_body
+        return {'id': item_id, 'q': request.query_params['q'], 'n': body['n'] + 1}
+    return app
+
+
+def rest_target_event():
+    return rest_event('/target/items/42', '/target/items/{item_id}', {'item_id': '42'},
+                      method='POST', body='{"n": 1, "payload": "some text"}', query={'q': 'x'})
+
+
 def build_warm(name):
     """Return (callable, args) for one warm workload."""
     from chalice import Chalice
 
     if name.startswith('rest'):
-        routes = int(name[4:])
-        app = Chalice(app_name='bench')
-        for i in range(routes - 1):
-            def view(item_id, _i=i):
-                return {'i': _i, 'id': item_id}
-            view.__name__ = 'view_%d' % i
-            app.route('/r%d/items/{item_id}' % i, methods=['POST'])(view)
-
-        @app.route('/target/items/{item_id}', methods=['POST'])
-        def target(item_id):
-            request = app.current_request
-            body = request.json_body
-            return {'id': item_id, 'q': request.query_params['q'], 'n': body['n'] + 1}
-        event = rest_event('/target/items/42', '/target/items/{item_id}', {'item_id': '42'},
-                           method='POST', body='{"n": 1, "payload": "some text"}',
-                           query={'q': 'x'})
-        return app, (event, Context())
+        app = rest_app(int(name[4:]))
+        return app, (rest_target_event(), Context())
     if name.startswith('client'):
         from chalice.test import Client
 

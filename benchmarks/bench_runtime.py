@@ -35,6 +35,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _compare  # noqa: E402
+import _workloads  # noqa: E402
 
 from chalice import Chalice  # noqa: E402
 from chalice.test import Client  # noqa: E402
@@ -63,19 +64,7 @@ SIDE_BY_SIDE = (
 
 
 def make_app(route_count):
-    app = Chalice(app_name='bench')
-    for i in range(route_count - 1):
-        def view(item_id, _i=i):
-            return {'i': _i, 'id': item_id}
-        view.__name__ = 'view_%d' % i
-        app.route('/r%d/items/{item_id}' % i, methods=['POST'])(view)
-
-    @app.route('/target/items/{item_id}', methods=['POST'])
-    def target(item_id):
-        request = app.current_request
-        body = request.json_body
-        return {'id': item_id, 'q': request.query_params['q'], 'n': body['n'] + 1}
-    return app
+    return _workloads.rest_app(route_count)
 
 
 def make_event():

@@ -45,7 +45,7 @@ from typing import Any, NamedTuple, cast
 
 from chalice.errors import ChaliceError
 from chalice.gateway import LocalGateway, json_response
-from chalice.proxy import HTTPResponse
+from chalice.proxy import HTTPResponse, once_a_second
 
 __all__ = ['LocalDevServer', 'LocalGateway', 'PortInUseError', 'ServerStartError',
            'MAX_PAYLOAD_BYTES', 'create_local_server']
@@ -100,30 +100,18 @@ class _ClientGone(Exception):
 
 # ---------------------------------------------------------------- helpers
 
-_date_cache: tuple[int, bytes] = (0, b'')
-_log_date_cache: tuple[int, str] = (0, '')
+# The Date header, and the time in the request log lines (local time).
+_http_date = once_a_second(
+    lambda second: email.utils.formatdate(second, usegmt=True).encode('ascii'))
 
 
-def _http_date() -> bytes:
-    global _date_cache
-    now = int(time.time())
-    cached = _date_cache
-    if cached[0] != now:
-        cached = (now, email.utils.formatdate(now, usegmt=True).encode('ascii'))
-        _date_cache = cached
-    return cached[1]
+def _format_log_date(second: int) -> str:
+    t = time.localtime(second)
+    return '%02d/%3s/%04d %02d:%02d:%02d' % (
+        t.tm_mday, _MONTHS[t.tm_mon - 1], t.tm_year, t.tm_hour, t.tm_min, t.tm_sec)
 
 
-def _log_date() -> str:
-    global _log_date_cache
-    now = int(time.time())
-    cached = _log_date_cache
-    if cached[0] != now:
-        t = time.localtime(now)
-        cached = (now, '%02d/%3s/%04d %02d:%02d:%02d' % (
-            t.tm_mday, _MONTHS[t.tm_mon - 1], t.tm_year, t.tm_hour, t.tm_min, t.tm_sec))
-        _log_date_cache = cached
-    return cached[1]
+_log_date = once_a_second(_format_log_date)
 
 
 def _encode_header_text(text: str) -> bytes:

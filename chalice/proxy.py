@@ -35,7 +35,7 @@ import json
 import random
 import time
 from datetime import datetime, timezone
-from typing import Any, Iterable, NamedTuple
+from typing import Any, Callable, Iterable, NamedTuple
 from urllib.parse import parse_qsl
 
 from chalice.routing import MatchResult
@@ -96,6 +96,24 @@ def new_request_id() -> str:
     """A random id formatted as a version 4 UUID (``xxxxxxxx-xxxx-4xxx-...``)."""
     text = '%032x' % ((_ids(128) & _UUID4_VERSION_MASK) | _UUID4_VERSION_BITS)
     return f'{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}'
+
+
+def once_a_second(format_second: Callable[[int], Any]) -> Callable[..., Any]:
+    """Wrap ``format_second(epoch_second)``: the result is kept for the second.
+
+    The wrapper takes the epoch time (``time.time()`` when left out).  For
+    timestamps written into every request or response.
+    """
+    holder: list[tuple[int, Any]] = [(-1, None)]
+
+    def formatted(now: float | None = None) -> Any:
+        second = int(time.time() if now is None else now)
+        cached = holder[0]
+        if cached[0] != second:
+            cached = holder[0] = (second, format_second(second))
+        return cached[1]
+
+    return formatted
 
 
 def _format_request_time(when: datetime) -> str:
@@ -193,18 +211,9 @@ def _extended_request_id() -> str:
     return base64.b64encode(_ids(80).to_bytes(10, 'big')).decode('ascii')
 
 
-_request_time_cache: tuple[int, str] = (-1, '')
-
-
-def _request_time(now: float) -> str:
-    """``requestTime`` for the epoch time ``now`` (formatted once a second)."""
-    global _request_time_cache
-    second = int(now)
-    cached = _request_time_cache
-    if cached[0] != second:
-        cached = (second, _format_request_time(datetime.fromtimestamp(second, timezone.utc)))
-        _request_time_cache = cached
-    return cached[1]
+# ``requestTime`` for an epoch time.
+_request_time = once_a_second(
+    lambda second: _format_request_time(datetime.fromtimestamp(second, timezone.utc)))
 
 
 def build_proxy_event(*, method: str, path: str, query_string: str,
@@ -403,19 +412,8 @@ def proxy_response_to_http(response: dict) -> HTTPResponse:
         return HTTPResponse(502, [('Content-Type', 'application/json')], _BAD_GATEWAY_BODY)
 
 
-_log_stream_day_cache: tuple[int, str] = (-1, '')
-
-
-def _log_stream_day() -> str:
-    """Today (UTC) as a log stream name starts: ``2026/01/31``."""
-    global _log_stream_day_cache
-    now = int(time.time())
-    cached = _log_stream_day_cache
-    if cached[0] != now:
-        today = time.gmtime(now)
-        cached = (now, f'{today.tm_year:04d}/{today.tm_mon:02d}/{today.tm_mday:02d}')
-        _log_stream_day_cache = cached
-    return cached[1]
+# Today (UTC) as a log stream name starts: ``2026/01/31``.
+_log_stream_day = once_a_second(lambda second: time.strftime('%Y/%m/%d', time.gmtime(second)))
 
 
 class LambdaContext:
