@@ -287,19 +287,24 @@ class SNSEvent(BaseLambdaEvent):
         return self
 
 
-_unquote_plus = None
+_unquote = None
 
 
 def _s3_key(key):
-    """An S3 event's object key, URL-decoded (``+`` is a space)."""
-    global _unquote_plus
+    """An S3 event's object key, URL-decoded as ``unquote_plus`` does."""
+    global _unquote
     if '%' not in key and '+' not in key:
         return key
-    if _unquote_plus is None:
-        from urllib.parse import unquote_plus
+    if _unquote is None:
+        from urllib.parse import unquote_plus, unquote_to_bytes
 
-        _unquote_plus = unquote_plus
-    return _unquote_plus(key)
+        _unquote = (unquote_plus, unquote_to_bytes)
+    unquote_plus, unquote_to_bytes = _unquote
+    if key.isascii():
+        # What unquote_plus does with an all-ASCII string, without its
+        # splitting into ASCII and non-ASCII runs.
+        return unquote_to_bytes(key.replace('+', ' ')).decode('utf-8', 'replace')
+    return unquote_plus(key)
 
 
 class S3Event(BaseLambdaEvent):
