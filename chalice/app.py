@@ -366,8 +366,11 @@ def _websocket_handler(func):
 
 
 def _describe(handler, func, event_class, state):
+    """Give a handler the look of the user's function (as functools.wraps
+    does) and the attributes of Chalice 1.x's handler objects."""
     handler.__name__ = getattr(func, '__name__', 'handler')
     handler.__qualname__ = getattr(func, '__qualname__', handler.__name__)
+    handler.__module__ = getattr(func, '__module__', handler.__module__)
     handler.__doc__ = getattr(func, '__doc__', None)
     handler.__wrapped__ = func
     handler.func = func
@@ -383,9 +386,9 @@ def _describe(handler, func, event_class, state):
 class _DecoratorAPI:
     """The decorators shared by :class:`Chalice` and :class:`Blueprint`.
 
-    Each decorator builds the Lambda handler object and passes it to
-    ``_register`` which the app applies at once and a blueprint replays
-    when it is registered.
+    Each decorator builds the Lambda handler and passes it to ``_register``
+    which the app applies at once and a blueprint replays when it is
+    registered.
     """
 
     _module_name = 'app'
