@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.demo-installed
+# pytest-xdist workers: one per core by default (CI has 2); WORKERS=0 runs serially.
+WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(WORKERS) --dist worksteal
 
-.PHONY: install checkov test unit functional integration lint typecheck bench demo clean
+.PHONY: install checkov browser test unit functional integration lint typecheck bench demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +17,12 @@ $(STAMP): $(BIN)/python setup.py requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e . -r requirements-dev.txt
 	touch $(STAMP)
+
+# The demo needs chalice and nothing else: no test or lint tools.
+$(DEMO_STAMP): $(BIN)/python setup.py
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(DEMO_STAMP)
 
 install: $(STAMP)
 
@@ -28,17 +38,33 @@ $(CHECKOV): | $(BIN)/python
 
 checkov: $(CHECKOV)
 
-test: $(STAMP) $(CHECKOV)
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+# The browser test of `chalice local --docs` (tests/functional/test_local_docs_page.py)
+# drives Debian's chromium.  Installed here when missing and possible (root with
+# apt-get, as on CI); where it is not, that one test is skipped and says why.
+browser:
+	@if command -v chromium >/dev/null 2>&1 || [ -n "$$CHROMIUM" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo 'Installing chromium for the browser test (apt-get)...'; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends chromium >/dev/null) \
+		|| echo 'Warning: apt-get could not install chromium; the browser test will be skipped.'; \
+	else \
+		echo 'Warning: chromium is missing (apt-get install chromium needs root); the browser test will be skipped.'; \
+	fi
+
+# Tests run in random order (pytest-randomly; the seed is printed at the end)
+# across $(WORKERS) workers, each test under pytest-timeout's limit (pyproject.toml).
+test: $(STAMP) $(CHECKOV) browser
+	$(PYTEST) tests
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q tests/unit
+	$(PYTEST) tests/unit
 
-functional: $(STAMP)
-	$(BIN)/python -m pytest -q tests/functional
+functional: $(STAMP) browser
+	$(PYTEST) tests/functional
 
 integration: $(STAMP)
-	$(BIN)/python -m pytest -q tests/integration
+	$(PYTEST) tests/integration
 
 lint: $(STAMP)
 	$(BIN)/ruff check chalice tests benchmarks
@@ -49,7 +75,7 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	mkdir -p demo
 	test -d demo/hello || (cd demo && ../$(BIN)/chalice new-project hello)
 	cd demo/hello && ../../$(BIN)/chalice local

@@ -2,7 +2,7 @@
 import os
 import re
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -30,13 +30,18 @@ setup(
     description='Python serverless microframework for AWS',
     long_description=LONG_DESCRIPTION,
     long_description_content_type='text/x-rst',
-    license='Apache License 2.0',
-    packages=find_packages(exclude=['tests', 'tests.*', 'benchmarks']),
-    include_package_data=True,
-    package_data={'chalice': ['templates/*/*', 'templates/*/.*',
-                              'templates/*/*/*', 'templates/*/.*/*',
-                              'templates/*/*/*/*', 'templates/*/*/.*/*',
-                              'py.typed']},
+    # An SPDX expression (PEP 639); license classifiers are deprecated.
+    license_expression='Apache-2.0',
+    # Namespace discovery also lists the template folders whose names are
+    # importable (chalice.templates, chalice.templates.legacy, ...), so
+    # setuptools does not warn that they hold data but are not packages.
+    packages=find_namespace_packages(include=['chalice', 'chalice.*'],
+                                     exclude=['*.__pycache__']),
+    package_data={
+        'chalice': ['py.typed'],
+        'chalice.templates': ['*/*.tmpl', '*/.*.tmpl', '*/*/*.tmpl', '*/.*/*.tmpl',
+                              '*/*/*/*.tmpl', '*/*/.*/*.tmpl'],
+    },
     python_requires='>=3.10',
     install_requires=[
         'click>=7,<9',
@@ -49,12 +54,16 @@ setup(
         'wheel',
         'packaging>=21',
         'setuptools',
+        # The websocket endpoint of `chalice local` (never shipped to Lambda).
+        'wsproto>=1.2,<2.0',
     ],
     extras_require={
         'event-file-poller': ['watchdog>=2.0'],
         # chalice.cdk (the CDK v2 construct); "cdkv2" is the name older docs use.
         'cdk': CDK_REQUIRES,
         'cdkv2': CDK_REQUIRES,
+        # Swagger UI's files for `chalice local --docs`.
+        'docs': ['swagger-ui-bundle>=1.1'],
     },
     entry_points={
         'console_scripts': ['chalice=chalice.cli:main'],
@@ -62,7 +71,6 @@ setup(
     classifiers=[
         'Development Status :: 5 - Production/Stable',
         'Intended Audience :: Developers',
-        'License :: OSI Approved :: Apache Software License',
         'Natural Language :: English',
         'Programming Language :: Python :: 3',
         'Programming Language :: Python :: 3.10',

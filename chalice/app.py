@@ -86,7 +86,7 @@ _LAZY_EXPORTS = {
     'chalice.runtime.auth': (
         'Authorizer', 'AuthRequest', 'AuthResponse', 'AuthRoute', 'BuiltinAuthConfig',
         'ChaliceAuthorizer', 'CognitoUserPoolAuthorizer', 'CustomAuthorizer',
-        'IAMAuthorizer'),
+        'IAMAuthorizer', 'JWTAuthorizer'),
     'chalice.runtime.events': (
         'BaseEventSourceConfig', 'BaseLambdaEvent', 'CloudWatchEvent', 'CloudWatchEventConfig',
         'Cron', 'DynamoDBEvent', 'DynamoDBEventConfig', 'DynamoDBRecord', 'KinesisEvent',
@@ -289,7 +289,7 @@ class _HandlerState:
         return self.chain
 
 
-def _lambda_handler(func, event_class, middleware_type):
+def _lambda_handler(func, event_class, middleware_type, report_batch_item_failures=False):
     """The Lambda handler for an event-source function: ``handler(event, context)``.
 
     It wraps the event in ``event_class`` and runs the app's middleware for
@@ -297,13 +297,20 @@ def _lambda_handler(func, event_class, middleware_type):
     (Lambda calls it for every invocation, and a function is the cheapest
     thing to call) carrying the attributes Chalice 1.x's handler objects
     have: ``func``, ``event_class``, ``middleware_type``, ``__wrapped__``.
+    With ``report_batch_item_failures`` what ``func`` returns is turned into
+    Lambda's ``batchItemFailures`` answer (``event.batch_response``).
     """
-    state = _HandlerState(middleware_type, func)
+    if report_batch_item_failures:
+        def innermost(event_obj):
+            return event_obj.batch_response(func(event_obj))
+    else:
+        innermost = func
+    state = _HandlerState(middleware_type, innermost)
 
     def run_chain(event, context):
         event_obj = _new(event_class)._fill(event, context)
         chain = state.current_chain()
-        return chain(event_obj) if chain is not None else func(event_obj)
+        return (chain or innermost)(event_obj)
 
     if getattr(event_class, 'record_class', None) is not None:
         def handler(event, context):
@@ -316,12 +323,12 @@ def _lambda_handler(func, event_class, middleware_type):
                     event_obj._event_dict = event
                     event_obj.context = context
                     event_obj._records = records
-                    return func(event_obj)
+                    return innermost(event_obj)
             return run_chain(event, context)
     else:
         def handler(event, context):
             if state.chain is None:
-                return func(_new(event_class)._fill(event, context))
+                return innermost(_new(event_class)._fill(event, context))
             return run_chain(event, context)
 
     return _describe(handler, func, event_class, state)
@@ -440,8 +447,13 @@ class _DecoratorAPI:
     def on_sns_message(self, topic, name=None):
         return self._event_decorator('SNSEventConfig', 'SNSEvent', name, topic=topic)
 
+    # report_batch_item_failures=True: the handler returns the failed
+    # records (see _RecordsEvent.batch_response) and the mapping is created
+    # with FunctionResponseTypes=['ReportBatchItemFailures'].
+
     def on_sqs_message(self, queue=None, batch_size=1, name=None, queue_arn=None,
-                       maximum_batching_window_in_seconds=0, maximum_concurrency=None):
+                       maximum_batching_window_in_seconds=0, maximum_concurrency=None,
+                       report_batch_item_failures=False):
         if (queue is None) == (queue_arn is None):
             raise ValueError('on_sqs_message needs exactly one of queue (a queue name) '
                              'or queue_arn')
@@ -449,21 +461,26 @@ class _DecoratorAPI:
             'SQSEventConfig', 'SQSEvent', name, queue=queue, queue_arn=queue_arn,
             batch_size=batch_size,
             maximum_batching_window_in_seconds=maximum_batching_window_in_seconds,
-            maximum_concurrency=maximum_concurrency)
+            maximum_concurrency=maximum_concurrency,
+            report_batch_item_failures=bool(report_batch_item_failures))
 
     def on_kinesis_record(self, stream, batch_size=100, starting_position='LATEST',
-                          name=None, maximum_batching_window_in_seconds=0):
+                          name=None, maximum_batching_window_in_seconds=0,
+                          report_batch_item_failures=False):
         return self._event_decorator(
             'KinesisEventConfig', 'KinesisEvent', name, stream=stream, batch_size=batch_size,
             starting_position=starting_position,
-            maximum_batching_window_in_seconds=maximum_batching_window_in_seconds)
+            maximum_batching_window_in_seconds=maximum_batching_window_in_seconds,
+            report_batch_item_failures=bool(report_batch_item_failures))
 
     def on_dynamodb_record(self, stream_arn, batch_size=100, starting_position='LATEST',
-                           name=None, maximum_batching_window_in_seconds=0):
+                           name=None, maximum_batching_window_in_seconds=0,
+                           report_batch_item_failures=False):
         return self._event_decorator(
             'DynamoDBEventConfig', 'DynamoDBEvent', name, stream_arn=stream_arn,
             batch_size=batch_size, starting_position=starting_position,
-            maximum_batching_window_in_seconds=maximum_batching_window_in_seconds)
+            maximum_batching_window_in_seconds=maximum_batching_window_in_seconds,
+            report_batch_item_failures=bool(report_batch_item_failures))
 
     def on_ws_connect(self, name=None):
         return self._websocket_decorator('$connect', name or 'websocket_connect')
@@ -491,9 +508,10 @@ class _DecoratorAPI:
         events = _events()
         config_class = getattr(events, config_name)
         event_class = getattr(events, event_name)
+        report = bool(options.get('report_batch_item_failures'))
 
         def decorator(func):
-            wrapper = _lambda_handler(func, event_class, config_class.event_type)
+            wrapper = _lambda_handler(func, event_class, config_class.event_type, report)
             fn_name = name or func.__name__
             config = config_class(fn_name, self._handler_string(func), **options)
             self._register('event_source', fn_name, func, wrapper, config=config)
@@ -531,6 +549,8 @@ class Chalice(_DecoratorAPI):
         self._features_used = set()
         self._middleware = []
         self._handler_states = []
+        # Counts route registrations (what indexes of the routes key on).
+        self._route_generation = 0
         self._local = threading.local()
         self._http_chain = None
         self._env = env
@@ -701,6 +721,7 @@ class Chalice(_DecoratorAPI):
                 compiled.pop(path, None)
         if 'api_handler' not in self.handler_map:
             self.handler_map['api_handler'] = self
+        self._route_generation += 1
 
     # -- dispatch of API Gateway REST proxy events
     #
@@ -749,17 +770,23 @@ class Chalice(_DecoratorAPI):
             cors_config.get_access_control_headers() if cors_config is not None else None)
         return result
 
-    def _route_for(self, event):
-        """The compiled route of an event already checked by ``__call__``."""
+    def _path_table(self, path):
+        """``(methods table, Allow header, CORS headers)`` of ``path`` (None if
+        the app has no such route), built on first use."""
         compiled = self._compiled
         if compiled is None:
             compiled = self._reset_compiled()
+        return compiled.get(path) or self._compile_path(compiled, path)
+
+    def _route_for(self, event):
+        """The compiled route of an event already checked by ``__call__``."""
         request_context = event['requestContext']
-        path = request_context['resourcePath']
-        path_table = compiled.get(path) or self._compile_path(compiled, path)
+        path_table = self._path_table(request_context['resourcePath'])
         return path_table[0][request_context.get('httpMethod') or event['httpMethod']]
 
     def __call__(self, event, context=None):
+        if type(event) is dict and 'rawPath' in event:
+            return self._dispatch_v2(event, context)
         compiled = self._compiled
         if compiled is None:
             compiled = self._reset_compiled()
@@ -853,6 +880,14 @@ class Chalice(_DecoratorAPI):
             local.request = None
             local.context = None
 
+    def _dispatch_v2(self, event, context):
+        """HTTP API payload format 2.0 events: see chalice.runtime.http_v2."""
+        from chalice.runtime import http_v2
+
+        # Later calls go straight to the v2 dispatcher (a plain function).
+        Chalice._dispatch_v2 = http_v2.dispatch
+        return http_v2.dispatch(self, event, context)
+
     def _view_response(self, request):
         """Innermost link of the HTTP middleware chain: always a Response."""
         entry = self._route_for(request._event).entry
@@ -924,7 +959,7 @@ _DEFAULT_METHODS = ('GET',)
 _EMPTY_METHODS = {}  # type: dict
 _EMPTY_PARAMS = {}  # type: dict
 _ROUTE_OPTIONS = frozenset(['name', 'methods', 'content_types', 'cors', 'authorizer',
-                            'api_key_required'])
+                            'authorization_scopes', 'api_key_required'])
 
 
 def _route_options(options):
@@ -946,11 +981,26 @@ def _route_options(options):
     if authorizer is not None and not isinstance(
             authorizer, (_auth().Authorizer, _auth().ChaliceAuthorizer)):
         raise TypeError('authorizer must be an IAMAuthorizer, CognitoUserPoolAuthorizer, '
-                        'CustomAuthorizer or an @app.authorizer() function, got %r'
-                        % (authorizer,))
+                        'CustomAuthorizer, JWTAuthorizer or an @app.authorizer() '
+                        'function, got %r' % (authorizer,))
+    scopes = options.get('authorization_scopes')
+    if scopes is not None:
+        authorizer = _with_scopes(authorizer, scopes)
     cors = options.get('cors')
     cors = _USE_GLOBAL_CORS if cors is None else normalize_cors(cors)
     return methods, content_types, cors, authorizer, options.get('api_key_required')
+
+
+def _with_scopes(authorizer, scopes):
+    """The route's authorizer requiring ``authorization_scopes``."""
+    if isinstance(scopes, str) or not all(isinstance(scope, str) for scope in scopes):
+        raise ValueError("authorization_scopes must be a list of strings, e.g. ['read'], "
+                         'got %r' % (scopes,))
+    if not hasattr(authorizer, 'with_scopes'):
+        raise ValueError('authorization_scopes needs an authorizer that checks OAuth scopes '
+                         '(JWTAuthorizer, CognitoUserPoolAuthorizer, ...), got %r'
+                         % (authorizer,))
+    return authorizer.with_scopes(list(scopes))
 
 
 def _function_name(entry):

@@ -15,12 +15,13 @@ It holds no business logic: callers say which API to call with which
 parameters; this module only makes the call reliably and records it (the
 call log is what ``--debug`` and the benchmarks report).
 """
+import os
 import time
 
 from chalice import __version__ as chalice_version
+from chalice.constants import READ_PREFIXES
 from chalice.errors import ChaliceError, DeploymentError
 
-READ_PREFIXES = ('get_', 'list_', 'describe_', 'wait_')
 # Lambda functions run for at most 900 seconds; Invoke waits a little longer.
 LAMBDA_INVOKE_READ_TIMEOUT = 960
 
@@ -50,10 +51,22 @@ def create_session(profile=None):
 
     try:
         return boto3.session.Session(profile_name=profile)
-    except botocore.exceptions.ProfileNotFound:
+    except botocore.exceptions.ProfileNotFound as error:
+        # Without --profile the name comes from AWS_PROFILE (or the older
+        # AWS_DEFAULT_PROFILE); botocore's error knows which one it tried.
+        name = profile or error.kwargs.get('profile')
+        source = '--profile' if profile else _profile_variable(name)
         raise CredentialsError(
-            'The AWS profile %r was not found in your AWS config; check the name passed to '
-            '--profile or AWS_PROFILE.' % profile) from None
+            'The AWS profile %r (from %s) was not found in your AWS config; check the '
+            'name, or list your profiles with "aws configure list-profiles".'
+            % (name, source)) from None
+
+
+def _profile_variable(name):
+    for variable in ('AWS_PROFILE', 'AWS_DEFAULT_PROFILE'):
+        if os.environ.get(variable) == name:
+            return variable
+    return 'AWS_PROFILE'
 
 
 def check_session(session):

@@ -23,11 +23,12 @@ import copy
 import difflib
 import json
 import os
+import re
 import sys
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from chalice import __version__
-from chalice.errors import ConfigError
+from chalice.errors import ConfigError, ValidationError
 
 CHALICE_DIR = '.chalice'
 CONFIG_FILENAME = 'config.json'
@@ -46,6 +47,9 @@ DEFAULT_LAMBDA_ARCHITECTURE = 'x86_64'
 CHALICE_TAG_KEY = 'aws-chalice'
 
 ENDPOINT_TYPES = ('EDGE', 'REGIONAL', 'PRIVATE')
+# ``api_gateway_type``: a REST API (API Gateway v1, the default) or an HTTP API (v2).
+API_GATEWAY_TYPES = ('REST', 'HTTP')
+DEFAULT_API_GATEWAY_TYPE = 'REST'
 TLS_VERSIONS = ('TLS_1_0', 'TLS_1_2')
 # The instruction set architectures Lambda runs functions on.
 LAMBDA_ARCHITECTURES = ('x86_64', 'arm64')
@@ -84,6 +88,19 @@ def resolve_chalice_path(project_dir: str, filename: str) -> str:
     return os.path.abspath(os.path.join(chalice_dir(project_dir), filename))
 
 
+def missing_project_message(project_dir: str) -> str:
+    """What every command says when ``project_dir`` is not a Chalice project."""
+    return (f'The project at {os.path.abspath(project_dir)} has no {CONFIG_DISPLAY_NAME}; '
+            'run this command from a Chalice project directory (or pass --project-dir), '
+            'or create the file, e.g. with "chalice new-project".')
+
+
+def require_project(project_dir: str) -> None:
+    """Raise :class:`ConfigError` unless ``project_dir`` has a config file."""
+    if not os.path.isfile(config_file_path(project_dir)):
+        raise ConfigError(missing_project_message(project_dir))
+
+
 def load_config_file(project_dir: str) -> Dict[str, Any]:
     """Read and parse ``<project_dir>/.chalice/config.json``.
 
@@ -95,10 +112,7 @@ def load_config_file(project_dir: str) -> Dict[str, Any]:
         with open(path, 'rb') as f:
             raw = f.read()
     except FileNotFoundError:
-        raise ConfigError(
-            f'The project at {os.path.abspath(project_dir)} has no {CONFIG_DISPLAY_NAME}; '
-            'run this command from a Chalice project directory (or pass --project-dir), '
-            'or create the file, e.g. with "chalice new-project".') from None
+        raise ConfigError(missing_project_message(project_dir)) from None
     except OSError as e:
         raise ConfigError(f'Could not read {path}: {e.strerror or e}; check that it is '
                           'a readable file.') from None
@@ -241,29 +255,108 @@ def _check_log_retention(path: str, value: Any, warnings: Warnings) -> None:
               + ', '.join(str(d) for d in LOG_RETENTION_DAYS), value)
 
 
-_DOMAIN_KEYS: Dict[str, Checker] = {
-    'domain_name': _check_string,
-    'certificate_arn': _check_string,
-    'tls_version': _one_of(TLS_VERSIONS),
-    'url_prefix': _check_string,
-    'url_prefixes': _check_string_list,
-    'tags': _check_string_map,
-}
+# A DNS name of lower-case labels (an optional leading ``*.`` for a wildcard
+# domain); API Gateway accepts no upper case and no trailing dot.
+_DOMAIN_NAME_RE = re.compile(r'(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+'
+                             r'[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?')
+_ACM_ARN_RE = re.compile(r'arn:aws[a-z-]*:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:'
+                         r'certificate/[A-Za-z0-9-]+')
+# Characters API Gateway allows in a base path / API mapping key segment.
+_URL_PREFIX_SEGMENT_RE = re.compile(r"[A-Za-z0-9$\-_.+!*'()]+")
 
 
-def _check_custom_domain(path: str, value: Any, warnings: Warnings) -> None:
-    if not isinstance(value, dict):
-        _fail(path, 'an object with "domain_name" and "certificate_arn"', value)
-    for required in ('domain_name', 'certificate_arn'):
-        if value.get(required) is None:
-            raise ConfigError(f'Invalid {CONFIG_DISPLAY_NAME}: {path} is missing '
-                              f'"{required}"; add it to the custom domain object.')
-    for key, item in value.items():
-        checker = _DOMAIN_KEYS.get(key)
-        if checker is None:
-            warnings.append(_unknown_key_message(f'{path}.{key}', key, _DOMAIN_KEYS))
-        elif item is not None:
-            checker(f'{path}.{key}', item, warnings)
+def _check_domain_name(path: str, value: Any, warnings: Warnings) -> None:
+    _check_string(path, value, warnings)
+    if len(value) > 253 or not _DOMAIN_NAME_RE.fullmatch(value) or value.isdigit() or \
+            value.rsplit('.', 1)[-1].isdigit():
+        hint = ' in lower case' if value.lower() != value else ''
+        _fail(path, 'a domain name such as api.example.com%s (letters, digits and hyphens '
+              'in dot-separated labels)' % hint, value)
+
+
+def _check_certificate_arn(path: str, value: Any, warnings: Warnings) -> None:
+    _check_string(path, value, warnings)
+    if not _ACM_ARN_RE.fullmatch(value):
+        _fail(path, 'the ARN of an ACM certificate '
+              '(arn:aws:acm:<region>:<account id>:certificate/<id>)', value)
+
+
+def _url_prefix_checker(multi_level: bool) -> Checker:
+    def check(path: str, value: Any, warnings: Warnings) -> None:
+        _check_string(path, value, warnings)
+        prefix = value.strip('/')
+        segments = prefix.split('/') if prefix else []
+        if not all(_URL_PREFIX_SEGMENT_RE.fullmatch(s) for s in segments):
+            _fail(path, "a base path of letters, digits and $-_.+!*'() "
+                  "(segments separated by '/')", value)
+        if len(segments) > 1 and not multi_level:
+            _fail(path, 'a single-level base path (websocket APIs take no "/" in it)', value)
+    return check
+
+
+def _check_websocket_tls(path: str, value: Any, warnings: Warnings) -> None:
+    _one_of(TLS_VERSIONS)(path, value, warnings)
+    if value != 'TLS_1_2':
+        _fail(path, 'TLS_1_2 (the only TLS version API Gateway offers websocket domains)',
+              value)
+
+
+def _custom_domain_checker(websocket: bool) -> Checker:
+    keys: Dict[str, Checker] = {
+        'domain_name': _check_domain_name,
+        'certificate_arn': _check_certificate_arn,
+        'tls_version': _check_websocket_tls if websocket else _one_of(TLS_VERSIONS),
+        'url_prefix': _url_prefix_checker(not websocket),
+        'url_prefixes': _check_string_list,
+        'tags': _check_string_map,
+    }
+
+    def check(path: str, value: Any, warnings: Warnings) -> None:
+        if not isinstance(value, dict):
+            _fail(path, 'an object with "domain_name" and "certificate_arn"', value)
+        for required in ('domain_name', 'certificate_arn'):
+            if value.get(required) is None:
+                raise ConfigError(f'Invalid {CONFIG_DISPLAY_NAME}: {path} is missing '
+                                  f'"{required}"; add it to the custom domain object.')
+        for key, item in value.items():
+            checker = keys.get(key)
+            if checker is None:
+                warnings.append(_unknown_key_message(f'{path}.{key}', key, keys))
+            elif item is not None:
+                checker(f'{path}.{key}', item, warnings)
+        prefixes = value.get('url_prefixes')
+        if prefixes is not None:
+            if value.get('url_prefix') is not None:
+                raise ConfigError(f'Invalid {CONFIG_DISPLAY_NAME}: {path} has both url_prefix '
+                                  'and url_prefixes; keep one of them.')
+            if not prefixes:
+                _fail(f'{path}.url_prefixes', 'a non-empty list (leave it out to map the '
+                      'root path)', prefixes)
+            for index, item in enumerate(prefixes):
+                keys['url_prefix'](f'{path}.url_prefixes[{index}]', item, warnings)
+            normalized = [item.strip('/') for item in prefixes]
+            if len(set(normalized)) != len(normalized):
+                _fail(f'{path}.url_prefixes', 'a list of distinct base paths', prefixes)
+    return check
+
+
+def custom_domain_url_prefixes(domain: Mapping[str, Any]) -> List[str]:
+    """The base paths of a (validated) custom domain object; ``''`` is the root."""
+    prefixes = domain.get('url_prefixes')
+    if prefixes is None:
+        prefixes = [domain.get('url_prefix') or '']
+    return [prefix.strip('/') for prefix in prefixes]
+
+
+def _check_local_jwks(path: str, value: Any, warnings: Warnings) -> None:
+    if isinstance(value, str):
+        return
+    if not isinstance(value, dict) or not isinstance(value.get('keys'), list):
+        _fail(path, 'a JSON Web Key Set file name (relative to .chalice) or an object '
+              'with a "keys" list', value)
+    for index, key in enumerate(value['keys']):
+        if not isinstance(key, dict) or not isinstance(key.get('kty'), str):
+            _fail(f'{path}.keys[{index}]', 'a JSON Web Key (an object with "kty")', key)
 
 
 # Keys that may be set per Lambda function (and also per stage / top level).
@@ -293,10 +386,12 @@ STAGE_KEYS: Dict[str, Checker] = dict(FUNCTION_KEYS, **{
     'api_gateway_policy_file': _check_string,
     'api_gateway_stage': _check_string,
     'websocket_api_stage': _check_string,
-    'api_gateway_custom_domain': _check_custom_domain,
-    'websocket_api_custom_domain': _check_custom_domain,
+    'api_gateway_custom_domain': _custom_domain_checker(websocket=False),
+    'websocket_api_custom_domain': _custom_domain_checker(websocket=True),
     'automatic_layer': _check_bool,
     'minimum_compression_size': _int_between(0, MAX_COMPRESSION_SIZE, 'bytes'),
+    'api_gateway_type': _one_of(API_GATEWAY_TYPES),
+    'local_jwks': _check_local_jwks,
 })
 
 TOP_LEVEL_ONLY_KEYS = ('version', 'app_name', 'stages')
@@ -315,17 +410,29 @@ def _check_section(path: str, value: Any, what: str) -> None:
         _fail(path, f'an object mapping {what}', value)
 
 
-def _validate_functions(path: str, value: Any, warnings: Warnings) -> None:
-    _check_section(path, value, 'Lambda function names to settings')
+def _collect(errors: List[str], check: Callable[..., None], *args: Any) -> bool:
+    """Run one check; a ``ConfigError`` becomes a line in ``errors`` (False)."""
+    try:
+        check(*args)
+    except ConfigError as error:
+        errors.append(str(error))
+        return False
+    return True
+
+
+def _validate_functions(path: str, value: Any, warnings: Warnings, errors: List[str]) -> None:
+    if not _collect(errors, _check_section, path, value, 'Lambda function names to settings'):
+        return
     for name, section in value.items():
         fn_path = f'{path}.{name}'
         if not isinstance(section, dict):
-            _fail(fn_path, 'an object of per-function settings', section)
+            _collect(errors, _fail, fn_path, 'an object of per-function settings', section)
+            continue
         for key, item in section.items():
             key_path = f'{fn_path}.{key}'
             if key in FUNCTION_KEYS:
                 if item is not None:
-                    FUNCTION_KEYS[key](key_path, item, warnings)
+                    _collect(errors, FUNCTION_KEYS[key], key_path, item, warnings)
             elif key in STAGE_KEYS or key in TOP_LEVEL_ONLY_KEYS or key == 'lambda_functions':
                 warnings.append(f'{key_path} in {CONFIG_DISPLAY_NAME} is not a per-function '
                                 'setting and is ignored; move it to the stage or top level.')
@@ -334,14 +441,14 @@ def _validate_functions(path: str, value: Any, warnings: Warnings) -> None:
 
 
 def _validate_stage_keys(prefix: str, section: Mapping[str, Any], warnings: Warnings,
-                         top_level: bool) -> None:
+                         errors: List[str], top_level: bool) -> None:
     for key, item in section.items():
         key_path = prefix + key
         if key in STAGE_KEYS:
             if item is not None:
-                STAGE_KEYS[key](key_path, item, warnings)
+                _collect(errors, STAGE_KEYS[key], key_path, item, warnings)
         elif key == 'lambda_functions':
-            _validate_functions(key_path, item, warnings)
+            _validate_functions(key_path, item, warnings, errors)
         elif key in TOP_LEVEL_ONLY_KEYS:
             if not top_level:
                 warnings.append(f'{key_path} in {CONFIG_DISPLAY_NAME} is ignored: "{key}" is '
@@ -353,30 +460,108 @@ def _validate_stage_keys(prefix: str, section: Mapping[str, Any], warnings: Warn
             warnings.append(_unknown_key_message(key_path, key, known))
 
 
-def validate_config(config: Mapping[str, Any]) -> List[str]:
-    """Check a parsed config file; return warnings, raise on errors.
+def check_config(config: Mapping[str, Any]) -> Tuple[List[str], List[str]]:
+    """Check the type and range of every key; return ``(errors, warnings)``.
 
-    A value of the wrong type or out of range raises ``ConfigError`` naming
-    the key path (``stages.dev.lambda_timeout``) and what is expected.
-    Unknown keys, and known keys at a level where they have no effect, are
-    reported as warning strings.  A JSON ``null`` counts as "not set".
+    Every problem is found in one walk: each error is one line naming the
+    key path, what is expected and what was found.  A file whose top level
+    is not an object still raises ``ConfigError`` at once.
     """
     if not isinstance(config, dict):
         raise ConfigError(f'{CONFIG_DISPLAY_NAME} must contain a JSON object at the top level, '
                           f'got {_json_type(config)}.')
     warnings: Warnings = []
+    errors: List[str] = []
     for key in ('version', 'app_name'):
         if config.get(key) is not None:
-            _check_string(key, config[key], warnings)
+            _collect(errors, _check_string, key, config[key], warnings)
     stages = config.get('stages')
-    if stages is not None:
-        _check_section('stages', stages, 'stage names to stage settings')
+    if stages is not None and _collect(errors, _check_section, 'stages', stages,
+                                       'stage names to stage settings'):
         for name, section in stages.items():
             if not isinstance(section, dict):
-                _fail(f'stages.{name}', 'an object of stage settings', section)
-            _validate_stage_keys(f'stages.{name}.', section, warnings, top_level=False)
-    _validate_stage_keys('', config, warnings, top_level=True)
+                _collect(errors, _fail, f'stages.{name}', 'an object of stage settings', section)
+                continue
+            _validate_stage_keys(f'stages.{name}.', section, warnings, errors, top_level=False)
+    _validate_stage_keys('', config, warnings, errors, top_level=True)
+    _collect(errors, _check_api_gateway_types, config, warnings)
+    return errors, warnings
+
+
+def validate_config(config: Mapping[str, Any]) -> List[str]:
+    """Check a parsed config file; return warnings, raise on errors.
+
+    Values of the wrong type or out of range raise one
+    :class:`~chalice.errors.ValidationError` (a ``ConfigError``) with a line
+    per problem, each naming the key path (``stages.dev.lambda_timeout``)
+    and what is expected.  Unknown keys, and known keys at a level where
+    they have no effect, are reported as warning strings.  A JSON ``null``
+    counts as "not set".
+    """
+    errors, warnings = check_config(config)
+    if errors:
+        raise ValidationError(errors)
     return warnings
+
+
+# What an HTTP API (``api_gateway_type: HTTP``) cannot take: the key, and why.
+_REST_ONLY_KEYS = {
+    'api_gateway_endpoint_vpce': 'VPC endpoints serve private REST APIs only',
+    'api_gateway_policy_file': 'resource policies are a REST API feature; protect HTTP API '
+                               'routes with an authorizer (IAMAuthorizer, JWTAuthorizer or '
+                               '@app.authorizer) instead',
+    'minimum_compression_size': 'HTTP APIs do not compress responses',
+    'api_gateway_custom_domain': 'chalice does not set up custom domains for HTTP APIs yet',
+}
+
+
+def _check_api_gateway_types(config: Mapping[str, Any], warnings: Warnings) -> None:
+    """Refuse the REST-only settings of every stage whose API is an HTTP API.
+
+    The top level counts as a stage of its own (``dev`` without a stages
+    entry uses it); a setting is reported at the path where it is written.
+    """
+    stages = config.get('stages')
+    sections: List[Tuple[str, Mapping[str, Any]]] = [('', {})]
+    if isinstance(stages, dict):
+        sections += [(f'stages.{name}.', section) for name, section in stages.items()
+                     if isinstance(section, dict)]
+    for prefix, section in sections:
+        api_type = section.get('api_gateway_type') or config.get('api_gateway_type')
+        if api_type == 'HTTP':
+            _check_http_api_stage(config, prefix, section, warnings)
+
+
+def _stage_setting(config: Mapping[str, Any], prefix: str, section: Mapping[str, Any],
+                   key: str) -> Tuple[str, Any]:
+    """``(path, value)`` of a key for one stage: its own value, else the top level's."""
+    if section.get(key) is not None:
+        return prefix + key, section[key]
+    return key, config.get(key)
+
+
+def _check_http_api_stage(config: Mapping[str, Any], prefix: str, section: Mapping[str, Any],
+                          warnings: Warnings) -> None:
+    where = f'stage {prefix[len("stages."):-1]}' if prefix else 'the top level'
+    for key, reason in _REST_ONLY_KEYS.items():
+        path, value = _stage_setting(config, prefix, section, key)
+        if value is not None:
+            raise ConfigError(
+                f'Invalid {CONFIG_DISPLAY_NAME}: {path} cannot be used with api_gateway_type '
+                f'HTTP ({where}): {reason}; remove it or set api_gateway_type to REST.')
+    path, value = _stage_setting(config, prefix, section, 'api_gateway_endpoint_type')
+    if value is not None and value != 'REGIONAL':
+        reason = ('HTTP APIs have no private endpoints' if value == 'PRIVATE'
+                  else 'HTTP APIs are always REGIONAL')
+        raise ConfigError(
+            f'Invalid {CONFIG_DISPLAY_NAME}: {path} is {value}, but {reason} (api_gateway_type '
+            f'HTTP, {where}): set it to REGIONAL or remove it, or set api_gateway_type to '
+            'REST.')
+    path, value = _stage_setting(config, prefix, section, 'api_gateway_stage')
+    message = (f'{path} in {CONFIG_DISPLAY_NAME} is ignored: an HTTP API serves every '
+               'request from its $default stage, whose URL has no stage name in it.')
+    if value not in (None, DEFAULT_API_GATEWAY_STAGE) and message not in warnings:
+        warnings.append(message)
 
 
 # ---------------------------------------------------------------------------
@@ -491,17 +676,34 @@ class Config:
 
     # -- the lookup machinery -------------------------------------------
 
-    def _levels(self, key: str) -> List[Dict[str, Any]]:
+    def _labelled_levels(self, key: str) -> List[Tuple[str, Dict[str, Any]]]:
+        """The lookup chain for *key*: ``(key path prefix, level)`` pairs."""
         stage = _section(_section(self._disk, 'stages'), self._stage)
         per_function = key in FUNCTION_KEYS
         levels = []
         if per_function:
-            levels.append(_section(_section(stage, 'lambda_functions'), self._function))
-        levels += [self._user, stage]
+            levels.append((f'stages.{self._stage}.lambda_functions.{self._function}.',
+                           _section(_section(stage, 'lambda_functions'), self._function)))
+        levels += [('--', self._user), (f'stages.{self._stage}.', stage)]
         if per_function:
-            levels.append(_section(_section(self._disk, 'lambda_functions'), self._function))
-        levels += [self._disk, self._defaults]
+            levels.append((f'lambda_functions.{self._function}.',
+                           _section(_section(self._disk, 'lambda_functions'), self._function)))
+        levels += [('', self._disk), ('(default) ', self._defaults)]
         return levels
+
+    def _levels(self, key: str) -> List[Dict[str, Any]]:
+        return [level for _, level in self._labelled_levels(key)]
+
+    def source_of(self, key: str) -> Optional[str]:
+        """Where the value of *key* comes from, or ``None`` when no level sets it.
+
+        A key path in the config file (``stages.dev.lambda_functions.foo.subnet_ids``),
+        or the command-line option (``--api-gateway-stage``) for a value given there.
+        """
+        for prefix, level in self._labelled_levels(key):
+            if level.get(key) is not None:
+                return '--' + key.replace('_', '-') if prefix == '--' else prefix + key
+        return None
 
     def _chain_lookup(self, key: str, default: Any = None) -> Any:
         for level in self._levels(key):
@@ -612,6 +814,36 @@ class Config:
     @property
     def websocket_api_stage(self) -> str:
         return self._chain_lookup('websocket_api_stage', DEFAULT_WEBSOCKET_API_STAGE)
+
+    @property
+    def api_gateway_type(self) -> str:
+        """``REST`` (API Gateway v1, the default) or ``HTTP`` (an HTTP API, v2)."""
+        return self._chain_lookup('api_gateway_type', DEFAULT_API_GATEWAY_TYPE)
+
+    @property
+    def local_jwks(self) -> Any:
+        """The ``local_jwks`` setting as written: a file name, a key set, or None."""
+        return copy.deepcopy(self._chain_lookup('local_jwks'))
+
+    def local_jwks_document(self, project_dir: Optional[str] = None) -> Optional[Dict[str, Any]]:
+        """The JSON Web Key Set ``chalice local`` checks JWTs with (None if unset).
+
+        A file name is read relative to the project's ``.chalice`` directory.
+        """
+        value = self.local_jwks
+        if not isinstance(value, str):
+            return value
+        path = resolve_chalice_path(self._require_project_dir(project_dir), value)
+        try:
+            with open(path, 'rb') as f:
+                document = json.loads(f.read().decode('utf-8'))
+        except OSError as e:
+            raise ConfigError(f'Cannot read the local_jwks file {path}: {e.strerror or e}; '
+                              'fix the path (it is relative to .chalice).') from None
+        except ValueError as e:
+            raise ConfigError(f'The local_jwks file {path} is not valid JSON: {e}') from None
+        _check_local_jwks('local_jwks', document, [])
+        return document
 
     @property
     def api_gateway_endpoint_type(self) -> str:

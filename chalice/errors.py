@@ -24,6 +24,18 @@ class ConfigError(ChaliceError):
     """``.chalice/config.json`` is missing, unreadable or invalid."""
 
 
+class ValidationError(ConfigError):
+    """Bad input found by the validation pass, before anything is built or called.
+
+    ``problems`` holds one line per problem (what is wrong, where, what is
+    allowed); the CLI prints each as its own ``Error:`` line.
+    """
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__('\n'.join(self.problems))
+
+
 class AppLoadError(ChaliceError):
     """The project's ``app.py`` could not be found or imported."""
 

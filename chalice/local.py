@@ -24,7 +24,10 @@ requests get a 400 (or 414/431/501/505) and the connection is closed; the
 server keeps serving everyone else.  One log line per request goes to
 stderr, in the format of :mod:`http.server`.
 
-Standard library only (plus the rest of chalice).
+The websocket endpoint, event delivery and schedules live in
+:mod:`chalice.localextras` (the server hands it ``/_chalice/...`` and
+``/ws`` requests).  Standard library only (plus the rest of chalice, whose
+websocket side uses wsproto).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from typing import Any, NamedTuple, cast
 
 from chalice.errors import ChaliceError
 from chalice.gateway import LocalGateway, json_response
+from chalice.localextras import LOCAL_PREFIXES, LocalExtras
 from chalice.proxy import HTTPResponse, once_a_second
 
 __all__ = ['LocalDevServer', 'LocalGateway', 'PortInUseError', 'ServerStartError',
@@ -393,8 +397,22 @@ class _ConnectionHandler(socketserver.BaseRequestHandler):
             if request is None:
                 return
             try:
-                response = gateway.handle(request.method, request.target, request.headers,
-                                          request.body, client_ip)
+                if request.target.startswith(LOCAL_PREFIXES) and server.extras is not None:
+                    # Events, websockets, the management API (chalice.localextras).
+                    response = server.extras.handle(
+                        request.method, request.target, request.headers, request.body,
+                        sock, rfile, client_ip, request.request_line, gateway)
+                    if response is None:  # the connection was a websocket
+                        return
+                else:
+                    response = None
+                    for mount in server.mounts:  # local-only paths (LocalDevServer.mount)
+                        response = mount(request.method, request.target, request.headers)
+                        if response is not None:
+                            break
+                    if response is None:
+                        response = gateway.handle(request.method, request.target,
+                                                  request.headers, request.body, client_ip)
             except Exception:
                 gateway._print('chalice local: internal error:\n' + traceback.format_exc())
                 response = json_response(500, {'message': 'Internal server error'})
@@ -472,6 +490,8 @@ class _ThreadedHTTPServer(socketserver.TCPServer):
         self._stream = stream
         self.idle_timeout = IDLE_TIMEOUT_SECONDS
         self.closing = False
+        self.extras: LocalExtras | None = None
+        self.mounts: tuple = ()
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._handoff: queue.SimpleQueue = queue.SimpleQueue()
@@ -552,6 +572,10 @@ class LocalDevServer:
     'http://127.0.0.1:54321'
     >>> server.shutdown(); server.server_close()
 
+    Besides the routes it serves the app's websocket handlers, delivers
+    events and fires schedules: see :attr:`extras`
+    (:class:`chalice.localextras.LocalExtras`).
+
     ``port=0`` picks a free port.  A port that is taken raises
     :class:`PortInUseError` (exit code 2 in the CLI).  When ``config`` is
     given, the ``api_handler`` environment variables of ``stage`` are put
@@ -580,6 +604,10 @@ class LocalDevServer:
         except BaseException:
             self._restore_environ()
             raise
+        self.extras = LocalExtras(app, config, stage, self.gateway.api_stage,
+                                  self._server.log_request, stream)
+        self.extras.bind(self.url)
+        self._server.extras = self.extras
 
     def _bind(self, host: str, port: int, log_requests: bool,
               stream: Any) -> _ThreadedHTTPServer:
@@ -614,6 +642,16 @@ class LocalDevServer:
     def port(self) -> int:
         """The port listened on (the real one when created with port 0)."""
         return self.server_address[1]
+
+    def mount(self, handler: Any) -> None:
+        """Answer some requests before the app does (paths only ``chalice local`` has).
+
+        ``handler(method, target, headers)`` returns an
+        :class:`~chalice.proxy.HTTPResponse`, or None to pass the request on
+        (to the next handler, then to the app).  Handlers run in the order
+        they were mounted; an exception is a 500.
+        """
+        self._server.mounts += (handler,)
 
     def handle_single_request(self) -> None:
         """Accept one connection and serve it (in its own thread), then return."""
@@ -663,6 +701,7 @@ class LocalDevServer:
         """Close the listening socket and open connections; restore the env."""
         self._server.closing = True
         self._server.server_close()
+        self.extras.close()
         self._server.close_connections()
         self._restore_environ()
 

@@ -177,14 +177,15 @@ def project_source_files(project_dir):
     return files + sorted(found)
 
 
-def policy_from_project(project_dir, **flags):
-    """Analyse a project's sources and generate its policy.
+def policy_from_project(project_dir, paths=None, **flags):
+    """Analyse a project's sources (or just ``paths``) and generate its policy.
 
     *flags* are passed on to :func:`generate_policy` (``vpc``,
     ``websockets``, ``xray``).  A :class:`SyntaxError` in any source file
     propagates so the caller can report it.
     """
-    paths = project_source_files(project_dir)
+    if paths is None:
+        paths = project_source_files(project_dir)
     client_calls = analyzer.get_client_calls_for_files(paths)
     return generate_policy(client_calls, **flags)
 

@@ -3,8 +3,15 @@
 Fake credentials and a fixed region are set before anything imports boto3,
 and the EC2 instance-metadata lookup is disabled so botocore never probes
 169.254.169.254.
+
+Tests run in random order (pytest-randomly) on several workers
+(pytest-xdist): ``_restore_process_state`` undoes what a test leaves in
+``os.environ`` and ``sys.path``, and the seed is printed at the end.
 """
 import os
+import sys
+
+import pytest
 
 _SAFE_ENV = {
     'AWS_ACCESS_KEY_ID': 'testing',
@@ -30,3 +37,33 @@ os.environ.setdefault('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '18,19,20
 os.environ.setdefault('JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION', '1')
 os.environ.setdefault('JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION', '1')
 os.environ.setdefault('CDK_DISABLE_VERSION_CHECK', '1')
+
+
+# -- order independence ---------------------------------------------------------
+
+@pytest.fixture(autouse=True)
+def _restore_process_state():
+    """Whatever a test leaves in os.environ or sys.path is undone after it.
+
+    Tests run in random order (pytest-randomly), so none may depend on what
+    another left behind; running the CLI in-process applies a stage's
+    environment variables and puts the project on sys.path.  A test should
+    still use monkeypatch for what it changes itself.
+    """
+    environ = dict(os.environ)
+    path = list(sys.path)
+    yield
+    if os.environ != environ:
+        os.environ.clear()
+        os.environ.update(environ)
+    if sys.path != path:
+        sys.path[:] = path
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Name the random order's seed last, so a failure can be replayed."""
+    seed = getattr(config.option, 'randomly_seed', None)
+    if isinstance(seed, int) and not getattr(config.option, 'randomly_dont_reorganize', False):
+        terminalreporter.write_line(
+            'Tests ran in random order (pytest-randomly); repeat this order with '
+            '--randomly-seed={}'.format(seed))

@@ -108,7 +108,15 @@ DOCUMENTED = {
         {'api_key_selection_expression', 'body', 'cors_configuration', 'credentials_arn',
          'description', 'disable_execute_api_endpoint', 'fail_on_warnings', 'route_key',
          'route_selection_expression', 'tags', 'target', 'version'},
-        {'api_endpoint', 'arn', 'execution_arn'}),
+        {'api_endpoint', 'arn', 'execution_arn'},
+        {'cors_configuration': {'allow_credentials', 'allow_headers', 'allow_methods',
+                                'allow_origins', 'expose_headers', 'max_age'}}),
+    'aws_apigatewayv2_authorizer': _spec(
+        {'api_id', 'authorizer_type', 'name'},
+        {'authorizer_credentials_arn', 'authorizer_payload_format_version',
+         'authorizer_result_ttl_in_seconds', 'authorizer_uri', 'enable_simple_responses',
+         'identity_sources', 'jwt_configuration'},
+        set(), {'jwt_configuration': {'audience', 'issuer'}}),
     'aws_apigatewayv2_integration': _spec(
         {'api_id', 'integration_type'},
         {'connection_id', 'connection_type', 'content_handling_strategy', 'credentials_arn',
@@ -129,6 +137,28 @@ DOCUMENTED = {
          'default_route_settings', 'deployment_id', 'description', 'route_settings',
          'stage_variables', 'tags'},
         {'arn', 'execution_arn', 'invoke_url'}),
+    'aws_api_gateway_domain_name': _spec(
+        {'domain_name'},
+        {'certificate_arn', 'certificate_body', 'certificate_chain', 'certificate_name',
+         'certificate_private_key', 'endpoint_configuration', 'mutual_tls_authentication',
+         'ownership_verification_certificate_arn', 'policy', 'regional_certificate_arn',
+         'regional_certificate_name', 'security_policy', 'tags'},
+        {'arn', 'certificate_upload_date', 'cloudfront_domain_name', 'cloudfront_zone_id',
+         'domain_name_id', 'regional_domain_name', 'regional_zone_id', 'tags_all'},
+        {'endpoint_configuration': {'types', 'ip_address_type'},
+         'mutual_tls_authentication': {'truststore_uri', 'truststore_version'}}),
+    'aws_api_gateway_base_path_mapping': _spec(
+        {'api_id', 'domain_name'}, {'base_path', 'domain_name_id', 'stage_name'}),
+    'aws_apigatewayv2_domain_name': _spec(
+        {'domain_name', 'domain_name_configuration'},
+        {'mutual_tls_authentication', 'tags'},
+        {'api_mapping_selection_expression', 'arn', 'tags_all'},
+        {'domain_name_configuration': {'certificate_arn', 'endpoint_type', 'ip_address_type',
+                                       'ownership_verification_certificate_arn',
+                                       'security_policy'},
+         'mutual_tls_authentication': {'truststore_uri', 'truststore_version'}}),
+    'aws_apigatewayv2_api_mapping': _spec(
+        {'api_id', 'domain_name', 'stage'}, {'api_mapping_key'}),
 }
 DATA_ATTRIBUTES = {
     'aws_region': {'name', 'endpoint', 'description'},

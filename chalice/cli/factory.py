@@ -15,7 +15,7 @@ import sys
 import traceback
 
 from chalice import __version__
-from chalice.errors import AppLoadError, ExperimentalFeatureError
+from chalice.errors import AppLoadError, ChaliceError, ExperimentalFeatureError
 
 DEFAULT_STAGE_NAME = 'dev'
 DEFAULT_HANDLER_NAME = 'api_handler'
@@ -78,17 +78,12 @@ class CLIFactory:
 
     def _check_app(self, app):
         """Refuse an app a deploy cannot handle, naming the function at fault."""
-        from chalice.appcheck import AppCheckError, check_app, function_location
+        from chalice.appcheck import AppCheckError, check_app, problem_line
 
         try:
             check_app(app)
         except AppCheckError as error:
-            # The same line the import printed when these were import-time errors.
-            text = 'ValueError: ' + ' '.join(str(error).split())
-            location = function_location(error.function)
-            if location is not None:
-                text += ' ({}:{})'.format(self._display_path(location[0]), location[1])
-            raise AppLoadError('Unable to import your app.py file: ' + text) from None
+            raise AppLoadError(problem_line(error, self.project_dir)) from None
 
     def _import_app_module(self, app_py):
         spec = importlib.util.spec_from_file_location('app', app_py)
@@ -111,9 +106,9 @@ class CLIFactory:
         return path == self.project_dir or path.startswith(self.project_dir + os.sep)
 
     def _display_path(self, filename):
-        if self._in_project(filename):
-            return os.path.relpath(os.path.abspath(filename), self.project_dir)
-        return filename
+        from chalice.appcheck import display_path
+
+        return display_path(filename, self.project_dir)
 
     def _describe_failure(self, exc):
         """Return ``ExcType: message (file:line)`` on one line."""
@@ -149,23 +144,40 @@ class CLIFactory:
     # -- configuration ---------------------------------------------------
 
     def create_config_obj(self, chalice_stage_name=DEFAULT_STAGE_NAME, autogen_policy=None,
-                          api_gateway_stage=None, user_provided_params=None):
-        """Load ``.chalice/config.json`` and the app, and return a ``Config``.
+                          api_gateway_stage=None, user_provided_params=None, resources=True):
+        """Load ``.chalice/config.json`` and the app, validate both, return a ``Config``.
 
-        The file is validated (warnings end up in ``validation_warnings``)
-        and the app is imported with the stage's environment variables
-        applied, since module-level code often reads them.  Options given on
-        the command line go in as user-provided params, which outrank the
-        stage and top-level settings from the file.
+        The app is imported with the stage's environment variables applied,
+        since module-level code often reads them.  Options given on the
+        command line go in as user-provided params, which outrank the stage
+        and top-level settings from the file.  Then the validation pass
+        (:mod:`chalice.validation`) checks the file, the options, the app
+        and the settings each function resolves to, and raises one
+        :class:`~chalice.errors.ValidationError` listing every problem;
+        warnings end up in ``validation_warnings``.  ``resources`` is true
+        for commands that turn the app into AWS resources (not ``local``).
         """
-        from chalice.config import Config, load_config_file, validate_config
+        from chalice import validation
+        from chalice.config import Config, load_config_file
 
         config_from_disk = load_config_file(self.project_dir)
-        warnings = validate_config(config_from_disk)
+        params = dict(user_provided_params or {})
+        problems = validation.Problems()
+        warnings = validation.check_config_file(config_from_disk, problems)
+        validation.check_options(problems, chalice_stage_name, api_gateway_stage,
+                                 params.get('connection_timeout'))
         file_only = Config(chalice_stage_name, DEFAULT_HANDLER_NAME,
                            config_from_disk=config_from_disk)
-        app = self.load_chalice_app(environment_variables=file_only.environment_variables)
-        params = dict(user_provided_params or {})
+        environment = file_only.environment_variables
+        if not all(isinstance(value, str) for value in environment.values()):
+            problems.raise_if_any()  # they name the values that are not strings
+        try:
+            app = self.load_chalice_app(environment_variables=environment, check_app=False)
+        except (AppLoadError, ExperimentalFeatureError) as error:
+            if not problems.lines:
+                raise
+            problems.add(' '.join(str(error).split()))
+            problems.raise_if_any()
         params['chalice_app'] = app
         params['project_dir'] = self.project_dir
         params['app_name'] = config_from_disk.get('app_name')
@@ -177,6 +189,8 @@ class CLIFactory:
                         function_name=DEFAULT_HANDLER_NAME,
                         user_provided_params=params,
                         config_from_disk=config_from_disk)
+        warnings += validation.check_project(config, problems, resources=resources)
+        problems.raise_if_any()
         config.validation_warnings = tuple(warnings)
         return config
 
@@ -198,6 +212,39 @@ class CLIFactory:
             session.set_default_client_config(
                 botocore.config.Config(connect_timeout=connection_timeout))
         return session
+
+
+def require_project(project_dir, stage=None):
+    """Stop with the one missing-project error unless ``project_dir`` is a project.
+
+    Every command that works on a project calls this (or reads the config
+    file, which says the same) before anything else, so all of them name a
+    missing project in the same words.  Commands that only read state files
+    (``delete``, ``url``, ``invoke``, ``logs``) pass ``stage``: for them a
+    ``.chalice/deployed/`` folder is project enough (the config may be gone).
+    """
+    from chalice.config import require_project as require
+
+    if stage is not None:
+        from chalice.deploy.state import state_file_path
+
+        if os.path.isdir(os.path.dirname(state_file_path(project_dir, stage))):
+            return
+    require(project_dir)
+
+
+def load_deployed_state(project_dir, stage):
+    """The stage's deployed state; an error with a hint to deploy if it records nothing."""
+    from chalice.deploy.state import DeployedState, state_file_path
+
+    require_project(project_dir, stage)
+    state = DeployedState.load(project_dir, stage)
+    if not state.resources:
+        raise ChaliceError(
+            "Nothing is deployed for stage '%s' (no resources recorded in %s). Run "
+            "'chalice deploy --stage %s' first." % (stage, state_file_path(project_dir, stage),
+                                                    stage))
+    return state
 
 
 def check_experimental_features(app):

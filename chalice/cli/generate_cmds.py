@@ -121,17 +121,34 @@ def _safe_parts(name):
     return parts
 
 
+#: ``generate-models --format``: the Swagger 2.0 definition deploy imports, or
+#: an OpenAPI 3.0 description (chalice.openapi).
+MODEL_FORMATS = ('swagger', 'openapi3')
+
+
 @click.command('generate-models')
 @click.option('--stage', default='dev', show_default=True, help=STAGE_HELP)
+@click.option('--format', 'model_format', type=click.Choice(MODEL_FORMATS), default='swagger',
+              show_default=True,
+              help='swagger: the Swagger 2.0 definition deploy imports; openapi3: an OpenAPI '
+                   '3.0 description, with schemas from the views\' type hints.')
 @click.pass_context
-def generate_models(ctx, stage):
+def generate_models(ctx, stage, model_format):
     """Print the Swagger 2.0 model of the app's REST API as JSON.
 
     This is the definition ``chalice deploy`` imports into API Gateway, with
     placeholders where deploy puts the region, partition and Lambda ARNs.
+    ``--format openapi3`` prints the same API as OpenAPI 3.0, completed with
+    the views' docstrings, query parameters and type hints.
     """
     from chalice.cli.deploy_cmds import _config
     from chalice.deploy.appgraph import rest_api_model
 
     config = _config(ctx, stage)
-    click.echo(json.dumps(rest_api_model(config), indent=2))
+    if model_format == 'openapi3':
+        from chalice.openapi import OpenAPI3Generator
+
+        model = rest_api_model(config, OpenAPI3Generator, base_path=config.api_gateway_stage)
+    else:
+        model = rest_api_model(config)
+    click.echo(json.dumps(model, indent=2))

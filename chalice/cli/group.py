@@ -140,7 +140,8 @@ def _report_chalice_error(error, debug):
     if debug:
         user_traceback = getattr(error, 'user_traceback', None)
         click.echo(user_traceback or traceback.format_exc(), err=True, nl=False)
-    click.echo('{}{}'.format(error.prefix, error), err=True)
+    for line in getattr(error, 'problems', None) or [str(error)]:
+        click.echo('{}{}'.format(error.prefix, line), err=True)
 
 
 def _report_unexpected_error(error, debug):

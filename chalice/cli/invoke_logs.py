@@ -24,15 +24,10 @@ class InvokeError(ChaliceError):
 
 def find_function_arn(project_dir, stage, name):
     """The ``lambda_arn`` of the deployed function ``name`` in ``stage``."""
-    from chalice.deploy.state import DeployedState, state_file_path
+    from chalice.cli.factory import load_deployed_state
 
-    state = DeployedState.load(project_dir, stage)
+    state = load_deployed_state(project_dir, stage)
     functions = [r for r in state.resources if r['resource_type'] == 'lambda_function']
-    if not state.resources:
-        raise ChaliceError(
-            "Nothing is deployed for stage '%s' (no resources recorded in %s). Run "
-            "'chalice deploy --stage %s' first." % (stage, state_file_path(project_dir, stage),
-                                                    stage))
     for record in functions:
         if record['name'] == name and record.get('lambda_arn'):
             return record['lambda_arn']
@@ -60,29 +55,44 @@ def _aws_client(ctx, profile, region=None, **client_options):
     return AWSClient(session, **client_options)
 
 
+# The event types of ``--event-type`` (chalice.localinvoke.EVENT_TYPES; kept
+# here too so that this module imports nothing heavy).
+EVENT_TYPES = ('s3', 'sns', 'sqs', 'kinesis', 'dynamodb', 'cw')
+
+
 @click.command('invoke')
 @click.option('-n', '--name', required=True,
               help='The logical name of the Lambda function to invoke (the Python function '
                    'name, or the name= given to it); api_handler for the REST API handler.')
 @click.option('--profile', help='AWS profile to use.')
 @click.option('--stage', default='dev', show_default=True, help=STAGE_HELP)
+@click.option('--local', 'local', is_flag=True, default=False,
+              help='Run the function here, from the project\'s code, with the stage\'s '
+                   'settings, instead of invoking the deployed one (no AWS calls).')
+@click.option('--event-type', type=click.Choice(EVENT_TYPES), default=None,
+              help='With --local: wrap the payload in this kind of event (default: the '
+                   'kind the handler\'s decorator subscribes it to).')
 @click.pass_context
-def invoke(ctx, name, profile, stage):
-    """Invoke a deployed Lambda function.
+def invoke(ctx, name, profile, stage, local, event_type):
+    """Invoke a deployed Lambda function (or, with --local, run it here).
 
     The payload is read from standard input (none when stdin is empty); the
     function's reply is printed to standard output.  When the function
     fails, its error is printed to standard error and the exit code is 1.
     """
+    if event_type is not None and not local:
+        raise ChaliceError('--event-type needs --local (a deployed function gets the '
+                           'payload as it is); add --local or leave --event-type out.')
+    if local:
+        from chalice.cli.local_cmd import run_function_once
+
+        ctx.exit(run_function_once(ctx.obj['factory'], stage, name, _read_payload(),
+                                   event_type))
     from chalice.logs import region_from_arn
 
     arn = find_function_arn(ctx.obj['project_dir'], stage, name)
     aws = _aws_client(ctx, profile, region_from_arn(arn))
-    stdin = sys.stdin.buffer
-    if stdin.isatty():
-        click.echo('Reading the payload from standard input (end it with Ctrl-D)...',
-                   err=True)
-    payload = stdin.read()
+    payload = _read_payload()
     params = {'FunctionName': arn, 'InvocationType': 'RequestResponse'}
     if payload:
         params['Payload'] = payload
@@ -92,6 +102,14 @@ def invoke(ctx, name, profile, stage):
         click.echo(body, err=True)
         ctx.exit(1)
     click.echo(body)
+
+
+def _read_payload():
+    stdin = sys.stdin.buffer
+    if stdin.isatty():
+        click.echo('Reading the payload from standard input (end it with Ctrl-D)...',
+                   err=True)
+    return stdin.read()
 
 
 def _invoke(aws, name, params):

@@ -129,13 +129,45 @@ def _directory_mode():
     return 0o777 & ~umask
 
 
-def _prompt_for_project_name():
-    def check(value):
+def _resolve_project_type(answer):
+    """The project type named by ``answer``: a type's name or its number."""
+    names = list(PROJECT_TYPES)
+    answer = answer.strip()
+    if answer in PROJECT_TYPES:
+        return answer
+    if answer.isdigit() and 1 <= int(answer) <= len(names):
+        return names[int(answer) - 1]
+    raise ChaliceError('Unknown project type {!r}: choose one of {} (or its number, 1-{}).'
+                       .format(answer, ', '.join(names), len(names)))
+
+
+def _ask(text, **kwargs):
+    """``click.prompt``, except that Ctrl-C stays a KeyboardInterrupt (exit 130).
+
+    click turns both Ctrl-C and end of input into ``click.Abort``; only the
+    exception it was raised from tells them apart.
+    """
+    try:
+        return click.prompt(text, **kwargs)
+    except click.Abort as abort:
+        if isinstance(abort.__context__, KeyboardInterrupt):
+            click.echo(err=True)
+            raise KeyboardInterrupt() from None
+        raise
+
+
+def _checked(check):
+    def value_proc(value):
         try:
-            return validate_project_name(value.strip())
+            return check(value)
         except ChaliceError as error:
             raise click.BadParameter(str(error)) from None
-    return click.prompt('What is the name of your project?', value_proc=check)
+    return value_proc
+
+
+def _prompt_for_project_name():
+    return _ask('What is the name of your project?',
+                value_proc=_checked(lambda value: validate_project_name(value.strip())))
 
 
 def _prompt_for_project_type():
@@ -143,9 +175,27 @@ def _prompt_for_project_type():
     click.echo('Select your project type:')
     for number, name in enumerate(names, start=1):
         click.echo('  {}) {} - {}'.format(number, name, PROJECT_TYPES[name]))
-    default = names.index(DEFAULT_PROJECT_TYPE) + 1
-    choice = click.prompt('Project type', type=click.IntRange(1, len(names)), default=default)
-    return names[choice - 1]
+    default = str(names.index(DEFAULT_PROJECT_TYPE) + 1)
+    return _ask('Project type (number or name)', default=default,
+                value_proc=_checked(_resolve_project_type))
+
+
+def _read_piped_answers(want_type):
+    """Name (first line) and, if ``want_type``, type (second line) from stdin.
+
+    Without a terminal nothing is prompted for: the answers are read as
+    they are, and a bad one is an error instead of a question asked again.
+    """
+    name = sys.stdin.readline().strip()
+    if not name:
+        raise click.UsageError(
+            'A project name is required: chalice new-project PROJECT_NAME (or give the '
+            'name, and the type on a second line, on stdin)')
+    project_type = None
+    if want_type:
+        answer = sys.stdin.readline().strip()
+        project_type = _resolve_project_type(answer) if answer else None
+    return validate_project_name(name), project_type
 
 
 @click.command('new-project')
@@ -156,14 +206,16 @@ def _prompt_for_project_type():
 def new_project(project_name, project_type, profile):
     """Create a new Chalice project named PROJECT_NAME.
 
-    Without PROJECT_NAME, asks for the name and the project type.
+    Without PROJECT_NAME, asks for the name and the project type (on a
+    terminal), or reads them from the first two lines of stdin.
     """
     if project_name is None:
-        if not stdin_is_interactive():
-            raise click.UsageError(
-                'A project name is required: chalice new-project PROJECT_NAME')
-        project_name = _prompt_for_project_name()
-        if project_type is None:
-            project_type = _prompt_for_project_type()
+        if stdin_is_interactive():
+            project_name = _prompt_for_project_name()
+            if project_type is None:
+                project_type = _prompt_for_project_type()
+        else:
+            project_name, piped_type = _read_piped_answers(want_type=project_type is None)
+            project_type = project_type or piped_type
     create_project(project_name, project_type or DEFAULT_PROJECT_TYPE)
     click.echo('Your project has been generated in ./{}'.format(project_name))

@@ -21,10 +21,15 @@ import os
 from chalice.config import lambda_settings
 from chalice.deploy import models
 from chalice.errors import ChaliceError, ConfigError
+from chalice.validation import missing_role_arn, private_endpoint_problem
 
 API_HANDLER = 'api_handler'
 DEFAULT_ROLE = 'default-role'
 MANAGED_LAYER = 'managed-layer'
+
+
+# EventBridge allows rule names of up to 64 characters.
+MAX_RULE_NAME = 64
 
 
 def function_name_for(app_name, stage, name):
@@ -32,6 +37,22 @@ def function_name_for(app_name, stage, name):
     if name == API_HANDLER:
         return '%s-%s' % (app_name, stage)
     return '%s-%s-%s' % (app_name, stage, name)
+
+
+def rule_name_for(function_name):
+    """The EventBridge rule of a schedule/event-pattern handler: ``<function>-event``.
+
+    The name AWS Chalice gives it, so a stage it deployed keeps its rules.
+    A name over EventBridge's limit (AWS Chalice fails there) is cut and
+    ends with a hash of the full name instead.
+    """
+    name = '%s-event' % function_name
+    if len(name) <= MAX_RULE_NAME:
+        return name
+    import hashlib
+
+    digest = hashlib.sha256(name.encode('utf-8')).hexdigest()[:12]
+    return '%s-%s' % (name[:MAX_RULE_NAME - len(digest) - 1], digest)
 
 
 def _function_specs(app):
@@ -75,8 +96,10 @@ def _for_architecture(package, architecture):
 
 class AppGraphBuilder:
     def __init__(self, config, package, layer_package=None, region='us-east-1',
-                 partition='aws'):
+                 partition='aws', policy_sources=None):
         self._config = config
+        # The files the generated policies come from (default: app.py and chalicelib/).
+        self._policy_sources = policy_sources
         self._app = config.chalice_app
         self._stage = config.chalice_stage
         self._package = package
@@ -86,17 +109,34 @@ class AppGraphBuilder:
         self._roles = {}
         self._layers = {}
 
-    def build(self):
+    def _specs(self):
+        """(logical name, handler string) of every Lambda function the app needs.
+
+        Returned in groups: ``(api, authorizers, others, websocket)``.
+        """
         app = self._app
         if app.routes:
             validate_routes(app)
         api_specs, auth_specs, other_specs, ws_specs = _function_specs(app)
-        ws_handlers = getattr(app, 'websocket_handlers', None) or {}
-        specs = other_specs + ws_specs + auth_specs + api_specs
-        names = [name for name, _ in specs]
+        names = [name for name, _ in other_specs + ws_specs + auth_specs + api_specs]
         if len(names) != len(set(names)):
             raise ChaliceError('Two Lambda functions share one name; give each decorator '
                                'a unique name=...')
+        return api_specs, auth_specs, other_specs, ws_specs
+
+    def role_policies(self):
+        """``{role resource name: policy document}`` of the roles ``build`` makes."""
+        specs = sum(self._specs(), [])
+        self._plan_roles({name: self._scoped(name) for name, _ in specs},
+                         {src.name: src for src in self._app.event_sources})
+        return {key: role.policy_document for key, role in self._roles.items()}
+
+    def build(self):
+        app = self._app
+        api_specs, auth_specs, other_specs, ws_specs = self._specs()
+        ws_handlers = getattr(app, 'websocket_handlers', None) or {}
+        specs = other_specs + ws_specs + auth_specs + api_specs
+        names = [name for name, _ in specs]
         configs = {name: self._scoped(name) for name in names}
         sources = {src.name: src for src in app.event_sources}
         self._plan_roles(configs, sources)
@@ -107,11 +147,25 @@ class AppGraphBuilder:
             source = sources.get(name)
             resources.append(functions[name] if source is None
                              else event_source_model(source, functions[name]))
+        apis = []
         if ws_handlers:
-            resources.append(self._websocket_api(ws_handlers, functions))
+            apis.append(('websocket_api_custom_domain',
+                         self._websocket_api(ws_handlers, functions)))
         if api_specs:
-            resources.append(self._rest_api(functions[API_HANDLER],
-                                            [functions[name] for name, _ in auth_specs]))
+            authorizer_functions = [functions[name] for name, _ in auth_specs]
+            if self._scoped(API_HANDLER).api_gateway_type == 'HTTP':
+                apis.append((None, self._http_api(functions[API_HANDLER],
+                                                  authorizer_functions)))
+            else:
+                apis.append(('api_gateway_custom_domain', self._rest_api(
+                    functions[API_HANDLER], authorizer_functions)))
+        for key, api in apis:
+            resources.append(api)
+            domain = self._custom_domain(key, api) if key is not None else None
+            if domain is not None:
+                resources.append(domain)
+        resources.extend(log_group_model(functions[name]) for name in names
+                         if functions[name].log_retention_in_days is not None)
         return models.Application(app_name=self._config.app_name, stage=self._stage,
                                   resources=tuple(resources))
 
@@ -184,6 +238,44 @@ class AppGraphBuilder:
             connect=by_key.get('$connect'), message=by_key.get('$default'),
             disconnect=by_key.get('$disconnect'))
 
+    def _custom_domain(self, key, api):
+        """The custom domain ``key`` of the config sets up for ``api``, if any.
+
+        The endpoint type and the certificate's region are checked here,
+        before anything calls AWS: an EDGE domain is served by CloudFront,
+        which takes its certificate from us-east-1; a REGIONAL one needs a
+        certificate in the API's region.
+        """
+        from chalice.config import custom_domain_url_prefixes
+
+        domain = getattr(self._scoped(API_HANDLER), key)
+        if domain is None:
+            return None
+        websocket = isinstance(api, models.WebsocketAPI)
+        endpoint_type = 'REGIONAL' if websocket else api.endpoint_type
+        if endpoint_type not in ('EDGE', 'REGIONAL'):
+            raise ConfigError(
+                '%s cannot be set up for a %s API: set api_gateway_endpoint_type to EDGE or '
+                'REGIONAL, or remove %s.' % (key, endpoint_type, key))
+        certificate_arn = domain['certificate_arn']
+        cert_region = certificate_arn.split(':')[3]
+        wanted = 'us-east-1' if endpoint_type == 'EDGE' else self._region
+        if cert_region != wanted and '${' not in wanted:
+            raise ConfigError(
+                '%s.certificate_arn is in %s but %s custom domains need an ACM certificate in '
+                '%s%s: use a certificate from %s%s.' % (
+                    key, cert_region, endpoint_type, wanted,
+                    ' (CloudFront serves them)' if endpoint_type == 'EDGE' else
+                    ' (the region the API is deployed to)', wanted,
+                    ' or set api_gateway_endpoint_type to REGIONAL'
+                    if endpoint_type == 'EDGE' else ''))
+        return models.CustomDomain(
+            resource_name=key, domain_name=domain['domain_name'],
+            certificate_arn=certificate_arn, api=api, endpoint_type=endpoint_type,
+            tls_version=domain['tls_version'],
+            url_prefixes=tuple(custom_domain_url_prefixes(domain)),
+            tags=dict(domain.get('tags') or {}))
+
     def _plan_roles(self, configs, sources=None):
         """Decide each function's role and build the managed roles.
 
@@ -197,11 +289,9 @@ class AppGraphBuilder:
         members = {}
         for name, config in configs.items():
             if not config.manage_iam_role:
-                if not config.iam_role_arn:
-                    raise ConfigError(
-                        'manage_iam_role is false for function %r in stage %r but no '
-                        'iam_role_arn is set: add "iam_role_arn" to .chalice/config.json or '
-                        'set manage_iam_role to true.' % (name, self._stage))
+                problem = missing_role_arn(config)
+                if problem is not None:
+                    raise ConfigError(problem)
                 continue
             own_policy = (config.autogen_policy_enabled, config.iam_policy_file) != (
                 default.autogen_policy_enabled, default.iam_policy_file)
@@ -238,7 +328,7 @@ class AppGraphBuilder:
 
             try:
                 return policy_from_project(
-                    project_dir, vpc=vpc,
+                    project_dir, paths=self._policy_sources, vpc=vpc,
                     websockets=bool(getattr(self._app, 'websocket_handlers', None)),
                     xray=xray)
             except SyntaxError as error:
@@ -246,9 +336,21 @@ class AppGraphBuilder:
                                    'at line %s.' % (error.filename, error.lineno)) from None
         return load_policy_file(project_dir, self._stage, config.iam_policy_file)
 
+    def _http_api(self, api_function, authorizer_functions):
+        from chalice import httpapi
+
+        httpapi.check_app(self._app)
+        return models.HttpAPI(
+            resource_name='http_api', api_name=self._config.app_name,
+            lambda_function=api_function, routes=tuple(httpapi.route_keys(self._app)),
+            authorizers=tuple(httpapi.authorizers(self._app)),
+            authorizer_functions=tuple(authorizer_functions),
+            cors=httpapi.cors_configuration(self._app))
+
     def _rest_api(self, api_function, authorizers):
         from chalice.deploy.plan import Var
 
+        refuse_jwt_authorizers(self._app)
         config = self._scoped(API_HANDLER)
         authorizer_arns = {a.resource_name: Var('%s.lambda_arn' % a.resource_name)
                            for a in authorizers}
@@ -264,30 +366,45 @@ class AppGraphBuilder:
             policy=generator.resource_policy)
 
 
-def rest_api_generator(config, api_handler_arn, authorizer_arns, region, partition):
+def refuse_jwt_authorizers(app, remedy='set "api_gateway_type": "HTTP" in '
+                                      '.chalice/config.json, or use another authorizer'):
+    """A REST API has no JWT authorizers: say which route needs an HTTP API."""
+    from chalice.app import JWTAuthorizer
+
+    for path, methods in sorted(app.routes.items()):
+        for method, entry in sorted(methods.items()):
+            if isinstance(entry.authorizer, JWTAuthorizer):
+                raise ConfigError(
+                    'JWTAuthorizer %r (used by %s %s) needs an HTTP API: %s.'
+                    % (entry.authorizer.name, method, path, remedy))
+
+
+def rest_api_generator(config, api_handler_arn, authorizer_arns, region, partition,
+                       generator_class=None, **options):
     """The stage's REST API definition generator, its endpoint settings applied.
 
     ``config`` is scoped to the API handler; the policy file or, for a
     PRIVATE endpoint, the VPC endpoint policy becomes the resource policy.
+    ``generator_class`` (default ``SwaggerGenerator``) is built with these
+    settings plus ``options``.
     """
     from chalice.deploy.swagger import SwaggerGenerator, private_endpoint_policy
 
     endpoint_type = config.api_gateway_endpoint_type
     policy = None
     if config.api_gateway_policy_file:
-        policy = _load_json_file(config.api_gateway_policy_file_path(config.project_dir),
+        policy = load_json_file(config.api_gateway_policy_file_path(config.project_dir),
                                  'api_gateway_policy_file')
     elif endpoint_type == 'PRIVATE':
+        problem = private_endpoint_problem(config)
+        if problem is not None:
+            raise ConfigError(problem)
         vpce = config.api_gateway_endpoint_vpce
-        if not vpce:
-            raise ConfigError(
-                'api_gateway_endpoint_type is PRIVATE but no api_gateway_endpoint_vpce '
-                'is set: add the VPC endpoint id(s) or an api_gateway_policy_file.')
         policy = private_endpoint_policy([vpce] if isinstance(vpce, str) else list(vpce))
-    return SwaggerGenerator(
+    return (generator_class or SwaggerGenerator)(
         region, api_handler_arn, authorizer_arns, partition=partition,
         minimum_compression_size=config.minimum_compression_size,
-        endpoint_type=endpoint_type, resource_policy=policy)
+        endpoint_type=endpoint_type, resource_policy=policy, **options)
 
 
 #: The placeholders ``chalice generate-models`` leaves in the Lambda
@@ -298,12 +415,14 @@ MODEL_API_HANDLER_ARN = '{api_handler_lambda_arn}'
 MODEL_AUTHORIZER_ARN = '{%s_lambda_arn}'
 
 
-def rest_api_model(config):
+def rest_api_model(config, generator_class=None, **options):
     """The Swagger 2.0 document ``chalice deploy`` imports, as plain JSON data.
 
     The Lambda integration URIs hold the ``MODEL_*`` placeholders instead
     of a region, a partition and function ARNs.  An app without routes is
-    an error.
+    an error.  ``generator_class`` and ``options``: see
+    :func:`rest_api_generator` (``chalice.openapi.OpenAPI3Generator`` gives
+    the OpenAPI 3.0 form).
     """
     from chalice.deploy.swagger import render_document
 
@@ -312,11 +431,18 @@ def rest_api_model(config):
         raise ChaliceError('No REST API found to generate a model from: app.py defines no '
                            '@app.route views.')
     validate_routes(app)
+    if generator_class is None:
+        # Swagger 2.0 is what a REST API imports; OpenAPI 3 can describe JWT too.
+        if config.scope(config.chalice_stage, API_HANDLER).api_gateway_type == 'HTTP':
+            refuse_jwt_authorizers(app, remedy='the Swagger 2.0 model describes a REST API; '
+                                   'use --format openapi3 for this HTTP API')
+        else:
+            refuse_jwt_authorizers(app)
     authorizer_arns = {auth.name: MODEL_AUTHORIZER_ARN % auth.name
                        for auth in app.builtin_auth_handlers}
     generator = rest_api_generator(config.scope(config.chalice_stage, API_HANDLER),
                                    MODEL_API_HANDLER_ARN, authorizer_arns, MODEL_REGION,
-                                   MODEL_PARTITION)
+                                   MODEL_PARTITION, generator_class, **options)
     return render_document(generator.generate(app), str)
 
 
@@ -341,12 +467,12 @@ def event_source_model(source, function):
     name = source.name
     if isinstance(source, ScheduledEventConfig):
         return models.ScheduledEvent(
-            resource_name='%s-event' % name, rule_name=function.function_name,
+            resource_name='%s-event' % name, rule_name=rule_name_for(function.function_name),
             function=function, schedule_expression=schedule_string(source.schedule_expression),
             description=source.description or '')
     if isinstance(source, CloudWatchEventConfig):
         return models.ScheduledEvent(
-            resource_name='%s-event' % name, rule_name=function.function_name,
+            resource_name='%s-event' % name, rule_name=rule_name_for(function.function_name),
             function=function, event_pattern=json.dumps(source.event_pattern, sort_keys=True))
     if isinstance(source, SNSEventConfig):
         return models.SNSSubscription(resource_name='%s-sns-subscription' % name,
@@ -356,24 +482,37 @@ def event_source_model(source, function):
             resource_name='%s-sqs-event-source' % name, function=function,
             queue=source.queue, queue_arn=source.queue_arn, batch_size=source.batch_size,
             maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds or 0,
-            maximum_concurrency=source.maximum_concurrency)
+            maximum_concurrency=source.maximum_concurrency,
+            report_batch_item_failures=bool(source.report_batch_item_failures))
     if isinstance(source, KinesisEventConfig):
         return models.KinesisEventSource(
             resource_name='%s-kinesis-event-source' % name, function=function,
             stream=source.stream, batch_size=source.batch_size,
             starting_position=source.starting_position,
-            maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds or 0)
+            maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds or 0,
+            report_batch_item_failures=bool(source.report_batch_item_failures))
     if isinstance(source, DynamoDBEventConfig):
         return models.DynamoDBEventSource(
             resource_name='%s-dynamodb-event-source' % name, function=function,
             stream_arn=source.stream_arn, batch_size=source.batch_size,
             starting_position=source.starting_position,
-            maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds or 0)
+            maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds or 0,
+            report_batch_item_failures=bool(source.report_batch_item_failures))
     if isinstance(source, S3EventConfig):
         return models.S3BucketNotification(
             resource_name='%s-s3event' % name, bucket=source.bucket, function=function,
             events=tuple(source.events), prefix=source.prefix, suffix=source.suffix)
     raise ChaliceError('Unsupported event source %r' % (source,))
+
+
+def log_group_model(function):
+    """The log group holding the retention setting of ``function``."""
+    from chalice.logs import log_group_name
+
+    return models.LogGroup(
+        resource_name='%s-log-group' % function.resource_name,
+        log_group_name=log_group_name(function.function_name),
+        retention_in_days=function.log_retention_in_days, function=function)
 
 
 def event_source_statement(source):
@@ -402,6 +541,22 @@ def build_application(config, package, layer_package=None, region='us-east-1',
     return AppGraphBuilder(config, package, layer_package, region, partition).build()
 
 
+def generated_policy(config, source_files=None):
+    """The policy ``chalice deploy`` generates for the stage's default role.
+
+    Code analysis plus the statements deploy adds (websockets, VPC, X-Ray,
+    the queues/streams of event sources); ``config`` should have
+    ``autogen_policy`` on (that is what is generated then).  An app whose
+    functions all have roles of their own, or none, gets the analysis alone.
+    """
+    policies = AppGraphBuilder(config, None, policy_sources=source_files).role_policies()
+    if DEFAULT_ROLE in policies:
+        return policies[DEFAULT_ROLE]
+    from chalice.policy import policy_from_project
+
+    return policy_from_project(config.project_dir, paths=source_files)
+
+
 def validate_routes(app):
     """The same check `chalice local` applies: routes the matcher accepts."""
     from chalice.routing import RouteMatcher
@@ -421,7 +576,7 @@ def load_policy_file(project_dir, stage, filename=None):
     for candidate in candidates:
         path = candidate if os.path.isabs(candidate) else os.path.join(chalice_dir, candidate)
         if os.path.isfile(path):
-            return _load_json_file(path, 'iam_policy_file')
+            return load_json_file(path, 'iam_policy_file')
     expected = os.path.join('.chalice', candidates[0])
     raise ConfigError(
         'Automatic policy generation is off (--no-autogen-policy or autogen_policy: false) '
@@ -429,7 +584,7 @@ def load_policy_file(project_dir, stage, filename=None):
         'starting point) or turn autogen_policy back on.' % (expected, expected))
 
 
-def _load_json_file(path, what):
+def load_json_file(path, what):
     try:
         with open(path) as f:
             return json.load(f)

@@ -134,10 +134,12 @@ def plan_application_deploy(config, aws, ui):
     return plan, state, ctx
 
 
-def deploy(config, aws, ui):
+def deploy(config, aws, ui, guard=None):
+    """Deploy the app; ``guard`` (an InterruptGuard) makes signals stop at safe points."""
     plan, state, ctx = plan_application_deploy(config, aws, ui)
     _confirm_policy_changes(plan, ui)
-    Executor(aws, state, ui, _base_variables(ctx)).execute(plan)
+    state.finish_conversion(ui)
+    Executor(aws, state, ui, _base_variables(ctx), guard).execute(plan)
     write_summary(state, ui)
     _debug_calls(aws, ui)
     return DeployOutcome(plan, state)
@@ -158,7 +160,7 @@ def _debug_calls(aws, ui):
              % (len(aws.calls), len(aws.mutating_calls)))
 
 
-def delete(project_dir, stage, aws, ui):
+def delete(project_dir, stage, aws, ui, guard=None):
     state = DeployedState.load(project_dir, stage)
     if not state.resources:
         ui.write('No resources are recorded for stage %r; nothing to delete.' % stage)
@@ -166,7 +168,8 @@ def delete(project_dir, stage, aws, ui):
     ctx = PlanContext(region=aws.region, account_id=aws.account_id, partition=aws.partition)
     remote = read_remote_state(aws, None, state)
     plan = plan_delete(state, remote, ctx)
-    Executor(aws, state, ui, _base_variables(ctx)).execute(plan)
+    state.finish_conversion(ui)
+    Executor(aws, state, ui, _base_variables(ctx), guard).execute(plan)
     _debug_calls(aws, ui)
     return DeployOutcome(plan, state)
 
@@ -215,5 +218,24 @@ def write_summary(state, ui):
     for record in state.resources:
         if record['resource_type'] == 'rest_api':
             ui.write('  - Rest API URL: %s' % record['rest_api_url'])
+        elif record['resource_type'] == 'http_api':
+            ui.write('  - HTTP API URL: %s' % record['http_api_url'])
         elif record['resource_type'] == 'websocket_api':
             ui.write('  - Websocket API URL: %s' % record['websocket_api_url'])
+    _write_domains(state, ui)
+
+
+def _write_domains(state, ui):
+    from chalice.deploy.resources.domain_name import record_urls
+
+    domains = [r for r in state.resources if r['resource_type'] == 'domain_name']
+    for record in domains:
+        ui.write('  - Custom domain name:')
+        ui.write('      HostedZoneId: %s' % record['hosted_zone_id'])
+        ui.write('      AliasDomainName: %s' % record['alias_domain_name'])
+        ui.write('      DomainName: %s' % record['domain_name'])
+        for url in record_urls(record):
+            ui.write('      URL: %s' % url)
+    if domains:
+        ui.write('Route 53 records are not created: point each custom domain name at its '
+                 'AliasDomainName (an alias record in HostedZoneId, or a CNAME).')

@@ -106,6 +106,20 @@ class LambdaFunction(Model):
 
 
 @dataclass(frozen=True)
+class LogGroup(Model):
+    """A function's CloudWatch Logs group with a retention (``log_retention_in_days``)."""
+
+    resource_name: str
+    log_group_name: str
+    retention_in_days: int
+    function: LambdaFunction
+    resource_type = 'log_group'
+
+    def dependencies(self):
+        return [self.function]
+
+
+@dataclass(frozen=True)
 class RestAPI(Model):
     """The REST API, its stage deployment and the Lambda permissions."""
 
@@ -122,6 +136,39 @@ class RestAPI(Model):
 
     def dependencies(self):
         return list(self.authorizers) + [self.lambda_function]
+
+
+@dataclass(frozen=True)
+class HttpAPI(Model):
+    """An API Gateway v2 HTTP API (``api_gateway_type: HTTP``).
+
+    One route per view and method, all to one Lambda proxy integration
+    (payload format 2.0) of the API handler; JWT and Lambda authorizers; the
+    ``$default`` stage with auto-deploy; CORS through the API's
+    CorsConfiguration.  ``routes`` holds ``(route key, RouteAuth)`` pairs and
+    ``authorizers`` :class:`chalice.httpapi.AuthorizerSpec` values (both
+    from :mod:`chalice.httpapi`); ``authorizer_functions`` the LambdaFunction
+    of each built-in (REQUEST) authorizer.
+    """
+
+    resource_name: str
+    api_name: str
+    lambda_function: LambdaFunction
+    routes: tuple = ()
+    authorizers: tuple = ()
+    authorizer_functions: tuple = ()
+    cors: Any = None  # CorsConfiguration with API Gateway's names, or None
+    resource_type = 'http_api'
+
+    def authorizer_function(self, spec):
+        """The LambdaFunction of a REQUEST authorizer spec."""
+        for function in self.authorizer_functions:
+            if function.resource_name == spec.function:
+                return function
+        raise KeyError(spec.function)
+
+    def dependencies(self):
+        return list(self.authorizer_functions) + [self.lambda_function]
 
 
 class _EventSourceModel(Model):
@@ -161,6 +208,7 @@ class SQSEventSource(_EventSourceModel):
     batch_size: int = 1
     maximum_batching_window_in_seconds: int = 0
     maximum_concurrency: Optional[int] = None
+    report_batch_item_failures: bool = False
     resource_type = 'sqs_event'
 
 
@@ -172,6 +220,7 @@ class KinesisEventSource(_EventSourceModel):
     batch_size: int = 100
     starting_position: str = 'LATEST'
     maximum_batching_window_in_seconds: int = 0
+    report_batch_item_failures: bool = False
     resource_type = 'kinesis_event'
 
 
@@ -183,6 +232,7 @@ class DynamoDBEventSource(_EventSourceModel):
     batch_size: int = 100
     starting_position: str = 'LATEST'
     maximum_batching_window_in_seconds: int = 0
+    report_batch_item_failures: bool = False
     resource_type = 'dynamodb_event'
 
 
@@ -197,6 +247,11 @@ class S3BucketNotification(_EventSourceModel):
     prefix: Optional[str] = None
     suffix: Optional[str] = None
     resource_type = 's3_event'
+
+
+# The Description of each route's integration, as AWS Chalice sets it.
+WEBSOCKET_ROUTE_DESCRIPTIONS = {'$connect': 'connect', '$default': 'message',
+                                '$disconnect': 'disconnect'}
 
 
 @dataclass(frozen=True)
@@ -219,6 +274,40 @@ class WebsocketAPI(Model):
 
     def dependencies(self):
         return [fn for _, fn in self.routes()]
+
+
+@dataclass(frozen=True)
+class CustomDomain(Model):
+    """An API Gateway custom domain name mapped to one API's stage.
+
+    ``api`` is the :class:`RestAPI` (an API Gateway v1 domain whose endpoint
+    type follows the API's) or the :class:`WebsocketAPI` (an API Gateway v2
+    domain, always REGIONAL).  ``url_prefixes`` are the base paths mapped to
+    the API's stage, ``''`` being the root.
+    """
+
+    resource_name: str  # api_gateway_custom_domain / websocket_api_custom_domain
+    domain_name: str
+    certificate_arn: str
+    api: Any
+    endpoint_type: str = 'EDGE'
+    tls_version: str = 'TLS_1_2'
+    url_prefixes: tuple = ('',)
+    tags: Any = field(default_factory=dict)
+    resource_type = 'domain_name'
+
+    @property
+    def websocket(self):
+        return isinstance(self.api, WebsocketAPI)
+
+    def urls(self):
+        """The URLs the API answers on through this domain, one per base path."""
+        scheme = 'wss' if self.websocket else 'https'
+        return ['%s://%s/%s' % (scheme, self.domain_name, prefix + '/' if prefix else '')
+                for prefix in self.url_prefixes]
+
+    def dependencies(self):
+        return [self.api]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ Two archives come out of here:
 * the **deployment package** of the app: ``app.py``, everything under
   ``chalicelib/``, the contents of ``vendor/`` at the top level, the part of
   the chalice package that runs inside Lambda (``chalice/__init__.py``,
-  ``chalice/app.py`` and ``chalice/runtime/``) and, unless the dependencies
+  ``chalice/app.py``, ``chalice/routing.py`` - HTTP API ``$default`` routes
+  match paths with it - and ``chalice/runtime/``) and, unless the dependencies
   live in a layer, the packages listed in ``requirements.txt``;
 * the **layer package** (``automatic_layer: true``): the dependencies alone,
   under ``python/``.  Lambda puts ``/opt/python`` on ``sys.path`` for every
@@ -29,10 +30,11 @@ Everything is cached under ``<project>/.chalice/deployments/``:
 * ``deps-<key>/``: unpacked dependencies; the key is a sha256 of the
   requirement files, the runtime, the architecture, the extra pip arguments
   and a format version, so editing ``app.py`` never runs pip again;
-* ``<hash>.zip`` and ``layer-<hash>.zip``: finished archives named after a
-  hash of their inputs (every file's name, mode and sha256, plus the digest
-  of the dependencies), so a rebuild with nothing changed only hashes the
-  project's own files.
+* ``<hash>-<python version>.zip`` (the name AWS Chalice gives deployment
+  packages) and ``managed-layer-<hash>-<python version>.zip``: finished
+  archives named after a hash of their inputs (every file's name, mode and
+  sha256, plus the digest of the dependencies), so a rebuild with nothing
+  changed only hashes the project's own files.
 
 Unpinned requirements are therefore not re-resolved until a requirement
 file changes, and a resolution that left packages out is cached too (the
@@ -104,8 +106,9 @@ PACKAGING_DOCS_URL = 'https://aws.github.io/chalice/topics/packaging.html'
 DEPLOYMENT_ZIP_NAME = 'deployment.zip'
 LAYER_ZIP_NAME = 'layer-deployment.zip'
 _STALE_TMP_SECONDS = 3600
-_APP_ZIP_RE = re.compile(r'^[0-9a-f]{64}\.zip$')
-_LAYER_ZIP_RE = re.compile(r'^layer-[0-9a-f]{64}\.zip$')
+# ``<hash>-<python version>.zip``, as AWS Chalice names deployment packages.
+_APP_ZIP_RE = re.compile(r'^[0-9a-f]{64}-python\d+\.\d+\.zip$')
+_LAYER_ZIP_RE = re.compile(r'^managed-layer-[0-9a-f]{64}-python\d+\.\d+\.zip$')
 _DEPS_DIR_RE = re.compile(r'^deps-[0-9a-f]{64}$')
 _TMP_RE = re.compile(r'^\.tmp-')
 
@@ -194,7 +197,8 @@ class Packager:
         parts = ['app', ZIP_FORMAT, deps.digest if deps is not None else '-']
         parts.extend('%s\0%d\0%s' % (e.arcname, e.executable, file_sha256(e.source))
                      for e in entries)
-        path = os.path.join(self.cache_dir, sha256_text('\n'.join(parts)) + '.zip')
+        path = os.path.join(self.cache_dir, '%s-%s.zip' % (
+            sha256_text('\n'.join(parts)), self._target.python_version))
         if os.path.isfile(path):
             self._ui.debug('Reusing deployment package %s' % path)
             os.utime(path)
@@ -220,7 +224,8 @@ class Packager:
         if not entries:
             return None
         key = sha256_text('\n'.join(['layer', ZIP_FORMAT, deps.digest]))
-        path = os.path.join(self.cache_dir, 'layer-%s.zip' % key)
+        path = os.path.join(self.cache_dir, 'managed-layer-%s-%s.zip' % (
+            key, self._target.python_version))
         if os.path.isfile(path):
             self._ui.debug('Reusing layer package %s' % path)
             os.utime(path)
@@ -240,7 +245,7 @@ class Packager:
         entries: dict[str, FileEntry] = {}
         import chalice
         chalice_dir = os.path.dirname(os.path.abspath(chalice.__file__))
-        for name in ('__init__.py', 'app.py'):
+        for name in ('__init__.py', 'app.py', 'routing.py'):
             entries['chalice/' + name] = file_entry('chalice/' + name,
                                                      os.path.join(chalice_dir, name))
         for rel, source in walk_files(os.path.join(chalice_dir, 'runtime')):

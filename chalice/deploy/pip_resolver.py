@@ -56,6 +56,17 @@ class PipRunner:
             args.append('--no-deps')
         return self.run(args)
 
+    def list_files(self, requirements_file: str, dest: str, target: LambdaTarget,
+                   find_links: str) -> tuple[bool, str]:
+        """A verbose wheel-only download of one requirement, without its dependencies.
+
+        pip's log then names every file it saw for the project (``Found
+        link``/``Skipping link``), for any platform, wheel or sdist.
+        """
+        return self.run(['download', '-vv', '--no-deps', '--only-binary=:all:',
+                         '-r', requirements_file, '-d', dest, '--find-links', find_links,
+                         *target.pip_args()])
+
     def build_from_sdist(self, requirements_file: str, dest: str) -> bool:
         """Download the requirement's sdist and build it into a wheel, in one go."""
         return self.run(['wheel', '--no-deps', '--no-binary', ':all:',
@@ -74,6 +85,13 @@ _UNSATISFIED_RES = (
                re.I),
 )
 _ANSI_RE = re.compile(r'\x1b\[[0-9;?]*[A-Za-z]')
+# The file names of distributions in pip's verbose log ("Found link", "Skipping
+# link": the last part of a URL or path).
+_DIST_FILE_RE = re.compile(r'[/\\]([\w.+!%-]+\.(?:whl|tar\.gz|zip))(?=[#?,;\s)\'"]|$)', re.M)
+# What pip logs when it cannot reach an index at all (not a 404: that is an
+# unknown project).
+_UNREACHABLE = ('NewConnectionError', 'connection broken by', 'Max retries exceeded',
+                'ConnectTimeoutError', 'ProxyError', 'SSLError')
 
 
 def unsatisfied_requirement(output: str) -> str | None:
@@ -134,11 +152,84 @@ class DependencyResolver:
         os.makedirs(self._built_dir)
         os.makedirs(dest, exist_ok=True)
         missing = self._resolve_together(list(requirements.lines))
+        self._check_found(missing, requirements.lines)
         wheels, unusable = self._select_wheels(self._wheel_dir)
         missing.extend(name for name in unusable if name not in missing)
         for path in wheels:
             self._install_wheel(path, dest)
         return missing
+
+    def _check_found(self, missing: Sequence[str], top_level: Sequence[str]) -> None:
+        """Fail for a top-level requirement that pip finds no release of at all.
+
+        A misspelt name or a version that does not exist is an error; only a
+        requirement that exists without a wheel for Lambda is left out (and
+        named in the warning).  pip is asked once more for each missing
+        requirement (:meth:`PipRunner.list_files`).
+        """
+        unknown = []
+        for line in missing:
+            req = parse_requirement(line)
+            # Named requirements of the file only: not a dependency of one, a path or a URL.
+            if line not in top_level or req is None or req.url:
+                continue
+            versions = self._released_versions(line, req.name)
+            if versions is None or any(req.specifier.contains(v, prereleases=True)
+                                       for v in versions):
+                continue
+            if not versions:
+                unknown.append('%r (no release of that name)' % line)
+            else:
+                newest = sorted(versions, reverse=True)
+                listed = ', '.join(str(v) for v in newest[:5])
+                if len(newest) > 5:
+                    listed += ' and %d older' % (len(newest) - 5)
+                unknown.append('%r (no such version; it has %s)' % (line, listed))
+        if unknown:
+            raise PackagingError(
+                'requirements.txt: pip cannot find %s at all on the package index or the '
+                '--find-links locations it was given. Fix the name or the version, then run '
+                'the command again.' % ', '.join(unknown))
+
+    def _released_versions(self, line: str, name: str) -> set | None:
+        """Versions of ``name`` that pip sees files for; None if pip can download it."""
+        import urllib.parse
+
+        from packaging.utils import (
+            InvalidSdistFilename,
+            InvalidWheelFilename,
+            canonicalize_name,
+            parse_sdist_filename,
+            parse_wheel_filename,
+        )
+        from packaging.version import InvalidVersion
+
+        ok, output = self._pip.list_files(self._requirements_file([line]),
+                                          self._new_dir('probe'), self._target,
+                                          self._built_dir)
+        if ok:
+            return None
+        versions = set()
+        for filename in set(_DIST_FILE_RE.findall(output)):
+            filename = urllib.parse.unquote(filename)
+            try:
+                if filename.endswith('.whl'):
+                    project, version = parse_wheel_filename(filename)[:2]
+                else:
+                    project, version = parse_sdist_filename(filename)
+            except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+                continue
+            if project == canonicalize_name(name):
+                versions.add(version)
+        if not versions:
+            unreachable = next((text for text in output.splitlines()
+                                if any(marker in text for marker in _UNREACHABLE)), None)
+            if unreachable is not None:
+                raise PackagingError(
+                    'pip could not reach the package index to look for %r: %s. Check the '
+                    'network and the index settings (CHALICE_PIP_EXTRA_ARGS, pip.conf), then '
+                    'run the command again.' % (line, ' '.join(unreachable.split())[:300]))
+        return versions
 
     def _resolve_together(self, lines: list[str]) -> list[str]:
         missing: list[str] = []

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from chalice.awsclient import READ_PREFIXES
+from chalice.constants import READ_PREFIXES
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,10 @@ give the same plan (and it is unit-tested without boto3).  Models are
 planned dependencies-first; recorded resources that the app no longer needs
 are deleted afterwards, most recently created first.
 """
-from chalice.deploy.plan import Plan, SetVar
-from chalice.deploy.resources import home_for
+from chalice.deploy.plan import Message, Plan, SetVar
+from chalice.deploy.resources import has_home, home_for
 from chalice.deploy.resources.base import PlanContext  # noqa: F401 (re-export)
+from chalice.errors import ChaliceError
 
 
 def plan_deploy(application, state, remote, ctx):
@@ -29,14 +30,34 @@ def plan_deploy(application, state, remote, ctx):
         plan.add(*steps)
     wanted_names = {model.resource_name for model in wanted}
     for record in reversed(state.resources):
-        if record['name'] not in wanted_names:
-            plan.add(*home_for(record['resource_type']).plan_delete(
-                record, remote.get(record['name']), ctx))
+        if record['name'] in wanted_names:
+            continue
+        if not has_home(record['resource_type']):
+            # E.g. an AWS Chalice custom domain: recorded, so not ours to drop.
+            plan.add(Message('Keeping %s (%s) as it is: this version of chalice does not '
+                             'manage %s resources.' % (record['name'], record['resource_type'],
+                                                       record['resource_type'])))
+            continue
+        plan.add(*home_for(record['resource_type']).plan_delete(
+            record, remote.get(record['name']), ctx))
     return plan
 
 
 def plan_delete(state, remote, ctx):
-    """Plan deleting every recorded resource, most recently created first."""
+    """Plan deleting every recorded resource, most recently created first.
+
+    Records of a type this version does not manage stop the plan before
+    anything is deleted: the resources they stand for could depend on the
+    others (a custom domain's mapping on the API).
+    """
+    unknown = [record for record in state.resources if not has_home(record['resource_type'])]
+    if unknown:
+        names = ', '.join('%s (%s)' % (r['name'], r['resource_type']) for r in unknown)
+        raise ChaliceError(
+            '%s records %s, which this version of chalice cannot delete. Delete %s in AWS '
+            'yourself and remove %s from the state file, then run chalice delete again; '
+            'nothing was deleted.' % (state.path, names, 'it' if len(unknown) == 1 else 'them',
+                                      'its record' if len(unknown) == 1 else 'their records'))
     plan = Plan()
     for record in reversed(state.resources):
         plan.add(*home_for(record['resource_type']).plan_delete(

@@ -8,9 +8,18 @@ Schema 2.0, as Chalice has always written it::
      "backend": "api"}
 
 It is written only through :meth:`DeployedState.save`, which writes a temp
-file in the same directory, fsyncs it and renames it over the old one, so
-the file on disk is always either the old or the new complete version.
-The executor saves after every resource it creates or deletes.
+file in the same directory, fsyncs it and renames it over the old one
+(:func:`atomic_write`), so the file on disk is always either the old or the
+new complete version.  The executor saves after every resource it creates
+or deletes.
+
+The format is AWS Chalice's: each record holds at least the fields AWS
+Chalice writes for its resource type, so either tool can deploy a stage the
+other deployed.  A stage without a state file but with a section in the
+single ``.chalice/deployed.json`` of Chalice before 1.2 is read from there
+(:mod:`chalice.deploy.legacy_state`) and converted by
+:meth:`DeployedState.finish_conversion` when a deploy or delete is about to
+change something.
 """
 import json
 import os
@@ -20,6 +29,26 @@ from chalice.errors import StateFileError
 
 SCHEMA_VERSION = '2.0'
 
+#: The fields a record of each resource type must have: what deploy and
+#: delete read back to find the resource in AWS.  A type not listed here is
+#: not checked; add a row for each new resource type.
+REQUIRED_FIELDS = {
+    'iam_role': ('role_name', 'role_arn'),
+    'lambda_function': ('lambda_arn',),
+    'lambda_layer': ('layer_version_arn',),
+    'rest_api': ('rest_api_id', 'rest_api_url'),
+    'websocket_api': ('websocket_api_id', 'websocket_api_url'),
+    'cloudwatch_event': ('rule_name',),
+    'sqs_event': ('event_uuid',),
+    'kinesis_event': ('event_uuid',),
+    'dynamodb_event': ('event_uuid',),
+    's3_event': ('bucket', 'lambda_arn'),
+    'sns_event': ('topic', 'subscription_arn'),
+    'domain_name': ('domain_name',),
+    'log_group': ('log_group_name',),
+    'http_api': ('http_api_id', 'http_api_url'),
+}
+
 
 def state_file_path(project_dir, stage):
     return os.path.join(project_dir, '.chalice', 'deployed', '%s.json' % stage)
@@ -28,10 +57,12 @@ def state_file_path(project_dir, stage):
 class DeployedState:
     """The records of what exists for one stage, in creation order."""
 
-    def __init__(self, path, resources=None, backend='api'):
+    def __init__(self, path, resources=None, backend='api', legacy=None):
         self.path = path
         self._resources = list(resources or [])
         self.backend = backend
+        # The LegacyStage the records were converted from (not yet written).
+        self.legacy = legacy
 
     @classmethod
     def load(cls, project_dir, stage):
@@ -43,7 +74,12 @@ class DeployedState:
         """
         path = state_file_path(project_dir, stage)
         if not os.path.exists(path):
-            return cls(path)
+            from chalice.deploy.legacy_state import read_legacy_stage
+
+            legacy = read_legacy_stage(project_dir, stage)
+            if legacy is None:
+                return cls(path)
+            return cls(path, legacy.records, legacy.backend, legacy=legacy)
         try:
             with open(path, 'rb') as f:
                 data = json.loads(f.read().decode('utf-8'))
@@ -65,6 +101,7 @@ class DeployedState:
             raise StateFileError(
                 'The deployed state file %s has schema_version %r; this version of chalice '
                 'reads %r.' % (path, version, SCHEMA_VERSION))
+        check_records(path, resources)
         return cls(path, resources, data.get('backend', 'api'))
 
     @property
@@ -106,23 +143,54 @@ class DeployedState:
 
     def save(self):
         """Atomically replace the file with the current records."""
-        directory = os.path.dirname(self.path)
-        os.makedirs(directory, exist_ok=True)
-        data = json.dumps(self.to_dict(), indent=2, sort_keys=True) + '\n'
-        fd, temp_path = tempfile.mkstemp(prefix='.%s.' % os.path.basename(self.path),
-                                         suffix='.tmp', dir=directory)
+        atomic_write(self.path, json.dumps(self.to_dict(), indent=2, sort_keys=True) + '\n')
+
+    def finish_conversion(self, ui):
+        """Write records read from a legacy ``deployed.json`` to this stage's file.
+
+        The legacy file is backed up first and loses the stage's section
+        afterwards (it is removed once no section is left).  Does nothing
+        when the records did not come from there.
+        """
+        if self.legacy is None:
+            return
+        legacy, self.legacy = self.legacy, None
+        legacy.backup()
+        self.save()
+        legacy.remove_stage()
+        ui.write('Converted stage %r of %s to %s (backup: %s).'
+                 % (legacy.stage, legacy.path, self.path, legacy.backup_path))
+
+
+def atomic_write(path, text):
+    """Replace ``path`` with ``text``: a temp file, fsynced, renamed over it."""
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    fd, temp_path = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path),
+                                     suffix='.tmp', dir=directory)
+    try:
+        with os.fdopen(fd, 'w') as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp_path, path)
+    except BaseException:
         try:
-            with os.fdopen(fd, 'w') as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(temp_path, self.path)
-        except BaseException:
-            try:
-                os.unlink(temp_path)
-            except OSError:
-                pass
-            raise
+            os.unlink(temp_path)
+        except OSError:
+            pass
+        raise
+
+
+def check_records(path, resources):
+    """Refuse records that lack a field :data:`REQUIRED_FIELDS` lists for their type."""
+    for record in resources:
+        for field in REQUIRED_FIELDS.get(record['resource_type'], ()):
+            if record.get(field) in (None, ''):
+                raise StateFileError(
+                    'The deployed state file %s is missing the field "%s" in the record of '
+                    '%s (%s). Restore the file from a backup or add the field; it was left '
+                    'untouched.' % (path, field, record['name'], record['resource_type']))
 
 
 def _one_line(error):

@@ -346,6 +346,7 @@ class SwaggerGenerator:
                 },
                 'requestTemplates': {_JSON: '{"statusCode": 200}'},
                 'passthroughBehavior': 'when_no_match',
+                'contentHandling': 'CONVERT_TO_TEXT',
                 'type': 'mock',
             },
         }

@@ -122,19 +122,19 @@ class SNSEventConfig(BaseEventSourceConfig):
 class SQSEventConfig(BaseEventSourceConfig):
     event_type = 'sqs'
     _fields = ('queue', 'queue_arn', 'batch_size', 'maximum_batching_window_in_seconds',
-               'maximum_concurrency')
+               'maximum_concurrency', 'report_batch_item_failures')
 
 
 class KinesisEventConfig(BaseEventSourceConfig):
     event_type = 'kinesis'
     _fields = ('stream', 'batch_size', 'starting_position',
-               'maximum_batching_window_in_seconds')
+               'maximum_batching_window_in_seconds', 'report_batch_item_failures')
 
 
 class DynamoDBEventConfig(BaseEventSourceConfig):
     event_type = 'dynamodb'
     _fields = ('stream_arn', 'batch_size', 'starting_position',
-               'maximum_batching_window_in_seconds')
+               'maximum_batching_window_in_seconds', 'report_batch_item_failures')
 
 
 class LambdaFunction:
@@ -359,6 +359,38 @@ class _RecordsEvent(BaseLambdaEvent):
     def __len__(self):
         return len(self._records)
 
+    def batch_response(self, failed):
+        """The ``batchItemFailures`` response for the records in ``failed``.
+
+        What a handler with ``report_batch_item_failures=True`` returns is
+        turned into what Lambda expects: None means every record succeeded;
+        a list (or any iterable) names the failed records, as record objects
+        or as their identifiers (SQS message ID, Kinesis or DynamoDB sequence
+        number); a dict that already has ``batchItemFailures`` is kept.
+        """
+        if failed is None:
+            return {'batchItemFailures': []}
+        if isinstance(failed, dict):
+            if 'batchItemFailures' in failed:
+                return failed
+            raise TypeError(
+                'A handler with report_batch_item_failures=True must return None, the '
+                'failed records (a list) or {"batchItemFailures": [...]}; got a dict '
+                'without batchItemFailures')
+        if isinstance(failed, (str, bytes)) or not hasattr(failed, '__iter__'):
+            raise TypeError(
+                'A handler with report_batch_item_failures=True must return None, the '
+                'failed records (a list) or {"batchItemFailures": [...]}; got %s'
+                % type(failed).__name__)
+        items = []
+        for item in failed:
+            identifier = getattr(item, 'item_identifier', item)
+            if not isinstance(identifier, str):
+                raise TypeError('A failed batch item must be a record of this event or '
+                                'its identifier (a str), got %s' % type(item).__name__)
+            items.append({'itemIdentifier': identifier})
+        return {'batchItemFailures': items}
+
 
 class SQSRecord(BaseLambdaEvent):
     """One message of an :class:`SQSEvent`."""
@@ -379,6 +411,11 @@ class SQSRecord(BaseLambdaEvent):
     message_id = _Field('messageId')
     attributes = _Field('attributes')
     message_attributes = _Field('messageAttributes')
+
+    @property
+    def item_identifier(self):
+        """What ``batchItemFailures`` names this record by (its message ID)."""
+        return self.message_id
 
 
 class SQSEvent(_RecordsEvent):
@@ -458,6 +495,11 @@ class KinesisRecord(BaseLambdaEvent):
     event_id = _Field('eventID')
     event_source_arn = _Field('eventSourceARN')
 
+    @property
+    def item_identifier(self):
+        """What ``batchItemFailures`` names this record by (its sequence number)."""
+        return self.sequence_number
+
 
 class KinesisEvent(_RecordsEvent):
     record_class = KinesisRecord
@@ -494,6 +536,11 @@ class DynamoDBRecord(BaseLambdaEvent):
     aws_region = _Field('awsRegion')
     event_id = _Field('eventID')
     event_source_arn = _Field('eventSourceARN')
+
+    @property
+    def item_identifier(self):
+        """What ``batchItemFailures`` names this record by (its sequence number)."""
+        return self.sequence_number
 
     @property
     def table_name(self):

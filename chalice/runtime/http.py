@@ -488,14 +488,18 @@ class CORSConfig:
 
     @property
     def allow_headers(self):
-        """The built-in headers followed by any extras, without duplicates."""
+        """The built-in headers and any extras, without duplicates, sorted.
+
+        Sorted as AWS Chalice sorts them, so the header has the same value at
+        runtime, in ``chalice local`` and in the API's preflight integration.
+        """
         seen = {h.lower() for h in _CORS_DEFAULT_HEADERS}
         headers = list(_CORS_DEFAULT_HEADERS)
         for header in self._allow_headers:
             if header.lower() not in seen:
                 seen.add(header.lower())
                 headers.append(header)
-        return ','.join(headers)
+        return ','.join(sorted(headers))
 
     @property
     def expose_headers(self):

@@ -500,9 +500,9 @@ def test_create_config_obj_loads_app_with_stage_environment(tmp_path, monkeypatc
     write_project(tmp_path, {
         'app.py': '''
             import os
-            class FakeApp:
-                stage_var = os.environ['CHALICE_TEST_STAGE_VAR']
-            app = FakeApp()
+            from chalice import Chalice
+            app = Chalice(app_name='demo')
+            app.stage_var = os.environ['CHALICE_TEST_STAGE_VAR']
         ''',
         '.chalice/config.json': json.dumps({
             'version': '2.0', 'app_name': 'demo',
@@ -538,8 +538,6 @@ def test_create_botocore_session_sets_profile_and_user_agent(tmp_path):
     ("app.experimental_feature_flags.update(['WEBSOCKETS'])", False),
 ])
 def test_real_websocket_app_needs_the_flag(tmp_path, opt_in, expect_error):
-    if not hasattr(chalice, 'Chalice'):
-        pytest.skip('the chalice runtime is not available yet')
     write_project(tmp_path, {'app.py': '''
         from chalice import Chalice
         app = Chalice(app_name='ws')
@@ -555,3 +553,47 @@ def test_real_websocket_app_needs_the_flag(tmp_path, opt_in, expect_error):
             factory.load_chalice_app()
     else:
         assert factory.load_chalice_app().app_name == 'ws'
+
+
+GEN_POLICY_APP = '''
+    import boto3
+    from chalice import Chalice
+
+    app = Chalice(app_name='gp')
+    s3 = boto3.client('s3')
+
+
+    @app.route('/')
+    def index():
+        return s3.list_buckets()
+
+
+    @app.on_sqs_message(queue='jobs')
+    def job(event):
+        pass
+'''
+
+
+def test_gen_policy_prints_the_stages_generated_policy(runner, tmp_path):
+    # X-Ray in prod only, and autogen_policy off there: gen-policy still
+    # prints what deploy would generate for that stage.
+    config = {'version': '2.0', 'app_name': 'gp',
+              'stages': {'dev': {}, 'prod': {'xray': True, 'autogen_policy': False}}}
+    write_project(tmp_path, {'app.py': GEN_POLICY_APP,
+                             '.chalice/config.json': json.dumps(config)})
+
+    def policy(*args):
+        result = runner.invoke(cli, ['--project-dir', str(tmp_path), 'gen-policy', *args])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    dev = policy()
+    actions = {a for s in dev['Statement'] for a in (
+        [s['Action']] if isinstance(s['Action'], str) else s['Action'])}
+    assert 's3:ListAllMyBuckets' in actions
+    assert 'sqs:ReceiveMessage' in actions and 'xray:PutTraceSegments' not in actions
+    (sqs,) = [s for s in dev['Statement'] if 'sqs:ReceiveMessage' in s['Action']]
+    assert sqs['Resource'] == 'arn:*:sqs:*:*:jobs'
+    xray = {'Effect': 'Allow', 'Action': ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+            'Resource': '*'}
+    assert policy('--stage', 'prod')['Statement'] == dev['Statement'][:2] + [xray, sqs]

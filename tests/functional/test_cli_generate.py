@@ -162,6 +162,80 @@ def test_missing_project_is_a_one_line_error(tmp_path):
     assert result.stderr.count('\n') == 1
 
 
+# -- --format openapi3 --------------------------------------------------------------------
+
+TYPED_APP = MODELS_APP + """
+
+from dataclasses import dataclass
+
+
+@dataclass
+class User:
+    name: str
+    age: int = 0
+
+
+@app.route('/typed/{user_id}', methods=['GET', 'POST'])
+def typed(user_id: int) -> User:
+    \"\"\"One user.
+
+    :query verbose: say more
+    \"\"\"
+    body: User = app.current_request.json_body
+    return body
+"""
+
+
+def test_openapi3_models_are_valid_and_describe_the_same_api(tmp_path):
+    project = write_project(tmp_path, TYPED_APP)
+    result = generate_models(project, '--format', 'openapi3')
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    validate(document)  # OpenAPI 3.0
+    assert document['openapi'] == '3.0.3'
+    swagger = json.loads(generate_models(project).stdout)
+    assert json.loads(generate_models(project, '--format', 'swagger').stdout) == swagger
+    assert {path: sorted(item) for path, item in document['paths'].items()} == {
+        path: sorted(item) for path, item in swagger['paths'].items()}
+    # The same placeholders as the Swagger model, where deploy puts real values.
+    uris = integration_uris(document)
+    assert uris.pop(('/users/{user_id}', 'options')) is None
+    assert uris.pop(('/admin', 'options')) is None
+    assert set(uris.values()) == {HANDLER_URI}
+    schemes = document['components']['securitySchemes']
+    assert set(schemes) == {'api_key', 'sigv4', 'token'}
+    assert schemes['token']['x-amazon-apigateway-authorizer']['authorizerUri'] == \
+        HANDLER_URI.replace('api_handler', 'token')
+    assert document['servers'][0]['variables']['basePath']['default'] == 'api'
+    typed = document['paths']['/typed/{user_id}']
+    assert typed['get']['summary'] == 'One user.'
+    assert typed['get']['parameters'] == [
+        {'name': 'user_id', 'in': 'path', 'required': True, 'schema': {'type': 'integer'}},
+        {'name': 'verbose', 'in': 'query', 'required': False, 'schema': {'type': 'string'},
+         'description': 'say more'}]
+    assert typed['post']['requestBody']['content']['application/json']['schema'] == {
+        '$ref': '#/components/schemas/User'}
+    assert document['components']['schemas']['User']['required'] == ['name']
+    post = document['paths']['/orders/{order}/items/{item}']['post']
+    assert set(post['requestBody']['content']) == {'application/json', 'text/plain'}
+
+
+def test_openapi3_base_path_follows_the_stage(tmp_path):
+    project = write_project(tmp_path, MODELS_APP, stages={'prod': {
+        'api_gateway_stage': 'v2'}})
+    result = generate_models(project, '--format', 'openapi3', '--stage', 'prod')
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)['servers'][0]['variables']['basePath']['default'] == 'v2'
+
+
+def test_unknown_format_is_a_usage_error(tmp_path):
+    project = write_project(tmp_path, MODELS_APP)
+    result = generate_models(project, '--format', 'raml')
+    assert result.exit_code == 2
+    assert "Invalid value for '--format'" in result.stderr
+    assert result.stdout == ''
+
+
 # -- unpacking the SDK zip ---------------------------------------------------------------
 
 def sdk_zip(files):
@@ -241,11 +315,18 @@ def test_unpack_where_a_file_is_in_the_way(tmp_path):
 
 
 def test_generate_sdk_without_a_deployed_api(tmp_path):
-    result = CliRunner().invoke(cli, ['--project-dir', str(tmp_path), 'generate-sdk',
-                                      str(tmp_path / 'out')])
-    assert result.exit_code == 2
-    assert result.stderr == ("Error: Could not find a record of a Rest API in chalice "
-                             "stage: 'dev'\n")
+    """No REST API on record: the same one-line error as ``chalice url``."""
+    (tmp_path / '.chalice').mkdir()
+    (tmp_path / '.chalice' / 'config.json').write_text('{"version": "2.0", "app_name": "x"}')
+    runner = CliRunner()
+    result = runner.invoke(cli, ['--project-dir', str(tmp_path), 'generate-sdk',
+                                 str(tmp_path / 'out')])
+    url = runner.invoke(cli, ['--project-dir', str(tmp_path), 'url'])
+    assert result.exit_code == url.exit_code == 2
+    assert result.stderr == url.stderr
+    assert result.stderr.startswith('Error: ') and result.stderr.count('\n') == 1
+    assert 'chalice deploy' in result.stderr
+    assert not (tmp_path / 'out').exists()
 
 
 def test_generate_sdk_refuses_other_sdk_types(tmp_path):
@@ -253,3 +334,42 @@ def test_generate_sdk_refuses_other_sdk_types(tmp_path):
                                       '--sdk-type', 'ruby', str(tmp_path / 'out')])
     assert result.exit_code == 2
     assert "Invalid value for '--sdk-type'" in result.stderr
+
+
+JWT_APP = """\
+from chalice import Chalice, JWTAuthorizer
+
+app = Chalice(app_name='models')
+jwt = JWTAuthorizer('jwt', issuer='https://issuer.example.com/', audience=['web', 'cli'])
+
+
+@app.route('/me', authorizer=jwt, authorization_scopes=['profile:read'])
+def me():
+    return {}
+"""
+
+
+def test_openapi3_describes_an_http_apis_jwt_authorizer(tmp_path):
+    project = write_project(tmp_path, JWT_APP, api_gateway_type='HTTP')
+    result = generate_models(project, '--format', 'openapi3')
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    validate(document)
+    scheme = document['components']['securitySchemes']['jwt']
+    assert scheme['type'] == 'openIdConnect'
+    assert scheme['openIdConnectUrl'] == (
+        'https://issuer.example.com/.well-known/openid-configuration')
+    assert scheme['x-amazon-apigateway-authorizer'] == {
+        'type': 'jwt', 'identitySource': '$request.header.Authorization',
+        'jwtConfiguration': {'issuer': 'https://issuer.example.com/',
+                             'audience': ['web', 'cli']}}
+    assert document['paths']['/me']['get']['security'] == [{'jwt': ['profile:read']}]
+
+
+def test_swagger_model_of_an_http_api_with_jwt_points_to_openapi3(tmp_path):
+    project = write_project(tmp_path, JWT_APP, api_gateway_type='HTTP')
+    result = generate_models(project)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: JWTAuthorizer 'jwt' (used by GET /me) needs an HTTP API: the Swagger 2.0 "
+        "model describes a REST API; use --format openapi3 for this HTTP API.\n")

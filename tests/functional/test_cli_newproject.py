@@ -1,11 +1,13 @@
 """``chalice new-project``: templates, validation, prompts and atomic creation."""
 import ast
 import glob
-import importlib.util
 import json
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -22,7 +24,7 @@ TESTED_PROJECT_FILES = {
     'requirements-dev.txt', 'tests/__init__.py', 'tests/test_app.py',
 }
 EXPECTED_FILES = {
-    'legacy': {'.chalice/config.json', '.gitignore', 'app.py', 'requirements.txt'},
+    'legacy': TESTED_PROJECT_FILES,
     'rest-api': TESTED_PROJECT_FILES,
     's3-event-handler': TESTED_PROJECT_FILES,
     'lambda-only': TESTED_PROJECT_FILES,
@@ -117,7 +119,7 @@ def test_each_project_type_generates_its_files(workdir, project_type):
     assert os.listdir(workdir) == ['myapp']
 
 
-@pytest.mark.parametrize('project_type', ['rest-api', 's3-event-handler', 'lambda-only'])
+@pytest.mark.parametrize('project_type', sorted(EXPECTED_FILES))
 def test_tested_templates_ship_pytest_tests(workdir, project_type):
     assert run('myapp', '--project-type', project_type).exit_code == 0
     project = workdir / 'myapp'
@@ -153,18 +155,20 @@ def test_lambda_only_template_defines_pure_lambdas(workdir):
 
 
 def _package_data_globs():
+    """``(package directory, glob)`` for every package_data entry of setup.py."""
     with open(os.path.join(REPO_ROOT, 'setup.py')) as f:
         tree = ast.parse(f.read())
     for node in ast.walk(tree):
         if isinstance(node, ast.keyword) and node.arg == 'package_data':
-            return ast.literal_eval(node.value)['chalice']
+            return [(os.path.join(REPO_ROOT, *package.split('.')), pattern)
+                    for package, patterns in ast.literal_eval(node.value).items()
+                    for pattern in patterns]
     raise AssertionError('setup.py has no package_data')
 
 
 def test_every_template_file_ships_as_package_data():
-    package_dir = os.path.dirname(os.path.abspath(chalice.__file__))
     shipped = set()
-    for pattern in _package_data_globs():
+    for package_dir, pattern in _package_data_globs():
         shipped.update(glob.glob(os.path.join(package_dir, pattern)))
     template_files = set()
     for project_type in newproj.PROJECT_TYPES:
@@ -292,26 +296,164 @@ def test_stdin_is_interactive_is_false_under_the_test_runner():
     assert newproj.stdin_is_interactive() is False
 
 
+@pytest.mark.parametrize('answer, project_type', [
+    ('rest-api', 'rest-api'), (' lambda-only ', 'lambda-only'), ('3', 's3-event-handler'),
+])
+def test_prompt_accepts_a_type_name_or_number(workdir, monkeypatch, answer, project_type):
+    monkeypatch.setattr(newproj, 'stdin_is_interactive', lambda: True)
+    result = run(input='myapp\n{}\n'.format(answer))
+    assert result.exit_code == 0, result.output
+    assert listing(workdir / 'myapp') == EXPECTED_FILES[project_type]
+    config = json.loads((workdir / 'myapp' / '.chalice' / 'config.json').read_text())
+    assert config == EXPECTED_CONFIG[project_type]
+
+
+def test_prompt_reasks_after_an_unknown_type(workdir, monkeypatch):
+    monkeypatch.setattr(newproj, 'stdin_is_interactive', lambda: True)
+    result = run(input='myapp\nnope\n9\nlambda-only\n')
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Unknown project type 'nope'") == 1
+    assert result.output.count("Unknown project type '9'") == 1
+    assert listing(workdir / 'myapp') == EXPECTED_FILES['lambda-only']
+
+
+@pytest.mark.parametrize('stdin, project_type', [
+    ('myapp\n', 'legacy'),
+    ('myapp', 'legacy'),
+    ('myapp\n\n', 'legacy'),
+    ('myapp\nrest-api\n', 'rest-api'),
+    ('  myapp  \n4\n', 'lambda-only'),
+])
+def test_piped_input_gives_the_name_and_type(workdir, stdin, project_type):
+    result = run(input=stdin)
+    assert result.exit_code == 0, result.output
+    # Nothing is asked when nobody is there to answer.
+    assert result.stdout == 'Your project has been generated in ./myapp\n'
+    assert listing(workdir / 'myapp') == EXPECTED_FILES[project_type]
+
+
+def test_piped_type_is_not_read_when_given_as_an_option(workdir):
+    result = run('-t', 'rest-api', input='myapp\nlambda-only\n')
+    assert result.exit_code == 0, result.output
+    assert listing(workdir / 'myapp') == EXPECTED_FILES['rest-api']
+
+
+@pytest.mark.parametrize('stdin, message', [
+    ('bad/name\n', "Error: Invalid project name 'bad/name': it must be a directory name, "
+                    "not a path."),
+    ('myapp\nnope\n', "Error: Unknown project type 'nope': choose one of legacy, rest-api, "
+                       "s3-event-handler, lambda-only, cdk-ddb (or its number, 1-5)."),
+])
+def test_piped_bad_answers_are_errors_not_questions(workdir, stdin, message):
+    result = run(input=stdin)
+    assert result.exit_code == 2
+    assert result.stderr == message + '\n'
+    assert result.stdout == ''
+    assert os.listdir(workdir) == []
+
+
+def test_new_project_reads_a_real_pipe(workdir):
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT)
+    proc = subprocess.run([sys.executable, '-m', 'chalice.cli', 'new-project'],
+                          input='piped\ns3-event-handler\n', cwd=str(workdir), env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == 'Your project has been generated in ./piped\n'
+    assert listing(workdir / 'piped') == EXPECTED_FILES['s3-event-handler']
+
+
+def _wait_until_waiting_for_input(pid, deadline):
+    """Wait until process ``pid`` sleeps, i.e. is blocked reading the terminal.
+
+    Typing Ctrl-C between the prompt being printed and the read starting
+    would set Python's signal flag without interrupting the read, which then
+    blocks; a person is never that fast, but a test is.
+    """
+    stat_path = '/proc/%d/stat' % pid
+    while time.monotonic() < deadline:
+        try:
+            with open(stat_path) as f:
+                state = f.read().rsplit(')', 1)[1].split()[0]
+        except OSError:  # no /proc (or the process is gone): nothing to wait for
+            return
+        if state == 'S':
+            return
+        time.sleep(0.01)
+    raise AssertionError('process %d never waited for input' % pid)
+
+
+def _run_on_a_terminal(args, cwd, answers, timeout=60.0):
+    """Run the CLI on a pseudo-terminal; send each answer once ``prompt`` is shown.
+
+    ``answers`` is a list of ``(prompt, bytes to type)``.  Returns the exit
+    code and everything the terminal showed.
+    """
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.chdir(cwd)
+            os.environ['PYTHONPATH'] = REPO_ROOT
+            os.execv(sys.executable, [sys.executable, '-m', 'chalice.cli'] + list(args))
+        finally:
+            os._exit(127)
+    shown = b''
+    deadline = time.monotonic() + timeout
+    pending = list(answers)
+    try:
+        for _ in range(100_000):
+            if pending and pending[0][0] in shown:
+                _wait_until_waiting_for_input(pid, deadline)
+                os.write(fd, pending.pop(0)[1])
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                raise AssertionError('the CLI neither asked nor exited; it showed %r' % shown)
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                chunk = b''
+            if not chunk:
+                break
+            shown += chunk
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
+    return os.waitstatus_to_exitcode(status), shown.decode('utf-8', 'replace')
+
+
+@pytest.mark.parametrize('answers', [
+    [(b'What is the name of your project?', b'\x03')],
+    [(b'What is the name of your project?', b'myapp\r'), (b'Project type', b'\x03')],
+], ids=['at-the-name', 'at-the-type'])
+def test_ctrl_c_at_a_prompt_exits_130_and_creates_nothing(workdir, answers):
+    code, shown = _run_on_a_terminal(['new-project'], str(workdir), answers)
+    assert code == 130, shown
+    assert 'Traceback' not in shown and 'Aborted' not in shown
+    assert os.listdir(workdir) == []
+
+
+def test_a_terminal_gets_the_questions(workdir):
+    code, shown = _run_on_a_terminal(['new-project'], str(workdir), [
+        (b'What is the name of your project?', b'termapp\r'),
+        (b'Project type', b'rest-api\r')])
+    assert code == 0, shown
+    assert 'Select your project type:' in shown
+    assert 'Your project has been generated in ./termapp' in shown
+    assert listing(workdir / 'termapp') == EXPECTED_FILES['rest-api']
+
+
 # -- the generated apps ------------------------------------------------------------------
-
-def _require_runtime():
-    if not hasattr(chalice, 'Chalice'):
-        pytest.skip('the chalice runtime (chalice.Chalice) is not available yet')
-
 
 @pytest.mark.parametrize('project_type', sorted(EXPECTED_FILES))
 def test_generated_app_imports_and_defines_app(workdir, project_type):
-    _require_runtime()
     assert run('myapp', '-t', project_type).exit_code == 0
     app = CLIFactory(str(workdir / 'myapp')).load_chalice_app()
     assert isinstance(app, chalice.Chalice)
     assert app.app_name == 'myapp'
 
 
-@pytest.mark.parametrize('project_type', ['rest-api', 's3-event-handler', 'lambda-only'])
+@pytest.mark.parametrize('project_type', sorted(EXPECTED_FILES))
 def test_generated_tests_pass(workdir, project_type):
-    if importlib.util.find_spec('chalice.test') is None:
-        pytest.skip('chalice.test is not available yet')
+    """``pytest`` in a new project of any type finds its tests and passes."""
     assert run('myapp', '-t', project_type).exit_code == 0
     assert ' passed' in run_generated_tests(workdir / 'myapp')
 
@@ -319,8 +461,11 @@ def test_generated_tests_pass(workdir, project_type):
 def run_generated_tests(project):
     """Run a generated project's own tests with pytest; return its output."""
     env = dict(os.environ, PYTHONPATH=REPO_ROOT)
+    # The ``pytest`` script, not ``python -m pytest``: the latter would put the
+    # project on sys.path by itself and hide a missing tests/__init__.py.
+    pytest_script = os.path.join(os.path.dirname(sys.executable), 'pytest')
     proc = subprocess.run(
-        [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider'],
+        [pytest_script, '-q', '-p', 'no:cacheprovider'],
         cwd=str(project), env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout

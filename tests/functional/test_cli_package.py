@@ -422,3 +422,114 @@ def test_terraform_with_cloudformation_options(workdir, option):
     assert ('Terraform format does not support --merge-template, --single-file, or '
             '--template-format') in result.output
     assert not (workdir / 'out').exists()
+
+
+DOMAINS_APP = WEBSOCKET_APP.replace("app_name='sockets'", "app_name='domains'") + '''
+
+@app.route('/')
+def index():
+    return {}
+'''
+EDGE_CERT = 'arn:aws:acm:us-east-1:123456789012:certificate/edge'
+REGIONAL_CERT = 'arn:aws:acm:us-west-2:123456789012:certificate/regional'
+
+
+def domains_project(workdir, endpoint_type):
+    project = new_project(workdir, 'domains', DOMAINS_APP)
+    path = project / '.chalice' / 'config.json'
+    config = json.loads(path.read_text())
+    config['stages']['dev'].update({
+        'api_gateway_endpoint_type': endpoint_type,
+        'api_gateway_custom_domain': {
+            'domain_name': 'api.example.com', 'tls_version': 'TLS_1_0',
+            'certificate_arn': EDGE_CERT if endpoint_type == 'EDGE' else REGIONAL_CERT,
+            'url_prefixes': ['/', 'v1'], 'tags': {'team': 'web'}},
+        'websocket_api_custom_domain': {
+            'domain_name': 'ws.example.com', 'certificate_arn': REGIONAL_CERT,
+            'url_prefix': 'chat', 'tags': {'team': 'chat'}}})
+    path.write_text(json.dumps(config))
+    return project
+
+
+@pytest.mark.parametrize('endpoint_type', ['EDGE', 'REGIONAL'])
+def test_custom_domains_in_the_sam_template_lint_clean(workdir, endpoint_type):
+    project = domains_project(workdir, endpoint_type)
+    out = workdir / 'out'
+    result = package(project, str(out))
+    assert result.exit_code == 0, result.output
+    template = json.loads((out / 'sam.json').read_text())
+    resources, outputs = template['Resources'], template['Outputs']
+    edge = endpoint_type == 'EDGE'
+    assert resources['ApiGatewayCustomDomain'] == {
+        'Type': 'AWS::ApiGateway::DomainName', 'Properties': {
+            'DomainName': 'api.example.com', 'SecurityPolicy': 'TLS_1_0',
+            'EndpointConfiguration': {'Types': [endpoint_type]},
+            'CertificateArn' if edge else 'RegionalCertificateArn':
+                EDGE_CERT if edge else REGIONAL_CERT,
+            'Tags': [{'Key': 'team', 'Value': 'web'}]}}
+    mappings = {k: v['Properties'] for k, v in resources.items()
+                if v['Type'] == 'AWS::ApiGateway::BasePathMapping'}
+    assert sorted(m.get('BasePath', '(root)') for m in mappings.values()) == ['(root)', 'v1']
+    for mapping in mappings.values():
+        assert mapping['DomainName'] == {'Ref': 'ApiGatewayCustomDomain'}
+        assert mapping['RestApiId'] == {'Ref': 'RestAPI'}
+        assert mapping['Stage'] == {'Ref': 'RestAPI.Stage'}
+    assert resources['WebsocketApiCustomDomain'] == {
+        'Type': 'AWS::ApiGatewayV2::DomainName', 'Properties': {
+            'DomainName': 'ws.example.com', 'Tags': {'team': 'chat'},
+            'DomainNameConfigurations': [{'CertificateArn': REGIONAL_CERT,
+                                          'EndpointType': 'REGIONAL',
+                                          'SecurityPolicy': 'TLS_1_2'}]}}
+    assert resources['WebsocketApiCustomDomainMapping'] == {
+        'Type': 'AWS::ApiGatewayV2::ApiMapping', 'Properties': {
+            'DomainName': {'Ref': 'WebsocketApiCustomDomain'}, 'ApiId': {'Ref': 'WebsocketAPI'},
+            'Stage': {'Ref': 'WebsocketAPIStage'}, 'ApiMappingKey': 'chat'}}
+    # The alias target to point DNS at.
+    zone, alias = (('DistributionHostedZoneId', 'DistributionDomainName') if edge else
+                   ('RegionalHostedZoneId', 'RegionalDomainName'))
+    assert outputs['ApiGatewayCustomDomainHostedZoneId'] == {
+        'Value': {'Fn::GetAtt': ['ApiGatewayCustomDomain', zone]}}
+    assert outputs['ApiGatewayCustomDomainAliasDomainName'] == {
+        'Value': {'Fn::GetAtt': ['ApiGatewayCustomDomain', alias]}}
+    assert outputs['WebsocketApiCustomDomainAliasDomainName'] == {
+        'Value': {'Fn::GetAtt': ['WebsocketApiCustomDomain', 'RegionalDomainName']}}
+    assert 'WebsocketApiCustomDomainHostedZoneId' in outputs
+    assert lint_errors(out / 'sam.json') == []
+    yaml_out = workdir / 'yaml'
+    assert package(project, '--template-format', 'yaml', str(yaml_out)).exit_code == 0
+    assert lint_errors(yaml_out / 'sam.yaml') == []
+
+
+@pytest.mark.parametrize('endpoint_type', ['EDGE', 'REGIONAL'])
+def test_custom_domains_in_the_terraform_configuration(workdir, endpoint_type):
+    project = domains_project(workdir, endpoint_type)
+    out = workdir / 'out'
+    result = package(project, '--pkg-format', 'terraform', str(out))
+    assert result.exit_code == 0, result.output
+    document = read_terraform(out)
+    resources, edge = document['resource'], endpoint_type == 'EDGE'
+    assert resources['aws_api_gateway_domain_name'] == {'api_gateway_custom_domain': {
+        'domain_name': 'api.example.com', 'security_policy': 'TLS_1_0',
+        'endpoint_configuration': {'types': [endpoint_type]},
+        'certificate_arn' if edge else 'regional_certificate_arn':
+            EDGE_CERT if edge else REGIONAL_CERT,
+        'tags': {'team': 'web'}}}
+    mappings = resources['aws_api_gateway_base_path_mapping']
+    assert sorted(m.get('base_path', '(root)') for m in mappings.values()) == ['(root)', 'v1']
+    for mapping in mappings.values():
+        assert mapping['api_id'] == '${aws_api_gateway_rest_api.rest_api.id}'
+        assert mapping['stage_name'] == '${aws_api_gateway_stage.rest_api.stage_name}'
+    [ws_mapping] = resources['aws_apigatewayv2_api_mapping'].values()
+    assert ws_mapping['api_mapping_key'] == 'chat'
+    assert ws_mapping['stage'] == '${aws_apigatewayv2_stage.websocket_api.name}'
+    assert resources['aws_apigatewayv2_domain_name']['websocket_api_custom_domain'][
+        'domain_name_configuration'] == {'certificate_arn': REGIONAL_CERT,
+                                         'endpoint_type': 'REGIONAL',
+                                         'security_policy': 'TLS_1_2'}
+    zone = 'cloudfront_zone_id' if edge else 'regional_zone_id'
+    assert document['output']['ApiGatewayCustomDomainHostedZoneId'] == {
+        'value': '${aws_api_gateway_domain_name.api_gateway_custom_domain.%s}' % zone}
+    assert document['output']['WebsocketApiCustomDomainAliasDomainName'] == {
+        'value': '${aws_apigatewayv2_domain_name.websocket_api_custom_domain.'
+                 'domain_name_configuration[0].target_domain_name}'}
+    assert_terraform_reads_it(out)

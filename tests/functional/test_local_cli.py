@@ -16,6 +16,8 @@ import chalice
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(chalice.__file__)))
 START_TIMEOUT = 20.0
+# Seconds any one HTTP call may take before the test fails instead of hanging.
+TIMEOUT = 30
 
 APP_PY = textwrap.dedent('''\
     import os
@@ -67,16 +69,16 @@ def project(tmp_path):
 class Running:
     """A ``chalice local`` subprocess whose output is collected by threads."""
 
-    def __init__(self, project_dir, *args, extra_env=None):
+    def __init__(self, project_dir, *args, extra_env=None, cwd=None, launcher=None):
         env = dict(os.environ)
         env.update(extra_env or {})
         env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
         env['PYTHONUNBUFFERED'] = '1'
         env.pop('PYTHONDONTWRITEBYTECODE', None)  # the reloader must cope with .pyc files
+        launcher = launcher or [sys.executable, '-m', 'chalice.cli']
         self.process = subprocess.Popen(
-            [sys.executable, '-m', 'chalice.cli', '--project-dir', str(project_dir),
-             'local'] + list(args),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+            launcher + ['--project-dir', str(project_dir), 'local'] + list(args),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd,
             start_new_session=True)
         self.stdout = []
         self.stderr = []
@@ -181,9 +183,9 @@ def test_serves_the_app_and_stops_quietly(project, run_local):
     server.wait_for('Serving on')
     assert server.output()[0].strip() == 'Serving on http://127.0.0.1:%d' % port
     base = 'http://127.0.0.1:%d' % port
-    assert requests.get(base + '/').json() == {'version': 'v1', 'lib': 'lib1'}
-    assert requests.get(base + '/env').json() == {'GREETING': 'top-level'}
-    missing = requests.get(base + '/missing')
+    assert requests.get(base + '/', timeout=TIMEOUT).json() == {'version': 'v1', 'lib': 'lib1'}
+    assert requests.get(base + '/env', timeout=TIMEOUT).json() == {'GREETING': 'top-level'}
+    missing = requests.get(base + '/missing', timeout=TIMEOUT)
     assert missing.status_code == 403
     assert missing.json() == {'message': 'Missing Authentication Token'}
     server.wait_for('"GET /missing HTTP/1.1" 403 -', stream='stderr')
@@ -195,7 +197,7 @@ def test_stage_environment_variables(project, run_local):
     port = free_port()
     server = run_local(project, '--port', str(port), '--stage', 'prod', '--no-autoreload')
     server.wait_for('Serving on')
-    body = requests.get('http://127.0.0.1:%d/env' % port).json()
+    body = requests.get('http://127.0.0.1:%d/env' % port, timeout=TIMEOUT).json()
     assert body == {'GREETING': 'hello from prod'}
     assert server.stop() == 0
 
@@ -269,7 +271,7 @@ def test_autoreload_follows_edits_and_survives_a_syntax_error(project, run_local
     server = run_local(project, '--port', str(port), '--autoreload',
                        extra_env={'CHALICE_LOCAL_RELOADER': reloader})
     server.wait_for('Serving on')
-    assert requests.get(base).json() == {'version': 'v1', 'lib': 'lib1'}
+    assert requests.get(base, timeout=TIMEOUT).json() == {'version': 'v1', 'lib': 'lib1'}
 
     # An edit of the same length within the same second as the previous
     # version: Python's bytecode cache cannot tell them apart, the reloader must.
@@ -283,7 +285,7 @@ def test_autoreload_follows_edits_and_survives_a_syntax_error(project, run_local
     assert server.process.poll() is None
     syntax_lines = [line for line in server.stderr if 'SyntaxError' in line]
     assert syntax_lines[0].startswith('Error: ') and 'app.py' in syntax_lines[0]
-    assert requests.get(base).json() == {'version': 'v2', 'lib': 'lib1'}
+    assert requests.get(base, timeout=TIMEOUT).json() == {'version': 'v2', 'lib': 'lib1'}
 
     app_py.write_text(APP_PY.replace("'v1'", "'v3'"))
     assert poll_json(base, {'version': 'v3', 'lib': 'lib1'}) == {'version': 'v3', 'lib': 'lib1'}
@@ -302,3 +304,26 @@ def test_autoreload_worker_stops_when_the_supervisor_is_killed(project, run_loca
     os.kill(server.process.pid, signal.SIGKILL)  # no chance to clean up
     server.process.wait(timeout=5)
     assert port_is_closed(port), 'the worker outlived the supervisor'
+
+
+@pytest.mark.parametrize('where', ['current-directory', 'project'])
+def test_autoreload_worker_ignores_a_chalice_folder_of_the_user(tmp_path, project, run_local,
+                                                                where):
+    """A ``chalice/`` folder where the command runs is not imported as chalice."""
+    workdir = project if where == 'project' else tmp_path
+    impostor = workdir / 'chalice'
+    impostor.mkdir()
+    (impostor / '__init__.py').write_text("# the user's own code, not the chalice package\n")
+    port = free_port()
+    # The ``chalice`` script, as a user runs it (``python -m chalice.cli`` from
+    # that directory would import the impostor before chalice could help it).
+    script = os.path.join(os.path.dirname(sys.executable), 'chalice')
+    server = run_local(project, '--port', str(port), '--autoreload', cwd=str(workdir),
+                       launcher=[script])
+    server.wait_for('Serving on')
+    base = 'http://127.0.0.1:%d/' % port
+    assert requests.get(base, timeout=TIMEOUT).json() == {'version': 'v1', 'lib': 'lib1'}
+    (project / 'app.py').write_text(APP_PY.replace("'v1'", "'v2'"))
+    assert poll_json(base, {'version': 'v2', 'lib': 'lib1'}) == {'version': 'v2', 'lib': 'lib1'}
+    assert server.stop() == 0
+    assert 'Error' not in server.output()[1]

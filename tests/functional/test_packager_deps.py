@@ -17,7 +17,7 @@ import zipfile
 
 import pytest
 
-from chalice.deploy import packager
+from chalice.deploy import packager, pip_resolver
 from chalice.deploy.packager import create_deployment_package, create_layer_package
 
 BACKEND = '''\
@@ -297,3 +297,60 @@ def test_packages_without_a_usable_wheel_are_named_in_a_warning(tmp_path, offlin
     os.makedirs(os.path.join(project, 'vendor', 'macpkg'))
     create_deployment_package(project, 'python3.11', 'x86_64', ui=ui)
     assert 'macpkg' not in ui.warnings[2] and 'cextsdist==1.0' in ui.warnings[2]
+
+
+@pytest.mark.parametrize('requirement, why', [
+    ('purewhel==1.0', "'purewhel==1.0' (no release of that name)"),
+    ('purewheel==9.9', "'purewheel==9.9' (no such version; it has 2.0, 1.0)"),
+    ('no-such-thing', "'no-such-thing' (no release of that name)"),
+])
+def test_a_requirement_pip_cannot_find_at_all_is_an_error(tmp_path, offline_pip, requirement,
+                                                          why):
+    project = make_project(tmp_path, 'macpkg==1.0\n%s\nfastpkg\n' % requirement)
+    ui = RecordingUI()
+    with pytest.raises(packager.PackagingError) as excinfo:
+        create_deployment_package(project, 'python3.11', 'x86_64', ui=ui)
+    message = str(excinfo.value)
+    assert excinfo.value.exit_code == 2
+    assert message == (
+        'requirements.txt: pip cannot find %s at all on the package index or the --find-links '
+        'locations it was given. Fix the name or the version, then run the command again.' % why)
+    # Only the unknown requirement is named; macpkg exists (for macOS only).
+    assert 'macpkg' not in message
+    assert ui.warnings == []
+    # Nothing half-made is cached: fixing the line resolves again.
+    assert not [n for n in os.listdir(os.path.join(project, '.chalice', 'deployments'))
+                if n.startswith('deps-')]
+    with open(os.path.join(project, 'requirements.txt'), 'w') as f:
+        f.write('macpkg==1.0\npurewheel==1.0\n')
+    result = create_deployment_package(project, 'python3.11', 'x86_64', ui=ui)
+    assert 'purewheel/__init__.py' in zip_files(result.path)
+    [warning] = ui.warnings
+    assert warning.splitlines()[:2] == ['Could not install dependencies:', 'macpkg==1.0']
+
+
+def test_several_unknown_requirements_are_named_together(tmp_path, offline_pip):
+    project = make_project(tmp_path, 'purewheel>=3\nnopkg-a\n')
+    with pytest.raises(packager.PackagingError) as excinfo:
+        create_deployment_package(project, 'python3.11', 'x86_64', ui=RecordingUI())
+    assert ("pip cannot find 'purewheel>=3' (no such version; it has 2.0, 1.0), 'nopkg-a' "
+            "(no release of that name) at all" in str(excinfo.value))
+
+
+def test_the_pip_log_is_read_for_every_file_of_the_project():
+    """What pip -vv prints for links (find-links paths, index URLs, quoted names)."""
+    output = '\n'.join([
+        "Skipping link: none of the wheel's tags (cp311-cp311-macosx_11_0_arm64) are "
+        "compatible (run pip debug --verbose to show compatible tags): "
+        "file:///tmp/wh/macpkg-1.0-cp311-cp311-macosx_11_0_arm64.whl",
+        'Skipping link: No sources permitted for macpkg: '
+        'https://files.example/packages/ab/macpkg-0.9.tar.gz#sha256=00ff',
+        'Found link https://files.example/macpkg-1.1%2Blocal-py3-none-any.whl '
+        '(from https://index.example/simple/macpkg/), version: 1.1+local',
+        'Found link file:///tmp/wh/macpkg-1.2-py3-none-any.whl, version: 1.2',
+        'Skipping link: wrong project name (not macpkg): file:///tmp/wh/other-2.0.zip',
+    ])
+    found = sorted(pip_resolver._DIST_FILE_RE.findall(output))
+    assert found == ['macpkg-0.9.tar.gz', 'macpkg-1.0-cp311-cp311-macosx_11_0_arm64.whl',
+                     'macpkg-1.1%2Blocal-py3-none-any.whl', 'macpkg-1.2-py3-none-any.whl',
+                     'other-2.0.zip']

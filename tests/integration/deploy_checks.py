@@ -132,6 +132,16 @@ def existing_mappings(aws_clients):
     return {m['UUID']: m for m in mappings}
 
 
+def create_table_with_stream(aws_clients, name):
+    """A DynamoDB table with a stream; returns the stream's ARN (moto dates it)."""
+    table = aws_clients.dynamodb.create_table(
+        TableName=name, BillingMode='PAY_PER_REQUEST',
+        KeySchema=[{'AttributeName': 'id', 'KeyType': 'HASH'}],
+        AttributeDefinitions=[{'AttributeName': 'id', 'AttributeType': 'S'}],
+        StreamSpecification={'StreamEnabled': True, 'StreamViewType': 'NEW_AND_OLD_IMAGES'})
+    return table['TableDescription']['LatestStreamArn']
+
+
 def json_document(document):
     """A policy document as a dict (boto3 returns some parsed, some as JSON text)."""
     return json.loads(document) if isinstance(document, str) else document
@@ -190,13 +200,15 @@ def service_and_operation(call):
     return call.service, call.operation
 
 
-def each_call_failing(calls, fault_injector, prepare, run):
-    """Yield a ``FailedRun`` for every k in 1..len(calls).
+def each_call_failing(calls, fault_injector, prepare, run, positions=None):
+    """Yield a ``FailedRun`` for every k in 1..len(calls) (or in ``positions``).
 
     For each k: ``prepare()`` (reset moto and the state file), fail the k-th
     call of ``run()``, then disarm the injector.  The caller checks the rest.
+    ``positions`` picks a share of the calls (``share_of``), so that a loop
+    can be split into several tests that pytest-xdist spreads over its workers.
     """
-    for k in range(1, len(calls) + 1):
+    for k in positions or range(1, len(calls) + 1):
         call = calls[k - 1]
         context = 'k=%d (%s)' % (k, call)
         prepared = prepare()
@@ -205,6 +217,25 @@ def each_call_failing(calls, fault_injector, prepare, run):
         failed = fault_injector.failed
         fault_injector.disarm()
         yield FailedRun(k, call, context, prepared, result, failed)
+
+
+def share_of(calls, part, parts=2):
+    """The k of one of ``parts`` interleaved shares of 1..len(calls) (``part`` from 0).
+
+    A loop split this way into one test per share can be spread over
+    pytest-xdist's workers.
+    """
+    return range(part + 1, len(calls) + 1, parts)
+
+
+def changed_nothing(attempt, first_mutating):
+    """Whether the k-th call came before the command's first change.
+
+    Such a run leaves AWS and the project as they were (the caller checks
+    that nothing exists), so a rerun and a delete would only repeat the
+    uninterrupted run the loop started from: loops skip them for such k.
+    """
+    return attempt.k - 1 < first_mutating
 
 
 def assert_failed_at_the_kth_call(attempt, same=service_and_operation):

@@ -237,6 +237,7 @@ class FaultInjector:
         fault_injector.count          # AWS requests made since arming
         fault_injector.calls          # [AWSCall(service, operation, ...)]
         fault_injector.mutating_calls
+        fault_injector.at_call(5, action)   # run action(call) when the 5th is served
 
     Only requests signed for an AWS service count; ``/moto-api`` does not.
     The failure is an HTTP 400 with an AWS-style body in the service's own
@@ -255,6 +256,7 @@ class FaultInjector:
         self._fail_at: int | None = None
         self._fail_when: Callable[[AWSCall], bool] | None = None
         self._error: tuple[str, str, int] = (self.DEFAULT_CODE, '', 400)
+        self._actions: dict[int, tuple[Callable[[AWSCall], None], bool]] = {}
         self.failed: AWSCall | None = None
 
     # -- control (test process) ------------------------------------------
@@ -264,10 +266,25 @@ class FaultInjector:
             self._calls = []
             self._fail_at = None
             self._fail_when = None
+            self._actions = {}
             self.failed = None
             self._error = (self.DEFAULT_CODE, '', 400)
 
     reset = arm
+
+    def at_call(self, k: int, action: Callable[[AWSCall], None], before: bool = False) -> None:
+        """Run ``action(call)`` in the server thread when the k-th request since arming comes.
+
+        By default after moto has handled the request (it took effect) and
+        before the response goes back, so the client is still waiting for
+        it; with ``before``, before moto sees it.  Adds to the current arming
+        (``fail_call``/``fail_when``/``arm`` start a new one).  Used to pause
+        a CLI at a given call (the action blocks) or to signal it there.
+        """
+        if k < 1:
+            raise ValueError('k is 1-based')
+        with self._lock:
+            self._actions[k] = (action, before)
 
     def fail_call(self, k: int, code: str = DEFAULT_CODE, message: str = '',
                   status: int = 400) -> None:
@@ -328,12 +345,17 @@ class FaultInjector:
         method = environ.get('REQUEST_METHOD', 'GET')
         unquoted = urllib.parse.unquote(path)
         try:
-            operation = self._resolver.operation(service, method, path, query, body, headers)
+            # Operations are matched on the path as sent (still percent-encoded), so
+            # a label holding '/' (a domain name ARN in /tags/{arn}) stays one segment.
+            raw_path = (environ.get('RAW_URI') or environ.get('REQUEST_URI') or path)
+            operation = self._resolver.operation(service, method, raw_path.split('?', 1)[0],
+                                                 query, body, headers)
         except Exception:  # pragma: no cover - never let logging break a call
             operation = ''
         call = AWSCall(service, operation, method, unquoted)
         with self._lock:
             self._calls.append(call)
+            action, before = self._actions.pop(len(self._calls), (None, False))
             inject = False
             if self._fail_at is not None and len(self._calls) == self._fail_at:
                 inject = True
@@ -347,6 +369,8 @@ class FaultInjector:
             error = self._error
         if inject:
             return self._error_response(call, error, start_response)
+        if action is not None and before:
+            action(call)
 
         def recording_start_response(status: str, response_headers: Any,
                                      exc_info: Any = None) -> Any:
@@ -357,11 +381,14 @@ class FaultInjector:
             return start_response(status, response_headers, exc_info)
 
         try:
-            return self.app(environ, recording_start_response)
+            response = self.app(environ, recording_start_response)
         except Exception:
             # werkzeug turns an exception escaping moto into a bare 500.
             call.status = 500
             raise
+        if action is not None and not before:
+            action(call)
+        return response
 
     @staticmethod
     def _read_body(environ: dict[str, Any]) -> bytes:
@@ -591,19 +618,46 @@ def make_project(tmp_path: Path | str, app_py_source: str, config: dict[str, Any
     return project
 
 
-def run_chalice(project_dir: Path | str, *args: str, env: dict[str, str],
-                input: str | None = None, timeout: float = 120,
-                extra_args: Iterable[str] = ()) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m chalice.cli --project-dir <dir> <args>`` against moto."""
+def _chalice_command(project_dir: Path | str, args: Iterable[str], env: dict[str, str],
+                     extra_args: Iterable[str] = ()) -> tuple[list[str], dict[str, str]]:
     env = dict(env)
     pythonpath = env.get('PYTHONPATH', '')
     if str(REPO_ROOT) not in pythonpath.split(os.pathsep):
         env['PYTHONPATH'] = os.pathsep.join(p for p in (str(REPO_ROOT), pythonpath) if p)
     command = [sys.executable, '-m', 'chalice.cli', *extra_args,
                '--project-dir', str(project_dir), *args]
+    return command, env
+
+
+def run_chalice(project_dir: Path | str, *args: str, env: dict[str, str],
+                input: str | None = None, timeout: float = 120,
+                extra_args: Iterable[str] = ()) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m chalice.cli --project-dir <dir> <args>`` against moto."""
+    command, env = _chalice_command(project_dir, args, env, extra_args)
     return subprocess.run(command, env=env, input=input, capture_output=True, text=True,
                           timeout=timeout, cwd=str(project_dir),
                           stdin=None if input is not None else subprocess.DEVNULL)
+
+
+def start_chalice(project_dir: Path | str, *args: str,
+                  env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start the CLI like ``run_chalice`` without waiting; ``finish_chalice`` collects it."""
+    command, env = _chalice_command(project_dir, args, env)
+    return subprocess.Popen(command, env=env, cwd=str(project_dir), text=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+
+
+def finish_chalice(process: subprocess.Popen[str],
+                   timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Wait for a ``start_chalice`` process (killed after ``timeout``) and return its result."""
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stdout, stderr = process.communicate()
+        raise
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 @dataclass

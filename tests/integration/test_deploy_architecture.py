@@ -30,7 +30,7 @@ def wheel_dir(tmp_path):
 def layer_zip_for(project, machine):
     """The cached layer zip whose fastpkg was built for ``machine``."""
     found = []
-    for path in glob.glob(str(project / '.chalice' / 'deployments' / 'layer-*.zip')):
+    for path in glob.glob(str(project / '.chalice' / 'deployments' / 'managed-layer-*.zip')):
         with zipfile.ZipFile(path) as archive:
             if archive.read('python/fastpkg/__init__.py') == b'MACHINE = %r\n' % machine:
                 found.append(path)

@@ -196,6 +196,21 @@ def test_package_over_the_size_limit(project, aws_env, fault_injector):
             big.unlink()
 
 
+@pytest.mark.parametrize('requirement', ['tinydpe==1.0', 'tinydep==7.0'])
+def test_requirement_pip_cannot_find_at_all(tmp_path, aws_env, fault_injector, requirement):
+    from tests.integration.test_deploy import build_wheel, local_pip_env
+
+    wheels = tmp_path / 'wheels'
+    build_wheel(wheels, 'tinydep', '1.0', 'ANSWER = 42\n')
+    project = make_project(tmp_path, APP, app_name='errs', requirements=requirement + '\n')
+    result = deploy_fails(project, local_pip_env(aws_env, wheels), fault_injector)
+    message = one_error_line(result)
+    assert message.startswith("Error: requirements.txt: pip cannot find '%s' (" % requirement)
+    assert fault_injector.count == 0
+    assert not os.path.exists(state_path(project))
+    assert not os.path.exists(project / '.chalice' / 'deployed')
+
+
 # --------------------------------------------------------------------------
 # AWS says no
 # --------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from tests.integration.deploy_checks import (
     assert_failed_at_the_kth_call,
     assert_fault_reported,
     assert_rerun_converges,
+    changed_nothing,
     each_call_failing,
     existing_functions,
     existing_roles,
@@ -33,6 +34,7 @@ from tests.integration.deploy_checks import (
     recorded_role,
     remove_state,
     run_ok,
+    share_of,
     state_path,
 )
 
@@ -69,7 +71,8 @@ def handle(event):
 '''
 FUNCTIONS = {'events-dev-every_five', 'events-dev-hourly', 'events-dev-on_commit',
              'events-dev-handle'}
-RULES = {'events-dev-every_five', 'events-dev-hourly', 'events-dev-on_commit'}
+# Rules are named <function name>-event, as AWS Chalice names them.
+RULES = {'events-dev-every_five-event', 'events-dev-hourly-event', 'events-dev-on_commit-event'}
 REQUIRED_KEYS = {
     'iam_role': {'role_name', 'role_arn'},
     'lambda_function': {'lambda_arn'},
@@ -223,7 +226,8 @@ def test_deploy_creates_rules_subscription_and_grants(project, topic, aws_env, a
     by_name = {r['name']: r for r in records}
     assert by_name['hourly-event'] == {
         'name': 'hourly-event', 'resource_type': 'cloudwatch_event',
-        'rule_name': 'events-dev-hourly', 'rule_arn': rule_arn('events-dev-hourly')}
+        'rule_name': 'events-dev-hourly-event',
+        'rule_arn': rule_arn('events-dev-hourly-event')}
     subscription = by_name['handle-sns-subscription']
     assert subscription['topic'] == TOPIC and subscription['topic_arn'] == TOPIC_ARN
     assert subscription['lambda_arn'] == function_arn('events-dev-handle')
@@ -231,14 +235,15 @@ def test_deploy_creates_rules_subscription_and_grants(project, topic, aws_env, a
     picture = snapshot(aws_clients)
     rules = picture['rules']
     assert set(rules) == RULES
-    assert rules['events-dev-every_five']['ScheduleExpression'] == 'rate(5 minutes)'
-    assert rules['events-dev-hourly']['ScheduleExpression'] == 'rate(1 hour)'
-    assert rules['events-dev-on_commit']['EventPattern'] == PATTERN
-    assert rules['events-dev-on_commit']['ScheduleExpression'] is None
+    assert rules['events-dev-every_five-event']['ScheduleExpression'] == 'rate(5 minutes)'
+    assert rules['events-dev-hourly-event']['ScheduleExpression'] == 'rate(1 hour)'
+    assert rules['events-dev-on_commit-event']['EventPattern'] == PATTERN
+    assert rules['events-dev-on_commit-event']['ScheduleExpression'] is None
     for name, rule in rules.items():
+        function = name[:-len('-event')]
         assert rule['State'] == 'ENABLED'
-        assert rule['targets'] == [('1', function_arn(name))]
-        assert picture['functions'][name]['grants'] == [
+        assert rule['targets'] == [('1', function_arn(function))]
+        assert picture['functions'][function]['grants'] == [
             ('events.amazonaws.com', rule_arn(name))]
     assert picture['functions']['events-dev-handle']['grants'] == [
         ('sns.amazonaws.com', TOPIC_ARN)]
@@ -255,7 +260,7 @@ def test_deploy_creates_rules_subscription_and_grants(project, topic, aws_env, a
     again = deploy(project, aws_env)
     assert fault_injector.mutating_calls == []
     lines = again.stdout.splitlines()
-    assert 'No changes to CloudWatch event rule: events-dev-hourly' in lines
+    assert 'No changes to CloudWatch event rule: events-dev-hourly-event' in lines
     assert 'No changes to SNS subscription of events-dev-handle to SNS topic my-topic' in lines
     assert not [line for line in lines if line.startswith('Subscribing')]
     with open(state_path(project)) as f:
@@ -274,9 +279,9 @@ def test_changed_schedule_then_removed_handlers(project, topic, aws_env, aws_cli
     deploy(project, aws_env)
     assert mutating_operations(fault_injector) == ['PutRule'] + ['UpdateFunctionCode'] * 4
     changed = snapshot(aws_clients)
-    assert changed['rules']['events-dev-every_five']['ScheduleExpression'] == \
+    assert changed['rules']['events-dev-every_five-event']['ScheduleExpression'] == \
         'rate(10 minutes)'
-    first['rules']['events-dev-every_five']['ScheduleExpression'] = 'rate(10 minutes)'
+    first['rules']['events-dev-every_five-event']['ScheduleExpression'] = 'rate(10 minutes)'
     assert changed['rules'] == first['rules']
     assert changed['subscriptions'] == first['subscriptions']
     assert {name: f['grants'] for name, f in changed['functions'].items()} == \
@@ -291,7 +296,8 @@ def test_changed_schedule_then_removed_handlers(project, topic, aws_env, aws_cli
     records = assert_state_matches_moto(project, aws_clients)
     assert [r['name'] for r in records] == [
         'default-role', 'every_five', 'every_five-event', 'hourly', 'hourly-event']
-    assert set(existing_rules(aws_clients)) == {'events-dev-every_five', 'events-dev-hourly'}
+    assert set(existing_rules(aws_clients)) == {'events-dev-every_five-event',
+                                                'events-dev-hourly-event'}
     assert existing_subscriptions(aws_clients) == {}
     assert existing_functions(aws_clients) == {'events-dev-every_five', 'events-dev-hourly'}
     assert aws_clients.sns.list_topics()['Topics'] == [{'TopicArn': TOPIC_ARN}]
@@ -345,7 +351,8 @@ def test_failed_delete_is_recorded_and_resumable(project, topic, aws_env, aws_cl
 
 # -- crash safety ---------------------------------------------------------------
 
-def test_every_failed_call_is_recoverable(project, aws_env, aws_clients, fault_injector,
+@pytest.mark.parametrize('part', range(2))
+def test_every_failed_call_is_recoverable(part, project, aws_env, aws_clients, fault_injector,
                                           moto_server):
     def fresh_moto():
         moto_server.reset()
@@ -365,10 +372,14 @@ def test_every_failed_call_is_recoverable(project, aws_env, aws_clients, fault_i
     first_mutating = first_mutating_index(calls)
 
     for attempt in each_call_failing(calls, fault_injector, fresh_moto,
-                                     lambda: run_chalice(project, 'deploy', env=aws_env)):
+                                     lambda: run_chalice(project, 'deploy', env=aws_env),
+                                     positions=share_of(calls, part)):
         assert_failed_at_the_kth_call(attempt)
         assert_fault_reported(attempt, project, first_mutating, one_line=False)
         assert_state_matches_moto(project, aws_clients)
+        if changed_nothing(attempt, first_mutating):
+            assert_nothing_left(project, aws_clients)
+            continue
         assert_rerun_converges(attempt, project, aws_env,
                                lambda: assert_state_matches_moto(project, aws_clients),
                                lambda: snapshot(aws_clients), reference)

@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.integration.conftest import make_project, run_chalice
-from tests.integration.deploy_checks import load_state, one_error_line
+from tests.integration.deploy_checks import load_state, one_error_line, state_path
 from tests.integration.moto_support import shims_disabled
 from tests.integration.shims_sdk import SDK_FILES
 from tests.integration.test_deploy import deploy
@@ -111,7 +111,8 @@ def test_generate_sdk_without_a_deployed_rest_api(tmp_path, aws_env, fault_injec
     assert result.returncode == 2
     url = run_chalice(project, 'url', env=aws_env)
     assert one_error_line(result) == one_error_line(url) == (
-        "Error: Could not find a record of a Rest API in chalice stage: 'dev'")
+        "Error: Nothing is deployed for stage 'dev' (no resources recorded in %s). Run "
+        "'chalice deploy --stage dev' first." % state_path(project))
     assert fault_injector.count == 0
     assert not (tmp_path / 'out').exists()
 

@@ -386,7 +386,7 @@ def test_logs_aws_error_exits_1(logged, aws_env, fault_injector):
     assert result.stderr.startswith('Error: logs:FilterLogEvents failed: InjectedFault: ')
 
 
-def test_logs_follow_prints_new_events_once(logged, aws_env, aws_clients):
+def test_logs_follow_prints_new_events_once(logged, aws_env, aws_clients, fault_injector):
     """The last 10 minutes first (only the third invocation), then what arrives."""
     command = [sys.executable, '-m', 'chalice.cli', '--project-dir', str(logged['project']),
                'logs', '-n', 'echo', '--follow']
@@ -413,13 +413,29 @@ def test_logs_follow_prints_new_events_once(logged, aws_env, aws_clients):
                 break
         return got
 
+    def wait_for_polls(count, timeout=60.0):
+        """Wait until the follower has sent ``count`` more FilterLogEvents requests."""
+        def polls():
+            return sum(call.operation == 'FilterLogEvents' for call in fault_injector.calls)
+        target = polls() + count
+        deadline = time.monotonic() + timeout
+        while polls() < target:
+            assert process.poll() is None, 'logs --follow exited'
+            assert time.monotonic() < deadline, 'logs --follow stopped polling'
+            time.sleep(0.05)
+
     try:
         assert next_lines(1) == app_lines(logged, 'third')
         new = invocation(now_ms(), 'r4', 'invokeapp - ERROR - while following\n')
         put_events(aws_clients, FUNCTIONS['echo'], logged['other'], new)
         assert next_lines(1) == [line(new[1][0], logged['other'], new[1][1])]
-        # Later polls re-read the overlap window but print nothing twice.
-        assert next_lines(1, timeout=5.0) == []
+        # Later polls re-read the overlap window (which holds r4) but print
+        # nothing twice: once two more polls have been made, the next line
+        # printed is a newer event, not r4 again.
+        wait_for_polls(2)
+        newer = invocation(now_ms() + 1, 'r5', 'invokeapp - ERROR - newer still\n')
+        put_events(aws_clients, FUNCTIONS['echo'], logged['other'], newer)
+        assert next_lines(1) == [line(newer[1][0], logged['other'], newer[1][1])]
         assert process.poll() is None
     finally:
         process.terminate()

@@ -3,12 +3,12 @@
 One app uses every kind of resource both can make: a REST API with a
 built-in authorizer, a pure Lambda, a schedule, an event pattern, an SNS
 subscription, an SQS mapping, S3 notifications and a websocket API, with
-log retention set.  It is deployed to moto with ``chalice deploy`` and
-packaged with ``chalice package --pkg-format terraform``; each side is
-reduced to the same set of ``(Terraform resource type, identity)`` pairs -
-what exists in moto, read back with boto3, and what the configuration
-declares, with its references followed to the resources they name - and
-the two sets must be equal.
+log retention set and a custom domain for each API.  It is deployed to moto
+with ``chalice deploy`` and packaged with ``chalice package --pkg-format
+terraform``; each side is reduced to the same set of ``(Terraform resource
+type, identity)`` pairs - what exists in moto, read back with boto3, and
+what the configuration declares, with its references followed to the
+resources they name - and the two sets must be equal.
 """
 import json
 import re
@@ -79,8 +79,16 @@ def connect(event):
 def message(event):
     return {}
 '''
+CERTIFICATE = 'arn:aws:acm:%s:123456789012:certificate/0a1b2c3d'
 CONFIG = {'version': '2.0', 'app_name': APP_NAME, 'log_retention_in_days': 7,
-          'stages': {'dev': {'api_gateway_stage': 'api'}}}
+          'stages': {'dev': {
+              'api_gateway_stage': 'api',
+              'api_gateway_custom_domain': {
+                  'domain_name': 'api.example.com', 'certificate_arn': CERTIFICATE % 'us-east-1',
+                  'url_prefixes': ['/', 'v1']},
+              'websocket_api_custom_domain': {
+                  'domain_name': 'ws.example.com', 'certificate_arn': CERTIFICATE % REGION,
+                  'url_prefix': 'chat'}}}}
 
 
 def last_name(arn):
@@ -143,10 +151,35 @@ def deployed_resources(aws):
         for route in aws.apigatewayv2.get_routes(ApiId=api_id)['Items']:
             target = integrations[route['Target'].split('/', 1)[1]]
             found.add(('aws_apigatewayv2_route', (name, route['RouteKey'], target)))
+        for authorizer in aws.apigatewayv2.get_authorizers(ApiId=api_id)['Items']:
+            found.add(('aws_apigatewayv2_authorizer', (name, authorizer['Name'],
+                                                       authorizer['AuthorizerType'])))
         if aws.apigatewayv2.get_deployments(ApiId=api_id)['Items']:
             found.add(('aws_apigatewayv2_deployment', name))
         for stage in aws.apigatewayv2.get_stages(ApiId=api_id)['Items']:
             found.add(('aws_apigatewayv2_stage', (name, stage['StageName'])))
+    found |= deployed_domains(aws)
+    return found
+
+
+def deployed_domains(aws):
+    found = set()
+    rest_names = {api['id']: api['name'] for api in aws.apigateway.get_rest_apis()['items']}
+    for domain in aws.apigateway.get_domain_names()['items']:
+        name = domain['domainName']
+        found.add(('aws_api_gateway_domain_name', (name, domain['securityPolicy'])))
+        for mapping in aws.apigateway.get_base_path_mappings(domainName=name)['items']:
+            found.add(('aws_api_gateway_base_path_mapping', (
+                name, mapping['basePath'], rest_names[mapping['restApiId']], mapping['stage'])))
+    ws_names = {api['ApiId']: api['Name'] for api in aws.apigatewayv2.get_apis()['Items']}
+    for domain in aws.apigatewayv2.get_domain_names()['Items']:
+        name = domain['DomainName']
+        found.add(('aws_apigatewayv2_domain_name', (
+            name, domain['DomainNameConfigurations'][0]['SecurityPolicy'])))
+        for mapping in aws.apigatewayv2.get_api_mappings(DomainName=name)['Items']:
+            found.add(('aws_apigatewayv2_api_mapping', (
+                name, mapping.get('ApiMappingKey') or '(none)', ws_names[mapping['ApiId']],
+                mapping['Stage'])))
     return found
 
 
@@ -212,10 +245,24 @@ class Configuration:
                 r'(aws_apigatewayv2_integration\.[\w-]+)', args['target']).group(1)]
             return (self.name_of(args['api_id'], 'name'), args['route_key'],
                     self.function(integration['integration_uri']))
+        if rtype == 'aws_apigatewayv2_authorizer':
+            return (self.name_of(args['api_id'], 'name'), args['name'], args['authorizer_type'])
         if rtype == 'aws_apigatewayv2_deployment':
             return self.name_of(args['api_id'], 'name')
         if rtype == 'aws_apigatewayv2_stage':
             return (self.name_of(args['api_id'], 'name'), args['name'])
+        if rtype == 'aws_api_gateway_domain_name':
+            return (args['domain_name'], args['security_policy'])
+        if rtype == 'aws_api_gateway_base_path_mapping':
+            return (self.name_of(args['domain_name'], 'domain_name'),
+                    args.get('base_path', '(none)'), self.name_of(args['api_id'], 'name'),
+                    self.name_of(args['stage_name'], 'stage_name'))
+        if rtype == 'aws_apigatewayv2_domain_name':
+            return (args['domain_name'], args['domain_name_configuration']['security_policy'])
+        if rtype == 'aws_apigatewayv2_api_mapping':
+            return (self.name_of(args['domain_name'], 'domain_name'),
+                    args.get('api_mapping_key', '(none)'), self.name_of(args['api_id'], 'name'),
+                    self.name_of(args['stage'], 'name'))
         raise AssertionError('no identity for %s' % rtype)
 
 
@@ -248,7 +295,24 @@ def test_terraform_declares_what_deploy_creates(tmp_path, aws_env, aws_clients):
         'aws_api_gateway_stage', 'aws_cloudwatch_event_rule', 'aws_cloudwatch_event_target',
         'aws_sns_topic_subscription', 'aws_lambda_event_source_mapping',
         'aws_s3_bucket_notification', 'aws_apigatewayv2_api', 'aws_apigatewayv2_integration',
-        'aws_apigatewayv2_route', 'aws_apigatewayv2_deployment', 'aws_apigatewayv2_stage'}
+        'aws_apigatewayv2_route', 'aws_apigatewayv2_deployment', 'aws_apigatewayv2_stage',
+        'aws_api_gateway_domain_name', 'aws_api_gateway_base_path_mapping',
+        'aws_apigatewayv2_domain_name', 'aws_apigatewayv2_api_mapping'}
+
+
+def test_http_api(tmp_path, aws_env, aws_clients):
+    from tests.functional.test_package_http_api import APP as HTTP_API_APP
+
+    config = {'version': '2.0', 'app_name': 'people', 'stages': {'dev': {
+        'api_gateway_type': 'HTTP'}}}
+    project = make_project(tmp_path, HTTP_API_APP, config=config, app_name='people')
+    declared = deploy_and_package(project, aws_env, aws_clients, tmp_path / 'terraform')
+    assert {rtype for rtype, _ in declared} == {
+        'aws_iam_role', 'aws_iam_role_policy', 'aws_lambda_function', 'aws_lambda_permission',
+        'aws_apigatewayv2_api', 'aws_apigatewayv2_integration', 'aws_apigatewayv2_route',
+        'aws_apigatewayv2_authorizer', 'aws_apigatewayv2_stage'}
+    assert ('aws_apigatewayv2_stage', ('people', '$default')) in declared
+    assert ('aws_apigatewayv2_authorizer', ('people', 'gatekeeper', 'REQUEST')) in declared
 
 
 def test_automatic_layer(tmp_path, aws_env, aws_clients):

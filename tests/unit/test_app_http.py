@@ -39,7 +39,7 @@ from chalice import (
 )
 from tests.unit.events import FakeLambdaContext, rest_event
 
-DEFAULT_ALLOW_HEADERS = 'Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token'
+DEFAULT_ALLOW_HEADERS = 'Authorization,Content-Type,X-Amz-Date,X-Amz-Security-Token,X-Api-Key'
 CORS_STAR = {
     'Access-Control-Allow-Origin': '*',
     'Access-Control-Allow-Headers': DEFAULT_ALLOW_HEADERS,
@@ -1802,6 +1802,81 @@ def test_binary_types_changed_in_place_after_first_request_apply():
     assert base64.b64decode(second['body']) == b'PNGDATA'
     app.api.binary_types.remove('application/x-custom')
     assert not app(rest_event('/x', headers=accept), None).get('isBase64Encoded')
+
+
+CUSTOM_BINARY = 'application/x-custom'
+
+
+def _custom_binary_app():
+    app = Chalice(app_name='late')
+
+    @app.route('/x')
+    def x():
+        return Response(b'PNGDATA', headers={'Content-Type': CUSTOM_BINARY})
+
+    return app
+
+
+def _is_binary(app):
+    response = app(rest_event('/x', headers={'Accept': CUSTOM_BINARY}), None)
+    assert response['statusCode'] == 200
+    return response.get('isBase64Encoded', False)
+
+
+def _insert(types):
+    types.insert(0, CUSTOM_BINARY)
+
+
+def _assign_item(types):
+    types[0] = CUSTOM_BINARY
+
+
+def _assign_slice(types):
+    types[1:1] = [CUSTOM_BINARY]
+
+
+def _extend(types):
+    types.extend([CUSTOM_BINARY])
+
+
+@pytest.mark.parametrize('change', [_insert, _assign_item, _assign_slice, _extend])
+def test_binary_type_added_in_place_after_first_request_applies(change):
+    app = _custom_binary_app()
+    assert _is_binary(app) is False
+    change(app.api.binary_types)
+    assert CUSTOM_BINARY in app.api.binary_types
+    assert _is_binary(app) is True
+
+
+def _clear(types):
+    types.clear()
+
+
+def _pop_last(types):
+    assert types.pop() == CUSTOM_BINARY
+
+
+def _pop_at_index(types):
+    assert types.pop(types.index(CUSTOM_BINARY)) == CUSTOM_BINARY
+
+
+def _overwrite_item(types):
+    types[types.index(CUSTOM_BINARY)] = 'application/x-something-else'
+
+
+def _delete_item(types):
+    del types[types.index(CUSTOM_BINARY)]
+
+
+@pytest.mark.parametrize('change', [_clear, _pop_last, _pop_at_index, _overwrite_item,
+                                    _delete_item])
+def test_binary_type_removed_in_place_after_first_request_applies(change):
+    app = _custom_binary_app()
+    app.api.binary_types.append(CUSTOM_BINARY)
+    assert _is_binary(app) is True
+    change(app.api.binary_types)
+    assert CUSTOM_BINARY not in app.api.binary_types
+    assert _is_binary(app) is False
 
 
 def test_binary_types_reassigned_after_first_request_apply():

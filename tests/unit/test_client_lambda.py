@@ -9,7 +9,7 @@ from urllib.parse import unquote_plus
 
 import pytest
 
-from chalice import AuthResponse, Chalice
+from chalice import AuthResponse, Chalice, proxy
 from chalice.test import Client
 from tests.unit import events
 
@@ -452,7 +452,9 @@ def test_function_environment_applied_during_invoke_and_restored(tmp_path, clean
         assert name not in os.environ
 
 
-def test_function_settings_shape_the_context(tmp_path, clean_env):
+def test_function_settings_shape_the_context(tmp_path, clean_env, monkeypatch):
+    # A stopped clock: the remaining time is exactly the configured timeout.
+    monkeypatch.setattr(proxy.time, 'monotonic', lambda: 5000.0)
     project_dir = write_config(tmp_path, CONFIG)
     app = Chalice('testapp')
 
@@ -463,7 +465,7 @@ def test_function_settings_shape_the_context(tmp_path, clean_env):
     memory, remaining = Client(app, project_dir=project_dir).lambda_.invoke(
         'worker', {}).payload
     assert memory == '256'
-    assert 25000 < remaining <= 30000
+    assert remaining == 30000
 
 
 def test_environment_restores_previous_values(tmp_path, clean_env, monkeypatch):

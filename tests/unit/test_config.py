@@ -18,6 +18,7 @@ from chalice.config import (
     STAGE_KEYS,
     Config,
     config_file_path,
+    custom_domain_url_prefixes,
     lambda_python_version,
     lambda_python_version_warning,
     lambda_settings,
@@ -410,6 +411,14 @@ def test_custom_domain_gets_default_tls_version():
     assert 'tls_version' not in domain
 
 
+@pytest.mark.parametrize('domain, prefixes', [
+    ({}, ['']), ({'url_prefix': None}, ['']), ({'url_prefix': '/'}, ['']),
+    ({'url_prefix': '/v1/'}, ['v1']), ({'url_prefixes': ['/', 'a/b', 'c']}, ['', 'a/b', 'c']),
+])
+def test_custom_domain_url_prefixes_are_base_paths(domain, prefixes):
+    assert custom_domain_url_prefixes(domain) == prefixes
+
+
 def test_vpce_string_is_returned_as_written():
     config = Config(config_from_disk={'api_gateway_endpoint_vpce': 'vpce-1'})
     assert config.api_gateway_endpoint_vpce == 'vpce-1'
@@ -522,6 +531,10 @@ def test_config_python_version_matches_interpreter():
 # Validation errors
 # ---------------------------------------------------------------------------
 
+DOMAIN = {'domain_name': 'api.example.com',
+          'certificate_arn': 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b-2c3d'}
+
+
 def _stage(key, value, stage='dev'):
     return {'version': '2.0', 'app_name': 'app', 'stages': {stage: {key: value}}}
 
@@ -626,17 +639,58 @@ def _fn(key, value, where='stage'):
      'stages.dev.websocket_api_custom_domain is missing "certificate_arn"'),
     (_stage('api_gateway_custom_domain', {'domain_name': 1, 'certificate_arn': 'a'}),
      'stages.dev.api_gateway_custom_domain.domain_name must be a string, got 1'),
-    (_stage('api_gateway_custom_domain', {'domain_name': 'd', 'certificate_arn': 'a',
+    (_stage('api_gateway_custom_domain', {**DOMAIN,
                                           'tls_version': 'TLS_1_3'}),
      'stages.dev.api_gateway_custom_domain.tls_version must be one of TLS_1_0, TLS_1_2, '
      'got "TLS_1_3"'),
-    (_stage('api_gateway_custom_domain', {'domain_name': 'd', 'certificate_arn': 'a',
+    (_stage('api_gateway_custom_domain', {**DOMAIN,
                                           'url_prefix': ['v1']}),
      'stages.dev.api_gateway_custom_domain.url_prefix must be a string, got ["v1"]'),
-    (_stage('websocket_api_custom_domain', {'domain_name': 'd', 'certificate_arn': 'a',
+    (_stage('websocket_api_custom_domain', {**DOMAIN,
                                             'url_prefixes': 'v1'}),
      'stages.dev.websocket_api_custom_domain.url_prefixes must be a list of strings'),
-    (_stage('api_gateway_custom_domain', {'domain_name': 'd', 'certificate_arn': 'a',
+    (_stage('api_gateway_custom_domain', {'domain_name': 'API.example.com',
+                                          'certificate_arn': DOMAIN['certificate_arn']}),
+     'stages.dev.api_gateway_custom_domain.domain_name must be a domain name such as '
+     'api.example.com in lower case'),
+    (_stage('api_gateway_custom_domain', {'domain_name': 'api.example.com.',
+                                          'certificate_arn': DOMAIN['certificate_arn']}),
+     'stages.dev.api_gateway_custom_domain.domain_name must be a domain name such as '
+     'api.example.com (letters'),
+    ({'api_gateway_custom_domain': {'domain_name': 'bad_name.example.com',
+                                    'certificate_arn': DOMAIN['certificate_arn']}},
+     'api_gateway_custom_domain.domain_name must be a domain name'),
+    (_stage('api_gateway_custom_domain', {'domain_name': '10.0.0.1',
+                                          'certificate_arn': DOMAIN['certificate_arn']}),
+     'api_gateway_custom_domain.domain_name must be a domain name'),
+    (_stage('api_gateway_custom_domain', {'domain_name': 'api.example.com',
+                                          'certificate_arn': 'arn:aws:iam::123456789012:'
+                                                             'server-certificate/x'}),
+     'stages.dev.api_gateway_custom_domain.certificate_arn must be the ARN of an ACM '
+     'certificate (arn:aws:acm:<region>:<account id>:certificate/<id>), got "arn:aws:iam::'),
+    (_stage('websocket_api_custom_domain', {'domain_name': 'api.example.com',
+                                            'certificate_arn': 'my-cert'}),
+     'stages.dev.websocket_api_custom_domain.certificate_arn must be the ARN of an ACM'),
+    (_stage('websocket_api_custom_domain', {**DOMAIN, 'tls_version': 'TLS_1_0'}),
+     'stages.dev.websocket_api_custom_domain.tls_version must be TLS_1_2 (the only TLS '
+     'version API Gateway offers websocket domains), got "TLS_1_0"'),
+    (_stage('websocket_api_custom_domain', {**DOMAIN, 'tls_version': 'tls1.2'}),
+     'stages.dev.websocket_api_custom_domain.tls_version must be one of TLS_1_0, TLS_1_2'),
+    (_stage('websocket_api_custom_domain', {**DOMAIN, 'url_prefix': 'v1/chat'}),
+     'stages.dev.websocket_api_custom_domain.url_prefix must be a single-level base path'),
+    (_stage('api_gateway_custom_domain', {**DOMAIN, 'url_prefix': 'v 1'}),
+     "stages.dev.api_gateway_custom_domain.url_prefix must be a base path of letters"),
+    (_stage('api_gateway_custom_domain', {**DOMAIN, 'url_prefix': 'a//b'}),
+     "stages.dev.api_gateway_custom_domain.url_prefix must be a base path of letters"),
+    (_stage('api_gateway_custom_domain', {**DOMAIN, 'url_prefixes': ['v1', 'v?']}),
+     'stages.dev.api_gateway_custom_domain.url_prefixes[1] must be a base path'),
+    (_stage('api_gateway_custom_domain', {**DOMAIN, 'url_prefixes': []}),
+     'stages.dev.api_gateway_custom_domain.url_prefixes must be a non-empty list'),
+    (_stage('api_gateway_custom_domain', {**DOMAIN, 'url_prefixes': ['v1', '/v1/']}),
+     'stages.dev.api_gateway_custom_domain.url_prefixes must be a list of distinct'),
+    (_stage('api_gateway_custom_domain', {**DOMAIN, 'url_prefix': 'a', 'url_prefixes': ['b']}),
+     'stages.dev.api_gateway_custom_domain has both url_prefix and url_prefixes; keep one'),
+    (_stage('api_gateway_custom_domain', {**DOMAIN,
                                           'tags': {'k': 1}}),
      'stages.dev.api_gateway_custom_domain.tags.k must be a string, got 1'),
     (_fn('lambda_timeout', '60'),
@@ -693,11 +747,16 @@ def test_every_cloudwatch_retention_period_is_accepted(value):
     ('environment_variables', {}),
     ('tags', {'a': ''}),
     ('layers', []),
-    ('api_gateway_custom_domain', {'domain_name': 'd', 'certificate_arn': 'a',
+    ('api_gateway_custom_domain', {**DOMAIN,
                                    'tls_version': 'TLS_1_0', 'url_prefix': 'v1',
                                    'tags': {'k': 'v'}}),
-    ('websocket_api_custom_domain', {'domain_name': 'd', 'certificate_arn': 'a',
+    ('websocket_api_custom_domain', {**DOMAIN,
                                      'url_prefixes': ['v1', 'v2']}),
+    ('api_gateway_custom_domain', {**DOMAIN, 'url_prefixes': ['/', 'v1/orders', "a$-_.+!*'()"]}),
+    ('api_gateway_custom_domain', {'domain_name': '*.xn--bcher-kva.example',
+                                   'certificate_arn': 'arn:aws-cn:acm:cn-north-1:123456789012:'
+                                                      'certificate/abc'}),
+    ('websocket_api_custom_domain', {**DOMAIN, 'tls_version': 'TLS_1_2', 'url_prefix': '/ws'}),
     ('lambda_timeout', None),
 ])
 def test_valid_values_give_no_errors_or_warnings(key, value):
@@ -770,7 +829,7 @@ def test_function_keys_are_a_subset_of_stage_keys():
     (_stage('lambda_memory_size', 1000),
      ['stages.dev.lambda_memory_size in .chalice/config.json is 1000; the documented rule '
       'is that lambda_memory_size is a multiple of 64 MB.']),
-    (_stage('api_gateway_custom_domain', {'domain_name': 'd', 'certificate_arn': 'a',
+    (_stage('api_gateway_custom_domain', {**DOMAIN,
                                           'certificate': 'x'}),
      ['Unknown key in .chalice/config.json: stages.dev.api_gateway_custom_domain.certificate '
       '(did you mean certificate_arn?)']),
@@ -902,7 +961,7 @@ def test_import_does_not_load_aws_sdk():
             'print([m for m in ("boto3", "botocore") if m in sys.modules])')
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     result = subprocess.run([sys.executable, '-c', code], cwd=root, capture_output=True,
-                            text=True, check=True)
+                            text=True, check=True, timeout=60)
     assert result.stdout.strip() == '[]'
 
 

@@ -4,7 +4,7 @@ import os
 import pytest
 
 from chalice.cli import reloader
-from chalice.cli.local_cmd import worker_command
+from chalice.cli.local_cmd import WORKER_BOOTSTRAP, worker_command
 
 
 @pytest.fixture
@@ -70,6 +70,6 @@ def test_worker_channel_comes_from_the_environment_and_is_consumed():
 
 def test_worker_command_runs_the_same_command_without_autoreload():
     command = worker_command('/proj', True, '0.0.0.0', 9000, 'prod')
-    assert command[1:] == ['-m', 'chalice.cli', '--project-dir', '/proj', '--debug',
+    assert command[1:] == ['-c', WORKER_BOOTSTRAP, '--project-dir', '/proj', '--debug',
                            'local', '--host', '0.0.0.0', '--port', '9000', '--stage',
                            'prod', '--no-autoreload']

@@ -405,7 +405,7 @@ STATE = [
     {'name': 'default-role', 'resource_type': 'iam_role', 'role_name': 'r', 'role_arn': 'a'},
     {'name': 'api_handler', 'resource_type': 'lambda_function', 'lambda_arn': ARN},
     {'name': 'foo', 'resource_type': 'lambda_function', 'lambda_arn': FOO_ARN},
-    {'name': 'foo-sqs-event-source', 'resource_type': 'sqs_event',
+    {'name': 'foo-sqs-event-source', 'resource_type': 'sqs_event', 'event_uuid': 'u-1',
      'lambda_arn': 'arn:aws:lambda:x:1:function:elsewhere'},
 ]
 
@@ -509,6 +509,9 @@ def test_invoke_unknown_name_exits_2_before_any_aws_call(project, fake_aws, name
 
 def test_invoke_and_logs_without_a_deployment_exit_2(tmp_path, fake_aws):
     made = fake_aws(FakeInvokeAWS())
+    # A project (without a config it would be "no project", not "nothing deployed").
+    (tmp_path / '.chalice').mkdir()
+    (tmp_path / '.chalice' / 'config.json').write_text('{"version": "2.0", "app_name": "x"}')
     for args in (['invoke', '-n', 'foo'], ['logs'], ['logs', '--stage', 'prod']):
         result = run(str(tmp_path), *args, input='')
         assert result.exit_code == 2, args

@@ -116,7 +116,7 @@ def test_zip_layout(tmp_path):
         'app.py',
         'chalicelib/__init__.py', 'chalicelib/data/blob.bin', 'chalicelib/data/config.json',
         'internalpackage/__init__.py', 'single.py',
-        'chalice/__init__.py', 'chalice/app.py',
+        'chalice/__init__.py', 'chalice/app.py', 'chalice/routing.py',
         *('chalice/runtime/' + n for n in os.listdir(os.path.join(
             os.path.dirname(packager.__file__), '..', 'runtime')) if n.endswith('.py')),
     }
@@ -154,6 +154,15 @@ def test_zip_entries_are_normalised(tmp_path):
         assert info.create_system == 3
         expected = 0o100755 if info.filename == 'bin/tool' else 0o100644
         assert info.external_attr >> 16 == expected, info.filename
+
+
+@pytest.mark.parametrize('runtime', ['python3.11', 'python3.12'])
+def test_deployment_zip_is_named_hash_dash_python_version(tmp_path, runtime):
+    # .chalice/deployments/<hash>-<python version>.zip, as AWS Chalice names it.
+    result = create_deployment_package(make_project(tmp_path), runtime)
+    assert os.path.dirname(result.path).endswith(os.path.join('.chalice', 'deployments'))
+    assert re.fullmatch(r'[0-9a-f]{64}-%s\.zip' % re.escape(runtime),
+                        os.path.basename(result.path))
 
 
 def test_same_inputs_same_bytes(tmp_path):
@@ -265,7 +274,8 @@ def test_layer_package(tmp_path, fake_resolver):
     project = make_project(tmp_path, 'alpha\n')
     layer = create_layer_package(project, 'python3.11', 'x86_64')
     assert sorted(zip_names(layer.path)) == ['python/alpha/__init__.py']
-    assert os.path.basename(layer.path).startswith('layer-')
+    assert re.fullmatch(r'managed-layer-[0-9a-f]{64}-python3\.11\.zip',
+                        os.path.basename(layer.path))
     assert create_layer_package(project, 'python3.11', 'x86_64') == layer
     assert len(calls) == 1
 
@@ -279,8 +289,9 @@ def test_stale_entries_are_pruned(tmp_path, fake_resolver):
         create_layer_package(project, 'python3.11', 'x86_64')
     names = deployments(project)
     assert len([n for n in names if n.startswith('deps-')]) == packager.KEEP_CACHE_ENTRIES
-    assert len([n for n in names if n.startswith('layer-')]) == packager.KEEP_CACHE_ENTRIES
-    assert len([n for n in names if re.fullmatch('[0-9a-f]{64}.zip', n)]) == \
+    assert len([n for n in names if n.startswith('managed-layer-')]) == \
+        packager.KEEP_CACHE_ENTRIES
+    assert len([n for n in names if re.fullmatch(r'[0-9a-f]{64}-python3\.11\.zip', n)]) == \
         packager.KEEP_CACHE_ENTRIES
     # The newest one is still a hit.
     latest = create_deployment_package(project)
@@ -480,6 +491,12 @@ class FakePip(PipRunner):
 
     def download_wheels(self, requirements_file, dest, target, find_links, with_deps=True):
         self.calls.append(('download', tuple(self._lines(requirements_file)), with_deps))
+        for line in self._lines(requirements_file):
+            # Every project of the index has one release, 1.0.
+            req = parse_requirement(line)
+            if req is not None and (req.name not in self.index or
+                                    not req.specifier.contains('1.0', prereleases=True)):
+                return False, self.wording(line, None)
         todo = [re.split(r'[^a-z]', line)[0] for line in self._lines(requirements_file)]
         chosen = []
         while todo:
@@ -503,13 +520,24 @@ class FakePip(PipRunner):
                 make_wheel(dest, item[0], '1.0', item[1], item[2])
         return True, ''
 
+    def list_files(self, requirements_file, dest, target, find_links):
+        """pip's verbose log: a 'Skipping link' line per file of the project (version 1.0)."""
+        [line] = self._lines(requirements_file)
+        name = re.split(r'[^a-z]', line)[0]
+        self.calls.append(('list', name))
+        wheel_tag, sdist_tag, _ = self.index.get(name, (None, None, []))
+        files = (['%s-1.0-%s.whl' % (name, wheel_tag)] if wheel_tag else []) + (
+            ['%s-1.0.tar.gz' % name] if sdist_tag else [])
+        return False, ''.join('Skipping link: not for this target: file:///index/%s\n' % f
+                              for f in files) + self.wording(line, None)
+
     def build_from_sdist(self, requirements_file, dest):
         [line] = self._lines(requirements_file)
         name = re.split(r'[^a-z]', line)[0]
         self.calls.append(('build', name))
         if parse_requirement(line) is None:
             return False  # pip rejects a requirements file it cannot parse
-        _, sdist_tag, requires = self.index[name]
+        _, sdist_tag, requires = self.index.get(name, (None, None, []))
         if sdist_tag is None:
             return False
         make_wheel(dest, name, '1.0', sdist_tag, requires)
@@ -584,7 +612,29 @@ def test_resolver_drops_unbuildable_top_level_requirements(tmp_path):
     missing, installed, calls = resolve_with(tmp_path, index, ['mac==1', 'native', 'ok'])
     assert missing == ['mac==1', 'native']
     assert [n for n in installed if not n.endswith('.dist-info')] == ['ok']
-    assert [c[0] for c in calls] == ['download', 'build', 'download', 'build', 'download']
+    # Each one left out is looked up once more: it exists, so it is no error.
+    assert calls[-2:] == [('list', 'mac'), ('list', 'native')]
+    assert [c[0] for c in calls[:-2]] == ['download', 'build', 'download', 'build', 'download']
+
+
+@pytest.mark.parametrize('line, why', [
+    ('nosuch', "'nosuch' (no release of that name)"),
+    ('ok==2.0', "'ok==2.0' (no such version; it has 1.0)"),
+])
+def test_resolver_refuses_requirements_that_do_not_exist(tmp_path, line, why):
+    index = {'mac': (MAC, None, []), 'ok': (PURE, None, [])}
+    with pytest.raises(PackagingError) as excinfo:
+        resolve_with(tmp_path, index, ['mac==1', line, 'ok'])
+    assert str(excinfo.value).startswith('requirements.txt: pip cannot find %s at all' % why)
+
+
+def test_resolver_accepts_a_prerelease_or_range_that_exists(tmp_path):
+    index = {'mac': (MAC, None, [])}
+    for line in ('mac>=1.0rc1,<2', 'mac==1.*'):
+        work = tmp_path / line.replace('*', 'x').replace('<', 'lt').replace('=', 'eq')
+        work.mkdir()
+        missing, _, _ = resolve_with(work, index, [line])
+        assert missing == [line]
 
 
 def test_resolver_falls_back_to_one_at_a_time(tmp_path):

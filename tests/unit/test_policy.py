@@ -109,7 +109,7 @@ def test_no_calls_means_no_actions():
 def test_importing_policy_does_not_import_botocore():
     code = ('import sys, chalice.policy, chalice.analyzer; '
             'print("botocore" in sys.modules, "boto3" in sys.modules)')
-    output = subprocess.run([sys.executable, '-c', code], check=True,
+    output = subprocess.run([sys.executable, '-c', code], check=True, timeout=60,
                             capture_output=True, text=True,
                             env=_subprocess_env()).stdout
     assert output.split() == ['False', 'False']
@@ -166,7 +166,7 @@ def test_sid_is_stable_across_processes():
     code = ('from chalice.policy import generate_policy as g; '
             'print(g({"s3": {"get_object", "put_object"}})'
             '["Statement"][1]["Sid"])')
-    runs = {subprocess.run([sys.executable, '-c', code], check=True,
+    runs = {subprocess.run([sys.executable, '-c', code], check=True, timeout=60,
                            capture_output=True, text=True,
                            env=_subprocess_env(PYTHONHASHSEED=seed)
                            ).stdout.strip()

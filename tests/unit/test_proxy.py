@@ -451,11 +451,13 @@ def test_lambda_context_attributes():
     assert uuid.UUID(ctx.aws_request_id).version == 4
 
 
-def test_lambda_context_defaults():
+def test_lambda_context_defaults(monkeypatch):
+    # A stopped clock: the remaining time is exactly the default timeout.
+    monkeypatch.setattr(proxy.time, 'monotonic', lambda: 1000.0)
     ctx = LambdaContext('fn')
     assert ctx.memory_limit_in_mb == '128'
     assert ctx.invoked_function_arn == 'arn:aws:lambda:us-east-1:123456789012:function:fn'
-    assert 59_000 < ctx.get_remaining_time_in_millis() <= 60_000
+    assert ctx.get_remaining_time_in_millis() == 60_000
 
 
 def test_each_context_gets_its_own_request_id():

@@ -33,7 +33,7 @@ AUTH_ARN = 'arn:aws:lambda:us-west-2:123456789012:function:app-dev-myauth'
 INVOKE_PREFIX = 'arn:aws:apigateway:us-west-2:lambda:path/2015-03-31/functions/'
 HANDLER_URI = INVOKE_PREFIX + HANDLER_ARN + '/invocations'
 AUTH_URI = INVOKE_PREFIX + AUTH_ARN + '/invocations'
-DEFAULT_CORS_HEADERS = 'Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token'
+DEFAULT_CORS_HEADERS = 'Authorization,Content-Type,X-Amz-Date,X-Amz-Security-Token,X-Api-Key'
 DEFAULT_BINARY_TYPES = [
     'application/octet-stream', 'application/x-tar', 'application/zip',
     'audio/basic', 'audio/ogg', 'audio/mp4', 'audio/mpeg', 'audio/wav',
@@ -122,6 +122,7 @@ def preflight_operation(headers, parameters=None):
             },
             'requestTemplates': {'application/json': '{"statusCode": 200}'},
             'passthroughBehavior': 'when_no_match',
+            'contentHandling': 'CONVERT_TO_TEXT',
             'type': 'mock',
         },
     }

@@ -8,13 +8,21 @@ The planner and the packagers find homes through :func:`home_for`.
 """
 from chalice.deploy.resources import (  # noqa: F401,E402
     cloudwatch_event,
+    domain_name,
     event_source_mapping,
+    http_api,
     iam,
     lambda_function,
     layer,
+    log_group,
     rest_api,
     s3,
     sns,
     websocket_api,
 )
-from chalice.deploy.resources.base import ResourceHome, home_for, register  # noqa: F401
+from chalice.deploy.resources.base import (  # noqa: F401
+    ResourceHome,
+    has_home,
+    home_for,
+    register,
+)

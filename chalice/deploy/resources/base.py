@@ -70,6 +70,11 @@ def register(home_class):
     return home_class
 
 
+def has_home(resource_type):
+    """Whether this version manages records of ``resource_type``."""
+    return resource_type in _HOMES
+
+
 def home_for(resource_type):
     try:
         return _HOMES[resource_type]

@@ -1,19 +1,21 @@
 """EventBridge (CloudWatch Events) rules: schedules and event patterns.
 
 Each ``@app.schedule``/``@app.on_cw_event`` handler gets one rule, named
-like its function, with one target (Id ``'1'``) pointing at the function,
-and a statement in the function's resource policy letting
-``events.amazonaws.com`` invoke it from that rule.  The rule is found by
-name, so a rerun after a crash (or a lost state file) converges; the rule
-is put again only when its expression, pattern, description or state
-differ, the target only when it is missing or points elsewhere, and the
-permission only when the function's policy lacks it.
+``<function name>-event`` as AWS Chalice names it (see
+:func:`chalice.deploy.appgraph.rule_name_for`), with one target (Id ``'1'``)
+pointing at the function, and a statement in the function's resource policy
+letting ``events.amazonaws.com`` invoke it from that rule.  The rule is
+found by name, so a rerun after a crash (or a lost state file) converges and
+a rule AWS Chalice created is adopted; the rule is put again only when its
+expression, pattern, description or state differ, the target only when no
+target points at the function (whatever its Id; extra ones are removed),
+and the permission only when the function's policy lacks it.
 
-The record is ``{rule_name, rule_arn}``.  Deleting removes the rule's
-targets and then the rule; the function (and its policy) belongs to the
-Lambda home, which deletes it separately.
-
-The permission helpers at the bottom are shared with the SNS home.
+The record is ``{rule_name, rule_arn}`` (AWS Chalice records ``rule_name``).
+A recorded rule of another name (an earlier version named rules like their
+function) is deleted, with its permission statement.  Deleting removes the
+rule's targets and then the rule; the function (and its policy) belongs to
+the Lambda home, which deletes it separately.
 """
 import json
 
@@ -31,7 +33,9 @@ from chalice.deploy.resources.base import ResourceHome, record_values, register
 from chalice.deploy.resources.permissions import (
     add_permission,
     function_policy_statements,
-    has_grant,
+    granting_sids,
+    plan_grant,
+    remove_permission,
     tf_permission,
 )
 
@@ -88,6 +92,10 @@ class CloudWatchEventHome(ResourceHome):
             # file never lists a rule that no longer exists for long.
             steps.extend(_delete_rule_steps(record['rule_name'], stale))
             steps.append(ForgetResource(model.resource_name))
+            old_arn = record.get('rule_arn') or 'arn:%s:events:%s:%s:rule/%s' % (
+                ctx.partition, ctx.region, ctx.account_id, record['rule_name'])
+            steps.extend(remove_permission(lambda_arn, sid) for sid in granting_sids(
+                remote.get('statements'), EVENTS_PRINCIPAL, old_arn) if sid)
             record = None
         rule = remote.get('rule')
         if rule is None:
@@ -111,12 +119,18 @@ class CloudWatchEventHome(ResourceHome):
         if _rule_differs(model, rule):
             changes.append(APICall('events', 'put_rule', _rule_params(model)))
         known_arn = try_resolve(lambda_arn, ctx.known)
-        if not any(t.get('Id') == TARGET_ID and t.get('Arn') == known_arn
-                   for t in remote.get('targets') or []):
+        # A target for the function is adopted whatever its Id (AWS Chalice's
+        # included); more than one would invoke it more than once.
+        ours = sorted((t.get('Id') for t in remote.get('targets') or []
+                       if known_arn is not None and t.get('Arn') == known_arn),
+                      key=lambda target_id: target_id != TARGET_ID)
+        if not ours:
             changes.append(_put_target(model, lambda_arn))
-        if not has_grant(remote.get('statements'), EVENTS_PRINCIPAL, rule_arn):
-            changes.append(add_permission(lambda_arn, EVENTS_PRINCIPAL, rule_arn,
-                                          'chalice-events-'))
+        elif len(ours) > 1:
+            changes.append(APICall('events', 'remove_targets', {
+                'Rule': model.rule_name, 'Ids': ours[1:]}, ignore_errors=_GONE))
+        changes.extend(plan_grant(remote.get('statements'), lambda_arn, EVENTS_PRINCIPAL,
+                                  rule_arn, 'chalice-events-', ctx.known))
         if changes:
             steps.append(Message('Updating CloudWatch event rule: %s' % model.rule_name))
             steps.extend(changes)

@@ -4,14 +4,17 @@ One implementation, three registered homes (``sqs_event``, ``kinesis_event``,
 ``dynamodb_event``) that differ only in how the source is named, how its
 ARN is built and which extra settings a mapping of that kind takes.
 
-The record of a mapping is ``{<queue|stream|stream_arn>, event_source_arn,
-event_uuid, lambda_arn}``, written as soon as CreateEventSourceMapping
-answers.  The remote reader looks the recorded mapping up by UUID and also
-lists the mappings of the function on the desired source, so a mapping whose
+The record of a mapping holds what AWS Chalice records (SQS: ``queue``,
+``queue_arn``; Kinesis: ``stream``, ``kinesis_arn``; DynamoDB:
+``stream_arn``; and ``event_uuid``, ``lambda_arn``) plus
+``event_source_arn``, written as soon as CreateEventSourceMapping answers.
+The remote reader looks the recorded mapping up by UUID and also lists the
+mappings of the function on the desired source, so a mapping whose
 create response was lost (or whose record was) is adopted instead of being
 created twice.  A mapping whose source changed (another queue or stream) is
-deleted and a new one created; batch size, batching window and (SQS)
-maximum concurrency are updated in place.  The starting position of a
+deleted and a new one created; batch size, batching window, (SQS)
+maximum concurrency and the function response types (partial batch
+responses: ``report_batch_item_failures``) are updated in place.  The starting position of a
 stream mapping only matters when it is created, so a changed
 ``starting_position`` leaves an existing mapping (and its checkpoint) alone.
 """
@@ -32,6 +35,8 @@ from chalice.deploy.resources.base import ResourceHome, record_values, register
 _GONE = ('ResourceNotFoundException',)
 # A mapping being deleted still shows up for a while; it is not one to keep.
 _DYING_STATES = ('Deleting',)
+# FunctionResponseTypes of a handler with report_batch_item_failures=True.
+_REPORT_FAILURES = ('ReportBatchItemFailures',)
 
 
 def function_name_of(function_arn):
@@ -45,6 +50,9 @@ class EventSourceMappingHome(ResourceHome):
 
     # The record key naming the source ('queue', 'stream', 'stream_arn').
     source_key: ClassVar[str] = ''
+    # The record key of the source's ARN, as AWS Chalice names it
+    # ('queue_arn', 'kinesis_arn', 'stream_arn').
+    arn_key: ClassVar[str] = ''
     # How messages name the kind of source ('SQS queue', ...).
     source_kind: ClassVar[str] = ''
     # The SAM event type and the property naming the source's ARN.
@@ -61,13 +69,21 @@ class EventSourceMappingHome(ResourceHome):
         raise NotImplementedError()
 
     def create_settings(self, model):
-        """Parameters of CreateEventSourceMapping besides the common ones."""
+        """Parameters of CreateEventSourceMapping besides the common ones
+        (also the SAM event's properties and the Terraform arguments)."""
+        if model.report_batch_item_failures:
+            return {'FunctionResponseTypes': list(_REPORT_FAILURES)}
         return {}
 
     def update_settings(self, model, mapping):
         """Parameters of UpdateEventSourceMapping besides the common ones,
         and whether any of them differs from ``mapping``."""
-        return {}, False
+        desired = list(_REPORT_FAILURES) if model.report_batch_item_failures else []
+        current = list(mapping.get('FunctionResponseTypes') or [])
+        if current == desired:
+            return {}, False
+        # An empty list turns partial batch responses off again.
+        return {'FunctionResponseTypes': desired}, True
 
     # -- reading
 
@@ -230,15 +246,16 @@ class EventSourceMappingHome(ResourceHome):
                        ignore_errors=_GONE)
 
     def _values(self, model, source_arn, uuid, lambda_arn):
-        return {self.source_key: self.source_name(model), 'event_source_arn': source_arn,
-                'event_uuid': uuid, 'lambda_arn': lambda_arn}
+        return {self.source_key: self.source_name(model), self.arn_key: source_arn,
+                'event_source_arn': source_arn, 'event_uuid': uuid, 'lambda_arn': lambda_arn}
 
     def _described(self, model):
         return '%s %s' % (self.source_kind, self.source_name(model))
 
     def _described_record(self, record):
         record = record or {}
-        name = record.get(self.source_key) or record.get('event_source_arn') or '?'
+        name = record.get(self.source_key) or record.get(self.arn_key) or \
+            record.get('event_source_arn') or '?'
         return '%s %s' % (self.source_kind, name)
 
     @staticmethod
@@ -251,6 +268,7 @@ class EventSourceMappingHome(ResourceHome):
 class SQSEventSourceHome(EventSourceMappingHome):
     resource_type = 'sqs_event'
     source_key = 'queue'
+    arn_key = 'queue_arn'
     source_kind = 'SQS queue'
     sam_event_type = 'SQS'
     sam_source_property = 'Queue'
@@ -266,29 +284,32 @@ class SQSEventSourceHome(EventSourceMappingHome):
         return 'arn:%s:sqs:%s:%s:%s' % (partition, region, account_id, model.queue)
 
     def create_settings(self, model):
-        if model.maximum_concurrency is None:
-            return {}
-        return {'ScalingConfig': {'MaximumConcurrency': model.maximum_concurrency}}
+        settings = super().create_settings(model)
+        if model.maximum_concurrency is not None:
+            settings['ScalingConfig'] = {'MaximumConcurrency': model.maximum_concurrency}
+        return settings
 
     def update_settings(self, model, mapping):
+        settings, changed = super().update_settings(model, mapping)
         current = (mapping.get('ScalingConfig') or {}).get('MaximumConcurrency')
         desired = model.maximum_concurrency
         if desired is None and current is None:
-            return {}, False
+            return settings, changed
         # An empty ScalingConfig removes the limit.
-        config = {} if desired is None else {'MaximumConcurrency': desired}
-        return {'ScalingConfig': config}, current != desired
+        settings['ScalingConfig'] = {} if desired is None else {'MaximumConcurrency': desired}
+        return settings, changed or current != desired
 
 
 class _StreamHome(EventSourceMappingHome):
     def create_settings(self, model):
-        return {'StartingPosition': model.starting_position}
+        return dict(super().create_settings(model), StartingPosition=model.starting_position)
 
 
 @register
 class KinesisEventSourceHome(_StreamHome):
     resource_type = 'kinesis_event'
     source_key = 'stream'
+    arn_key = 'kinesis_arn'
     source_kind = 'Kinesis stream'
     sam_event_type = 'Kinesis'
 
@@ -303,6 +324,7 @@ class KinesisEventSourceHome(_StreamHome):
 class DynamoDBEventSourceHome(_StreamHome):
     resource_type = 'dynamodb_event'
     source_key = 'stream_arn'
+    arn_key = 'stream_arn'
     source_kind = 'DynamoDB stream'
     sam_event_type = 'DynamoDB'
 

@@ -1,16 +1,16 @@
-"""Lambda functions: code, configuration, tags, concurrency, log retention.
+"""Lambda functions: code, configuration, tags, reserved concurrency.
 
 An update is planned only for what differs from what Lambda reports: the
 code when ``CodeSha256`` differs from the new zip's or the function runs on
 another architecture (``UpdateFunctionCode`` is the call that changes
 ``Architectures``, in place), the configuration when
 any configured field differs, tags and reserved concurrency separately.  An
-unchanged function costs read calls only.
+unchanged function costs read calls only.  The retention of the function's
+log group belongs to :mod:`chalice.deploy.resources.log_group`.
 """
 from chalice.deploy.models import ManagedIAMRole
 from chalice.deploy.naming import (
     archive_name,
-    tf_address,
     tf_arguments,
     tf_file_hash,
     tf_module_file,
@@ -90,20 +90,12 @@ class LambdaFunctionHome(ResourceHome):
                             ignore_errors=_GONE)
         if response is None:
             return None
-        remote = {
+        return {
             'config': response['Configuration'],
             'tags': response.get('Tags') or {},
             'concurrency': (response.get('Concurrency') or {}).get(
                 'ReservedConcurrentExecutions'),
-            'log_retention': None,
         }
-        if model.log_retention_in_days is not None:
-            group = '/aws/lambda/%s' % model.function_name
-            groups = aws.call('logs', 'describe_log_groups', {'logGroupNamePrefix': group})
-            for found in groups.get('logGroups', []):
-                if found['logGroupName'] == group:
-                    remote['log_retention'] = found.get('retentionInDays')
-        return remote
 
     def plan(self, model, record, remote, ctx):
         arn_var = '%s.lambda_arn' % model.resource_name
@@ -127,7 +119,6 @@ class LambdaFunctionHome(ResourceHome):
             ]
             if model.reserved_concurrency is not None:
                 steps.append(self._put_concurrency(model))
-            steps.extend(self._log_retention(model, None))
             return steps
 
         config = remote['config']
@@ -154,7 +145,6 @@ class LambdaFunctionHome(ResourceHome):
                                         {'FunctionName': name}))
             else:
                 updating.append(self._put_concurrency(model))
-        updating.extend(self._log_retention(model, remote['log_retention']))
         if updating:
             steps.append(Message('Updating lambda function: %s' % name))
             steps.extend(updating)
@@ -202,14 +192,7 @@ class LambdaFunctionHome(ResourceHome):
             properties['EphemeralStorage'] = {'Size': model.ephemeral_storage}
         if model.architecture != 'x86_64':
             properties['Architectures'] = [model.architecture]
-        resources = {logical_id: {'Type': 'AWS::Serverless::Function',
-                                  'Properties': properties}}
-        if model.log_retention_in_days is not None:
-            resources[logical_id + 'LogGroup'] = {
-                'Type': 'AWS::Logs::LogGroup',
-                'Properties': {'LogGroupName': {'Fn::Sub': '/aws/lambda/${%s}' % logical_id},
-                               'RetentionInDays': model.log_retention_in_days}}
-        return resources
+        return {logical_id: {'Type': 'AWS::Serverless::Function', 'Properties': properties}}
 
     def emit_terraform(self, model, ctx):
         name = model.resource_name
@@ -234,14 +217,7 @@ class LambdaFunctionHome(ResourceHome):
             'architectures': [model.architecture],
             'tags': ctx.value(dict(model.tags)),
         })
-        entries = [('aws_lambda_function', name, arguments)]
-        if model.log_retention_in_days is not None:
-            # Created before the function, so Lambda never makes it first.
-            arguments['depends_on'] = [tf_address('aws_cloudwatch_log_group', name)]
-            entries.append(('aws_cloudwatch_log_group', name, {
-                'name': ctx.value('/aws/lambda/%s' % model.function_name),
-                'retention_in_days': model.log_retention_in_days}))
-        return tf_resources(*entries)
+        return tf_resources(('aws_lambda_function', name, arguments))
 
     @staticmethod
     def _put_concurrency(model):
@@ -260,15 +236,3 @@ class LambdaFunctionHome(ResourceHome):
         if changed:
             steps.append(APICall('lambda', 'tag_resource', {'Resource': arn, 'Tags': changed}))
         return steps
-
-    @staticmethod
-    def _log_retention(model, current):
-        if model.log_retention_in_days is None or current == model.log_retention_in_days:
-            return []
-        group = '/aws/lambda/%s' % model.function_name
-        return [
-            APICall('logs', 'create_log_group', {'logGroupName': group},
-                    ignore_errors=('ResourceAlreadyExistsException',)),
-            APICall('logs', 'put_retention_policy', {
-                'logGroupName': group, 'retentionInDays': model.log_retention_in_days}),
-        ]

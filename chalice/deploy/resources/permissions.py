@@ -2,16 +2,24 @@
 
 Each home that lets an AWS service invoke a function (API Gateway, EventBridge,
 SNS, S3) reads the function's policy in ``read_remote`` with
-:func:`function_policy_statements`, checks it with :func:`has_grant` while
-planning, and adds a missing grant with :func:`add_permission`, whose
-statement id is derived from the source ARN so the same grant always gets
-the same id.
+:func:`function_policy_statements` and plans the grant with
+:func:`plan_grant` (or :func:`missing_grants` for several): a missing grant
+is added with :func:`add_permission`, whose statement id is derived from the
+source ARN so the same grant always gets the same id.
+
+A function's policy ends up with one statement per grant, whoever wrote it:
+a statement AWS Chalice added (random statement id) is adopted, not
+duplicated; further statements for the same grant are removed; and a
+broader statement a grant replaces (AWS Chalice lets API Gateway invoke an
+authorizer from ``<api id>/*``, we from ``<api id>/authorizers/*`` only) is
+removed right after ours is added, in the same deploy.
 """
 import json
 
-from chalice.deploy.plan import APICall, Digest, Template, Var, try_resolve
+from chalice.deploy.plan import APICall, Digest, Template, Var, sha256_of, try_resolve
 
 INVOKE_ACTIONS = ('lambda:InvokeFunction', 'lambda:*')
+_FUNCTION_GONE = ('ResourceNotFoundException',)
 
 
 def function_policy_statements(aws, function_name):
@@ -26,12 +34,13 @@ def function_policy_statements(aws, function_name):
         return []
 
 
-def has_grant(statements, service, source_arn, source_account=None):
-    """Whether ``service`` may invoke the function when acting for ``source_arn``.
+def granting_sids(statements, service, source_arn, source_account=None):
+    """Statement ids of the statements letting ``service`` invoke for ``source_arn``.
 
     With ``source_account``, a statement that pins a different account does
     not count (one that pins none does).
     """
+    sids = []
     for statement in statements or []:
         if statement.get('Effect') != 'Allow':
             continue
@@ -48,8 +57,55 @@ def has_grant(statements, service, source_arn, source_account=None):
             continue
         account = (condition.get('StringEquals') or {}).get('AWS:SourceAccount')
         if source_account is None or account in (None, source_account):
-            return True
-    return False
+            sids.append(statement.get('Sid'))
+    return sids
+
+
+def has_grant(statements, service, source_arn, source_account=None):
+    """Whether ``service`` may invoke the function when acting for ``source_arn``."""
+    return bool(granting_sids(statements, service, source_arn, source_account))
+
+
+def remove_permission(lambda_arn, sid):
+    return APICall('lambda', 'remove_permission', {
+        'FunctionName': lambda_arn, 'StatementId': sid}, ignore_errors=_FUNCTION_GONE)
+
+
+def redundant_sids(statements, service, source_arn, keep_sid, source_account=None):
+    """Ids of the statements granting the same as the one to keep (``keep_sid``).
+
+    When ``keep_sid`` is not among them, the first one found is kept.
+    """
+    sids = granting_sids(statements, service, source_arn, source_account)
+    if not sids:
+        return []
+    kept = keep_sid if keep_sid in sids else sids[0]
+    return [sid for sid in sids if sid != kept]
+
+
+def plan_grant(statements, lambda_arn, service, source_arn, prefix, known, replaces=()):
+    """Steps leaving the function's policy with one statement for this grant.
+
+    ``statements`` is what the remote reader found (None: the function is
+    new).  A grant whose source ARN is not known yet (the resource it names
+    is being created) is simply added.  ``replaces`` lists source ARNs of
+    broader grants this one stands for: their statements are removed once
+    this grant is in place.
+    """
+    known_arn = try_resolve(source_arn, known)
+    if known_arn is None:
+        return [add_permission(lambda_arn, service, source_arn, prefix)]
+    steps = []
+    ours = prefix + sha256_of(known_arn)
+    if not has_grant(statements, service, known_arn):
+        steps.append(add_permission(lambda_arn, service, source_arn, prefix))
+    stale = redundant_sids(statements, service, known_arn, ours)
+    for broader in replaces:
+        broader_arn = try_resolve(broader, known)
+        if broader_arn is not None and broader_arn != known_arn:
+            stale.extend(granting_sids(statements, service, broader_arn))
+    steps.extend(remove_permission(lambda_arn, sid) for sid in stale if sid)
+    return steps
 
 
 def statement_id(prefix, source_arn):
@@ -87,21 +143,18 @@ def sam_execute_api_arn(api_id, suffix):
 
 
 def missing_grants(grants, statements, service, prefix, known):
-    """``add_permission`` steps for the grants a function policy lacks.
+    """:func:`plan_grant` steps for each grant.
 
-    ``grants`` holds ``(function model, source ARN)`` pairs (the ARN may hold
-    placeholders); ``statements`` maps function names to the statements read
-    by the remote reader.  A grant whose ARN is not known yet (the resource it
-    names is being created) is always added.
+    ``grants`` holds ``(function model, source ARN)`` pairs, or triples
+    whose third item lists the source ARNs of broader grants it replaces
+    (ARNs may hold placeholders); ``statements`` maps function names to the
+    statements read by the remote reader.
     """
     steps = []
-    for function, source_arn in grants:
-        known_arn = try_resolve(source_arn, known)
-        if known_arn is not None and has_grant(statements.get(function.function_name),
-                                               service, known_arn):
-            continue
-        steps.append(add_permission(Var('%s.lambda_arn' % function.resource_name),
-                                    service, source_arn, prefix))
+    for function, source_arn, *rest in grants:
+        steps.extend(plan_grant(statements.get(function.function_name),
+                                Var('%s.lambda_arn' % function.resource_name), service,
+                                source_arn, prefix, known, rest[0] if rest else ()))
     return steps
 
 

@@ -213,8 +213,11 @@ class RestAPIHome(ResourceHome):
                 'value': '' if desired is None else str(desired)}]})]
 
     def _permissions(self, model, remote, ctx, api_id):
-        grants = [(model.lambda_function, _source_arn(ctx, api_id, '/*'))]
-        grants.extend((authorizer, _source_arn(ctx, api_id, '/authorizers/*'))
+        everything = _source_arn(ctx, api_id, '/*')
+        grants = [(model.lambda_function, everything)]
+        # AWS Chalice lets API Gateway invoke an authorizer for every route
+        # of the API; ours grants the authorizers only and replaces that.
+        grants.extend((authorizer, _source_arn(ctx, api_id, '/authorizers/*'), [everything])
                       for authorizer in model.authorizers)
         return missing_grants(grants, (remote or {}).get('permissions', {}),
                               APIGATEWAY_PRINCIPAL, 'chalice-apigateway-', ctx.known)

@@ -4,9 +4,12 @@
 Its notification configuration is one document shared by everyone who uses
 the bucket, so this home changes only its own entry: a
 ``LambdaFunctionConfigurations`` item with a deterministic ``Id``
-(``chalice-<function name>``, shortened with a hash when too long).  Every
-other entry - other Lambda functions, queue and topic configurations, the
-EventBridge switch - is written back exactly as it was read.
+(``chalice-<function name>``, shortened with a hash when too long).  An
+entry for the function with the same events and filter is adopted whatever
+its Id (AWS Chalice lets S3 choose one), and any other entry for the
+function is removed, so S3 invokes it once per event.  Every other entry -
+other Lambda functions, queue and topic configurations, the EventBridge
+switch - is written back exactly as it was read.
 
 S3 must also be allowed to invoke the function: a resource-policy statement
 for ``s3.amazonaws.com`` limited to the bucket's ARN and the deploying
@@ -14,11 +17,12 @@ account, with a deterministic statement id, added only when the function's
 policy does not already grant it (S3 checks that permission when the
 configuration is put, so it is added first, and removed first when deleting).
 
-Records hold ``bucket``, ``lambda_arn`` and ``notification_id``; a record is
-written right after the configuration containing the entry is put, and
-redeploying an unchanged app makes no mutating call.  Deleting puts the
-configuration back without the entry (a bucket that is gone is fine) and
-removes the statement.
+Records hold ``bucket``, ``lambda_arn`` (what AWS Chalice records) and
+``notification_id``; a record is written right after the configuration
+containing the entry is put, and redeploying an unchanged app makes no
+mutating call.  Deleting puts the configuration back without the function's
+entries, whatever their Id (a bucket that is gone is fine), and removes the
+statements letting the bucket invoke it.
 
 A race that S3's API makes unavoidable: there is no conditional write for a
 bucket's notification configuration, so the document is read (while the
@@ -41,12 +45,14 @@ from chalice.deploy.plan import (
 from chalice.deploy.resources.base import ResourceHome, record_values, register
 from chalice.deploy.resources.permissions import (
     function_policy_statements,
+    granting_sids,
     has_grant,
+    redundant_sids,
+    remove_permission,
     tf_permission,
 )
 from chalice.errors import ChaliceError
 
-_FUNCTION_GONE = ('ResourceNotFoundException',)
 _BUCKET_GONE = ('NoSuchBucket',)
 _LAMBDA_KEY = 'LambdaFunctionConfigurations'
 _PRINCIPAL = 's3.amazonaws.com'
@@ -102,12 +108,14 @@ def desired_entry(model, function_arn):
     return entry
 
 
-def merged_configuration(configuration, entry=None, drop_ids=()):
-    """The bucket's configuration with ``entry`` in it and ``drop_ids`` removed.
+def merged_configuration(configuration, entry=None, drop_ids=(), drop_arn=None):
+    """The bucket's configuration with ``entry`` in it and others removed.
 
-    Every other entry and key is kept as read.  An existing entry with the
-    new entry's Id is replaced where it stands; otherwise the entry is
-    appended.  Empty lists are left out (S3 treats them as absent).
+    The entries removed are those whose Id is in ``drop_ids`` and those
+    invoking the function ``drop_arn``.  Every other entry and key is kept as
+    read.  An existing entry with the new entry's Id is replaced where it
+    stands; otherwise the entry is appended.  Empty lists are left out (S3
+    treats them as absent).
     """
     merged = {}
     for key, value in (configuration or {}).items():
@@ -126,7 +134,8 @@ def merged_configuration(configuration, entry=None, drop_ids=()):
                 lambdas.append(entry)
                 placed = True
             continue
-        if existing_id in drop:
+        if existing_id in drop or (drop_arn is not None and
+                                   existing.get('LambdaFunctionArn') == drop_arn):
             continue
         lambdas.append(copy.deepcopy(existing))
     if entry is not None and not placed:
@@ -141,6 +150,12 @@ def find_entry(configuration, entry_id):
         if entry.get('Id') == entry_id:
             return entry
     return None
+
+
+def entries_for(configuration, function_arn):
+    """The Lambda entries invoking ``function_arn``, whatever their Id."""
+    return [entry for entry in (configuration or {}).get(_LAMBDA_KEY) or []
+            if entry.get('LambdaFunctionArn') == function_arn]
 
 
 def _comparable(entry):
@@ -211,6 +226,10 @@ class S3BucketNotificationHome(ResourceHome):
                 'was changed.' % (model.bucket, function.function_name))
         arn_var = '%s.lambda_arn' % function.resource_name
         known_arn = ctx.known.get(arn_var)
+        # Entries of a function that does not exist yet can only be stale
+        # ones of an earlier function of that name.
+        function_arn = known_arn or 'arn:%s:lambda:%s:%s:function:%s' % (
+            ctx.partition, ctx.region, ctx.account_id, function.function_name)
         entry_id = notification_id(function.function_name)
         target = 'in bucket %s to function %s' % (model.bucket, function.function_name)
         steps = []
@@ -219,21 +238,28 @@ class S3BucketNotificationHome(ResourceHome):
             record = None
 
         changes = self._permission(model, remote.get('statements'), ctx, Var(arn_var))
-        entry = desired_entry(model, Var(arn_var))
         stale_ids = set()
         if record and record.get('notification_id') not in (None, entry_id):
             stale_ids.add(record['notification_id'])
-        current = find_entry(configuration, entry_id)
-        stale_present = any(find_entry(configuration, i) is not None for i in stale_ids)
-        up_to_date = (known_arn is not None and not stale_present
-                      and entry_matches(current, desired_entry(model, known_arn)))
+        # The function's entries, whatever their Id (AWS Chalice lets S3 pick
+        # it): one with the desired events and filter is adopted as it is.
+        current = entries_for(configuration, function_arn)
+        wanted = desired_entry(model, function_arn)
+        adopted = next((e for e in current if entry_matches(e, wanted)), None)
+        if adopted is not None and adopted.get('Id'):
+            entry_id = adopted['Id']
+        others = [e for e in current if e is not adopted]
+        stale_present = bool(others) or any(
+            find_entry(configuration, i) is not None for i in stale_ids - {entry_id})
+        up_to_date = known_arn is not None and adopted is not None and not stale_present
         values = {'bucket': model.bucket, 'lambda_arn': Var(arn_var),
                   'notification_id': entry_id}
         if not up_to_date:
+            entry = dict(desired_entry(model, Var(arn_var)), Id=entry_id)
             changes.append(APICall('s3', 'put_bucket_notification_configuration', {
                 'Bucket': model.bucket,
                 'NotificationConfiguration': merged_configuration(
-                    configuration, entry, stale_ids)}))
+                    configuration, entry, stale_ids - {entry_id}, drop_arn=function_arn)}))
             changes.append(RecordResource(model.resource_name, self.resource_type, values))
         elif record_values(record) != dict(values, lambda_arn=known_arn):
             # In place but not (exactly) recorded, e.g. after an interrupted deploy.
@@ -282,23 +308,29 @@ class S3BucketNotificationHome(ResourceHome):
         remote = remote or {}
         bucket = record['bucket']
         entry_id = record.get('notification_id')
+        function_arn = record['lambda_arn']
         configuration = remote.get('configuration')
         steps = []
         # The grant goes first: should a later call fail, the entry (what
         # the record stands for) is still there and recorded, and the next
         # run finishes the job; the other order could leave a grant behind
-        # that nothing records.
+        # that nothing records.  Ours and any other statement letting the
+        # bucket invoke the function (AWS Chalice's) go.
+        statements = remote.get('statements')
+        sids = granting_sids(statements, _PRINCIPAL, bucket_arn(ctx.partition, bucket))
         sid = statement_id(bucket)
-        if sid in _statement_ids(remote.get('statements')):
-            steps.append(APICall('lambda', 'remove_permission', {
-                'FunctionName': record['lambda_arn'], 'StatementId': sid},
-                ignore_errors=_FUNCTION_GONE))
-        if configuration is not None and find_entry(configuration, entry_id) is not None:
+        if sid in _statement_ids(statements) and sid not in sids:
+            sids.insert(0, sid)
+        steps.extend(remove_permission(function_arn, s) for s in sids if s)
+        # The function's entries go whatever their Id (AWS Chalice's too).
+        if configuration is not None and (
+                find_entry(configuration, entry_id) is not None
+                or entries_for(configuration, function_arn)):
             steps.append(APICall(
                 's3', 'put_bucket_notification_configuration', {
                     'Bucket': bucket,
                     'NotificationConfiguration': merged_configuration(
-                        configuration, None, [entry_id])},
+                        configuration, None, [entry_id], drop_arn=function_arn)},
                 ignore_errors=_BUCKET_GONE))
         if steps:
             steps.insert(0, Message('Removing S3 events in bucket %s from function %s' % (
@@ -309,15 +341,15 @@ class S3BucketNotificationHome(ResourceHome):
     @staticmethod
     def _permission(model, statements, ctx, function_arn):
         source_arn = bucket_arn(ctx.partition, model.bucket)
-        if has_grant(statements, _PRINCIPAL, source_arn, ctx.account_id):
-            return []
         sid = statement_id(model.bucket)
+        if has_grant(statements, _PRINCIPAL, source_arn, ctx.account_id):
+            # One statement for the grant is enough (ours, or AWS Chalice's).
+            return [remove_permission(function_arn, extra) for extra in redundant_sids(
+                statements, _PRINCIPAL, source_arn, sid, ctx.account_id) if extra]
         steps = []
         if sid in _statement_ids(statements):
             # Ours, but not (or no longer) the grant we need: replace it.
-            steps.append(APICall('lambda', 'remove_permission', {
-                'FunctionName': function_arn, 'StatementId': sid},
-                ignore_errors=_FUNCTION_GONE))
+            steps.append(remove_permission(function_arn, sid))
         steps.append(APICall('lambda', 'add_permission', {
             'FunctionName': function_arn,
             'StatementId': sid,

@@ -23,9 +23,8 @@ from chalice.deploy.plan import APICall, ForgetResource, Message, RecordResource
 from chalice.deploy.resources.base import ResourceHome, record_values, register
 from chalice.deploy.resources.cloudwatch_event import lambda_arn_var
 from chalice.deploy.resources.permissions import (
-    add_permission,
     function_policy_statements,
-    has_grant,
+    plan_grant,
     statement_id,
     tf_permission,
 )
@@ -108,10 +107,8 @@ class SNSSubscriptionHome(ResourceHome):
                     'StatementId': statement_id(STATEMENT_PREFIX, old_topic_arn)},
                     ignore_errors=('ResourceNotFoundException',)))
             record = None
-        permission = []
-        if not has_grant(remote.get('statements'), SNS_PRINCIPAL, topic_arn):
-            permission.append(add_permission(lambda_arn, SNS_PRINCIPAL, topic_arn,
-                                             STATEMENT_PREFIX))
+        permission = plan_grant(remote.get('statements'), lambda_arn, SNS_PRINCIPAL,
+                                topic_arn, STATEMENT_PREFIX, ctx.known)
         existing = remote.get('subscription_arn')
         if existing is None:
             steps.extend(permission)

@@ -4,7 +4,10 @@ One websocket API per app and stage, named ``<app>-<stage>-websocket-api``,
 with one route per handler the app defines (``$connect``, ``$default`` for
 messages, ``$disconnect``), each targeting a Lambda proxy integration of
 its handler function, and one stage (``websocket_api_stage``, default
-``api``) serving the latest deployment.
+``api``) serving the latest deployment.  Integrations and routes carry the
+settings AWS Chalice gives them (:data:`INTEGRATION_SETTINGS`, a
+description per route, :data:`ROUTE_RESPONSE_SELECTION_EXPRESSION`), so an
+API it deployed is taken over as it is.
 
 The record holds the API id and its ``wss://`` URL as soon as the API
 exists, and - once a deployment of the current routes is live on the
@@ -19,6 +22,7 @@ converge.  API Gateway's permission to invoke each handler is added only
 when the function's resource policy lacks it.
 """
 
+from chalice.deploy.models import WEBSOCKET_ROUTE_DESCRIPTIONS
 from chalice.deploy.naming import tf_address, tf_arguments, tf_ref, tf_resources
 from chalice.deploy.plan import (
     APICall,
@@ -44,6 +48,9 @@ from chalice.deploy.resources.permissions import (
 SERVICE = 'apigatewayv2'
 ROUTE_SELECTION_EXPRESSION = '$request.body.action'
 INTEGRATION_TYPE = 'AWS_PROXY'
+INTEGRATION_SETTINGS = {'ConnectionType': 'INTERNET',
+                        'ContentHandlingStrategy': 'CONVERT_TO_TEXT'}
+ROUTE_RESPONSE_SELECTION_EXPRESSION = '$default'
 DIGEST_KEY = 'routes_sha256'
 STATEMENT_PREFIX = 'chalice-websocket-'
 _GONE = ('NotFoundException',)
@@ -93,14 +100,15 @@ class WebsocketAPIHome(ResourceHome):
             return remote
         remote['api'] = {'id': api['ApiId'], 'name': api.get('Name')}
         remote['routes'] = {
-            item['RouteKey']: {'id': item['RouteId'], 'target': item.get('Target')}
-            for item in _all_items(aws, 'get_routes', api_id)}
+            item['RouteKey']: {'id': item['RouteId'], 'target': item.get('Target'),
+                               'response_selection': item.get(
+                                   'RouteResponseSelectionExpression')}
+            for item in all_items(aws, 'get_routes', api_id)}
         remote['integrations'] = {
-            item['IntegrationId']: {'uri': item.get('IntegrationUri'),
-                                    'type': item.get('IntegrationType')}
-            for item in _all_items(aws, 'get_integrations', api_id)}
+            item['IntegrationId']: _integration_as_read(item)
+            for item in all_items(aws, 'get_integrations', api_id)}
         remote['stages'] = {item['StageName']: item.get('DeploymentId')
-                            for item in _all_items(aws, 'get_stages', api_id)}
+                            for item in all_items(aws, 'get_stages', api_id)}
         return remote
 
     # -- planning
@@ -160,9 +168,8 @@ class WebsocketAPIHome(ResourceHome):
         ]
         for key, uri in desired.items():
             integration_id = Var(self._integration_var(model, key))
-            steps.append(self._create_integration(api_id, uri, integration_id))
-            steps.append(APICall(SERVICE, 'create_route', {
-                'ApiId': api_id, 'RouteKey': key, 'Target': _target(integration_id)}))
+            steps.append(self._create_integration(api_id, key, uri, integration_id))
+            steps.append(self._create_route(api_id, key, integration_id))
         steps.extend(self._permissions(model, remote, ctx, api_id))
         steps.extend(self._deployment(model, api_id, stage_exists=False))
         steps.append(self._record(model, api_id, url, deployed))
@@ -186,31 +193,30 @@ class WebsocketAPIHome(ResourceHome):
                  for key in sorted(routes) if key not in desired]
         for key, uri in desired.items():
             known_uri = try_resolve(uri, ctx.known)
+            wanted = _integration_as_read(_integration_params(key, known_uri)) \
+                if known_uri is not None else None
             route = routes.get(key)
             current = _integration_id(route['target']) if route is not None else None
             if current in kept:
-                if known_uri is None or integrations[current] != {'uri': known_uri,
-                                                                  'type': INTEGRATION_TYPE}:
-                    steps.append(APICall(SERVICE, 'update_integration', {
-                        'ApiId': api_id, 'IntegrationId': current,
-                        'IntegrationType': INTEGRATION_TYPE, 'IntegrationUri': uri,
-                        'IntegrationMethod': 'POST'}))
+                if wanted is None or integrations[current] != wanted:
+                    steps.append(APICall(SERVICE, 'update_integration', dict(
+                        _integration_params(key, uri), ApiId=api_id, IntegrationId=current)))
+                if route.get('response_selection') != ROUTE_RESPONSE_SELECTION_EXPRESSION:
+                    steps.append(self._update_route(api_id, route['id'], None))
                 continue
             # An integration a stopped run created but never routed to is reused.
-            reusable = [iid for iid in spare if known_uri is not None and
-                        integrations[iid] == {'uri': known_uri, 'type': INTEGRATION_TYPE}]
+            reusable = [iid for iid in spare if wanted is not None and
+                        integrations[iid] == wanted]
             if reusable:
                 spare.remove(reusable[0])
                 integration_id = reusable[0]
             else:
                 integration_id = Var(self._integration_var(model, key))
-                steps.append(self._create_integration(api_id, uri, integration_id))
+                steps.append(self._create_integration(api_id, key, uri, integration_id))
             if route is None:
-                steps.append(APICall(SERVICE, 'create_route', {
-                    'ApiId': api_id, 'RouteKey': key, 'Target': _target(integration_id)}))
+                steps.append(self._create_route(api_id, key, integration_id))
             else:
-                steps.append(APICall(SERVICE, 'update_route', {
-                    'ApiId': api_id, 'RouteId': route['id'], 'Target': _target(integration_id)}))
+                steps.append(self._update_route(api_id, route['id'], integration_id))
         cleanup = [APICall(SERVICE, 'delete_integration',
                            {'ApiId': api_id, 'IntegrationId': iid}, ignore_errors=_GONE)
                    for iid in spare]
@@ -221,10 +227,25 @@ class WebsocketAPIHome(ResourceHome):
         return '%s.integration_id.%s' % (model.resource_name, route_key)
 
     @staticmethod
-    def _create_integration(api_id, uri, integration_id):
-        return APICall(SERVICE, 'create_integration', {
-            'ApiId': api_id, 'IntegrationType': INTEGRATION_TYPE, 'IntegrationUri': uri,
-            'IntegrationMethod': 'POST'}, outputs={integration_id.name: 'IntegrationId'})
+    def _create_integration(api_id, route_key, uri, integration_id):
+        return APICall(SERVICE, 'create_integration',
+                       dict(_integration_params(route_key, uri), ApiId=api_id),
+                       outputs={integration_id.name: 'IntegrationId'})
+
+    @staticmethod
+    def _create_route(api_id, route_key, integration_id):
+        return APICall(SERVICE, 'create_route', {
+            'ApiId': api_id, 'RouteKey': route_key, 'Target': _target(integration_id),
+            'RouteResponseSelectionExpression': ROUTE_RESPONSE_SELECTION_EXPRESSION})
+
+    @staticmethod
+    def _update_route(api_id, route_id, integration_id):
+        """Point a route at ``integration_id`` (None: keep its target) with our settings."""
+        params = {'ApiId': api_id, 'RouteId': route_id,
+                  'RouteResponseSelectionExpression': ROUTE_RESPONSE_SELECTION_EXPRESSION}
+        if integration_id is not None:
+            params['Target'] = _target(integration_id)
+        return APICall(SERVICE, 'update_route', params)
 
     @staticmethod
     def _deployment(model, api_id, stage_exists):
@@ -262,13 +283,15 @@ class WebsocketAPIHome(ResourceHome):
             prefix = WEBSOCKET_IDS[key]
             function_id = ctx.function_id(function)
             resources[prefix + 'Integration'] = {
-                'Type': 'AWS::ApiGatewayV2::Integration', 'Properties': {
-                    'ApiId': api, 'IntegrationType': INTEGRATION_TYPE,
-                    'IntegrationUri': {'Fn::Sub': (
+                'Type': 'AWS::ApiGatewayV2::Integration', 'Properties': dict(
+                    INTEGRATION_SETTINGS, ApiId=api, IntegrationType=INTEGRATION_TYPE,
+                    Description=WEBSOCKET_ROUTE_DESCRIPTIONS[key],
+                    IntegrationUri={'Fn::Sub': (
                         'arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/'
-                        '2015-03-31/functions/${%s.Arn}/invocations' % function_id)}}}
+                        '2015-03-31/functions/${%s.Arn}/invocations' % function_id)})}
             resources[prefix + 'Route'] = {'Type': 'AWS::ApiGatewayV2::Route', 'Properties': {
                 'ApiId': api, 'RouteKey': key,
+                'RouteResponseSelectionExpression': ROUTE_RESPONSE_SELECTION_EXPRESSION,
                 'Target': {'Fn::Join': ['/', ['integrations',
                                               {'Ref': prefix + 'Integration'}]]}}}
             routes.append(prefix + 'Route')
@@ -300,12 +323,13 @@ class WebsocketAPIHome(ResourceHome):
             label = '%s-%s' % (name, key.lstrip('$'))
             # The integration chalice deploy creates, its parameters as arguments.
             integration = self._create_integration(
-                Var('%s.websocket_api_id' % name), integration_uri(function, ctx),
+                Var('%s.websocket_api_id' % name), key, integration_uri(function, ctx),
                 Var('%s.integration_id' % label))
             entries.append(('aws_apigatewayv2_integration', label,
                             tf_arguments(ctx.value(integration.params))))
             entries.append(('aws_apigatewayv2_route', label, {
                 'api_id': api_id, 'route_key': key,
+                'route_response_selection_expression': ROUTE_RESPONSE_SELECTION_EXPRESSION,
                 'target': 'integrations/%s' % tf_ref('aws_apigatewayv2_integration', label,
                                                      'id')}))
             routes.append(tf_address('aws_apigatewayv2_route', label))
@@ -345,13 +369,27 @@ def _target(integration_id):
     return Template(('integrations/', integration_id))
 
 
+def _integration_params(route_key, uri):
+    """CreateIntegration/UpdateIntegration parameters of a route's integration."""
+    return dict(INTEGRATION_SETTINGS, IntegrationType=INTEGRATION_TYPE, IntegrationUri=uri,
+                IntegrationMethod='POST',
+                Description=WEBSOCKET_ROUTE_DESCRIPTIONS[route_key])
+
+
+def _integration_as_read(item):
+    """The settings of an integration we manage, as GetIntegrations reports them."""
+    keys = ('IntegrationType', 'IntegrationUri', 'Description') + tuple(INTEGRATION_SETTINGS)
+    return {key: item.get(key) for key in keys}
+
+
 def _integration_id(target):
     if isinstance(target, str) and target.startswith('integrations/'):
         return target[len('integrations/'):]
     return None
 
 
-def _all_items(aws, method, api_id):
+def all_items(aws, method, api_id):
+    """Every item of a paginated API Gateway v2 listing of one API (routes, stages...)."""
     items = []
     params = {'ApiId': api_id}
     while True:

@@ -472,6 +472,12 @@ class FakeAWS:
         self.log_groups[p['logGroupName']] = None
         return {}
 
+    def _logs__delete_log_group(self, p):
+        if p['logGroupName'] not in self.log_groups:
+            raise FakeAWSError('ResourceNotFoundException', 'no log group')
+        del self.log_groups[p['logGroupName']]
+        return {}
+
     def _logs__put_retention_policy(self, p):
         if p['logGroupName'] not in self.log_groups:
             raise FakeAWSError('ResourceNotFoundException', 'no log group')
@@ -563,10 +569,13 @@ class FakeAWS:
         for versions in self.layers.values():
             for entry in versions.values():
                 found.add(('lambda_layer', entry['arn']))
+        for name in self.log_groups:
+            found.add(('log_group', name))
         return found
 
     def is_empty(self):
-        return not (self.roles or self.functions or self.rest_apis or self.layers)
+        return not (self.roles or self.functions or self.rest_apis or self.layers
+                    or self.log_groups)
 
     def snapshot(self):
         """A normalised picture of everything, comparable across runs.
@@ -626,6 +635,8 @@ def recorded_resources(state):
             keys.add((kind, record['rest_api_id']))
         elif kind == 'lambda_layer':
             keys.add((kind, record['layer_version_arn']))
+        elif kind == 'log_group':
+            keys.add((kind, record['log_group_name']))
         else:
             raise AssertionError('unexpected record %r' % record)
     return keys

@@ -104,6 +104,7 @@ def record_of(model, uuid=UUID, **changes):
     home = home_for(model.resource_type)
     values = {'name': model.resource_name, 'resource_type': model.resource_type,
               home.source_key: home.source_name(model),
+              home.arn_key: SOURCE_ARNS[model.resource_type],
               'event_source_arn': SOURCE_ARNS[model.resource_type], 'event_uuid': uuid,
               'lambda_arn': function_arn(model.function.resource_name)}
     values.update(changes)
@@ -169,7 +170,7 @@ def test_fresh_sqs_mapping_is_created_then_recorded_at_once():
             outputs={'on_job-sqs-event-source.event_uuid': 'UUID'},
             message='Subscribing demo-dev-on_job to SQS queue jobs'),
         RecordResource('on_job-sqs-event-source', 'sqs_event', {
-            'queue': 'jobs', 'event_source_arn': QUEUE_ARN,
+            'queue': 'jobs', 'queue_arn': QUEUE_ARN, 'event_source_arn': QUEUE_ARN,
             'event_uuid': Var('on_job-sqs-event-source.event_uuid'),
             'lambda_arn': lambda_arn}),
     ]
@@ -183,7 +184,7 @@ def test_fresh_kinesis_mapping_has_a_starting_position():
         'BatchSize': 100, 'MaximumBatchingWindowInSeconds': 0, 'StartingPosition': 'LATEST'}
     assert steps[0].message == 'Subscribing demo-dev-on_click to Kinesis stream clicks'
     assert steps[1] == RecordResource('on_click-kinesis-event-source', 'kinesis_event', {
-        'stream': 'clicks', 'event_source_arn': KINESIS_ARN,
+        'stream': 'clicks', 'kinesis_arn': KINESIS_ARN, 'event_source_arn': KINESIS_ARN,
         'event_uuid': Var('on_click-kinesis-event-source.event_uuid'),
         'lambda_arn': Var('on_click.lambda_arn')})
     validated(steps[0])
@@ -388,7 +389,7 @@ def test_changed_queue_deletes_the_old_mapping_then_creates_a_new_one():
     assert steps[2].params['EventSourceArn'] == OTHER_QUEUE_ARN
     assert steps[2].message == 'Subscribing demo-dev-on_job to SQS queue other'
     assert steps[3] == RecordResource(SQS.resource_name, 'sqs_event', {
-        'queue': 'other', 'event_source_arn': OTHER_QUEUE_ARN,
+        'queue': 'other', 'queue_arn': OTHER_QUEUE_ARN, 'event_source_arn': OTHER_QUEUE_ARN,
         'event_uuid': Var('%s.event_uuid' % SQS.resource_name),
         'lambda_arn': Var('on_job.lambda_arn')})
     assert len(steps) == 4
@@ -728,3 +729,64 @@ def test_deleting_a_gone_mapping_is_ignored_when_asked(client, lambda_stub, slee
     assert client.call('lambda', 'delete_event_source_mapping', {'UUID': UUID},
                        ignore_errors=('ResourceNotFoundException',)) is None
     assert sleeps == []
+
+
+# --------------------------------------------------------------------------
+# partial batch responses (report_batch_item_failures)
+# --------------------------------------------------------------------------
+
+REPORTING = [dataclasses.replace(m, report_batch_item_failures=True)
+             for m in (SQS, KINESIS, DYNAMODB)]
+
+
+@pytest.mark.parametrize('model', REPORTING, ids=lambda m: m.resource_type)
+def test_fresh_mapping_reports_batch_item_failures(model):
+    create, record = plan_for(model)
+    assert create.params['FunctionResponseTypes'] == ['ReportBatchItemFailures']
+    # The record keeps its fields: the setting lives on the mapping only.
+    assert 'FunctionResponseTypes' not in record.values
+    validated(create)
+
+
+@pytest.mark.parametrize('model', [SQS, KINESIS, DYNAMODB], ids=lambda m: m.resource_type)
+def test_mapping_without_the_option_sends_no_function_response_types(model):
+    create, _ = plan_for(model)
+    assert 'FunctionResponseTypes' not in create.params
+
+
+@pytest.mark.parametrize('model', REPORTING, ids=lambda m: m.resource_type)
+def test_reporting_turned_on_updates_the_mapping(model):
+    plain = dataclasses.replace(model, report_batch_item_failures=False)
+    call = update_of(plan_for(model, record_of(model), existing(plain)))
+    assert call.params['FunctionResponseTypes'] == ['ReportBatchItemFailures']
+    assert call.params['BatchSize'] == model.batch_size
+    validated(call)
+
+
+@pytest.mark.parametrize('model', REPORTING, ids=lambda m: m.resource_type)
+def test_reporting_turned_off_clears_the_response_types(model):
+    plain = dataclasses.replace(model, report_batch_item_failures=False)
+    remote = existing(model, FunctionResponseTypes=['ReportBatchItemFailures'])
+    call = update_of(plan_for(plain, record_of(plain), remote))
+    assert call.params['FunctionResponseTypes'] == []
+    validated(call)
+
+
+@pytest.mark.parametrize('model', REPORTING, ids=lambda m: m.resource_type)
+def test_unchanged_reporting_mapping_makes_no_calls(model):
+    remote = existing(model, FunctionResponseTypes=['ReportBatchItemFailures'])
+    assert mutating(plan_for(model, record_of(model), remote)) == []
+
+
+def test_no_response_types_described_as_none_or_empty_is_unchanged():
+    for described in (None, []):
+        remote = existing(SQS, FunctionResponseTypes=described)
+        assert mutating(plan_for(SQS, record_of(SQS), remote)) == []
+
+
+def test_sqs_update_carries_concurrency_and_response_types_together():
+    model = dataclasses.replace(SQS, maximum_concurrency=5, report_batch_item_failures=True)
+    call = update_of(plan_for(model, record_of(model), existing(SQS)))
+    assert call.params['ScalingConfig'] == {'MaximumConcurrency': 5}
+    assert call.params['FunctionResponseTypes'] == ['ReportBatchItemFailures']
+    validated(call)

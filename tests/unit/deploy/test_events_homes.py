@@ -376,7 +376,6 @@ def test_disabled_rule_is_enabled_again():
 @pytest.mark.parametrize('targets', [
     [],
     [{'Id': '1', 'Arn': function_arn('somebody-else')}],
-    [{'Id': '2', 'Arn': function_arn('demo-dev-hourly')}],
 ])
 def test_missing_or_wrong_target_is_put_only(targets):
     state, remote = in_sync()
@@ -385,6 +384,24 @@ def test_missing_or_wrong_target_is_put_only(targets):
     assert mutating(plan) == [('events', 'put_targets')]
     assert resolved(calls(plan, 'put_targets')[0].params)['Targets'] == [
         {'Id': '1', 'Arn': function_arn('demo-dev-hourly')}]
+
+
+def test_target_of_the_function_is_adopted_whatever_its_id():
+    # AWS Chalice's target, say, with another Id: no second target.
+    state, remote = in_sync()
+    remote['hourly-event']['targets'] = [{'Id': '2', 'Arn': function_arn('demo-dev-hourly')}]
+    assert mutating(plan_for(state=state, remote=remote)) == []
+
+
+def test_extra_targets_of_the_function_are_removed():
+    state, remote = in_sync()
+    remote['hourly-event']['targets'] = [
+        {'Id': 'x', 'Arn': function_arn('demo-dev-hourly')},
+        {'Id': '1', 'Arn': function_arn('demo-dev-hourly')},
+        {'Id': 'other', 'Arn': function_arn('somebody-else')}]
+    plan = plan_for(state=state, remote=remote)
+    assert mutating(plan) == [('events', 'remove_targets')]
+    assert calls(plan, 'remove_targets')[0].params == {'Rule': 'demo-dev-hourly', 'Ids': ['x']}
 
 
 @pytest.mark.parametrize('statements', [
@@ -451,6 +468,40 @@ def test_renamed_rule_deletes_the_old_one_first():
     assert calls(plan, 'delete_rule')[0].params == {'Name': 'old-name'}
     described = [describe(s) for s in plan.steps]
     assert described.index('forget hourly-event') < described.index('events.put_rule')
+
+
+def test_renamed_rule_also_loses_its_permission_statement():
+    state, remote = in_sync()
+    for record in state.resources:
+        if record['name'] == 'hourly-event':
+            record['rule_name'] = 'old-name'
+            del record['rule_arn']  # as AWS Chalice records it: the ARN is derived
+    remote['hourly-event'] = {'rule': None, 'targets': [], 'stale': {
+        'exists': True, 'target_ids': ['1']}, 'statements': [
+            grant('events.amazonaws.com', rule_arn('old-name'), sid='old-uuid'),
+            grant('events.amazonaws.com', rule_arn('somebody-else'), sid='keep')]}
+    plan = plan_for(state=state, remote=remote)
+    assert mutating(plan) == [('events', 'remove_targets'), ('events', 'delete_rule'),
+                              ('lambda', 'remove_permission'), ('events', 'put_rule'),
+                              ('events', 'put_targets'), ('lambda', 'add_permission')]
+    assert calls(plan, 'remove_permission')[0].params['StatementId'] == 'old-uuid'
+
+
+def test_rule_of_aws_chalice_is_adopted_with_its_record_completed():
+    # AWS Chalice records only the rule name; its target Id and statement id differ.
+    state, remote = in_sync()
+    for record in state.resources:
+        if record['name'] == 'hourly-event':
+            del record['rule_arn']
+    remote['hourly-event']['targets'] = [{'Id': 'aws-chalice',
+                                          'Arn': function_arn('demo-dev-hourly')}]
+    remote['hourly-event']['statements'] = [
+        grant('events.amazonaws.com', rule_arn('demo-dev-hourly'), sid='5e1d-uuid')]
+    plan = plan_for(state=state, remote=remote)
+    assert mutating(plan) == []
+    (record,) = [s for s in plan.steps if isinstance(s, RecordResource)]
+    assert record.values == {'rule_name': 'demo-dev-hourly',
+                             'rule_arn': rule_arn('demo-dev-hourly')}
 
 
 def test_sns_missing_permission_is_added_only():
@@ -771,11 +822,12 @@ def test_read_remote_of_nothing_then_deploy_wires_everything(tmp_path, baseline)
     aws = new_aws()
     ui = RecordingUI()
     run_deploy(aws, make_config(events_app(), project), baseline['package'], ui)
-    assert set(aws.rules) == {'demo-dev-every_five', 'demo-dev-hourly', 'demo-dev-on_commit'}
-    assert aws.rules['demo-dev-every_five']['ScheduleExpression'] == 'rate(5 minutes)'
-    assert aws.rules['demo-dev-hourly']['ScheduleExpression'] == 'rate(1 hour)'
-    assert aws.rules['demo-dev-hourly']['Description'] == 'hourly'
-    assert json.loads(aws.rules['demo-dev-on_commit']['EventPattern']) == {
+    assert set(aws.rules) == {'demo-dev-every_five-event', 'demo-dev-hourly-event',
+                              'demo-dev-on_commit-event'}
+    assert aws.rules['demo-dev-every_five-event']['ScheduleExpression'] == 'rate(5 minutes)'
+    assert aws.rules['demo-dev-hourly-event']['ScheduleExpression'] == 'rate(1 hour)'
+    assert aws.rules['demo-dev-hourly-event']['Description'] == 'hourly'
+    assert json.loads(aws.rules['demo-dev-on_commit-event']['EventPattern']) == {
         'source': ['aws.codecommit']}
     wiring = aws.wiring()
     for rule in wiring['rules'].values():
@@ -789,7 +841,7 @@ def test_read_remote_of_nothing_then_deploy_wires_everything(tmp_path, baseline)
     records = {r['name']: r for r in read_state_file(project)['resources']}
     assert records['hourly-event'] == {
         'name': 'hourly-event', 'resource_type': 'cloudwatch_event',
-        'rule_name': 'demo-dev-hourly', 'rule_arn': rule_arn('demo-dev-hourly')}
+        'rule_name': 'demo-dev-hourly-event', 'rule_arn': rule_arn('demo-dev-hourly-event')}
     sub = records['handle-sns-subscription']
     assert set(sub) == {'name', 'resource_type', 'topic', 'topic_arn', 'subscription_arn',
                         'lambda_arn'}
@@ -802,7 +854,7 @@ def test_read_remote_of_nothing_then_deploy_wires_everything(tmp_path, baseline)
     ui = RecordingUI()
     run_deploy(aws, make_config(events_app(), project), baseline['package'], ui)
     assert aws.mutating_calls == []
-    assert 'No changes to CloudWatch event rule: demo-dev-hourly' in ui.lines
+    assert 'No changes to CloudWatch event rule: demo-dev-hourly-event' in ui.lines
 
     run_delete(aws, project)
     assert aws.is_empty()
@@ -816,7 +868,7 @@ def test_changing_and_removing_handlers(tmp_path, baseline):
     aws.reset_counter()
     run_deploy(aws, make_config(events_app(minutes=10), project), baseline['package'])
     assert aws.mutating_calls == [('events', 'put_rule')]
-    assert aws.rules['demo-dev-every_five']['ScheduleExpression'] == 'rate(10 minutes)'
+    assert aws.rules['demo-dev-every_five-event']['ScheduleExpression'] == 'rate(10 minutes)'
     aws.reset_counter()
     run_deploy(aws, make_config(events_app(minutes=10, with_sns=False, with_pattern=False),
                                 project), baseline['package'])
@@ -824,7 +876,7 @@ def test_changing_and_removing_handlers(tmp_path, baseline):
         ('events', 'delete_rule'), ('events', 'remove_targets'),
         ('lambda', 'delete_function'), ('lambda', 'delete_function'),
         ('sns', 'unsubscribe')]
-    assert set(aws.rules) == {'demo-dev-every_five', 'demo-dev-hourly'}
+    assert set(aws.rules) == {'demo-dev-every_five-event', 'demo-dev-hourly-event'}
     assert aws.subscriptions == {}
     assert set(aws.functions) == {'demo-dev-every_five', 'demo-dev-hourly'}
     assert_state_matches_aws(project, aws)
@@ -844,8 +896,8 @@ def test_resources_deleted_behind_our_back_are_recreated(tmp_path, baseline):
     aws = new_aws()
     config = make_config(events_app(), project)
     run_deploy(aws, config, baseline['package'])
-    aws.rules['demo-dev-hourly']['Targets'] = []
-    del aws.rules['demo-dev-on_commit']
+    aws.rules['demo-dev-hourly-event']['Targets'] = []
+    del aws.rules['demo-dev-on_commit-event']
     aws.subscriptions.clear()
     aws.functions['demo-dev-every_five']['statements'] = []
     run_deploy(aws, config, baseline['package'])

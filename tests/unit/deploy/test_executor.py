@@ -605,9 +605,12 @@ def test_settings_round_trip_with_no_op_redeploy(project, package):
     assert handler['VpcConfig']['SubnetIds'] == ['subnet-1']
     assert handler['Layers'] == [{'Arn': 'arn:aws:lambda:us-west-2:1:layer:user:3',
                                   'CodeSize': 1}]
+    assert recorded_resources(DeployedState.load(project, 'dev')) == aws.existing_resources()
     aws.reset_counter()
     run_deploy(aws, config, package)
     assert aws.mutating_calls == []
+    run_delete(aws, project)
+    assert aws.is_empty()
 
 
 def test_switching_to_a_precreated_role_and_back(project, package):

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chalice.deploy.appgraph import log_group_model
 from chalice.deploy.models import (
     LAMBDA_TRUST_POLICY,
     Application,
@@ -106,8 +107,7 @@ def function_remote(model):
                                'SecurityGroupIds': list(model.security_group_ids),
                                'VpcId': 'vpc-1'}
     return {'config': config, 'tags': dict(model.tags),
-            'concurrency': model.reserved_concurrency,
-            'log_retention': model.log_retention_in_days}
+            'concurrency': model.reserved_concurrency}
 
 
 def in_sync(app=APP):
@@ -139,6 +139,10 @@ def in_sync(app=APP):
                 'api': {'id': API_ID, 'name': model.api_name,
                         'endpointConfiguration': {'types': [model.endpoint_type]}},
                 'stage_exists': True, 'permissions': permissions}
+        elif model.resource_type == 'log_group':
+            records.append({'name': model.resource_name, 'resource_type': 'log_group',
+                            'log_group_name': model.log_group_name})
+            remote[model.resource_name] = {'retention_in_days': model.retention_in_days}
     return DeployedState('/nowhere/.chalice/deployed/dev.json', records), remote
 
 
@@ -263,10 +267,18 @@ def test_fresh_deploy_with_precreated_role_creates_no_role():
     assert plan.api_calls[0].params['Role'] == 'arn:aws:iam::1:role/mine'
 
 
+def with_log_group(app, name, days):
+    """``app`` with function ``name`` keeping its logs ``days`` days (a log group model)."""
+    app = replace_function(app, name, log_retention_in_days=days)
+    function = next(m for m in app.ordered() if m.resource_name == name)
+    return Application(app.app_name, app.stage, app.resources + (log_group_model(function),))
+
+
 def test_fresh_function_with_concurrency_vpc_and_log_retention():
     app = replace_function(Application('demo', 'dev', (WORKER,)), 'worker',
                            reserved_concurrency=3, subnet_ids=('s-1',),
-                           security_group_ids=('sg-1',), log_retention_in_days=14)
+                           security_group_ids=('sg-1',))
+    app = with_log_group(app, 'worker', 14)
     plan = plan_deploy(app, DeployedState('/nowhere/s.json'), {}, ctx())
     assert mutating(plan) == [
         ('iam', 'create_role'), ('iam', 'put_role_policy'), ('lambda', 'create_function'),
@@ -420,13 +432,63 @@ def test_reserved_concurrency_unset():
     assert plan.mutating_calls[0].params == {'FunctionName': 'demo-dev-worker'}
 
 
-def test_log_retention_change():
-    app = replace_function(APP, 'worker', log_retention_in_days=7)
+def test_log_retention_change_puts_the_policy_only():
+    app = with_log_group(APP, 'worker', 7)
     state, remote = in_sync(app)
-    remote['worker']['log_retention'] = 30
+    remote['worker-log-group']['retention_in_days'] = 30
+    plan = plan_for(app, state, remote)
+    assert mutating(plan) == [('logs', 'put_retention_policy')]
+    assert plan.mutating_calls[0].params == {'logGroupName': '/aws/lambda/demo-dev-worker',
+                                             'retentionInDays': 7}
+    assert plan_for(app, *in_sync(app)).mutating_calls == []
+
+
+def test_missing_log_group_is_created_and_recorded():
+    app = with_log_group(APP, 'worker', 7)
+    state, remote = in_sync(app)
+    remote['worker-log-group'] = None
     plan = plan_for(app, state, remote)
     assert mutating(plan) == [('logs', 'create_log_group'), ('logs', 'put_retention_policy')]
     assert plan.mutating_calls[0].ignore_errors == ('ResourceAlreadyExistsException',)
+    records = [s for s in plan.steps if isinstance(s, RecordResource)]
+    assert records == [RecordResource('worker-log-group', 'log_group',
+                                      {'log_group_name': '/aws/lambda/demo-dev-worker'})]
+
+
+def test_existing_log_group_without_a_record_is_adopted_without_calls():
+    # A group Lambda (or AWS Chalice, or an earlier version) created.
+    app = with_log_group(APP, 'worker', 7)
+    state, remote = in_sync(app)
+    state.remove('worker-log-group')
+    plan = plan_for(app, state, remote)
+    assert plan.mutating_calls == []
+    assert [s.name for s in plan.steps if isinstance(s, RecordResource)] == ['worker-log-group']
+
+
+def test_log_retention_setting_removed_keeps_the_logs():
+    # The function stays: its logs stay too, kept forever again.
+    app = with_log_group(APP, 'worker', 7)
+    state, _ = in_sync(app)
+    plan = plan_deploy(APP, state, dict(in_sync(APP)[1], **{
+        'worker-log-group': {'exists': True}}), ctx())
+    assert mutating(plan) == [('logs', 'delete_retention_policy')]
+    assert plan.mutating_calls[0].params == {'logGroupName': '/aws/lambda/demo-dev-worker'}
+    assert plan.steps[-1] == ForgetResource('worker-log-group')
+
+
+def test_log_group_goes_with_its_function():
+    app = with_log_group(APP, 'worker', 7)
+    state, remote = in_sync(app)
+    remote['worker-log-group'] = {'exists': True}
+    without_worker = Application('demo', 'dev', (API,))
+    plan = plan_deploy(without_worker, state, remote, ctx())
+    assert ('logs', 'delete_log_group') in mutating(plan)
+    assert [s.name for s in plan.steps if isinstance(s, ForgetResource)] == [
+        'worker-log-group', 'worker']
+    plan = plan_delete(state, {'worker-log-group': {'exists': True}}, ctx())
+    assert ('logs', 'delete_log_group') in mutating(plan)
+    assert plan_delete(state, {'worker-log-group': {'exists': False}}, ctx()).steps[0] == \
+        ForgetResource('worker-log-group')
 
 
 def test_policy_change_puts_the_policy_with_details():
@@ -801,3 +863,58 @@ def test_fresh_plans_are_repeatable_and_read_no_files():
     second = plan_deploy(APP, DeployedState('/nowhere/s.json'), {}, ctx())
     assert first.describe() == second.describe()
     assert len(first.describe()) == len(first.steps)
+
+
+# ---------------------------------------------------------------- takeover
+
+AUTH = LambdaFunction('auth', 'demo-dev-auth', 'app.auth', 'python3.11', ROLE, PACKAGE,
+                      tags=dict(TAGS))
+AUTH_APP = Application('demo', 'dev', (WORKER, dataclasses.replace(API, authorizers=(AUTH,))))
+
+
+def permission_calls(plan):
+    return [(c.method, c.params['FunctionName'], c.params['StatementId'])
+            for c in plan.mutating_calls if c.method.endswith('_permission')]
+
+
+def test_aws_chalices_broader_authorizer_grant_is_replaced_by_ours_in_one_deploy():
+    # AWS Chalice lets API Gateway invoke an authorizer from <api>/*: ours is
+    # added first, then that statement goes; the handler's own /* is kept.
+    state, remote = in_sync(AUTH_APP)
+    remote['rest_api']['permissions'] = {
+        'demo-dev': [dict(grant(source_arn()), Sid='1f6e3c7a-handler')],
+        'demo-dev-auth': [dict(grant(source_arn()), Sid='9a2b4c6d-auth')]}
+    plan = plan_for(AUTH_APP, state, remote)
+    calls = plan.mutating_calls
+    assert [c.method for c in calls] == ['add_permission', 'remove_permission']
+    added = resolve(calls[0].params, lambda var: {'auth.lambda_arn': function_arn(
+        'demo-dev-auth'), 'rest_api.rest_api_id': API_ID}[var.name])
+    assert added['SourceArn'] == source_arn('/authorizers/*')
+    assert added['FunctionName'] == function_arn('demo-dev-auth')
+    assert calls[1].params['StatementId'] == '9a2b4c6d-auth'
+    assert calls[1].ignore_errors == ('ResourceNotFoundException',)
+    # Once ours is there (a rerun after a failure in between), only the removal is left.
+    remote['rest_api']['permissions']['demo-dev-auth'].append(
+        dict(grant(source_arn('/authorizers/*')), Sid='chalice-apigateway-x'))
+    assert [c.method for c in plan_for(AUTH_APP, state, remote).mutating_calls] == [
+        'remove_permission']
+
+
+def test_duplicate_grants_are_removed_keeping_our_statement():
+    state, remote = in_sync(APP)
+    ours = 'chalice-apigateway-' + sha256_of(source_arn())
+    remote['rest_api']['permissions']['demo-dev'] = [
+        dict(grant(source_arn()), Sid='aws-chalice-uuid'),
+        dict(grant(source_arn()), Sid=ours),
+        dict(grant(source_arn()), Sid='another-copy')]
+    plan = plan_for(APP, state, remote)
+    assert permission_calls(plan) == [
+        ('remove_permission', Var('api_handler.lambda_arn'), 'aws-chalice-uuid'),
+        ('remove_permission', Var('api_handler.lambda_arn'), 'another-copy')]
+
+
+def test_a_single_grant_of_aws_chalice_is_adopted_as_it_is():
+    state, remote = in_sync(APP)
+    remote['rest_api']['permissions']['demo-dev'] = [
+        dict(grant(source_arn()), Sid='aws-chalice-uuid')]
+    assert plan_for(APP, state, remote).mutating_calls == []

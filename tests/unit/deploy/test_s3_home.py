@@ -314,12 +314,69 @@ def test_missing_bucket_fails_before_anything_changes():
 
 
 def test_stale_entry_of_a_recorded_id_is_dropped():
-    stale = dict(OURS_AS_READ, Id='chalice-old-id')
+    stale = dict(OURS_AS_READ, Id='chalice-old-id', Events=['s3:ObjectRemoved:*'])
     record = dict(RECORD, notification_id='chalice-old-id')
     steps = HOME.plan(MODEL, record, remote(with_ours(EXISTING, stale), [GRANT]), context())
     document = put_document(steps)
     assert [e['Id'] for e in lambda_entries(document)] == ['someone-else', OUR_ID]
     assert others_of(document) == EXISTING
+
+
+# AWS Chalice's entry: no Id of ours (S3 made one up), no filter rules here.
+THEIRS = {'Id': 'NjY5ZDk0ZTMtYmE0NS00', 'LambdaFunctionArn': FUNCTION_ARN,
+          'Events': ['s3:ObjectCreated:*'],
+          'Filter': {'Key': {'FilterRules': [{'Name': 'Prefix', 'Value': 'images/'},
+                                             {'Name': 'Suffix', 'Value': '.jpg'}]}}}
+THEIR_RECORD = {'name': 'resize-s3event', 'resource_type': 's3_event', 'bucket': BUCKET,
+                'lambda_arn': FUNCTION_ARN}
+
+
+def test_matching_entry_of_the_function_is_adopted_whatever_its_id():
+    steps = HOME.plan(MODEL, THEIR_RECORD, remote(with_ours(EXISTING, THEIRS), [GRANT]),
+                      context())
+    assert calls(steps) == []
+    (record,) = [s for s in steps if isinstance(s, RecordResource)]
+    assert resolved(record.values) == {'bucket': BUCKET, 'lambda_arn': FUNCTION_ARN,
+                                       'notification_id': THEIRS['Id']}
+    # Recorded: the next deploy writes nothing at all.
+    recorded = dict(THEIR_RECORD, notification_id=THEIRS['Id'])
+    steps = HOME.plan(MODEL, recorded, remote(with_ours(EXISTING, THEIRS), [GRANT]), context())
+    assert [s for s in steps if not isinstance(s, Message)] == []
+
+
+def test_entries_of_the_function_with_other_settings_are_replaced_by_one():
+    other_events = dict(THEIRS, Events=['s3:ObjectRemoved:*'])
+    configuration = with_ours(with_ours(EXISTING, other_events), dict(THEIRS, Id='two'))
+    configuration['LambdaFunctionConfigurations'][-1]['Filter'] = {}
+    steps = HOME.plan(MODEL, THEIR_RECORD, remote(configuration, [GRANT]), context())
+    document = put_document(steps)
+    assert [e['Id'] for e in lambda_entries(document)] == ['someone-else', OUR_ID]
+    assert others_of(document) == EXISTING
+
+
+def test_duplicate_entries_of_the_function_leave_the_adopted_one():
+    configuration = with_ours(with_ours(EXISTING, THEIRS), OURS_AS_READ)
+    steps = HOME.plan(MODEL, RECORD, remote(configuration, [GRANT]), context())
+    document = put_document(steps)
+    assert [e['Id'] for e in lambda_entries(document)] == ['someone-else', THEIRS['Id']]
+
+
+def test_delete_removes_the_functions_entries_whatever_their_id():
+    their_grant = dict(copy.deepcopy(GRANT), Sid='5f0c7a0e-uuid')
+    configuration = with_ours(with_ours(EXISTING, THEIRS), dict(THEIRS, Id='again'))
+    steps = HOME.plan_delete(THEIR_RECORD, {'configuration': configuration,
+                                            'statements': [their_grant]}, context())
+    assert calls(steps) == [('lambda', 'remove_permission'),
+                            ('s3', 'put_bucket_notification_configuration')]
+    assert the_call(steps, 'remove_permission').params['StatementId'] == '5f0c7a0e-uuid'
+    assert put_document(steps) == EXISTING
+
+
+def test_duplicate_grants_for_the_bucket_are_removed_keeping_ours():
+    theirs = dict(copy.deepcopy(GRANT), Sid='5f0c7a0e-uuid')
+    steps = HOME.plan(MODEL, RECORD, remote(with_ours(EXISTING), [theirs, GRANT]), context())
+    assert calls(steps) == [('lambda', 'remove_permission')]
+    assert the_call(steps, 'remove_permission').params['StatementId'] == '5f0c7a0e-uuid'
 
 
 def test_moving_to_another_bucket_cleans_the_old_one_first():

@@ -17,6 +17,7 @@ from chalice.deploy.sam import (
 )
 from chalice.errors import ChaliceError
 from tests.unit.deploy.fakes import make_config, make_package, write_project
+from tests.unit.test_batch_failures import reporting_app
 
 TRUST = {'Version': '2012-10-17', 'Statement': [{
     'Sid': '', 'Effect': 'Allow', 'Principal': {'Service': 'lambda.amazonaws.com'},
@@ -50,6 +51,15 @@ def test_logical_ids_are_camel_case():
     assert to_logical_id('default-role') == 'DefaultRole'
     assert to_logical_id('tick-event') == 'TickEvent'
     assert to_logical_id('managed-layer') == 'ManagedLayer'
+
+
+def test_log_retention_gives_the_function_a_log_group(project):
+    template = template_for(hello_app(), project, log_retention_in_days=14)
+    assert template['Resources']['APIHandlerLogGroup'] == {
+        'Type': 'AWS::Logs::LogGroup',
+        'Properties': {'LogGroupName': {'Fn::Sub': '/aws/lambda/${APIHandler}'},
+                       'RetentionInDays': 14}}
+    assert 'APIHandlerLogGroup' not in template_for(hello_app(), project)['Resources']
 
 
 def test_hello_world(project):
@@ -245,10 +255,18 @@ def test_websocket_app(project):
         'RouteSelectionExpression': '$request.body.action'}
     assert resources['WebsocketMessageRoute']['Properties'] == {
         'ApiId': {'Ref': 'WebsocketAPI'}, 'RouteKey': '$default',
+        'RouteResponseSelectionExpression': '$default',
         'Target': {'Fn::Join': ['/', ['integrations', {'Ref': 'WebsocketMessageIntegration'}]]}}
-    assert resources['WebsocketConnectIntegration']['Properties']['IntegrationUri'] == {
-        'Fn::Sub': 'arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/'
-                   '2015-03-31/functions/${WebsocketConnect.Arn}/invocations'}
+    assert resources['WebsocketConnectIntegration']['Properties'] == {
+        'ApiId': {'Ref': 'WebsocketAPI'}, 'IntegrationType': 'AWS_PROXY',
+        'ConnectionType': 'INTERNET', 'ContentHandlingStrategy': 'CONVERT_TO_TEXT',
+        'Description': 'connect',
+        'IntegrationUri': {
+            'Fn::Sub': 'arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/'
+                       '2015-03-31/functions/${WebsocketConnect.Arn}/invocations'}}
+    assert resources['WebsocketDisconnectIntegration']['Properties']['Description'] == \
+        'disconnect'
+    assert resources['WebsocketMessageIntegration']['Properties']['Description'] == 'message'
     assert sorted(resources['WebsocketAPIDeployment']['DependsOn']) == [
         'WebsocketConnectRoute', 'WebsocketDisconnectRoute', 'WebsocketMessageRoute']
     assert resources['WebsocketAPIStage']['Properties']['StageName'] == 'api'
@@ -337,3 +355,16 @@ def test_yaml_dump_round_trips(project):
     assert cfnyaml.load(text) == template
     assert "Role: !GetAtt 'DefaultRole.Arn'" in text
     assert json.loads(dump_template(template)) == template
+
+
+def test_report_batch_item_failures_sets_function_response_types(project):
+    app = reporting_app()
+    resources = template_for(app, project)['Resources']
+    for function, event in (('QueueHandler', 'QueueHandlerSqsEventSource'),
+                            ('Kin', 'KinKinesisEventSource'),
+                            ('Ddb', 'DdbDynamodbEventSource')):
+        properties = resources[function]['Properties']['Events'][event]['Properties']
+        assert properties['FunctionResponseTypes'] == ['ReportBatchItemFailures']
+    plain_properties = resources['Plain']['Properties']['Events'][
+        'PlainSqsEventSource']['Properties']
+    assert 'FunctionResponseTypes' not in plain_properties

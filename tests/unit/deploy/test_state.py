@@ -258,3 +258,46 @@ def test_save_then_load_round_trips_arbitrary_record_values(tmp_path):
     state = DeployedState(state_file_path(str(tmp_path), 'dev'), [record])
     state.save()
     assert DeployedState.load(str(tmp_path), 'dev').resources == [record]
+
+
+def complete_record(resource_type):
+    record = {'name': 'r-%s' % resource_type, 'resource_type': resource_type}
+    record.update({field: 'value-of-%s' % field
+                   for field in state_module.REQUIRED_FIELDS[resource_type]})
+    return record
+
+
+@pytest.mark.parametrize('resource_type, field', [
+    (resource_type, field) for resource_type, fields in state_module.REQUIRED_FIELDS.items()
+    for field in fields])
+@pytest.mark.parametrize('missing', ['absent', None, ''])
+def test_a_record_missing_a_required_field_is_refused(tmp_path, resource_type, field, missing):
+    record = complete_record(resource_type)
+    if missing == 'absent':
+        del record[field]
+    else:
+        record[field] = missing
+    raw = json.dumps({'resources': [ROLE, record], 'schema_version': '2.0'}).encode()
+    path = write_state(tmp_path, raw)
+    with pytest.raises(StateFileError) as raised:
+        DeployedState.load(str(tmp_path), 'dev')
+    assert str(raised.value) == (
+        'The deployed state file %s is missing the field "%s" in the record of %s (%s). '
+        'Restore the file from a backup or add the field; it was left untouched.'
+        % (path, field, record['name'], resource_type))
+    with open(path, 'rb') as f:
+        assert f.read() == raw
+
+
+def test_complete_records_of_every_type_load_and_other_types_are_not_checked(tmp_path):
+    records = [complete_record(t) for t in state_module.REQUIRED_FIELDS]
+    records.append({'name': 'future', 'resource_type': 'some_future_type'})
+    write_state(tmp_path, {'resources': records, 'schema_version': '2.0'})
+    assert DeployedState.load(str(tmp_path), 'dev').resources == records
+
+
+def test_every_resource_type_with_a_home_lists_its_required_fields():
+    """A new resource home needs a REQUIRED_FIELDS row (what delete reads back)."""
+    from chalice.deploy.resources import base
+
+    assert set(base._HOMES) <= set(state_module.REQUIRED_FIELDS)

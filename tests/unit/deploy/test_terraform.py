@@ -16,6 +16,7 @@ from chalice.deploy.terraform import build_configuration, merge
 from tests.terraform_checks import dangling_references, resources, undocumented
 from tests.unit.deploy.fakes import make_config, make_package, write_project
 from tests.unit.deploy.test_sam import hello_app
+from tests.unit.test_batch_failures import reporting_app
 
 PARTITION_REF = '${data.aws_partition.chalice.partition}'
 REGION_REF = '${data.aws_region.chalice.name}'
@@ -249,7 +250,7 @@ def test_event_rules_subscriptions_and_mappings(project):
     document = configuration_for(app, project)
     # Names come from the models: the rule is named as chalice deploy names it.
     rule = resource(document, 'aws_cloudwatch_event_rule', 'tick-event')
-    assert rule == {'name': 'demo-dev-tick', 'schedule_expression': 'rate(1 hour)',
+    assert rule == {'name': 'demo-dev-tick-event', 'schedule_expression': 'rate(1 hour)',
                     'description': 'hourly'}
     assert resource(document, 'aws_cloudwatch_event_target', 'tick-event') == {
         'rule': '${aws_cloudwatch_event_rule.tick-event.name}', 'target_id': '1',
@@ -339,9 +340,13 @@ def test_websocket_api(project):
     assert integration['integration_uri'] == (
         'arn:%s:apigateway:%s:lambda:path/2015-03-31/functions/'
         '${aws_lambda_function.websocket_connect.arn}/invocations' % (PARTITION_REF, REGION_REF))
+    # The settings chalice deploy (and AWS Chalice) gives the integration.
+    assert (integration['connection_type'], integration['content_handling_strategy'],
+            integration['description']) == ('INTERNET', 'CONVERT_TO_TEXT', 'connect')
     route = resource(document, 'aws_apigatewayv2_route', 'websocket_api-default')
     assert route == {'api_id': '${aws_apigatewayv2_api.websocket_api.id}',
                      'route_key': '$default',
+                     'route_response_selection_expression': '$default',
                      'target': 'integrations/'
                                '${aws_apigatewayv2_integration.websocket_api-default.id}'}
     assert 'websocket_api-disconnect' not in document['resource']['aws_apigatewayv2_route']
@@ -376,3 +381,15 @@ def test_the_checks_catch_what_they_look_for():
         'aws_lambda_function.f has no attribute nope',
         'aws_lambda_permission.p depends on undeclared aws_iam_role.gone',
         'resource aws_iam_role.missing is not declared']
+
+
+def test_report_batch_item_failures_sets_function_response_types(project):
+    app = reporting_app()
+    document = configuration_for(app, project)
+    for label in ('queue_handler-sqs-event-source', 'kin-kinesis-event-source',
+                  'ddb-dynamodb-event-source'):
+        mapping = resource(document, 'aws_lambda_event_source_mapping', label)
+        assert mapping['function_response_types'] == ['ReportBatchItemFailures']
+    plain_mapping = resource(document, 'aws_lambda_event_source_mapping',
+                             'plain-sqs-event-source')
+    assert 'function_response_types' not in plain_mapping

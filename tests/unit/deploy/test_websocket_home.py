@@ -70,6 +70,16 @@ def source_arn(api_id=API_ID):
     return 'arn:aws:execute-api:%s:%s:%s/*' % (REGION, ACCOUNT, api_id)
 
 
+DESCRIPTIONS = {'$connect': 'connect', '$default': 'message', '$disconnect': 'disconnect'}
+
+
+def integration_as_read(key, function):
+    """A route's integration as GetIntegrations reports it after a deploy."""
+    return {'IntegrationType': 'AWS_PROXY', 'IntegrationUri': uri(function),
+            'ConnectionType': 'INTERNET', 'ContentHandlingStrategy': 'CONVERT_TO_TEXT',
+            'Description': DESCRIPTIONS[key]}
+
+
 def grant(arn):
     return {'Sid': 's', 'Effect': 'Allow', 'Principal': {'Service': 'apigateway.amazonaws.com'},
             'Action': 'lambda:InvokeFunction', 'Condition': {'ArnLike': {'AWS:SourceArn': arn}}}
@@ -115,8 +125,9 @@ def in_sync(model=ALL):
               'routes_sha256': digest_of(model)}
     routes, integrations = {}, {}
     for index, (key, function) in enumerate(model.routes()):
-        routes[key] = {'id': 'route%d' % index, 'target': 'integrations/int%d' % index}
-        integrations['int%d' % index] = {'uri': uri(function), 'type': 'AWS_PROXY'}
+        routes[key] = {'id': 'route%d' % index, 'target': 'integrations/int%d' % index,
+                       'response_selection': '$default'}
+        integrations['int%d' % index] = integration_as_read(key, function)
     remote = {'api': {'id': API_ID, 'name': API_NAME}, 'routes': routes,
               'integrations': integrations, 'stages': {'api': 'dep1'},
               'permissions': {fn.function_name: [grant(source_arn())]
@@ -190,11 +201,12 @@ def test_fresh_plan_parameters_render_as_aws_expects():
         assert path == 'IntegrationId'
         outputs[var_name] = 'int-' + key
         params = rendered(integration.params, **{'websocket_api.websocket_api_id': API_ID})
-        assert params == {'ApiId': API_ID, 'IntegrationType': 'AWS_PROXY',
-                          'IntegrationUri': uri(function), 'IntegrationMethod': 'POST'}
+        assert params == dict(integration_as_read(key, function), ApiId=API_ID,
+                              IntegrationMethod='POST')
         params = rendered(route.params, **dict(outputs, **{
             'websocket_api.websocket_api_id': API_ID}))
-        assert params == {'ApiId': API_ID, 'RouteKey': key, 'Target': 'integrations/int-' + key}
+        assert params == {'ApiId': API_ID, 'RouteKey': key, 'Target': 'integrations/int-' + key,
+                          'RouteResponseSelectionExpression': '$default'}
 
     permissions = [s for s in steps if isinstance(s, APICall) and s.method == 'add_permission']
     for permission, function in zip(permissions, (CONNECT, MESSAGE, DISCONNECT)):
@@ -330,14 +342,14 @@ def test_removing_a_handler_through_the_planner_deletes_the_function_afterwards(
 
 def test_a_route_pointing_elsewhere_is_repointed_and_redeployed():
     record, remote = in_sync()
-    remote['integrations']['int1']['uri'] = 'arn:somewhere-else'
+    remote['integrations']['int1']['IntegrationUri'] = 'arn:somewhere-else'
     steps = HOME.plan(ALL, record, remote, ctx())
     assert mutating(steps) == ['apigatewayv2.update_integration',
                                'apigatewayv2.create_deployment', 'apigatewayv2.update_stage']
     params = rendered(call(steps, 'update_integration').params,
                       **{'websocket_api.websocket_api_id': API_ID})
-    assert params == {'ApiId': API_ID, 'IntegrationId': 'int1', 'IntegrationType': 'AWS_PROXY',
-                      'IntegrationUri': uri(MESSAGE), 'IntegrationMethod': 'POST'}
+    assert params == dict(integration_as_read('$default', MESSAGE), ApiId=API_ID,
+                          IntegrationId='int1', IntegrationMethod='POST')
 
 
 def test_a_route_whose_integration_is_gone_gets_a_new_one():
@@ -363,7 +375,8 @@ def test_an_unrouted_integration_from_a_stopped_run_is_reused():
 
 def test_unrouted_integrations_that_match_nothing_are_deleted_without_redeploying():
     record, remote = in_sync()
-    remote['integrations']['stray'] = {'uri': 'arn:other', 'type': 'AWS_PROXY'}
+    remote['integrations']['stray'] = dict(integration_as_read('$default', MESSAGE),
+                                           IntegrationUri='arn:other')
     steps = HOME.plan(ALL, record, remote, ctx())
     assert mutating(steps) == ['apigatewayv2.delete_integration']
     assert call(steps, 'delete_integration').params['IntegrationId'] == 'stray'
@@ -526,16 +539,17 @@ class FakeV2:
         return {'Items': [{'StageName': name, 'DeploymentId': dep} for name, dep in
                           self._api(p)['stages'].items()]}
 
+    _INTEGRATION_KEYS = ('IntegrationType', 'IntegrationUri', 'ConnectionType',
+                         'ContentHandlingStrategy', 'Description')
+
     def _apigatewayv2__create_integration(self, p):
         iid = self._id('int')
-        self._api(p)['integrations'][iid] = {
-            'IntegrationType': p['IntegrationType'], 'IntegrationUri': p['IntegrationUri']}
+        self._api(p)['integrations'][iid] = {k: p[k] for k in self._INTEGRATION_KEYS if k in p}
         return {'IntegrationId': iid}
 
     def _apigatewayv2__update_integration(self, p):
         integration = self._integration(p)
-        integration.update(IntegrationType=p['IntegrationType'],
-                           IntegrationUri=p['IntegrationUri'])
+        integration.update((k, p[k]) for k in self._INTEGRATION_KEYS if k in p)
         return {'IntegrationId': p['IntegrationId']}
 
     def _integration(self, p):
@@ -564,13 +578,20 @@ class FakeV2:
             raise KeyError('ConflictException')
         rid = self._id('route')
         api['routes'][rid] = {'RouteKey': p['RouteKey'], 'Target': self._target(api, p['Target'])}
+        if 'RouteResponseSelectionExpression' in p:
+            api['routes'][rid]['RouteResponseSelectionExpression'] = \
+                p['RouteResponseSelectionExpression']
         return {'RouteId': rid}
 
     def _apigatewayv2__update_route(self, p):
         api = self._api(p)
         if p['RouteId'] not in api['routes']:
             raise KeyError('NotFoundException')
-        api['routes'][p['RouteId']]['Target'] = self._target(api, p['Target'])
+        route = api['routes'][p['RouteId']]
+        if 'Target' in p:
+            route['Target'] = self._target(api, p['Target'])
+        if 'RouteResponseSelectionExpression' in p:
+            route['RouteResponseSelectionExpression'] = p['RouteResponseSelectionExpression']
         return {'RouteId': p['RouteId']}
 
     def _apigatewayv2__delete_route(self, p):
@@ -709,7 +730,7 @@ def test_read_remote_reports_what_exists(tmp_path):
     assert set(remote['routes']) == {'$connect', '$default', '$disconnect'}
     targets = {r['target'][len('integrations/'):] for r in remote['routes'].values()}
     assert targets == set(remote['integrations'])
-    assert sorted(i['uri'] for i in remote['integrations'].values()) == sorted(
+    assert sorted(i['IntegrationUri'] for i in remote['integrations'].values()) == sorted(
         uri(fn) for _, fn in ALL.routes())
     assert list(remote['stages']) == ['api'] and remote['stages']['api']
     for _, fn in ALL.routes():
@@ -827,3 +848,37 @@ def test_delete_tolerates_an_api_already_gone(tmp_path):
     aws.apis.clear()
     run_delete(aws, state)
     assert state.resources == []
+
+
+# ---------------------------------------------------------------- takeover
+
+def test_api_deployed_by_aws_chalice_is_taken_over_with_one_redeployment():
+    # AWS Chalice's record has no routes_sha256; its routes and integrations
+    # carry the settings ours would give them.
+    record, remote = in_sync()
+    del record['routes_sha256']
+    steps = HOME.plan(ALL, record, remote, ctx())
+    assert mutating(steps) == ['apigatewayv2.create_deployment', 'apigatewayv2.update_stage']
+    (recorded,) = [s for s in steps if isinstance(s, RecordResource)]
+    values = rendered(recorded.values, **{'websocket_api.websocket_api_id': API_ID})
+    assert values['routes_sha256'] == digest_of(ALL)
+    record = dict(record, routes_sha256=values['routes_sha256'])
+    assert mutating(HOME.plan(ALL, record, remote, ctx())) == []
+
+
+def test_integrations_and_routes_without_the_settings_get_them():
+    record, remote = in_sync()
+    for integration in remote['integrations'].values():
+        for key in ('ConnectionType', 'ContentHandlingStrategy', 'Description'):
+            integration[key] = None
+    remote['routes']['$connect']['response_selection'] = None
+    steps = HOME.plan(ALL, record, remote, ctx())
+    assert mutating(steps) == ['apigatewayv2.update_integration',
+                               'apigatewayv2.update_route',
+                               'apigatewayv2.update_integration',
+                               'apigatewayv2.update_integration',
+                               'apigatewayv2.create_deployment', 'apigatewayv2.update_stage']
+    route = rendered(call(steps, 'update_route').params,
+                     **{'websocket_api.websocket_api_id': API_ID})
+    assert route == {'ApiId': API_ID, 'RouteId': 'route0',
+                     'RouteResponseSelectionExpression': '$default'}
