@@ -23,6 +23,7 @@ from chalice.runtime import events as runtime_events
 from chalice.runtime import http as runtime_http
 from tests.unit import events
 from tests.unit.events import FakeLambdaContext, rest_event
+from tests.unit.events_v2 import http_api_event
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
@@ -86,6 +87,25 @@ def test_routes_and_methods_added_after_the_first_request_are_served():
     assert (post['statusCode'], json.loads(post['body'])) == (200, {'added': True})
     assert json.loads(app(rest_event('/other'), context)['body']) == {'other': True}
     assert app(rest_event('/items', 'PUT'), context)['headers']['Allow'] == 'GET,POST'
+
+
+def test_http_api_events_reach_routes_added_after_the_first_request():
+    app = Chalice('late-v2')
+
+    @app.route('/first')
+    def first():
+        return {'route': 'first'}
+
+    context = FakeLambdaContext()
+    assert app(http_api_event('GET /first'), context)['statusCode'] == 200
+    assert app(http_api_event('GET /second'), context)['statusCode'] == 404
+
+    @app.route('/second')
+    def second():
+        return {'route': 'second'}
+
+    response = app(http_api_event('GET /second'), context)
+    assert (response['statusCode'], json.loads(response['body'])) == (200, {'route': 'second'})
 
 
 def test_rarely_read_fields_are_read_on_access_and_can_be_assigned():
