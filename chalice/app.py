@@ -123,6 +123,12 @@ def _auth():
     return auth
 
 
+def _handlers():
+    from chalice.runtime import handlers
+
+    return handlers
+
+
 def _new_websocket_api():
     from chalice.runtime.websocket import WebsocketAPI
 
@@ -217,20 +223,6 @@ class WebsocketHandlerConfig:
 
 # --------------------------------------------------------------- middleware
 
-def _chain(middlewares, innermost):
-    """Wrap ``innermost`` so the first middleware registered runs first."""
-    handler = innermost
-    for middleware in reversed(middlewares):
-        handler = _link(middleware, handler)
-    return handler
-
-
-def _link(middleware, next_handler):
-    def call(event):
-        return middleware(event, next_handler)
-    return call
-
-
 class ConvertToMiddleware:
     """Use a plain Lambda-handler decorator as Chalice middleware.
 
@@ -253,139 +245,6 @@ class ConvertToMiddleware:
             return get_response(event)
 
         return handler(original, context)
-
-
-# Event objects are built as ``_new(cls)._fill(event, context)``, which is
-# ``cls(event, context)`` without the cost of type.__call__ and __init__.
-_new = object.__new__
-
-
-# Set as a handler's chain by the app when its middleware changes: the chain
-# is rebuilt on the handler's next call.
-_STALE = object()
-
-
-class _HandlerState:
-    """What a decorated non-HTTP handler needs besides the user's function.
-
-    ``chain`` is None while no middleware applies to the handler (the user's
-    function is called directly), the middleware chain, or ``_STALE``.
-    """
-
-    __slots__ = ('middleware_type', 'innermost', 'app', 'chain')
-
-    def __init__(self, middleware_type, innermost):
-        self.middleware_type = middleware_type
-        self.innermost = innermost
-        self.app = None
-        self.chain = None
-
-    def current_chain(self):
-        """The chain to call, or None to call the user's function directly."""
-        if self.chain is _STALE:
-            app = self.app
-            middleware = app._middleware_for(self.middleware_type) if app is not None else ()
-            self.chain = _chain(middleware, self.innermost) if middleware else None
-        return self.chain
-
-
-def _lambda_handler(func, event_class, middleware_type, report_batch_item_failures=False):
-    """The Lambda handler for an event-source function: ``handler(event, context)``.
-
-    It wraps the event in ``event_class`` and runs the app's middleware for
-    ``middleware_type`` around ``func``.  The handler is a plain function
-    (Lambda calls it for every invocation, and a function is the cheapest
-    thing to call) carrying the attributes Chalice 1.x's handler objects
-    have: ``func``, ``event_class``, ``middleware_type``, ``__wrapped__``.
-    With ``report_batch_item_failures`` what ``func`` returns is turned into
-    Lambda's ``batchItemFailures`` answer (``event.batch_response``).
-    """
-    if report_batch_item_failures:
-        def innermost(event_obj):
-            return event_obj.batch_response(func(event_obj))
-    else:
-        innermost = func
-    state = _HandlerState(middleware_type, innermost)
-
-    def run_chain(event, context):
-        event_obj = _new(event_class)._fill(event, context)
-        chain = state.current_chain()
-        return (chain or innermost)(event_obj)
-
-    if getattr(event_class, 'record_class', None) is not None:
-        def handler(event, context):
-            # A batch ({'Records': [...]}) with no middleware, the usual
-            # case, is wrapped here: event_class._fill written out.
-            if state.chain is None and type(event) is dict:
-                records = event.get('Records')
-                if type(records) is list:
-                    event_obj = _new(event_class)
-                    event_obj._event_dict = event
-                    event_obj.context = context
-                    event_obj._records = records
-                    return innermost(event_obj)
-            return run_chain(event, context)
-    else:
-        def handler(event, context):
-            if state.chain is None:
-                return innermost(_new(event_class)._fill(event, context))
-            return run_chain(event, context)
-
-    return _describe(handler, func, event_class, state)
-
-
-def _pure_lambda_handler(func):
-    """The handler of ``@app.lambda_function()``: ``func(event, context)``
-    itself unless middleware applies."""
-    state = _HandlerState('pure_lambda', lambda event: func(event.event, event.context))
-    event_class = _events().LambdaFunctionEvent
-
-    def handler(event, context):
-        if state.chain is None:
-            return func(event, context)
-        chain = state.current_chain()
-        if chain is None:
-            return func(event, context)
-        return chain(event_class(event, context))
-
-    return _describe(handler, func, event_class, state)
-
-
-def _websocket_handler(func):
-    def innermost(event):
-        result = func(event)
-        if isinstance(result, Response):
-            return result.to_dict()
-        return {'statusCode': 200}
-
-    state = _HandlerState('websocket', innermost)
-    event_class = _events().WebsocketEvent
-
-    def handler(event, context):
-        ws_event = event_class(event, context)
-        app = state.app
-        if app is not None:
-            app.websocket_api.configure(ws_event.domain_name, ws_event.stage)
-        chain = state.current_chain()
-        return (chain or innermost)(ws_event)
-
-    return _describe(handler, func, event_class, state)
-
-
-def _describe(handler, func, event_class, state):
-    """Give a handler the look of the user's function (as functools.wraps
-    does) and the attributes of Chalice 1.x's handler objects."""
-    handler.__name__ = getattr(func, '__name__', 'handler')
-    handler.__qualname__ = getattr(func, '__qualname__', handler.__name__)
-    handler.__module__ = getattr(func, '__module__', handler.__module__)
-    handler.__doc__ = getattr(func, '__doc__', None)
-    handler.__wrapped__ = func
-    handler.func = func
-    handler.event_class = event_class
-    handler.middleware_type = state.middleware_type
-    handler.app = None
-    handler._handler_state = state
-    return handler
 
 
 # ------------------------------------------------------------- decorators
@@ -422,7 +281,7 @@ class _DecoratorAPI:
 
     def lambda_function(self, name=None):
         def decorator(func):
-            wrapper = _pure_lambda_handler(func)
+            wrapper = _handlers().pure_lambda_handler(func)
             self._register('lambda_function', name or func.__name__, func, wrapper)
             return wrapper
         return decorator
@@ -511,7 +370,8 @@ class _DecoratorAPI:
         report = bool(options.get('report_batch_item_failures'))
 
         def decorator(func):
-            wrapper = _lambda_handler(func, event_class, config_class.event_type, report)
+            wrapper = _handlers().lambda_handler(func, event_class, config_class.event_type,
+                                                 report)
             fn_name = name or func.__name__
             config = config_class(fn_name, self._handler_string(func), **options)
             self._register('event_source', fn_name, func, wrapper, config=config)
@@ -520,7 +380,7 @@ class _DecoratorAPI:
 
     def _websocket_decorator(self, route_key, name):
         def decorator(func):
-            wrapper = _websocket_handler(func)
+            wrapper = _handlers().websocket_handler(func)
             self._register('websocket', name, func, wrapper, route_key=route_key)
             return wrapper
         return decorator
@@ -632,7 +492,7 @@ class Chalice(_DecoratorAPI):
         _validate_middleware_type(event_type)
         self._middleware.append((event_type, func))
         for state in self._handler_states:
-            state.chain = _STALE
+            state.invalidate()
         self._compiled = None
 
     def _middleware_for(self, event_type):
@@ -654,9 +514,9 @@ class Chalice(_DecoratorAPI):
                     "Duplicate websocket handler: '%s'. There can only be one handler for "
                     "each websocket decorator." % _WEBSOCKET_DECORATORS[kwargs['route_key']])
         state = getattr(wrapped, '_handler_state', None)
-        if isinstance(state, _HandlerState):
-            wrapped.app = state.app = self
-            state.chain = _STALE if self._middleware else None
+        if state is not None:  # an event, pure Lambda or websocket handler
+            wrapped.app = self
+            state.bind(self)
             self._handler_states.append(state)
         if handler_type == 'authorizer':
             wrapped.name = name
@@ -736,7 +596,7 @@ class Chalice(_DecoratorAPI):
         self._binary_types = binary_types
         self._json_is_binary = JSON_CONTENT_TYPE in binary_types or '*/*' in binary_types
         http_middleware = self._middleware_for('http')
-        self._http_chain = (_chain(http_middleware, self._view_response)
+        self._http_chain = (_handlers().chain(http_middleware, self._view_response)
                             if http_middleware else None)
         compiled = self._compiled = {}
         return compiled
@@ -746,28 +606,7 @@ class Chalice(_DecoratorAPI):
         methods = self.routes.get(path)
         if methods is None:
             return None
-        json_is_binary = self._json_is_binary
-        table = {}
-        cors_config = None
-        for method, entry in methods.items():
-            cors = entry.cors
-            if cors is not None:
-                cors_config = cors
-            content_types = frozenset(c.lower() for c in entry.content_types)
-            table[method] = _CompiledRoute(
-                entry, content_types,
-                '*/*' in content_types,
-                cors.get_access_control_headers() if cors is not None else None,
-                json_is_binary)
-        allowed = list(methods)
-        if cors_config is not None and 'OPTIONS' not in methods:
-            allowed.append('OPTIONS')
-            preflight_headers = cors_config.get_access_control_headers()
-            preflight_headers['Access-Control-Allow-Methods'] = ','.join(allowed)
-            table['OPTIONS'] = _CompiledPreflight(preflight_headers)
-        result = compiled[path] = (
-            table, ','.join(allowed),
-            cors_config.get_access_control_headers() if cors_config is not None else None)
+        result = compiled[path] = _dispatch_table(methods, self._json_is_binary)
         return result
 
     def _path_table(self, path):
@@ -1001,6 +840,31 @@ def _with_scopes(authorizer, scopes):
                          '(JWTAuthorizer, CognitoUserPoolAuthorizer, ...), got %r'
                          % (authorizer,))
     return authorizer.with_scopes(list(scopes))
+
+
+def _dispatch_table(methods, json_is_binary):
+    """``(methods table, Allow header, CORS headers)`` of one path's routes
+    ({METHOD: RouteEntry}), with the CORS preflight when CORS is on."""
+    table = {}
+    cors_config = None
+    for method, entry in methods.items():
+        cors = entry.cors
+        if cors is not None:
+            cors_config = cors
+        content_types = frozenset(c.lower() for c in entry.content_types)
+        table[method] = _CompiledRoute(
+            entry, content_types,
+            '*/*' in content_types,
+            cors.get_access_control_headers() if cors is not None else None,
+            json_is_binary)
+    allowed = list(methods)
+    if cors_config is not None and 'OPTIONS' not in methods:
+        allowed.append('OPTIONS')
+        preflight_headers = cors_config.get_access_control_headers()
+        preflight_headers['Access-Control-Allow-Methods'] = ','.join(allowed)
+        table['OPTIONS'] = _CompiledPreflight(preflight_headers)
+    return (table, ','.join(allowed),
+            cors_config.get_access_control_headers() if cors_config is not None else None)
 
 
 def _function_name(entry):
