@@ -12,16 +12,27 @@ Scenarios (each bounded in time, repeated, medians printed):
   (target >= 2,000);
 * 16 concurrent keep-alive connections: p50 / p99 latency (target p99
   < 50 ms) and total requests/s;
+* 16 clients each opening a new connection per request (``Connection:
+  close``): requests/s and p50 / p99 latency;
 * apps with 10 and with 1,000 routes, requesting the last route on one
   connection, measured alternately round by round: requests/s and the
   median per-round ratio of 1,000 routes to 10 (target: within 15%), plus
   this process's CPU time per request for each, which background load on a
   shared machine disturbs much less than wall-clock rates.
 
+With ``--compare-venv PATH`` and/or ``--baseline PATH`` it instead starts
+``chalice local --no-autoreload`` from each installation (ours included) in
+a generated project, as a user would, and measures the one keep-alive
+connection and the 16 connection-per-request clients against each server,
+round by round in turn.  Targets against AWS Chalice 1.34 (issue 12): one
+keep-alive connection >= 6,000 requests/s; connection per request >= 2x its
+requests/s with a p50 latency no worse.
+
 Usage::
 
     python benchmarks/bench_local.py [--duration SECONDS] [--repeat N] [--quick]
                                      [--same-process] [--json]
+                                     [--compare-venv PATH] [--baseline PATH]
 """
 import argparse
 import json
@@ -38,6 +49,7 @@ if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
 MAX_REQUESTS_PER_CLIENT = 10_000_000
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
 # ---------------------------------------------------------------- apps
@@ -73,47 +85,103 @@ def routes_app(count):
 
 # ---------------------------------------------------------------- client
 
-def _client(address, path, duration, latencies, counts, errors):
-    """One keep-alive connection sending requests back to back until the deadline."""
+def _read_response(reader):
+    """Read one response; returns (status line, whether the server closes)."""
+    status_line = reader.readline()
+    length = None
+    closing = status_line.startswith(b'HTTP/1.0')
+    for _ in range(100):
+        line = reader.readline()
+        if line == b'\r\n' or not line:
+            break
+        lower = line.lower()
+        if lower.startswith(b'content-length:'):
+            length = int(line[15:])
+        elif lower.startswith(b'connection:'):
+            value = lower[11:].strip()
+            closing = value == b'close' or (closing and value != b'keep-alive')
+    if length is None:
+        reader.read()  # until the server closes
+        closing = True
+    else:
+        reader.read(length)
+    return status_line, closing
+
+
+def _connect(address):
     sock = socket.create_connection(address)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    reader = sock.makefile('rb', buffering=65536)
+    return sock, sock.makefile('rb', buffering=65536)
+
+
+def _client(address, path, duration, latencies, counts, errors):
+    """One keep-alive connection sending requests back to back until the deadline
+    (a server that closes the connection gets a new one)."""
     request = ('GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' % path).encode('ascii')
     clock = time.perf_counter
     deadline = clock() + duration
     done = 0
     mine = []
+    sock, reader = _connect(address)
     try:
         for _ in range(MAX_REQUESTS_PER_CLIENT):
             start = clock()
             if start >= deadline:
                 break
+            if sock is None:
+                sock, reader = _connect(address)
             sock.sendall(request)
-            status_line = reader.readline()
-            length = 0
-            for _ in range(100):
-                line = reader.readline()
-                if line == b'\r\n' or not line:
-                    break
-                if line[:15].lower() == b'content-length:':
-                    length = int(line[15:])
-            reader.read(length)
+            status_line, closing = _read_response(reader)
             mine.append(clock() - start)
-            if not status_line.startswith(b'HTTP/1.1 200'):
+            if not status_line.startswith((b'HTTP/1.1 200', b'HTTP/1.0 200')):
                 errors.append(status_line)
                 break
             done += 1
+            if closing:
+                reader.close()
+                sock.close()
+                sock = None
     finally:
-        reader.close()
-        sock.close()
+        if sock is not None:
+            reader.close()
+            sock.close()
     latencies.extend(mine)
     counts.append(done)
 
 
-def run_load(address, path, connections, duration):
+def _closing_client(address, path, duration, latencies, counts, errors):
+    """A new connection for every request (``Connection: close``)."""
+    request = ('GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'
+               % path).encode('ascii')
+    clock = time.perf_counter
+    deadline = clock() + duration
+    done = 0
+    mine = []
+    for _ in range(MAX_REQUESTS_PER_CLIENT):
+        start = clock()
+        if start >= deadline:
+            break
+        sock, reader = _connect(address)
+        try:
+            sock.sendall(request)
+            status_line, _ = _read_response(reader)
+        finally:
+            reader.close()
+            sock.close()
+        mine.append(clock() - start)
+        if not status_line.startswith((b'HTTP/1.1 200', b'HTTP/1.0 200')):
+            errors.append(status_line)
+            break
+        done += 1
+    latencies.extend(mine)
+    counts.append(done)
+
+
+def run_load(address, path, connections, duration, closing=False):
     """Run ``connections`` client threads; returns (requests/s, latencies in s)."""
     latencies, counts, errors = [], [], []
-    threads = [threading.Thread(target=_client,
+    target = _closing_client if closing else _client
+    threads = [threading.Thread(target=target,
                                 args=(address, path, duration, latencies, counts, errors))
                for _ in range(connections)]
     start = time.perf_counter()
@@ -127,26 +195,33 @@ def run_load(address, path, connections, duration):
     return sum(counts) / elapsed, latencies
 
 
-def _load_in_child(queue, address, path, connections, duration):
-    rate, latencies = run_load(address, path, connections, duration)
+def _load_in_child(queue, address, path, connections, duration, closing):
+    rate, latencies = run_load(address, path, connections, duration, closing)
     queue.put((rate, latencies))
 
 
-def load(address, path, connections, duration, same_process):
+def load(address, path, connections, duration, same_process, closing=False, processes=1):
+    """Drive the server; the clients run in ``processes`` child processes
+    (their threads share the connections out) unless ``same_process``."""
     if same_process:
-        return run_load(address, path, connections, duration)
+        return run_load(address, path, connections, duration, closing)
     context = multiprocessing.get_context('spawn')
     queue = context.Queue()
-    process = context.Process(target=_load_in_child,
-                              args=(queue, address, path, connections, duration))
-    process.start()
+    shares = [connections // processes + (1 if i < connections % processes else 0)
+              for i in range(processes)]
+    children = [context.Process(target=_load_in_child,
+                                args=(queue, address, path, share, duration, closing))
+                for share in shares if share]
+    for child in children:
+        child.start()
     try:
-        result = queue.get(timeout=duration + 60)
+        results = [queue.get(timeout=duration + 60) for _ in children]
     finally:
-        process.join(timeout=10)
-        if process.is_alive():
-            process.kill()
-    return result
+        for child in children:
+            child.join(timeout=10)
+            if child.is_alive():
+                child.kill()
+    return sum(r[0] for r in results), [x for r in results for x in r[1]]
 
 
 # ---------------------------------------------------------------- scenarios
@@ -178,6 +253,118 @@ def percentile(values, fraction):
     return ordered[index]
 
 
+# ---------------------------------------------------------------- `chalice local` side by side
+
+HELLO_APP = """from chalice import Chalice
+
+app = Chalice(app_name='localbench')
+
+
+@app.route('/')
+def index():
+    return {'hello': 'world'}
+"""
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
+
+
+class CliServer:
+    """``chalice local --no-autoreload`` of one side, in a project of its own."""
+
+    def __init__(self, side, work):
+        import subprocess
+
+        self.side = side
+        project = os.path.join(work, side.label)
+        os.makedirs(os.path.join(project, '.chalice'))
+        with open(os.path.join(project, 'app.py'), 'w') as stream:
+            stream.write(HELLO_APP)
+        with open(os.path.join(project, '.chalice', 'config.json'), 'w') as stream:
+            json.dump({'version': '2.0', 'app_name': 'localbench', 'stages': {'dev': {}}},
+                      stream)
+        self.port = _free_port()
+        env = side.env()
+        env.update(AWS_ACCESS_KEY_ID='benchmark', AWS_SECRET_ACCESS_KEY='benchmark',
+                   AWS_EC2_METADATA_DISABLED='true')
+        self.process = subprocess.Popen(
+            side.chalice_command() + ['local', '--port', str(self.port), '--no-autoreload'],
+            cwd=project, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        self.address = ('127.0.0.1', self.port)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(self.address, timeout=1).close()
+                break
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError('%s: chalice local did not start'
+                                       % side.label) from None
+                time.sleep(0.1)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except Exception:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def compare_cli(sides, duration, repeat):
+    """Both scenarios against each side's `chalice local`, rounds interleaved."""
+    import tempfile
+
+    import _compare
+
+    names = ('keepalive_rps', 'close_rps', 'close_p50_ms', 'close_p99_ms')
+    values = {side.label: {name: [] for name in names} for side in sides}
+    with tempfile.TemporaryDirectory() as work:
+        servers = []
+        try:
+            for side in sides:
+                servers.append(CliServer(side, work))
+            for server in servers:  # warm up
+                load(server.address, '/', 1, min(duration, 0.5), False)
+            for _, server in _compare.interleaved(servers, repeat):
+                row = values[server.side.label]
+                rate, _ = load(server.address, '/', 1, duration, False)
+                row['keepalive_rps'].append(rate)
+                rate, latencies = load(server.address, '/', 16, duration, False,
+                                       closing=True, processes=4)
+                row['close_rps'].append(rate)
+                row['close_p50_ms'].append(percentile(latencies, 0.50) * 1000)
+                row['close_p99_ms'].append(percentile(latencies, 0.99) * 1000)
+        finally:
+            for server in servers:
+                server.stop()
+    return {label: {name: statistics.median(v) for name, v in row.items()}
+            for label, row in values.items()}
+
+
+def report_cli(results):
+    import _compare
+
+    print('`chalice local --no-autoreload` of each side, hello world, medians')
+    print('  1 keep-alive connection, req/s:  %s%s' % (
+        ' | '.join('%s %.0f' % (label, row['keepalive_rps']) for label, row in results.items()),
+        _compare.ratio_text({k: r['keepalive_rps'] for k, r in results.items()}, True)))
+    print('  16 clients, connection per request, req/s: %s%s' % (
+        ' | '.join('%s %.0f' % (label, row['close_rps']) for label, row in results.items()),
+        _compare.ratio_text({k: r['close_rps'] for k, r in results.items()}, True)))
+    print('  16 clients, connection per request, p50 / p99 ms: %s' % ' | '.join(
+        '%s %.2f / %.2f' % (label, row['close_p50_ms'], row['close_p99_ms'])
+        for label, row in results.items()))
+    print('  (targets vs AWS Chalice 1.34: keep-alive >= 6,000 req/s; connection per '
+          'request >= 2x its req/s, p50 no worse)')
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--duration', type=float, default=2.0,
@@ -189,9 +376,19 @@ def main(argv=None):
     parser.add_argument('--same-process', action='store_true',
                         help='run the client threads in the server process')
     parser.add_argument('--json', action='store_true', help='print the results as JSON')
+    import _compare
+
+    _compare.add_compare_argument(parser)
     args = parser.parse_args(argv)
     duration = 1.0 if args.quick else max(0.2, min(args.duration, 30.0))
     repeat = 1 if args.quick else max(1, min(args.repeat, 10))
+    if args.compare_venv or args.baseline:
+        results = compare_cli(_compare.sides_from(args), duration, repeat)
+        if args.json:
+            print(json.dumps(results, indent=2, sort_keys=True))
+        else:
+            report_cli(results)
+        return 0
 
     results = {}
     hello, hello_path = hello_app()
@@ -205,10 +402,20 @@ def main(argv=None):
             p50s.append(percentile(latencies, 0.50) * 1000)
             p99s.append(percentile(latencies, 0.99) * 1000)
             totals.append(rate)
+        close_p50s, close_p99s, close_totals = [], [], []
+        for _ in range(repeat):
+            rate, latencies = load(address, hello_path, 16, duration, args.same_process,
+                                   closing=True, processes=1 if args.same_process else 4)
+            close_p50s.append(percentile(latencies, 0.50) * 1000)
+            close_p99s.append(percentile(latencies, 0.99) * 1000)
+            close_totals.append(rate)
     results['hello_1conn_rps'] = statistics.median(single)
     results['hello_16conn_p50_ms'] = statistics.median(p50s)
     results['hello_16conn_p99_ms'] = statistics.median(p99s)
     results['hello_16conn_rps'] = statistics.median(totals)
+    results['hello_16close_p50_ms'] = statistics.median(close_p50s)
+    results['hello_16close_p99_ms'] = statistics.median(close_p99s)
+    results['hello_16close_rps'] = statistics.median(close_totals)
 
     # 10 vs 1,000 routes: both servers up, measured alternately round by round
     # so that background load on the machine affects both the same way.
@@ -250,6 +457,9 @@ def main(argv=None):
     print('  hello world, 16 connections: p50 %.2f ms, p99 %.2f ms (target p99 < 50 ms), '
           '%.0f req/s' % (results['hello_16conn_p50_ms'], results['hello_16conn_p99_ms'],
                           results['hello_16conn_rps']))
+    print('  hello world, 16 clients, a connection per request: p50 %.2f ms, p99 %.2f ms, '
+          '%.0f req/s' % (results['hello_16close_p50_ms'], results['hello_16close_p99_ms'],
+                          results['hello_16close_rps']))
     print('  10 routes, last route:       %8.0f req/s' % results['routes_10_1conn_rps'])
     print('  1,000 routes, last route:    %8.0f req/s   (median ratio %.1f%% of 10 routes; '
           'target >= 85%%)'

@@ -1,7 +1,10 @@
-"""Runtime speed: warm dispatch, the test client, and import cost.
+"""Runtime speed: warm dispatch, the test client, event handlers, import cost.
 
-Run: ``python benchmarks/bench_runtime.py`` (add ``--quick`` for fewer rounds).
-Every figure is the median of several rounds, each timing many calls.
+Run: ``python benchmarks/bench_runtime.py`` (add ``--quick`` for fewer rounds,
+``--compare-venv PATH`` to run section 4 against another chalice installation
+side by side, ``--instructions`` to count section 4 in instructions under
+valgrind instead of timing it).  Every figure is the median of several
+rounds, each timing many calls.
 
 1. Warm ``app(event, context)`` for a REST POST with a path parameter, a
    query string and a JSON body, against a *floor*: a bare function doing the
@@ -13,7 +16,16 @@ Every figure is the median of several rounds, each timing many calls.
    first of 10 routes.  Target: within 20%.
 3. ``import chalice.app`` in a fresh interpreter: wall time (median of runs),
    cumulative time from ``-X importtime``, and the modules it pulls in.
+4. Side by side (each workload in fresh child processes, see ``_workloads.py``;
+   rounds interleaved between the sides, the best of a few repeats per
+   process, the median over rounds): ``app(event, context)`` with 10 and
+   1,000 routes; ``chalice.test.Client`` ``http.get`` of the last of 10 and
+   of 1,000 routes; a pure ``@app.lambda_function``; SQS, Kinesis and
+   DynamoDB handlers with 1 and 10 records; SNS, S3 and scheduled handlers.
+   Targets against AWS Chalice 1.34 (issue 12): test client >= 3x as fast
+   at 10 routes and >= 10x at 1,000; SQS >= 1.5x; pure Lambda >= 1.2x.
 """
+import argparse
 import json
 import os
 import statistics
@@ -22,6 +34,10 @@ import sys
 import timeit
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import _compare  # noqa: E402
+import _workloads  # noqa: E402
 
 from chalice import Chalice  # noqa: E402
 from chalice.test import Client  # noqa: E402
@@ -30,21 +46,27 @@ QUICK = '--quick' in sys.argv
 ROUNDS = 5 if QUICK else 9
 NUMBER = 5000 if QUICK else 20000
 
+# name, label, calls per child process, target speed-up over the compared side
+SIDE_BY_SIDE = (
+    ('rest10', 'app(event), 10 routes', 2000, None),
+    ('rest1000', 'app(event), 1,000 routes', 2000, None),
+    ('client10', 'test client get, 10 routes', 1000, 3.0),
+    ('client1000', 'test client get, 1,000 routes', 300, 10.0),
+    ('lambda', 'pure lambda_function', 20000, 1.2),
+    ('sqs1', 'SQS, 1 record', 10000, 1.5),
+    ('sqs10', 'SQS, 10 records', 5000, 1.5),
+    ('kinesis1', 'Kinesis, 1 record', 5000, None),
+    ('kinesis10', 'Kinesis, 10 records', 1000, None),
+    ('ddb1', 'DynamoDB, 1 record', 5000, None),
+    ('ddb10', 'DynamoDB, 10 records', 1000, None),
+    ('sns', 'SNS', 10000, None),
+    ('s3', 'S3', 10000, None),
+    ('schedule', 'scheduled (CloudWatch)', 10000, None),
+)
+
 
 def make_app(route_count):
-    app = Chalice(app_name='bench')
-    for i in range(route_count - 1):
-        def view(item_id, _i=i):
-            return {'i': _i, 'id': item_id}
-        view.__name__ = 'view_%d' % i
-        app.route('/r%d/items/{item_id}' % i, methods=['POST'])(view)
-
-    @app.route('/target/items/{item_id}', methods=['POST'])
-    def target(item_id):
-        request = app.current_request
-        body = request.json_body
-        return {'id': item_id, 'q': request.query_params['q'], 'n': body['n'] + 1}
-    return app
+    return _workloads.rest_app(route_count)
 
 
 def make_event():
@@ -202,7 +224,81 @@ def bench_import():
     print('   third-party modules imported: %s' % (', '.join(third_party) or 'none'))
 
 
+def _instructions_per_call(side, name, number):
+    """Instructions per call: two runs under callgrind, differenced."""
+    import re
+    import tempfile
+
+    env = side.env()
+    env['PYTHONHASHSEED'] = '0'
+    counts = []
+    with tempfile.TemporaryDirectory() as work:
+        # A first run writes any stale .pyc, so that both counted runs load the same.
+        side.run_json([_compare.WORKLOADS, 'warm', name, '1', '1'], cwd=work, env=env)
+        for calls in (number, 2 * number):
+            out = os.path.join(work, 'callgrind.out')
+            proc = subprocess.run(
+                ['valgrind', '--tool=callgrind', '--callgrind-out-file=' + out,
+                 side.python, _compare.WORKLOADS, 'warm', name, str(calls), '1'],
+                cwd=work, env=env, capture_output=True, text=True, timeout=1800)
+            match = re.search(r'refs:\s+([\d,]+)', proc.stderr)
+            if proc.returncode != 0 or match is None:
+                raise RuntimeError('valgrind failed:\n' + proc.stderr[-2000:])
+            counts.append(int(match.group(1).replace(',', '')))
+    # The warm-up is number // 20 calls more in the second run.
+    return (counts[1] - counts[0]) / (number + number // 20) / 1000.0
+
+
+def bench_side_by_side(sides, instructions, only=None):
+    unit = 'k instructions/call' if instructions else 'us/call'
+    print('4. side by side, %s (medians over interleaved rounds; a ratio is how many '
+          'times faster ours is)' % unit)
+    rounds = 3 if QUICK else 7
+    results = {}
+    import tempfile
+    with tempfile.TemporaryDirectory() as work:
+        for name, label, number, target in SIDE_BY_SIDE:
+            if only and name not in only:
+                continue
+            if QUICK:
+                number = max(100, number // 4)
+            values = {side.label: [] for side in sides}
+            if instructions:
+                for side in sides:
+                    values[side.label].append(
+                        _instructions_per_call(side, name, number))
+            else:
+                for _, side in _compare.interleaved(sides, rounds):
+                    result = side.run_json([_compare.WORKLOADS, 'warm', name, str(number),
+                                            '3'], cwd=work)
+                    values[side.label].append(min(result['us_per_call']))
+            medians = {label: _compare.median(v) for label, v in values.items()}
+            results[name] = medians
+            line = '   %-30s %s' % (label, ' | '.join(
+                '%s %8.2f' % (side.label, medians[side.label]) for side in sides))
+            line += _compare.ratio_text(medians)
+            if target and 'compare' in medians:
+                line += ' (target compare/ours >= %.1fx)' % target
+            print(line, flush=True)
+    return results
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--quick', action='store_true', help='fewer rounds and calls')
+    parser.add_argument('--instructions', action='store_true',
+                        help='section 4 in instructions per call under valgrind')
+    parser.add_argument('--only', action='append', metavar='WORKLOAD',
+                        help='run only section 4, only this workload (repeatable)')
+    _compare.add_compare_argument(parser)
+    args = parser.parse_args(argv)
+    if not args.only:
+        bench_dispatch()
+        bench_test_client()
+        bench_import()
+    bench_side_by_side(_compare.sides_from(args), args.instructions, args.only)
+    return 0
+
+
 if __name__ == '__main__':
-    bench_dispatch()
-    bench_test_client()
-    bench_import()
+    sys.exit(main())

@@ -43,18 +43,6 @@ import sys
 import threading
 
 from chalice import __version__ as _CHALICE_VERSION
-from chalice.runtime.auth import (
-    Authorizer,
-    AuthRequest,
-    AuthResponse,
-    AuthRoute,
-    BuiltinAuthConfig,
-    ChaliceAuthorizer,
-    CognitoUserPoolAuthorizer,
-    CustomAuthorizer,
-    IAMAuthorizer,
-    JWTAuthorizer,
-)
 from chalice.runtime.errors import (
     ALL_ERRORS,
     BadRequestError,
@@ -72,32 +60,6 @@ from chalice.runtime.errors import (
     UnprocessableEntityError,
     WebsocketDisconnectedError,
 )
-from chalice.runtime.events import (
-    BaseEventSourceConfig,
-    BaseLambdaEvent,
-    CloudWatchEvent,
-    CloudWatchEventConfig,
-    Cron,
-    DynamoDBEvent,
-    DynamoDBEventConfig,
-    DynamoDBRecord,
-    KinesisEvent,
-    KinesisEventConfig,
-    KinesisRecord,
-    LambdaFunction,
-    LambdaFunctionEvent,
-    Rate,
-    S3Event,
-    S3EventConfig,
-    ScheduledEventConfig,
-    ScheduleExpression,
-    SNSEvent,
-    SNSEventConfig,
-    SQSEvent,
-    SQSEventConfig,
-    SQSRecord,
-    WebsocketEvent,
-)
 from chalice.runtime.http import (
     JSON_CONTENT_TYPE,
     APIGateway,
@@ -114,25 +76,74 @@ from chalice.runtime.http import (
     media_type,
     normalize_cors,
 )
-from chalice.runtime.websocket import WebsocketAPI
+
+# Names re-exported from the runtime modules a REST API does not need: those
+# modules are imported when one of their names is first used (module
+# __getattr__ below, or the decorators that need them), so that a cold start
+# of an API does not compile and run them.  Code in this module reaches
+# them through _events() and _auth().
+_LAZY_EXPORTS = {
+    'chalice.runtime.auth': (
+        'Authorizer', 'AuthRequest', 'AuthResponse', 'AuthRoute', 'BuiltinAuthConfig',
+        'ChaliceAuthorizer', 'CognitoUserPoolAuthorizer', 'CustomAuthorizer',
+        'IAMAuthorizer', 'JWTAuthorizer'),
+    'chalice.runtime.events': (
+        'BaseEventSourceConfig', 'BaseLambdaEvent', 'CloudWatchEvent', 'CloudWatchEventConfig',
+        'Cron', 'DynamoDBEvent', 'DynamoDBEventConfig', 'DynamoDBRecord', 'KinesisEvent',
+        'KinesisEventConfig', 'KinesisRecord', 'LambdaFunction', 'LambdaFunctionEvent', 'Rate',
+        'S3Event', 'S3EventConfig', 'ScheduledEventConfig', 'ScheduleExpression', 'SNSEvent',
+        'SNSEventConfig', 'SQSEvent', 'SQSEventConfig', 'SQSRecord', 'WebsocketEvent'),
+    'chalice.runtime.websocket': ('WebsocketAPI',),
+}
+_LAZY_NAMES = {name: module for module, names in _LAZY_EXPORTS.items() for name in names}
+
+
+def __getattr__(name):
+    module = _LAZY_NAMES.get(name)
+    if module is None:
+        raise AttributeError("module 'chalice.app' has no attribute %r" % (name,))
+    value = getattr(__import__(module, fromlist=[name]), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_NAMES))
+
+
+def _events():
+    from chalice.runtime import events
+
+    return events
+
+
+def _auth():
+    from chalice.runtime import auth
+
+    return auth
+
+
+def _handlers():
+    from chalice.runtime import handlers
+
+    return handlers
+
+
+def _new_websocket_api():
+    from chalice.runtime.websocket import WebsocketAPI
+
+    return WebsocketAPI()
+
 
 __all__ = [
     'Chalice', 'Blueprint', 'Request', 'Response', 'CORSConfig', 'APIGateway',
-    'WebsocketAPI', 'RouteEntry', 'ConvertToMiddleware', 'MultiDict',
-    'CaseInsensitiveMapping', 'Authorizer', 'IAMAuthorizer', 'CognitoUserPoolAuthorizer',
-    'CustomAuthorizer', 'JWTAuthorizer', 'ChaliceAuthorizer', 'BuiltinAuthConfig', 'AuthRequest',
-    'AuthResponse', 'AuthRoute', 'Rate', 'Cron', 'ScheduleExpression',
-    'BaseLambdaEvent', 'LambdaFunctionEvent', 'CloudWatchEvent', 'SNSEvent', 'S3Event',
-    'SQSEvent', 'SQSRecord', 'KinesisEvent', 'KinesisRecord', 'DynamoDBEvent',
-    'DynamoDBRecord', 'WebsocketEvent', 'BaseEventSourceConfig', 'ScheduledEventConfig',
-    'CloudWatchEventConfig', 'S3EventConfig', 'SNSEventConfig', 'SQSEventConfig',
-    'KinesisEventConfig', 'DynamoDBEventConfig', 'LambdaFunction',
+    'RouteEntry', 'ConvertToMiddleware', 'MultiDict', 'CaseInsensitiveMapping',
     'WebsocketHandlerConfig', 'ChaliceError', 'ChaliceViewError', 'BadRequestError',
     'UnauthorizedError', 'ForbiddenError', 'NotFoundError', 'MethodNotAllowedError',
     'RequestTimeoutError', 'ConflictError', 'UnprocessableEntityError',
     'TooManyRequestsError', 'ChaliceUnhandledError', 'WebsocketDisconnectedError',
     'MalformedEventError', 'ALL_ERRORS', 'error_response',
-]
+] + sorted(_LAZY_NAMES)
 
 _CAPTURE_RE = re.compile(r'\{([a-zA-Z_][a-zA-Z0-9_]*)\+?\}')
 
@@ -168,8 +179,9 @@ class RouteEntry:
         self.api_key_required = api_key_required
         self.content_types = content_types if content_types else [JSON_CONTENT_TYPE]
         self.authorizer = authorizer
-        self.view_args = _CAPTURE_RE.findall(path)
-        self._cors = cors if cors is _USE_GLOBAL_CORS else normalize_cors(cors)
+        self.view_args = _CAPTURE_RE.findall(path) if '{' in path else []
+        self._cors = cors if cors is _USE_GLOBAL_CORS or cors is None else \
+            normalize_cors(cors)
         self._api = api
 
     @property
@@ -211,20 +223,6 @@ class WebsocketHandlerConfig:
 
 # --------------------------------------------------------------- middleware
 
-def _chain(middlewares, innermost):
-    """Wrap ``innermost`` so the first middleware registered runs first."""
-    handler = innermost
-    for middleware in reversed(middlewares):
-        handler = _link(middleware, handler)
-    return handler
-
-
-def _link(middleware, next_handler):
-    def call(event):
-        return middleware(event, next_handler)
-    return call
-
-
 class ConvertToMiddleware:
     """Use a plain Lambda-handler decorator as Chalice middleware.
 
@@ -249,94 +247,21 @@ class ConvertToMiddleware:
         return handler(original, context)
 
 
-class _LambdaHandler:
-    """A decorated non-HTTP handler: callable by Lambda as ``(event, context)``.
-
-    It wraps the event in ``event_class`` and runs the app's middleware for
-    ``middleware_type`` around the user's function.  The middleware chain is
-    built on first use and rebuilt only if middleware is registered later.
-    """
-
-    def __init__(self, func, event_class, middleware_type):
-        self.func = func
-        self.event_class = event_class
-        self.middleware_type = middleware_type
-        self.app = None
-        self._chain = None
-        self._chain_version = -1
-        self.__name__ = getattr(func, '__name__', type(self).__name__)
-        self.__doc__ = getattr(func, '__doc__', None)
-        self.__wrapped__ = func
-
-    def _get_chain(self):
-        app = self.app
-        if app is None:
-            return self._innermost
-        if self._chain_version != app._middleware_version:
-            self._chain = _chain(app._middleware_for(self.middleware_type), self._innermost)
-            self._chain_version = app._middleware_version
-        return self._chain
-
-    def _innermost(self, event):
-        return self.func(event)
-
-    def __call__(self, event, context):
-        return self._get_chain()(self.event_class(event, context))
-
-
-class _BatchReportingHandler(_LambdaHandler):
-    """A batch handler that reports partial failures (``batchItemFailures``)."""
-
-    def _innermost(self, event):
-        return event.batch_response(self.func(event))
-
-
-class _PureLambdaHandler(_LambdaHandler):
-    def __init__(self, func):
-        super().__init__(func, LambdaFunctionEvent, 'pure_lambda')
-
-    def _innermost(self, event):
-        return self.func(event.event, event.context)
-
-    def __call__(self, event, context):
-        chain = self._get_chain()
-        if chain is self._innermost:
-            return self.func(event, context)
-        return chain(LambdaFunctionEvent(event, context))
-
-
-class _WebsocketHandler(_LambdaHandler):
-    def __init__(self, func):
-        super().__init__(func, WebsocketEvent, 'websocket')
-
-    def _innermost(self, event):
-        result = self.func(event)
-        if isinstance(result, Response):
-            return result.to_dict()
-        return {'statusCode': 200}
-
-    def __call__(self, event, context):
-        ws_event = WebsocketEvent(event, context)
-        if self.app is not None:
-            self.app.websocket_api.configure(ws_event.domain_name, ws_event.stage)
-        return self._get_chain()(ws_event)
-
-
 # ------------------------------------------------------------- decorators
 
 class _DecoratorAPI:
     """The decorators shared by :class:`Chalice` and :class:`Blueprint`.
 
-    Each decorator builds the Lambda handler object and passes it to
-    ``_register`` which the app applies at once and a blueprint replays
-    when it is registered.
+    Each decorator builds the Lambda handler and passes it to ``_register``
+    which the app applies at once and a blueprint replays when it is
+    registered.
     """
 
     _module_name = 'app'
 
     def route(self, path, **kwargs):
         def decorator(view_func):
-            name = kwargs.pop('name', None) or view_func.__name__
+            name = kwargs.get('name') or view_func.__name__
             self._register('route', name, view_func, view_func, path=path, options=kwargs)
             return view_func
         return decorator
@@ -345,17 +270,18 @@ class _DecoratorAPI:
                    header='Authorization'):
         def decorator(auth_func):
             auth_name = name or auth_func.__name__
-            config = BuiltinAuthConfig(auth_name, self._handler_string(auth_func),
-                                       ttl_seconds=ttl_seconds,
-                                       execution_role=execution_role, header=header)
-            wrapper = ChaliceAuthorizer(auth_name, auth_func, config=config)
+            auth = _auth()
+            config = auth.BuiltinAuthConfig(auth_name, self._handler_string(auth_func),
+                                            ttl_seconds=ttl_seconds,
+                                            execution_role=execution_role, header=header)
+            wrapper = auth.ChaliceAuthorizer(auth_name, auth_func, config=config)
             self._register('authorizer', auth_name, auth_func, wrapper, config=config)
             return wrapper
         return decorator
 
     def lambda_function(self, name=None):
         def decorator(func):
-            wrapper = _PureLambdaHandler(func)
+            wrapper = _handlers().pure_lambda_handler(func)
             self._register('lambda_function', name or func.__name__, func, wrapper)
             return wrapper
         return decorator
@@ -364,21 +290,21 @@ class _DecoratorAPI:
         # The expression is kept as given (a Rate, a Cron or a str); the
         # deployer turns it into a string.
         return self._event_decorator(
-            ScheduledEventConfig, CloudWatchEvent, name,
+            'ScheduledEventConfig', 'CloudWatchEvent', name,
             schedule_expression=expression, description=description)
 
     def on_cw_event(self, event_pattern, name=None):
-        return self._event_decorator(CloudWatchEventConfig, CloudWatchEvent, name,
+        return self._event_decorator('CloudWatchEventConfig', 'CloudWatchEvent', name,
                                      event_pattern=event_pattern)
 
     def on_s3_event(self, bucket, events=None, prefix=None, suffix=None, name=None):
         return self._event_decorator(
-            S3EventConfig, S3Event, name, bucket=bucket,
+            'S3EventConfig', 'S3Event', name, bucket=bucket,
             events=list(events) if events else ['s3:ObjectCreated:*'],
             prefix=prefix, suffix=suffix)
 
     def on_sns_message(self, topic, name=None):
-        return self._event_decorator(SNSEventConfig, SNSEvent, name, topic=topic)
+        return self._event_decorator('SNSEventConfig', 'SNSEvent', name, topic=topic)
 
     # report_batch_item_failures=True: the handler returns the failed
     # records (see _RecordsEvent.batch_response) and the mapping is created
@@ -391,7 +317,7 @@ class _DecoratorAPI:
             raise ValueError('on_sqs_message needs exactly one of queue (a queue name) '
                              'or queue_arn')
         return self._event_decorator(
-            SQSEventConfig, SQSEvent, name, queue=queue, queue_arn=queue_arn,
+            'SQSEventConfig', 'SQSEvent', name, queue=queue, queue_arn=queue_arn,
             batch_size=batch_size,
             maximum_batching_window_in_seconds=maximum_batching_window_in_seconds,
             maximum_concurrency=maximum_concurrency,
@@ -401,7 +327,7 @@ class _DecoratorAPI:
                           name=None, maximum_batching_window_in_seconds=0,
                           report_batch_item_failures=False):
         return self._event_decorator(
-            KinesisEventConfig, KinesisEvent, name, stream=stream, batch_size=batch_size,
+            'KinesisEventConfig', 'KinesisEvent', name, stream=stream, batch_size=batch_size,
             starting_position=starting_position,
             maximum_batching_window_in_seconds=maximum_batching_window_in_seconds,
             report_batch_item_failures=bool(report_batch_item_failures))
@@ -410,7 +336,7 @@ class _DecoratorAPI:
                            name=None, maximum_batching_window_in_seconds=0,
                            report_batch_item_failures=False):
         return self._event_decorator(
-            DynamoDBEventConfig, DynamoDBEvent, name, stream_arn=stream_arn,
+            'DynamoDBEventConfig', 'DynamoDBEvent', name, stream_arn=stream_arn,
             batch_size=batch_size, starting_position=starting_position,
             maximum_batching_window_in_seconds=maximum_batching_window_in_seconds,
             report_batch_item_failures=bool(report_batch_item_failures))
@@ -437,12 +363,15 @@ class _DecoratorAPI:
     def _handler_string(self, func):
         return '%s.%s' % (self._module_name, func.__name__)
 
-    def _event_decorator(self, config_class, event_class, name, **options):
-        handler_class = (_BatchReportingHandler if options.get('report_batch_item_failures')
-                         else _LambdaHandler)
+    def _event_decorator(self, config_name, event_name, name, **options):
+        events = _events()
+        config_class = getattr(events, config_name)
+        event_class = getattr(events, event_name)
+        report = bool(options.get('report_batch_item_failures'))
 
         def decorator(func):
-            wrapper = handler_class(func, event_class, config_class.event_type)
+            wrapper = _handlers().lambda_handler(func, event_class, config_class.event_type,
+                                                 report)
             fn_name = name or func.__name__
             config = config_class(fn_name, self._handler_string(func), **options)
             self._register('event_source', fn_name, func, wrapper, config=config)
@@ -451,7 +380,7 @@ class _DecoratorAPI:
 
     def _websocket_decorator(self, route_key, name):
         def decorator(func):
-            wrapper = _WebsocketHandler(func)
+            wrapper = _handlers().websocket_handler(func)
             self._register('websocket', name, func, wrapper, route_key=route_key)
             return wrapper
         return decorator
@@ -469,7 +398,7 @@ class Chalice(_DecoratorAPI):
         self.app_name = app_name
         self._compiled = None
         self.api = APIGateway(on_change=self._invalidate)
-        self.websocket_api = WebsocketAPI()
+        self._websocket_api = None
         self.routes = {}
         self.builtin_auth_handlers = []
         self.event_sources = []
@@ -479,9 +408,10 @@ class Chalice(_DecoratorAPI):
         self.experimental_feature_flags = set()
         self._features_used = set()
         self._middleware = []
-        self._middleware_version = 0
+        self._handler_states = []
+        # Counts route registrations (what indexes of the routes key on).
+        self._route_generation = 0
         self._local = threading.local()
-        self._compiled = None
         self._http_chain = None
         self._env = env
         self.log = logging.getLogger(app_name)
@@ -514,6 +444,18 @@ class Chalice(_DecoratorAPI):
         self._debug = value
         self.log.setLevel(logging.DEBUG if value else logging.ERROR)
 
+    @property
+    def websocket_api(self):
+        """The :class:`WebsocketAPI` (created on first use)."""
+        api = self._websocket_api
+        if api is None:
+            api = self._websocket_api = _new_websocket_api()
+        return api
+
+    @websocket_api.setter
+    def websocket_api(self, value):
+        self._websocket_api = value
+
     # -- per-request state (thread-local: `chalice local` serves in threads)
 
     @property
@@ -534,14 +476,23 @@ class Chalice(_DecoratorAPI):
 
     # -- registration
 
+    def route(self, path, **kwargs):
+        # The same as _DecoratorAPI.route without the generic _register hop:
+        # an app with many routes pays little per route at import time.
+        def decorator(view_func):
+            self._register_route(kwargs.get('name') or view_func.__name__, view_func,
+                                 path, kwargs)
+            return view_func
+        return decorator
+
     def register_blueprint(self, blueprint, name_prefix=None, url_prefix=None):
         blueprint._register_to(self, name_prefix=name_prefix, url_prefix=url_prefix)
 
     def register_middleware(self, func, event_type='all'):
         _validate_middleware_type(event_type)
         self._middleware.append((event_type, func))
-        self._middleware_version += 1
-        self._http_chain = None
+        for state in self._handler_states:
+            state.invalidate()
         self._compiled = None
 
     def _middleware_for(self, event_type):
@@ -549,7 +500,7 @@ class Chalice(_DecoratorAPI):
 
     def _register(self, handler_type, name, user_handler, wrapped, **kwargs):
         if handler_type == 'route':
-            self._register_route(name, user_handler, kwargs['path'], dict(kwargs['options']))
+            self._register_route(name, user_handler, kwargs['path'], kwargs['options'])
             return
         if handler_type == 'middleware':
             self.register_middleware(user_handler, kwargs['event_type'])
@@ -562,8 +513,11 @@ class Chalice(_DecoratorAPI):
                 raise ValueError(
                     "Duplicate websocket handler: '%s'. There can only be one handler for "
                     "each websocket decorator." % _WEBSOCKET_DECORATORS[kwargs['route_key']])
-        if isinstance(wrapped, _LambdaHandler):
+        state = getattr(wrapped, '_handler_state', None)
+        if state is not None:  # an event, pure Lambda or websocket handler
             wrapped.app = self
+            state.bind(self)
+            self._handler_states.append(state)
         if handler_type == 'authorizer':
             wrapped.name = name
             config = kwargs['config']
@@ -575,7 +529,8 @@ class Chalice(_DecoratorAPI):
             self.event_sources.append(config)
         elif handler_type == 'lambda_function':
             self.pure_lambda_functions.append(
-                LambdaFunction(wrapped, name, self._handler_string_for(user_handler, kwargs)))
+                _events().LambdaFunction(wrapped, name,
+                                         self._handler_string_for(user_handler, kwargs)))
         elif handler_type == 'websocket':
             self._features_used.add('WEBSOCKETS')
             route_key = kwargs['route_key']
@@ -590,99 +545,103 @@ class Chalice(_DecoratorAPI):
         # Only what Chalice 1.x checks at import time is checked here; the
         # stricter checks (path syntax, view arguments, CORS and content-type
         # consistency) run in `chalice deploy/package/local` (chalice.appcheck).
+        # ``options`` is the route() keyword arguments (``name`` included),
+        # never modified: the same decorator may be applied again.
         if not isinstance(path, str):
             raise TypeError('Route path must be a string such as "/users/{id}", got %r'
                             % (path,))
-        methods = options.pop('methods', None) or ['GET']
-        if isinstance(methods, str):
-            methods = [methods]
-        content_types = options.pop('content_types', None)
-        cors = options.pop('cors', None)
-        authorizer = options.pop('authorizer', None)
-        scopes = options.pop('authorization_scopes', None)
-        api_key_required = options.pop('api_key_required', None)
         if options:
-            raise TypeError('route() got unexpected keyword argument(s): %s'
-                            % ', '.join(sorted(options)))
-        if content_types is not None and (isinstance(content_types, str) or not all(
-                isinstance(c, str) for c in content_types)):
-            raise ValueError('content_types must be a list of strings, e.g. '
-                             "['application/json'], got %r" % (content_types,))
-        if authorizer is not None and not isinstance(authorizer,
-                                                     (Authorizer, ChaliceAuthorizer)):
-            raise TypeError('authorizer must be an IAMAuthorizer, CognitoUserPoolAuthorizer, '
-                            'CustomAuthorizer, JWTAuthorizer or an @app.authorizer() '
-                            'function, got %r' % (authorizer,))
-        if scopes is not None:
-            authorizer = _with_scopes(authorizer, scopes)
-        cors_arg = _USE_GLOBAL_CORS if cors is None else normalize_cors(cors)
-        existing = self.routes.get(path, {})
-        new_entries = []
+            methods, content_types, cors, authorizer, api_key_required = \
+                _route_options(options)
+        else:
+            methods, content_types, cors, authorizer, api_key_required = \
+                _DEFAULT_METHODS, None, _USE_GLOBAL_CORS, None, None
+        existing = self.routes.get(path)
+        if existing is None:
+            existing = _EMPTY_METHODS
+        api = self.api
+        new_entries = {}
         for method in methods:
-            method = str(method).upper()
-            if method in existing or any(e.method == method for e in new_entries):
+            method = method.upper() if type(method) is str else str(method).upper()
+            if method in existing or method in new_entries:
                 other = existing.get(method) or view_func
                 raise ValueError(
                     "Duplicate method: '%s' detected for route: '%s' between view "
                     "functions: '%s' and '%s'. A path can only have one view per method."
                     % (method, path, getattr(other, 'view_name', name), name))
-            new_entries.append(RouteEntry(view_func, name, path, method, api_key_required,
-                                          content_types, cors_arg, authorizer, self.api))
+            new_entries[method] = RouteEntry(view_func, name, path, method, api_key_required,
+                                             content_types, cors, authorizer, api)
         # Only now, with every check passed, does the path enter the registry.
-        methods_table = self.routes.setdefault(path, {})
-        for entry in new_entries:
-            methods_table[entry.method] = entry
-        self.handler_map.setdefault('api_handler', self)
-        self._compiled = None
+        if existing is _EMPTY_METHODS:
+            self.routes[path] = new_entries
+        else:
+            existing.update(new_entries)
+            compiled = self._compiled
+            if compiled:
+                compiled.pop(path, None)
+        if 'api_handler' not in self.handler_map:
+            self.handler_map['api_handler'] = self
+        self._route_generation += 1
 
     # -- dispatch of API Gateway REST proxy events
+    #
+    # What a request needs beyond the event is computed per path, the first
+    # time the path is requested, and kept in ``self._compiled`` ({path:
+    # (methods table, Allow header, CORS headers)}); changing app.api or the
+    # middleware empties it.  A cold start therefore pays for the one route
+    # it serves, not for every route of the app.
 
-    def _compile(self):
-        """Precompute what depends only on the routes; done once."""
+    def _reset_compiled(self):
         binary_types = frozenset(t.lower() for t in self.api.binary_types)
-        compiled = {}
-        for path, methods in self.routes.items():
-            table = {}
-            cors_config = None
-            for method, entry in methods.items():
-                cors = entry.cors
-                if cors is not None:
-                    cors_config = cors
-                content_types = frozenset(c.lower() for c in entry.content_types)
-                table[method] = _CompiledRoute(
-                    entry, content_types,
-                    '*/*' in content_types,
-                    cors.get_access_control_headers() if cors is not None else None,
-                    JSON_CONTENT_TYPE in binary_types or '*/*' in binary_types)
-            allowed = list(methods)
-            if cors_config is not None and 'OPTIONS' not in methods:
-                allowed.append('OPTIONS')
-                preflight_headers = cors_config.get_access_control_headers()
-                preflight_headers['Access-Control-Allow-Methods'] = ','.join(allowed)
-                table['OPTIONS'] = _CompiledPreflight(preflight_headers)
-            compiled[path] = (table, ','.join(allowed),
-                              cors_config.get_access_control_headers()
-                              if cors_config is not None else None)
         self._binary_types = binary_types
+        self._json_is_binary = JSON_CONTENT_TYPE in binary_types or '*/*' in binary_types
         http_middleware = self._middleware_for('http')
-        self._http_chain = (_chain(http_middleware, self._view_response)
+        self._http_chain = (_handlers().chain(http_middleware, self._view_response)
                             if http_middleware else None)
-        self._compiled = compiled
+        compiled = self._compiled = {}
+        return compiled
+
+    def _compile_path(self, compiled, path):
+        """The dispatch table of one path (None for an unknown path)."""
+        methods = self.routes.get(path)
+        if methods is None:
+            return None
+        result = compiled[path] = _dispatch_table(methods, self._json_is_binary)
+        return result
+
+    def _path_table(self, path):
+        """``(methods table, Allow header, CORS headers)`` of ``path`` (None if
+        the app has no such route), built on first use."""
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._reset_compiled()
+        return compiled.get(path) or self._compile_path(compiled, path)
+
+    def _route_for(self, event):
+        """The compiled route of an event already checked by ``__call__``."""
+        request_context = event['requestContext']
+        path_table = self._path_table(request_context['resourcePath'])
+        return path_table[0][request_context.get('httpMethod') or event['httpMethod']]
 
     def __call__(self, event, context=None):
         if type(event) is dict and 'rawPath' in event:
             return self._dispatch_v2(event, context)
         compiled = self._compiled
         if compiled is None:
-            self._compile()
-            compiled = self._compiled
+            compiled = self._reset_compiled()
         try:
             request_context = event['requestContext']
             resource_path = request_context['resourcePath']
             path_table = compiled.get(resource_path)
+        except Exception:
+            # Not an API Gateway REST proxy event: answer, never raise to Lambda.
+            return self._internal_error('a malformed API Gateway event', None)
+        if path_table is None:
+            path_table = self._compile_path(compiled, resource_path)
             if path_table is None:
                 return error_response('NotFoundError', 'Unknown resource: %s' % resource_path,
                                       404)
+        try:
             table, allowed, path_cors_headers = path_table
             method = request_context.get('httpMethod') or event['httpMethod']
             route = table.get(method)
@@ -712,9 +671,10 @@ class Chalice(_DecoratorAPI):
         local.request = request
         local.context = context
         try:
-            if self._http_chain is not None:
+            http_chain = self._http_chain
+            if http_chain is not None:
                 try:
-                    response = self._http_chain(request)
+                    response = http_chain(request)
                 except ChaliceViewError as error:
                     return error_response(type(error).__name__, str(error),
                                           error.STATUS_CODE, route.cors_headers)
@@ -725,7 +685,13 @@ class Chalice(_DecoratorAPI):
                 return self._finish(response, route, headers)
             entry = route.entry
             try:
-                result = _call_view(entry, event.get('pathParameters'))
+                view_args = entry.view_args
+                if view_args:
+                    params = event.get('pathParameters') or _EMPTY_PARAMS
+                    result = entry.view_function(
+                        **{name: params.get(name) for name in view_args})
+                else:
+                    result = entry.view_function()
             except ChaliceViewError as error:
                 return error_response(type(error).__name__, str(error),
                                       error.STATUS_CODE, route.cors_headers)
@@ -733,15 +699,19 @@ class Chalice(_DecoratorAPI):
                 raise
             except Exception:
                 return self._unhandled_error(entry, route.cors_headers)
-            if (type(result) is dict or type(result) is list) and not route.json_is_binary:
+            result_type = type(result)
+            if (result_type is dict or result_type is list) and not route.json_is_binary:
                 try:
                     body = dumps(result)
                 except (TypeError, ValueError) as error:
                     return self._unserializable(entry, error, route.cors_headers)
-                response_headers = {'Content-Type': JSON_CONTENT_TYPE}
-                if route.cors_headers:
-                    response_headers.update(route.cors_headers)
-                return {'headers': response_headers, 'statusCode': 200, 'body': body}
+                cors_headers = route.cors_headers
+                if cors_headers:
+                    response_headers = {'Content-Type': JSON_CONTENT_TYPE}
+                    response_headers.update(cors_headers)
+                    return {'headers': response_headers, 'statusCode': 200, 'body': body}
+                return {'headers': {'Content-Type': JSON_CONTENT_TYPE}, 'statusCode': 200,
+                        'body': body}
             if not isinstance(result, Response):
                 result = Response(result, {'Content-Type': JSON_CONTENT_TYPE})
             return self._finish(result, route, headers)
@@ -759,11 +729,7 @@ class Chalice(_DecoratorAPI):
 
     def _view_response(self, request):
         """Innermost link of the HTTP middleware chain: always a Response."""
-        event = request._event
-        request_context = event['requestContext']
-        route = self._compiled[request_context['resourcePath']][0][
-            request_context.get('httpMethod') or event['httpMethod']]
-        entry = route.entry
+        entry = self._route_for(request._event).entry
         try:
             result = _call_view(entry, request.uri_params)
         except ChaliceViewError as error:
@@ -828,6 +794,42 @@ class Chalice(_DecoratorAPI):
         return error_response(_INTERNAL_ERROR[0], _INTERNAL_ERROR[1], 500, cors_headers)
 
 
+_DEFAULT_METHODS = ('GET',)
+_EMPTY_METHODS = {}  # type: dict
+_EMPTY_PARAMS = {}  # type: dict
+_ROUTE_OPTIONS = frozenset(['name', 'methods', 'content_types', 'cors', 'authorizer',
+                            'authorization_scopes', 'api_key_required'])
+
+
+def _route_options(options):
+    """Check route() keyword arguments; (methods, content_types, cors,
+    authorizer, api_key_required), defaults filled in."""
+    unknown = options.keys() - _ROUTE_OPTIONS
+    if unknown:
+        raise TypeError('route() got unexpected keyword argument(s): %s'
+                        % ', '.join(sorted(unknown)))
+    methods = options.get('methods') or _DEFAULT_METHODS
+    if isinstance(methods, str):
+        methods = [methods]
+    content_types = options.get('content_types')
+    if content_types is not None and (isinstance(content_types, str) or not all(
+            isinstance(c, str) for c in content_types)):
+        raise ValueError('content_types must be a list of strings, e.g. '
+                         "['application/json'], got %r" % (content_types,))
+    authorizer = options.get('authorizer')
+    if authorizer is not None and not isinstance(
+            authorizer, (_auth().Authorizer, _auth().ChaliceAuthorizer)):
+        raise TypeError('authorizer must be an IAMAuthorizer, CognitoUserPoolAuthorizer, '
+                        'CustomAuthorizer, JWTAuthorizer or an @app.authorizer() '
+                        'function, got %r' % (authorizer,))
+    scopes = options.get('authorization_scopes')
+    if scopes is not None:
+        authorizer = _with_scopes(authorizer, scopes)
+    cors = options.get('cors')
+    cors = _USE_GLOBAL_CORS if cors is None else normalize_cors(cors)
+    return methods, content_types, cors, authorizer, options.get('api_key_required')
+
+
 def _with_scopes(authorizer, scopes):
     """The route's authorizer requiring ``authorization_scopes``."""
     if isinstance(scopes, str) or not all(isinstance(scope, str) for scope in scopes):
@@ -838,6 +840,31 @@ def _with_scopes(authorizer, scopes):
                          '(JWTAuthorizer, CognitoUserPoolAuthorizer, ...), got %r'
                          % (authorizer,))
     return authorizer.with_scopes(list(scopes))
+
+
+def _dispatch_table(methods, json_is_binary):
+    """``(methods table, Allow header, CORS headers)`` of one path's routes
+    ({METHOD: RouteEntry}), with the CORS preflight when CORS is on."""
+    table = {}
+    cors_config = None
+    for method, entry in methods.items():
+        cors = entry.cors
+        if cors is not None:
+            cors_config = cors
+        content_types = frozenset(c.lower() for c in entry.content_types)
+        table[method] = _CompiledRoute(
+            entry, content_types,
+            '*/*' in content_types,
+            cors.get_access_control_headers() if cors is not None else None,
+            json_is_binary)
+    allowed = list(methods)
+    if cors_config is not None and 'OPTIONS' not in methods:
+        allowed.append('OPTIONS')
+        preflight_headers = cors_config.get_access_control_headers()
+        preflight_headers['Access-Control-Allow-Methods'] = ','.join(allowed)
+        table['OPTIONS'] = _CompiledPreflight(preflight_headers)
+    return (table, ','.join(allowed),
+            cors_config.get_access_control_headers() if cors_config is not None else None)
 
 
 def _function_name(entry):

@@ -32,7 +32,6 @@ import re
 import sys
 import threading
 import traceback
-import uuid
 from typing import Any, Callable
 
 from chalice import localauth
@@ -44,6 +43,7 @@ from chalice.proxy import (
     HTTPResponse,
     LambdaContext,
     build_proxy_event,
+    new_request_id,
     validate_proxy_response,
 )
 from chalice.routing import matcher_for_app
@@ -154,7 +154,7 @@ class LocalGateway:
                 return json_response(outcome.status_code, outcome.body,
                                      (('x-amzn-ErrorType', outcome.error_type),))
             authorizer_context = outcome.context
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         event = build_proxy_event(
             method=method, path=path, query_string=query_string, headers=headers,
             body=body, match=match, binary_types=app.api.binary_types,
@@ -173,14 +173,14 @@ class LocalGateway:
             return json_response(502, BAD_GATEWAY_BODY)
         try:
             response = validate_proxy_response(result)
-            _check_headers(response.headers)
+            has_request_id = _check_headers(response.headers)
             if response.status_code < 200:
                 raise ValueError(f'Invalid proxy response: statusCode '
                                  f'{response.status_code} is not a final status')
         except ValueError as error:
             self._print(f'{method} {path}: {error} (API Gateway answers 502)')
             return json_response(502, BAD_GATEWAY_BODY)
-        if not any(name.lower() == 'x-amzn-requestid' for name, _ in response.headers):
+        if not has_request_id:
             response.headers.append(('x-amzn-RequestId', request_id))
         return response
 
@@ -217,10 +217,22 @@ class LocalGateway:
                     f'through without authorization.')
 
 
-def _check_headers(headers: list[tuple[str, str]]) -> None:
+# Header names already checked (a bounded set: apps send few distinct names).
+_GOOD_NAMES: set[str] = set()
+
+
+def _check_headers(headers: list[tuple[str, str]]) -> bool:
+    """Refuse what API Gateway would; True when x-amzn-RequestId is among them."""
+    has_request_id = False
     for name, value in headers:
-        if not _TEXT_TOKEN_RE.fullmatch(name):
-            raise ValueError(f'Invalid proxy response: header name {name!r} is not valid')
+        if name not in _GOOD_NAMES:
+            if not _TEXT_TOKEN_RE.fullmatch(name):
+                raise ValueError(f'Invalid proxy response: header name {name!r} is not valid')
+            if len(_GOOD_NAMES) < 1024:
+                _GOOD_NAMES.add(name)
         if _BAD_VALUE_RE.search(value):
             raise ValueError(
                 f'Invalid proxy response: header {name!r} contains a line break')
+        if name[0] in 'xX' and name.lower() == 'x-amzn-requestid':
+            has_request_id = True
+    return has_request_id

@@ -25,7 +25,6 @@ Responses carry the ``apigw-requestid`` header.  Standard library only.
 from __future__ import annotations
 
 import traceback
-import uuid
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -40,6 +39,7 @@ from chalice.proxy import (
     LambdaContext,
     build_http_api_event,
     find_header,
+    new_request_id,
     validate_http_api_response,
 )
 from chalice.routing import matcher_for_app
@@ -68,7 +68,7 @@ class HttpAPIGateway:
                body: bytes, client_ip: str = '127.0.0.1') -> HTTPResponse:
         gateway = self.gateway
         path, _, query_string = target.split('#', 1)[0].partition('?')
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         origin = find_header(headers, 'origin')
         match = matcher_for_app(gateway.app).match(path)
         entry = gateway.app.routes.get(match.route, {}).get(method) if match else None

@@ -35,6 +35,7 @@ from __future__ import annotations
 import email.utils
 import errno
 import os
+import queue
 import re
 import socket
 import socketserver
@@ -48,7 +49,7 @@ from typing import Any, NamedTuple, cast
 from chalice.errors import ChaliceError
 from chalice.gateway import LocalGateway, json_response
 from chalice.localextras import LOCAL_PREFIXES, LocalExtras
-from chalice.proxy import HTTPResponse
+from chalice.proxy import HTTPResponse, once_a_second
 
 __all__ = ['LocalDevServer', 'LocalGateway', 'PortInUseError', 'ServerStartError',
            'MAX_PAYLOAD_BYTES', 'create_local_server']
@@ -103,30 +104,18 @@ class _ClientGone(Exception):
 
 # ---------------------------------------------------------------- helpers
 
-_date_cache: tuple[int, bytes] = (0, b'')
-_log_date_cache: tuple[int, str] = (0, '')
+# The Date header, and the time in the request log lines (local time).
+_http_date = once_a_second(
+    lambda second: email.utils.formatdate(second, usegmt=True).encode('ascii'))
 
 
-def _http_date() -> bytes:
-    global _date_cache
-    now = int(time.time())
-    cached = _date_cache
-    if cached[0] != now:
-        cached = (now, email.utils.formatdate(now, usegmt=True).encode('ascii'))
-        _date_cache = cached
-    return cached[1]
+def _format_log_date(second: int) -> str:
+    t = time.localtime(second)
+    return '%02d/%3s/%04d %02d:%02d:%02d' % (
+        t.tm_mday, _MONTHS[t.tm_mon - 1], t.tm_year, t.tm_hour, t.tm_min, t.tm_sec)
 
 
-def _log_date() -> str:
-    global _log_date_cache
-    now = int(time.time())
-    cached = _log_date_cache
-    if cached[0] != now:
-        t = time.localtime(now)
-        cached = (now, '%02d/%3s/%04d %02d:%02d:%02d' % (
-            t.tm_mday, _MONTHS[t.tm_mon - 1], t.tm_year, t.tm_hour, t.tm_min, t.tm_sec))
-        _log_date_cache = cached
-    return cached[1]
+_log_date = once_a_second(_format_log_date)
 
 
 def _encode_header_text(text: str) -> bytes:
@@ -477,11 +466,21 @@ def _linger(sock: socket.socket) -> None:
         discarded += len(data)
 
 
-class _ThreadedHTTPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
-    daemon_threads = True
-    block_on_close = False
+class _ThreadedHTTPServer(socketserver.TCPServer):
+    """Serves each connection in a thread of its own.
+
+    Threads are kept for the next connections rather than started for each
+    one: starting a thread (which holds the GIL for a good part of the
+    cost) was most of the work of a connection-per-request client.  A
+    connection is handed to an idle thread when there is one, else a new
+    (daemon) thread is started, so no connection ever waits for another;
+    at most ``MAX_IDLE_THREADS`` stay waiting, and ``server_close`` ends
+    the waiting ones.
+    """
+
     allow_reuse_address = True
     request_queue_size = 128
+    MAX_IDLE_THREADS = 16
 
     def __init__(self, address: tuple, family: int, gateway: LocalGateway,
                  log_requests: bool, stream: Any) -> None:
@@ -495,7 +494,42 @@ class _ThreadedHTTPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         self.mounts: tuple = ()
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._handoff: queue.SimpleQueue = queue.SimpleQueue()
+        self._idle_threads = 0
         super().__init__(address, _ConnectionHandler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._lock:
+            reserved = self._idle_threads > 0
+            if reserved:
+                self._idle_threads -= 1
+        if reserved:
+            self._handoff.put((request, client_address))
+            return
+        threading.Thread(target=self._connection_thread, args=(request, client_address),
+                         name='chalice-local-connection', daemon=True).start()
+
+    def _connection_thread(self, request: Any, client_address: Any) -> None:
+        while request is not None:
+            try:
+                self.finish_request(request, client_address)
+            except Exception:
+                self.handle_error(request, client_address)
+            finally:
+                self.shutdown_request(request)
+            with self._lock:
+                if self.closing or self._idle_threads >= self.MAX_IDLE_THREADS:
+                    return
+                self._idle_threads += 1
+            request, client_address = self._handoff.get()
+
+    def server_close(self) -> None:
+        with self._lock:
+            self.closing = True
+            idle, self._idle_threads = self._idle_threads, 0
+        super().server_close()
+        for _ in range(idle):
+            self._handoff.put((None, None))
 
     def track(self, sock: socket.socket) -> None:
         with self._lock:

@@ -227,8 +227,25 @@ class RouteMatcher:
         raw_segments = path[1:].split('/')
         if '' in raw_segments:
             return None
-        segments = [unquote(raw) for raw in raw_segments]
+        segments = [unquote(raw) for raw in raw_segments] if '%' in path else raw_segments
+        # The usual case first: following the preferred child at every step
+        # (literal, then capture) reaches a route.  That is the first branch
+        # the full search would take, so the answer is the same.
+        node: _Node | None = self._root
         values: list[str] = []
+        for segment in segments:
+            assert node is not None
+            child = node.literals.get(segment)
+            if child is None:
+                child = node.capture
+                if child is None:
+                    node = None
+                    break
+                values.append(segment)
+            node = child
+        if node is not None and node.route is not None:
+            return MatchResult(node.route, dict(zip(node.names, values)))
+        values = []
         end = self._search(self._root, segments, 0, values)
         # _search only returns nodes that hold a route; the second test
         # just states that for the type checker.

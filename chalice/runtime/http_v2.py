@@ -183,22 +183,23 @@ def to_v2_response(proxy):
 # ---------------------------------------------------------------- dispatch
 
 class _RouteKeys:
-    """``routeKey`` -> route path for the app's routes, built once per compile."""
+    """``routeKey`` -> route path for the app's routes, built once per compile
+    (``source``: the app's dispatch tables) and set of routes (``generation``)."""
 
-    __slots__ = ('source', 'paths', 'chain')
+    __slots__ = ('source', 'generation', 'paths', 'chain')
 
-    def __init__(self, source, paths, chain):
+    def __init__(self, source, generation, paths, chain):
         self.source = source
+        self.generation = generation
         self.paths = paths
         self.chain = chain
 
 
 def _route_keys(app):
-    """The app's route-key index, rebuilt whenever the app recompiles its routes."""
+    """The app's route-key index, rebuilt whenever the routes or their settings change."""
     compiled = app._compiled
     if compiled is None:
-        app._compile()
-        compiled = app._compiled
+        compiled = app._reset_compiled()
     paths = {}
     for path, methods in app.routes.items():
         paths['ANY ' + path] = path
@@ -208,7 +209,7 @@ def _route_keys(app):
     for middleware in reversed(app._middleware_for('http')):
         # The first middleware registered runs first, around all the others.
         chain = _link(middleware, chain or _innermost(app))
-    keys = app._v2_route_keys = _RouteKeys(compiled, paths, chain)
+    keys = app._v2_route_keys = _RouteKeys(compiled, app._route_generation, paths, chain)
     return keys
 
 
@@ -232,7 +233,8 @@ def dispatch(app, event, context=None):
         keys = app._v2_route_keys
     except AttributeError:
         keys = None
-    if keys is None or keys.source is not app._compiled:
+    if keys is None or keys.source is not app._compiled or \
+            keys.generation != app._route_generation:
         keys = _route_keys(app)
     try:
         method = event['requestContext']['http']['method']
@@ -245,8 +247,8 @@ def dispatch(app, event, context=None):
             if path is None:
                 return error_response('NotFoundError', 'Unknown resource: %s' % (
                     _route_template(event),), 404)
-        # app._compiled[path]: (method -> compiled route, Allow value, CORS headers).
-        table, allowed, path_cors_headers = app._compiled[path]
+        # (method -> compiled route, Allow value, CORS headers).
+        table, allowed, path_cors_headers = app._path_table(path)
         route = table.get(method)
         if route is None:
             headers = {'Allow': allowed}
