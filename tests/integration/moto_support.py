@@ -258,6 +258,8 @@ class FaultInjector:
         self._error: tuple[str, str, int] = (self.DEFAULT_CODE, '', 400)
         self._actions: dict[int, tuple[Callable[[AWSCall], None], bool]] = {}
         self.failed: AWSCall | None = None
+        # Seconds every AWS request waits before moto serves it (set_delay).
+        self._delay = 0.0
 
     # -- control (test process) ------------------------------------------
     def arm(self) -> None:
@@ -307,6 +309,17 @@ class FaultInjector:
         with self._lock:
             self._fail_when = predicate
             self._error = (code, message, status)
+
+    def set_delay(self, seconds: float) -> None:
+        """Make every AWS request wait ``seconds`` before moto serves it (0: none).
+
+        Emulates the latency of a real AWS endpoint, so that benchmarks show
+        what the number of calls and their concurrency cost; requests served
+        at the same time wait at the same time (the server is threaded).
+        Kept across ``arm``; the fixtures' moto starts with none.
+        """
+        with self._lock:
+            self._delay = max(0.0, float(seconds))
 
     def disarm(self) -> None:
         """Stop injecting; keep counting."""
@@ -367,6 +380,9 @@ class FaultInjector:
                 call.injected = True
                 self.failed = call
             error = self._error
+            delay = self._delay
+        if delay:
+            time.sleep(delay)
         if inject:
             return self._error_response(call, error, start_response)
         if action is not None and before:
