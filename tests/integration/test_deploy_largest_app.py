@@ -35,6 +35,7 @@ from tests.integration.deploy_checks import (
     assert_fault_reported,
     assert_rerun_converges,
     each_call_failing,
+    fail_like_the_kth,
     first_mutating_index,
     one_error_line,
     remove_state,
@@ -111,7 +112,7 @@ def test_every_failed_call_is_recoverable(chunk, clean_run, aws_clients,  # noqa
 def assert_failed_delete_is_recoverable(j, clean, aws_clients, fault_injector, context):
     """``chalice delete`` with its j-th request failing: exit 1, one line, exact state."""
     project, delete_calls = clean.project, clean.delete_calls
-    fault_injector.fail_call(j)
+    fail_like_the_kth(fault_injector, delete_calls, j)
     failed = run_chalice(project, 'delete', env=clean.env)
     injected = fault_injector.failed
     fault_injector.disarm()
