@@ -142,12 +142,15 @@ class InterruptGuard:
         if not self.holding:
             raise Interrupted(signum)
         self.pending = signum
-        in_flight = sorted(set(self._holds.values())) or [self.current]
-        if in_flight[0] is not None:
-            self._notify('Interrupted: finishing %s so that the state file records %s '
+        in_flight = list(self._holds.values())
+        if len(in_flight) > 1:
+            self._notify('Interrupted: finishing %d calls (%s) so that the state file '
+                         'records their results (interrupt again to stop at once).'
+                         % (len(in_flight), ', '.join(sorted(set(in_flight)))))
+        elif in_flight or self.current is not None:
+            self._notify('Interrupted: finishing %s so that the state file records its result '
                          '(interrupt again to stop at once).'
-                         % (', '.join(in_flight),
-                            'its result' if len(in_flight) == 1 else 'their results'))
+                         % (in_flight[0] if in_flight else self.current))
 
     def _delivered(self):
         """The signal delivered to the process but maybe not handled yet, or None."""

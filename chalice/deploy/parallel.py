@@ -52,6 +52,7 @@ def run_tasks(tasks, predecessors=None, workers=DEFAULT_WORKERS, stop=None, chec
         try:
             results[index] = tasks[index]()
         except BaseException as error:  # noqa: B036 - handed to the main thread
+            stop.set()  # before any other task can start its next call
             done.put((index, error))
         else:
             done.put((index, None))

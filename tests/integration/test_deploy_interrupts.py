@@ -153,9 +153,9 @@ def assert_interrupt_lines(result, call, changed, project, context):
         # The signal came during a change: the CLI finished recording it first.
         assert notices, context
     if notices:
-        match = re.fullmatch(r'Interrupted: finishing ((?:\w+\.\w+(?:, )?)+) so that the state '
-                             r'file records (?:its result|their results) \(interrupt again to '
-                             r'stop at once\)\.', notices[0])
+        match = re.fullmatch(r'Interrupted: finishing (?:\d+ calls \()?((?:\w+\.\w+(?:, )?)+)\)? '
+                             r'so that the state file records (?:its result|their results) '
+                             r'\(interrupt again to stop at once\)\.', notices[0])
         assert match, (context, notices[0])
         if call.mutating:
             # e.g. put_bucket_notification_configuration for PutBucketNotification

@@ -112,11 +112,13 @@ class FakeAWS:
         self.rest_apis = {}     # id -> {...}
         self.calls = []         # (service, method, params) of every call
         self.fail_at = None
+        self.fail_if = None     # or predicate(service, method, params): fail that call
         self.fail_code = 'ServiceUnavailable'
         # 'before': the failing call has no effect; 'after': AWS applied it but the
         # response was lost (a timeout after the request reached AWS).
         self.fail_mode = 'before'
         self.on_call = None     # hook: on_call(service, method, params) before each call
+        self.after_call = None  # hook: after_call(service, method, params) after each call
         self.counter_base = 0
         self._next_id = 0
         self._lock = threading.RLock()
@@ -140,15 +142,21 @@ class FakeAWS:
         return [(s, m) for s, m, _ in self.calls[index:]]
 
     def call(self, service, method, params=None, ignore_errors=()):
-        with self._lock:
-            return self._call(service, method, params, ignore_errors)
-
-    def _call(self, service, method, params, ignore_errors):
         params = dict(params or {})
+        # The hook runs outside the lock: it may wait for other threads' calls.
         if self.on_call is not None:
             self.on_call(service, method, params)
+        try:
+            with self._lock:
+                return self._call(service, method, params, ignore_errors)
+        finally:
+            if self.after_call is not None:
+                self.after_call(service, method, params)
+
+    def _call(self, service, method, params, ignore_errors):
         self.calls.append((service, method, copy.deepcopy(params)))
-        injected = self.fail_at is not None and self.call_count == self.fail_at
+        injected = (self.fail_at is not None and self.call_count == self.fail_at) or (
+            self.fail_if is not None and self.fail_if(service, method, params))
         if injected and self.fail_mode == 'before':
             raise self._injected(service, method)
         # wait_* are chalice's own composite calls (see chalice.awsclient), not AWS APIs.
@@ -170,7 +178,7 @@ class FakeAWS:
 
     def _injected(self, service, method):
         return _deployment_error(service, method, self.fail_code,
-                                 'injected failure (call %d)' % self.fail_at)
+                                 'injected failure (call %d)' % self.call_count)
 
     def _new_id(self):
         self._next_id += 1
