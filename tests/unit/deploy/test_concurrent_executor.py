@@ -13,7 +13,7 @@ import pytest
 
 from chalice.deploy.executor import OrderedOutput, predecessors
 from chalice.deploy.interrupts import Interrupted, InterruptGuard
-from chalice.deploy.plan import APICall, Message, Plan, RecordResource, SetVar, Var
+from chalice.deploy.plan import APICall, Message, Plan, SetVar, Var
 from chalice.deploy.state import DeployedState
 from chalice.errors import DeploymentError
 from tests.unit.deploy.fakes import (
