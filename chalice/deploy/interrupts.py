@@ -153,17 +153,34 @@ class InterruptGuard:
                          % (in_flight[0] if in_flight else self.current))
 
     def _delivered(self):
-        """The signal delivered to the process but maybe not handled yet, or None."""
+        """A signal delivered to the process (maybe not handled yet), or None.
+
+        The wakeup socket has the signal's number once the C-level handler
+        ran; before that, the signal is still pending for the process, and
+        a worker (which blocks it) sees it with ``sigpending``.
+        """
         if self._wakeup is None:
             return None
         try:
             data = self._wakeup[0].recv(64, socket.MSG_PEEK)
         except (BlockingIOError, InterruptedError, OSError):
-            return None
+            data = b''
         for value in data:
             if value in HANDLED_SIGNALS:
                 return value
+        if hasattr(signal, 'sigpending'):
+            waiting = signal.sigpending() & set(HANDLED_SIGNALS)
+            if waiting:
+                return min(waiting)
         return None
+
+    def _let_the_handler_run(self, limit=5.0):
+        """Before a thread lets go of its hold: a signal delivered during its call is
+        handled by the main thread first (and so held, not acted on at once)."""
+        deadline = time.monotonic() + limit
+        while self.pending is None and self.stop_signal is None and \
+                self._delivered() is not None and time.monotonic() < deadline:
+            time.sleep(0.005)
 
     # -- the executor's side
 
@@ -186,6 +203,8 @@ class InterruptGuard:
         (whose bookkeeping is done by now) ends here.
         """
         me = threading.get_ident()
+        if me in self._holds:
+            self._let_the_handler_run()
         with self._lock:
             self._holds.pop(me, None)
             self.checkpoint()
@@ -200,6 +219,8 @@ class InterruptGuard:
 
     def end_calls(self):
         """A thread is done with its calls and their bookkeeping: its hold ends."""
+        if threading.get_ident() in self._holds:
+            self._let_the_handler_run()
         with self._lock:
             self._holds.pop(threading.get_ident(), None)
 
