@@ -89,6 +89,12 @@ class ReadSession:
             self._guard.begin_call('%s.%s' % (service, method), False)
         return self._aws.call(service, method, params, ignore_errors=ignore_errors)
 
+    def __getattr__(self, name):
+        # Anything else a home may use from the AWS client.
+        if name.startswith('__'):
+            raise AttributeError(name)
+        return getattr(self._aws, name)
+
     def once(self, key, compute):
         """``compute()``, called once for ``key`` whichever thread asks first."""
         with self._lock:

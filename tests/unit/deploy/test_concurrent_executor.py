@@ -14,7 +14,6 @@ import pytest
 from chalice.deploy.executor import OrderedOutput, predecessors
 from chalice.deploy.interrupts import Interrupted, InterruptGuard
 from chalice.deploy.plan import APICall, Message, Plan, SetVar, Var
-from chalice.deploy.state import DeployedState
 from chalice.errors import DeploymentError
 from tests.unit.deploy.fakes import (
     FakeAWS,
@@ -22,12 +21,11 @@ from tests.unit.deploy.fakes import (
     make_config,
     make_package,
     read_state_file,
-    recorded_resources,
     run_delete,
     run_deploy,
     write_project,
 )
-from tests.unit.deploy.test_executor import big_app
+from tests.unit.deploy.test_executor import assert_state_matches_aws, big_app
 
 LIMIT = 30  # seconds; reached only when the executor is broken
 FUNCTIONS = ('demo-dev', 'demo-dev-auth', 'demo-dev-worker', 'demo-dev-cleanup')
@@ -36,10 +34,6 @@ FUNCTIONS = ('demo-dev', 'demo-dev-auth', 'demo-dev-worker', 'demo-dev-cleanup')
 @pytest.fixture
 def package(tmp_path):
     return make_package(tmp_path)
-
-
-def assert_state_matches_aws(project, aws):
-    assert recorded_resources(DeployedState.load(project, 'dev')) == aws.existing_resources()
 
 
 def methods_of(aws, start=0):
