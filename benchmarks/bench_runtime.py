@@ -7,6 +7,8 @@ Every figure is the median of several rounds, each timing many calls.
    query string and a JSON body, against a *floor*: a bare function doing the
    same dict lookup, ``json.loads`` of the body, view call and ``json.dumps``
    of the result.  Measured with 10 and with 1,000 routes.  Target: <= 2x.
+   The same request as an HTTP API payload format 2.0 event (``v2`` row),
+   against the REST event on the same app.  Target: within 10%.
 2. ``chalice.test.Client`` ``http.get`` on the last of 1,000 routes versus the
    first of 10 routes.  Target: within 20%.
 3. ``import chalice.app`` in a fresh interpreter: wall time (median of runs),
@@ -66,6 +68,26 @@ def make_event():
     }
 
 
+def make_v2_event():
+    """The request of make_event() as an HTTP API sends it (payload format 2.0)."""
+    return {
+        'version': '2.0',
+        'routeKey': 'POST /target/items/{item_id}',
+        'rawPath': '/target/items/42',
+        'rawQueryString': 'q=x',
+        'headers': {'content-type': 'application/json', 'accept': '*/*',
+                    'host': 'abc.execute-api.us-west-2.amazonaws.com'},
+        'queryStringParameters': {'q': 'x'},
+        'pathParameters': {'item_id': '42'},
+        'requestContext': {'http': {'method': 'POST', 'path': '/target/items/42',
+                                    'protocol': 'HTTP/1.1', 'sourceIp': '1.2.3.4'},
+                           'routeKey': 'POST /target/items/{item_id}', 'stage': '$default',
+                           'requestId': 'r-1'},
+        'body': '{"n": 1, "payload": "some text to parse"}',
+        'isBase64Encoded': False,
+    }
+
+
 def make_floor(route_count):
     """The least any handler must do: find the view, parse, call, serialise."""
     def target(item_id, query, body):
@@ -89,6 +111,17 @@ def per_call_us(func, *args):
     return statistics.median(rounds) / NUMBER * 1e6
 
 
+def interleaved_us(app, first_event, second_event):
+    """Median us/call of two events, timed in alternating rounds (a busy machine
+    slows both alike)."""
+    first, second = [], []
+    for _ in range(ROUNDS * 2):
+        first.append(timeit.timeit(lambda: app(first_event, None), number=NUMBER // 2))
+        second.append(timeit.timeit(lambda: app(second_event, None), number=NUMBER // 2))
+    scale = 1e6 / (NUMBER // 2)
+    return statistics.median(first) * scale, statistics.median(second) * scale
+
+
 def bench_dispatch():
     print('1. warm app(event, context): REST POST, path param, query, JSON body')
     event = make_event()
@@ -100,6 +133,11 @@ def bench_dispatch():
         floor_us = per_call_us(floor, event, None)
         print('   %5d routes: app %.2f us/call, floor %.2f us/call, ratio %.2fx (target <= 2x)'
               % (count, app_us, floor_us, app_us / floor_us))
+        v2_event = make_v2_event()
+        assert json.loads(app(v2_event, None)['body']) == json.loads(floor(event, None)['body'])
+        rest_us, v2_us = interleaved_us(app, event, v2_event)
+        print('   %5d routes: v2 (HTTP API) %.2f us/call vs REST %.2f us/call in the same '
+              'rounds, %.2fx (target <= 1.10)' % (count, v2_us, rest_us, v2_us / rest_us))
 
 
 def bench_test_client():

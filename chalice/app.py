@@ -53,6 +53,7 @@ from chalice.runtime.auth import (
     CognitoUserPoolAuthorizer,
     CustomAuthorizer,
     IAMAuthorizer,
+    JWTAuthorizer,
 )
 from chalice.runtime.errors import (
     ALL_ERRORS,
@@ -119,7 +120,7 @@ __all__ = [
     'Chalice', 'Blueprint', 'Request', 'Response', 'CORSConfig', 'APIGateway',
     'WebsocketAPI', 'RouteEntry', 'ConvertToMiddleware', 'MultiDict',
     'CaseInsensitiveMapping', 'Authorizer', 'IAMAuthorizer', 'CognitoUserPoolAuthorizer',
-    'CustomAuthorizer', 'ChaliceAuthorizer', 'BuiltinAuthConfig', 'AuthRequest',
+    'CustomAuthorizer', 'JWTAuthorizer', 'ChaliceAuthorizer', 'BuiltinAuthConfig', 'AuthRequest',
     'AuthResponse', 'AuthRoute', 'Rate', 'Cron', 'ScheduleExpression',
     'BaseLambdaEvent', 'LambdaFunctionEvent', 'CloudWatchEvent', 'SNSEvent', 'S3Event',
     'SQSEvent', 'SQSRecord', 'KinesisEvent', 'KinesisRecord', 'DynamoDBEvent',
@@ -598,6 +599,7 @@ class Chalice(_DecoratorAPI):
         content_types = options.pop('content_types', None)
         cors = options.pop('cors', None)
         authorizer = options.pop('authorizer', None)
+        scopes = options.pop('authorization_scopes', None)
         api_key_required = options.pop('api_key_required', None)
         if options:
             raise TypeError('route() got unexpected keyword argument(s): %s'
@@ -609,8 +611,10 @@ class Chalice(_DecoratorAPI):
         if authorizer is not None and not isinstance(authorizer,
                                                      (Authorizer, ChaliceAuthorizer)):
             raise TypeError('authorizer must be an IAMAuthorizer, CognitoUserPoolAuthorizer, '
-                            'CustomAuthorizer or an @app.authorizer() function, got %r'
-                            % (authorizer,))
+                            'CustomAuthorizer, JWTAuthorizer or an @app.authorizer() '
+                            'function, got %r' % (authorizer,))
+        if scopes is not None:
+            authorizer = _with_scopes(authorizer, scopes)
         cors_arg = _USE_GLOBAL_CORS if cors is None else normalize_cors(cors)
         existing = self.routes.get(path, {})
         new_entries = []
@@ -666,6 +670,8 @@ class Chalice(_DecoratorAPI):
         self._compiled = compiled
 
     def __call__(self, event, context=None):
+        if type(event) is dict and 'rawPath' in event:
+            return self._dispatch_v2(event, context)
         compiled = self._compiled
         if compiled is None:
             self._compile()
@@ -743,6 +749,14 @@ class Chalice(_DecoratorAPI):
             local.request = None
             local.context = None
 
+    def _dispatch_v2(self, event, context):
+        """HTTP API payload format 2.0 events: see chalice.runtime.http_v2."""
+        from chalice.runtime import http_v2
+
+        # Later calls go straight to the v2 dispatcher (a plain function).
+        Chalice._dispatch_v2 = http_v2.dispatch
+        return http_v2.dispatch(self, event, context)
+
     def _view_response(self, request):
         """Innermost link of the HTTP middleware chain: always a Response."""
         event = request._event
@@ -812,6 +826,18 @@ class Chalice(_DecoratorAPI):
                 headers.update(cors_headers)
             return {'headers': headers, 'statusCode': 500, 'body': traceback.format_exc()}
         return error_response(_INTERNAL_ERROR[0], _INTERNAL_ERROR[1], 500, cors_headers)
+
+
+def _with_scopes(authorizer, scopes):
+    """The route's authorizer requiring ``authorization_scopes``."""
+    if isinstance(scopes, str) or not all(isinstance(scope, str) for scope in scopes):
+        raise ValueError("authorization_scopes must be a list of strings, e.g. ['read'], "
+                         'got %r' % (scopes,))
+    if not hasattr(authorizer, 'with_scopes'):
+        raise ValueError('authorization_scopes needs an authorizer that checks OAuth scopes '
+                         '(JWTAuthorizer, CognitoUserPoolAuthorizer, ...), got %r'
+                         % (authorizer,))
+    return authorizer.with_scopes(list(scopes))
 
 
 def _function_name(entry):

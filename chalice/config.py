@@ -47,6 +47,9 @@ DEFAULT_LAMBDA_ARCHITECTURE = 'x86_64'
 CHALICE_TAG_KEY = 'aws-chalice'
 
 ENDPOINT_TYPES = ('EDGE', 'REGIONAL', 'PRIVATE')
+# ``api_gateway_type``: a REST API (API Gateway v1, the default) or an HTTP API (v2).
+API_GATEWAY_TYPES = ('REST', 'HTTP')
+DEFAULT_API_GATEWAY_TYPE = 'REST'
 TLS_VERSIONS = ('TLS_1_0', 'TLS_1_2')
 # The instruction set architectures Lambda runs functions on.
 LAMBDA_ARCHITECTURES = ('x86_64', 'arm64')
@@ -345,6 +348,17 @@ def custom_domain_url_prefixes(domain: Mapping[str, Any]) -> List[str]:
     return [prefix.strip('/') for prefix in prefixes]
 
 
+def _check_local_jwks(path: str, value: Any, warnings: Warnings) -> None:
+    if isinstance(value, str):
+        return
+    if not isinstance(value, dict) or not isinstance(value.get('keys'), list):
+        _fail(path, 'a JSON Web Key Set file name (relative to .chalice) or an object '
+              'with a "keys" list', value)
+    for index, key in enumerate(value['keys']):
+        if not isinstance(key, dict) or not isinstance(key.get('kty'), str):
+            _fail(f'{path}.keys[{index}]', 'a JSON Web Key (an object with "kty")', key)
+
+
 # Keys that may be set per Lambda function (and also per stage / top level).
 FUNCTION_KEYS: Dict[str, Checker] = {
     'autogen_policy': _check_bool,
@@ -376,6 +390,8 @@ STAGE_KEYS: Dict[str, Checker] = dict(FUNCTION_KEYS, **{
     'websocket_api_custom_domain': _custom_domain_checker(websocket=True),
     'automatic_layer': _check_bool,
     'minimum_compression_size': _int_between(0, MAX_COMPRESSION_SIZE, 'bytes'),
+    'api_gateway_type': _one_of(API_GATEWAY_TYPES),
+    'local_jwks': _check_local_jwks,
 })
 
 TOP_LEVEL_ONLY_KEYS = ('version', 'app_name', 'stages')
@@ -468,6 +484,7 @@ def check_config(config: Mapping[str, Any]) -> Tuple[List[str], List[str]]:
                 continue
             _validate_stage_keys(f'stages.{name}.', section, warnings, errors, top_level=False)
     _validate_stage_keys('', config, warnings, errors, top_level=True)
+    _collect(errors, _check_api_gateway_types, config, warnings)
     return errors, warnings
 
 
@@ -485,6 +502,66 @@ def validate_config(config: Mapping[str, Any]) -> List[str]:
     if errors:
         raise ValidationError(errors)
     return warnings
+
+
+# What an HTTP API (``api_gateway_type: HTTP``) cannot take: the key, and why.
+_REST_ONLY_KEYS = {
+    'api_gateway_endpoint_vpce': 'VPC endpoints serve private REST APIs only',
+    'api_gateway_policy_file': 'resource policies are a REST API feature; protect HTTP API '
+                               'routes with an authorizer (IAMAuthorizer, JWTAuthorizer or '
+                               '@app.authorizer) instead',
+    'minimum_compression_size': 'HTTP APIs do not compress responses',
+    'api_gateway_custom_domain': 'chalice does not set up custom domains for HTTP APIs yet',
+}
+
+
+def _check_api_gateway_types(config: Mapping[str, Any], warnings: Warnings) -> None:
+    """Refuse the REST-only settings of every stage whose API is an HTTP API.
+
+    The top level counts as a stage of its own (``dev`` without a stages
+    entry uses it); a setting is reported at the path where it is written.
+    """
+    stages = config.get('stages')
+    sections: List[Tuple[str, Mapping[str, Any]]] = [('', {})]
+    if isinstance(stages, dict):
+        sections += [(f'stages.{name}.', section) for name, section in stages.items()
+                     if isinstance(section, dict)]
+    for prefix, section in sections:
+        api_type = section.get('api_gateway_type') or config.get('api_gateway_type')
+        if api_type == 'HTTP':
+            _check_http_api_stage(config, prefix, section, warnings)
+
+
+def _stage_setting(config: Mapping[str, Any], prefix: str, section: Mapping[str, Any],
+                   key: str) -> Tuple[str, Any]:
+    """``(path, value)`` of a key for one stage: its own value, else the top level's."""
+    if section.get(key) is not None:
+        return prefix + key, section[key]
+    return key, config.get(key)
+
+
+def _check_http_api_stage(config: Mapping[str, Any], prefix: str, section: Mapping[str, Any],
+                          warnings: Warnings) -> None:
+    where = f'stage {prefix[len("stages."):-1]}' if prefix else 'the top level'
+    for key, reason in _REST_ONLY_KEYS.items():
+        path, value = _stage_setting(config, prefix, section, key)
+        if value is not None:
+            raise ConfigError(
+                f'Invalid {CONFIG_DISPLAY_NAME}: {path} cannot be used with api_gateway_type '
+                f'HTTP ({where}): {reason}; remove it or set api_gateway_type to REST.')
+    path, value = _stage_setting(config, prefix, section, 'api_gateway_endpoint_type')
+    if value is not None and value != 'REGIONAL':
+        reason = ('HTTP APIs have no private endpoints' if value == 'PRIVATE'
+                  else 'HTTP APIs are always REGIONAL')
+        raise ConfigError(
+            f'Invalid {CONFIG_DISPLAY_NAME}: {path} is {value}, but {reason} (api_gateway_type '
+            f'HTTP, {where}): set it to REGIONAL or remove it, or set api_gateway_type to '
+            'REST.')
+    path, value = _stage_setting(config, prefix, section, 'api_gateway_stage')
+    message = (f'{path} in {CONFIG_DISPLAY_NAME} is ignored: an HTTP API serves every '
+               'request from its $default stage, whose URL has no stage name in it.')
+    if value not in (None, DEFAULT_API_GATEWAY_STAGE) and message not in warnings:
+        warnings.append(message)
 
 
 # ---------------------------------------------------------------------------
@@ -737,6 +814,36 @@ class Config:
     @property
     def websocket_api_stage(self) -> str:
         return self._chain_lookup('websocket_api_stage', DEFAULT_WEBSOCKET_API_STAGE)
+
+    @property
+    def api_gateway_type(self) -> str:
+        """``REST`` (API Gateway v1, the default) or ``HTTP`` (an HTTP API, v2)."""
+        return self._chain_lookup('api_gateway_type', DEFAULT_API_GATEWAY_TYPE)
+
+    @property
+    def local_jwks(self) -> Any:
+        """The ``local_jwks`` setting as written: a file name, a key set, or None."""
+        return copy.deepcopy(self._chain_lookup('local_jwks'))
+
+    def local_jwks_document(self, project_dir: Optional[str] = None) -> Optional[Dict[str, Any]]:
+        """The JSON Web Key Set ``chalice local`` checks JWTs with (None if unset).
+
+        A file name is read relative to the project's ``.chalice`` directory.
+        """
+        value = self.local_jwks
+        if not isinstance(value, str):
+            return value
+        path = resolve_chalice_path(self._require_project_dir(project_dir), value)
+        try:
+            with open(path, 'rb') as f:
+                document = json.loads(f.read().decode('utf-8'))
+        except OSError as e:
+            raise ConfigError(f'Cannot read the local_jwks file {path}: {e.strerror or e}; '
+                              'fix the path (it is relative to .chalice).') from None
+        except ValueError as e:
+            raise ConfigError(f'The local_jwks file {path} is not valid JSON: {e}') from None
+        _check_local_jwks('local_jwks', document, [])
+        return document
 
     @property
     def api_gateway_endpoint_type(self) -> str:

@@ -19,7 +19,9 @@ body) and does what API Gateway does in front of a Chalice app:
 
 ``chalice local`` (:mod:`chalice.local`) and ``chalice.test.Client`` both
 answer through this class, so they give the same status, headers and body,
-byte for byte, for the same request.  Standard library only.
+byte for byte, for the same request.  When the stage's ``api_gateway_type``
+is ``HTTP`` the request goes through an HTTP API instead, with payload
+format 2.0 events (:mod:`chalice.gateway_v2`).  Standard library only.
 """
 
 from __future__ import annotations
@@ -106,6 +108,11 @@ class LocalGateway:
         self.memory_size, self.timeout = self._function_settings('api_handler')
         self._warned: set[str] = set()
         self._lock = threading.Lock()
+        self._http_api = None
+        if config is not None and config.api_gateway_type == 'HTTP':
+            from chalice.gateway_v2 import HttpAPIGateway
+
+            self._http_api = HttpAPIGateway(self)
 
     @property
     def stream(self) -> Any:
@@ -130,6 +137,8 @@ class LocalGateway:
     def handle(self, method: str, target: str, headers: list[tuple[str, str]],
                body: bytes, client_ip: str = '127.0.0.1') -> HTTPResponse:
         """Answer one request; ``target`` is the raw path plus query string."""
+        if self._http_api is not None:
+            return self._http_api.handle(method, target, headers, body, client_ip)
         path, _, query_string = target.split('#', 1)[0].partition('?')
         app = self.app
         match = matcher_for_app(app).match(path)

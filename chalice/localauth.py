@@ -25,6 +25,13 @@ Resource patterns use IAM's wildcards: ``*`` matches any run of characters
 (``/`` and ``:`` included) and ``?`` exactly one character.  Matching is
 case-sensitive, as it is for execute-api ARNs.
 
+For an HTTP API (``api_gateway_type: HTTP``) the built-in authorizer is a
+Lambda ``REQUEST`` authorizer with payload format 2.0:
+:func:`run_http_api_authorizer` calls it with the 2.0 authorizer event and
+evaluates the policy against the route ARN; a refusal is 403
+``{"message":"Forbidden"}``, a failing authorizer 500, and the context
+reaches the view as ``requestContext.authorizer.lambda``.
+
 Standard library only; nothing here imports the runtime.
 """
 
@@ -40,7 +47,7 @@ from chalice.proxy import find_header
 __all__ = [
     'ALLOW', 'EXPLICIT_DENY', 'IMPLICIT_DENY', 'NO_GRANT', 'AuthOutcome',
     'authorizer_context', 'build_method_arn', 'build_token_event', 'evaluate_policy',
-    'resource_matches', 'run_token_authorizer',
+    'resource_matches', 'run_http_api_authorizer', 'run_token_authorizer',
 ]
 
 # Results of evaluate_policy().
@@ -226,6 +233,31 @@ def _refused(status_code: int, body: dict, error_type: str, detail: str) -> Auth
     return AuthOutcome(False, status_code, body, None, error_type, detail)
 
 
+def _call_authorizer(handler: Callable[[dict, Any], Any], event: dict, lambda_context: Any,
+                     arn: str, raised: tuple, invalid_body: dict) -> Any:
+    """Call an authorizer and evaluate its policy for ``arn``.
+
+    Returns ``(answer, verdict)``, or the refusal: ``raised`` (status, body,
+    error type) when the authorizer raises, a 500 with ``invalid_body`` when
+    its answer is not a policy.
+    """
+    try:
+        answer = handler(event, lambda_context)
+    except Exception:
+        status, body, error_type = raised
+        return _refused(status, body, error_type, 'the authorizer raised an exception:\n' +
+                        traceback.format_exc())
+    if not isinstance(answer, dict):
+        return _refused(500, invalid_body, 'AuthorizerConfigurationException',
+                        f'the authorizer returned {type(answer).__name__}, not a dict '
+                        'with principalId and policyDocument')
+    try:
+        return answer, evaluate_policy(answer.get('policyDocument'), arn)
+    except ValueError as error:
+        return _refused(500, invalid_body, 'AuthorizerConfigurationException',
+                        f'the authorizer returned an invalid policy: {error}')
+
+
 def run_token_authorizer(handler: Callable[[dict, Any], Any], header: str,
                          headers: Iterable[tuple[str, str]], method_arn: str,
                          lambda_context: Any = None) -> AuthOutcome:
@@ -239,20 +271,12 @@ def run_token_authorizer(handler: Callable[[dict, Any], Any], header: str,
     if token is None or not token.strip():
         return _refused(401, UNAUTHORIZED_BODY, 'UnauthorizedException',
                         f'no token in the {header} header')
-    try:
-        answer = handler(build_token_event(token, method_arn), lambda_context)
-    except Exception:
-        return _refused(401, UNAUTHORIZED_BODY, 'UnauthorizedException',
-                        'the authorizer raised an exception:\n' + traceback.format_exc())
-    if not isinstance(answer, dict):
-        return _refused(500, CONFIGURATION_ERROR_BODY, 'AuthorizerConfigurationException',
-                        f'the authorizer returned {type(answer).__name__}, not a dict '
-                        'with principalId and policyDocument')
-    try:
-        verdict = evaluate_policy(answer.get('policyDocument'), method_arn)
-    except ValueError as error:
-        return _refused(500, CONFIGURATION_ERROR_BODY, 'AuthorizerConfigurationException',
-                        f'the authorizer returned an invalid policy: {error}')
+    called = _call_authorizer(handler, build_token_event(token, method_arn), lambda_context,
+                              method_arn, (401, UNAUTHORIZED_BODY, 'UnauthorizedException'),
+                              CONFIGURATION_ERROR_BODY)
+    if isinstance(called, AuthOutcome):
+        return called
+    answer, verdict = called
     if verdict == ALLOW:
         context = authorizer_context(answer.get('context'), answer.get('principalId'))
         return AuthOutcome(True, context=context)
@@ -264,3 +288,31 @@ def run_token_authorizer(handler: Callable[[dict, Any], Any], header: str,
                         'the policy allows no resources')
     return _refused(403, IMPLICIT_DENY_BODY, 'AccessDeniedException',
                     f'no statement of the policy allows {method_arn}')
+
+
+HTTP_API_FORBIDDEN_BODY = {'message': 'Forbidden'}
+HTTP_API_ERROR_BODY = {'message': 'Internal Server Error'}
+
+
+def run_http_api_authorizer(handler: Callable[[dict, Any], Any], event: dict[str, Any],
+                            lambda_context: Any = None) -> AuthOutcome:
+    """Authorize one HTTP API request with a payload-format-2.0 Lambda authorizer.
+
+    ``event`` is the authorizer event (``type`` REQUEST, ``routeArn``,
+    ``identitySource``); the answer must be an IAM policy (the deployed
+    authorizer does not enable simple responses: the runtime turns those
+    into a policy).
+    """
+    route_arn = event['routeArn']
+    called = _call_authorizer(handler, event, lambda_context, route_arn,
+                              (500, HTTP_API_ERROR_BODY, 'AuthorizerFailure'),
+                              HTTP_API_ERROR_BODY)
+    if isinstance(called, AuthOutcome):
+        return called
+    answer, verdict = called
+    if verdict != ALLOW:
+        return _refused(403, HTTP_API_FORBIDDEN_BODY, 'AccessDeniedException',
+                        f'the policy does not allow {route_arn}')
+    context = answer.get('context')
+    return AuthOutcome(True, context={'lambda': dict(context) if isinstance(context, dict)
+                                      else {}})

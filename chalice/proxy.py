@@ -1,4 +1,4 @@
-"""Converting between HTTP and API Gateway's REST proxy format, plus a
+"""Converting between HTTP and API Gateway's proxy formats, plus a
 Lambda-like context object.
 
 ``chalice local`` and the test client both receive plain HTTP requests, but a
@@ -23,6 +23,11 @@ Choices made where API Gateway's behaviour leaves room:
   ``*/*``); media types are compared case-insensitively and ignore
   parameters such as ``charset``.
 
+An HTTP API (``api_gateway_type: HTTP``) speaks payload format 2.0 instead:
+:func:`build_http_api_event` builds that event and
+:func:`validate_http_api_response` reads the 2.0 answer (``cookies``, and
+API Gateway's inference for an answer without ``statusCode``).
+
 Standard library only.
 """
 
@@ -43,7 +48,8 @@ from chalice.routing import MatchResult
 
 __all__ = [
     'DEFAULT_ACCOUNT_ID', 'DEFAULT_API_ID', 'HTTPResponse', 'LambdaContext',
-    'build_proxy_event', 'is_binary_media_type', 'proxy_response_to_http',
+    'build_http_api_event', 'build_proxy_event', 'is_binary_media_type',
+    'proxy_response_to_http', 'validate_http_api_response',
 ]
 
 DEFAULT_ACCOUNT_ID = '123456789012'
@@ -248,6 +254,96 @@ def build_proxy_event(*, method: str, path: str, query_string: str,
     }
 
 
+# Media types an HTTP API passes to Lambda as text; any other body is base64.
+_TEXT_TYPES = ('application/json', 'application/javascript', 'application/xml',
+               'application/x-www-form-urlencoded', 'application/graphql')
+
+
+def _is_text_type(content_type: str | None) -> bool:
+    wanted = media_type(content_type)
+    return (wanted.startswith('text/') or wanted in _TEXT_TYPES or
+            wanted.endswith(('+json', '+xml')))
+
+
+def build_http_api_event(*, method: str, path: str, query_string: str,
+                         headers: list[tuple[str, str]], body: bytes, match: MatchResult,
+                         route_key: str | None = None, source_ip: str = '127.0.0.1',
+                         request_id: str | None = None, authorizer: dict | None = None,
+                         account_id: str = DEFAULT_ACCOUNT_ID, api_id: str = DEFAULT_API_ID,
+                         ) -> dict[str, Any]:
+    """Build the payload format 2.0 event an HTTP API sends for a request.
+
+    The arguments are those of :func:`build_proxy_event`; ``route_key``
+    defaults to ``"<METHOD> <matched route>"``.  As HTTP APIs do, header
+    names are lower-cased and repeated headers (and query parameters) are
+    joined with commas in the single-value fields, the ``Cookie`` header
+    becomes the ``cookies`` list, and a body is base64-encoded unless its
+    Content-Type is a text type and it is valid UTF-8.  ``authorizer``
+    becomes ``requestContext.authorizer`` only when given.
+    """
+    method = method.upper()
+    route_key = route_key or '%s %s' % (method, match.route)
+    single_headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in headers or ():
+        name = name.lower()
+        if name == 'cookie':
+            cookies.extend(part.strip() for part in value.split(';') if part.strip())
+        elif name in single_headers:
+            single_headers[name] += ',' + value
+        else:
+            single_headers[name] = value
+    query = query_string[1:] if query_string.startswith('?') else query_string
+    single_query: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        single_query[name] = single_query[name] + ',' + value if name in single_query \
+            else value
+    domain_name = _domain_name(single_headers.get('host'))
+    now = time.time()
+    event: dict[str, Any] = {
+        'version': '2.0',
+        'routeKey': route_key,
+        'rawPath': path,
+        'rawQueryString': query,
+        'headers': single_headers,
+        'requestContext': {
+            'accountId': account_id,
+            'apiId': api_id,
+            'domainName': domain_name,
+            'domainPrefix': domain_name.split('.', 1)[0],
+            'http': {'method': method, 'path': path, 'protocol': 'HTTP/1.1',
+                     'sourceIp': source_ip, 'userAgent': single_headers.get('user-agent')},
+            'requestId': request_id if request_id is not None else str(uuid.uuid4()),
+            'routeKey': route_key,
+            'stage': '$default',
+            'time': _format_request_time(datetime.fromtimestamp(now, timezone.utc)),
+            'timeEpoch': int(now * 1000),
+        },
+        'isBase64Encoded': False,
+    }
+    if cookies:
+        event['cookies'] = cookies
+    if single_query:
+        event['queryStringParameters'] = single_query
+    if match.captured:
+        event['pathParameters'] = dict(match.captured)
+    if authorizer is not None:
+        event['requestContext']['authorizer'] = dict(authorizer)
+    if body:
+        text = None
+        if _is_text_type(single_headers.get('content-type')):
+            try:
+                text = body.decode('utf-8')
+            except UnicodeDecodeError:
+                pass
+        if text is None:
+            event['body'] = base64.b64encode(body).decode('ascii')
+            event['isBase64Encoded'] = True
+        else:
+            event['body'] = text
+    return event
+
+
 class HTTPResponse(NamedTuple):
     """Plain HTTP response pieces: status, header list (in order), body."""
 
@@ -328,6 +424,32 @@ def validate_proxy_response(response: Any) -> HTTPResponse:
         return HTTPResponse(_status_code(response), headers, _response_body(response))
     except _InvalidResponse as error:
         raise ValueError(f'Invalid proxy response: {error}') from None
+
+
+def validate_http_api_response(response: Any) -> HTTPResponse:
+    """Read a payload format 2.0 answer the way an HTTP API does.
+
+    A dict with ``statusCode`` is a response: ``headers`` (one value each),
+    ``cookies`` (one ``Set-Cookie`` header per entry), ``body`` and
+    ``isBase64Encoded``.  Anything else that is JSON - a dict without
+    ``statusCode``, a list, a string - is the body of a 200
+    ``application/json`` response.  Raises ``ValueError`` for an answer
+    API Gateway would reject (it then answers 500).
+    """
+    if not isinstance(response, dict) or 'statusCode' not in response:
+        try:
+            data = json.dumps(response)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f'Invalid proxy response: not JSON: {error}') from None
+        return HTTPResponse(200, [('Content-Type', 'application/json')], data.encode('utf-8'))
+    cookies = response.get('cookies') or []
+    if not isinstance(cookies, list):
+        raise ValueError('Invalid proxy response: cookies must be a list of strings')
+    converted = {key: response.get(key) for key in ('statusCode', 'headers', 'body',
+                                                    'isBase64Encoded')}
+    if cookies:
+        converted['multiValueHeaders'] = {'Set-Cookie': cookies}
+    return validate_proxy_response(converted)
 
 
 def proxy_response_to_http(response: dict) -> HTTPResponse:

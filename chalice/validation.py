@@ -249,9 +249,12 @@ def missing_role_arn(config):
 
 
 def private_endpoint_problem(config):
-    """The problem of a PRIVATE REST API that no VPC endpoint or policy opens."""
+    """The problem of a PRIVATE REST API that no VPC endpoint or policy opens.
+
+    An HTTP API has no private endpoints at all; the config check says so.
+    """
     if config.api_gateway_endpoint_type != 'PRIVATE' or config.api_gateway_endpoint_vpce or \
-            config.api_gateway_policy_file:
+            config.api_gateway_policy_file or config.api_gateway_type == 'HTTP':
         return None
     return '%s is PRIVATE but no api_gateway_endpoint_vpce is set: add the VPC endpoint ' \
         'id(s) or an api_gateway_policy_file' % _where(

@@ -108,7 +108,15 @@ DOCUMENTED = {
         {'api_key_selection_expression', 'body', 'cors_configuration', 'credentials_arn',
          'description', 'disable_execute_api_endpoint', 'fail_on_warnings', 'route_key',
          'route_selection_expression', 'tags', 'target', 'version'},
-        {'api_endpoint', 'arn', 'execution_arn'}),
+        {'api_endpoint', 'arn', 'execution_arn'},
+        {'cors_configuration': {'allow_credentials', 'allow_headers', 'allow_methods',
+                                'allow_origins', 'expose_headers', 'max_age'}}),
+    'aws_apigatewayv2_authorizer': _spec(
+        {'api_id', 'authorizer_type', 'name'},
+        {'authorizer_credentials_arn', 'authorizer_payload_format_version',
+         'authorizer_result_ttl_in_seconds', 'authorizer_uri', 'enable_simple_responses',
+         'identity_sources', 'jwt_configuration'},
+        set(), {'jwt_configuration': {'audience', 'issuer'}}),
     'aws_apigatewayv2_integration': _spec(
         {'api_id', 'integration_type'},
         {'connection_id', 'connection_type', 'content_handling_strategy', 'credentials_arn',

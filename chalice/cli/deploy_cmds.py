@@ -139,18 +139,24 @@ def delete(ctx, stage, profile):
 @click.option('--stage', default='dev', show_default=True, help=STAGE_HELP)
 @click.pass_context
 def url(ctx, stage):
-    """Print the URL of the deployed REST API."""
-    click.echo(rest_api_record(ctx.obj['project_dir'], stage)['rest_api_url'])
+    """Print the URL of the deployed REST API (or HTTP API)."""
+    record = rest_api_record(ctx.obj['project_dir'], stage, http_api=True)
+    click.echo(record.get('rest_api_url') or record['http_api_url'])
 
 
-def rest_api_record(project_dir, stage):
-    """The stage's ``rest_api`` state record; an error when none is recorded."""
+def rest_api_record(project_dir, stage, http_api=False):
+    """The stage's ``rest_api`` state record (or, with ``http_api``, its
+    ``http_api`` record); an error when none is recorded."""
     from chalice.cli.factory import load_deployed_state
 
     state = load_deployed_state(project_dir, stage)
     for record in state.resources:
-        if record['resource_type'] == 'rest_api':
+        if record['resource_type'] == 'rest_api' or (
+                http_api and record['resource_type'] == 'http_api'):
             return record
+    if any(record['resource_type'] == 'http_api' for record in state.resources):
+        raise ChaliceError("Chalice stage '%s' is deployed as an HTTP API; API Gateway "
+                           'generates SDKs for REST APIs only.' % stage)
     raise ChaliceError("Could not find a record of a Rest API in chalice stage: '%s'" % stage)
 
 

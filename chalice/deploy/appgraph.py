@@ -152,11 +152,16 @@ class AppGraphBuilder:
             apis.append(('websocket_api_custom_domain',
                          self._websocket_api(ws_handlers, functions)))
         if api_specs:
-            apis.append(('api_gateway_custom_domain', self._rest_api(
-                functions[API_HANDLER], [functions[name] for name, _ in auth_specs])))
+            authorizer_functions = [functions[name] for name, _ in auth_specs]
+            if self._scoped(API_HANDLER).api_gateway_type == 'HTTP':
+                apis.append((None, self._http_api(functions[API_HANDLER],
+                                                  authorizer_functions)))
+            else:
+                apis.append(('api_gateway_custom_domain', self._rest_api(
+                    functions[API_HANDLER], authorizer_functions)))
         for key, api in apis:
             resources.append(api)
-            domain = self._custom_domain(key, api)
+            domain = self._custom_domain(key, api) if key is not None else None
             if domain is not None:
                 resources.append(domain)
         resources.extend(log_group_model(functions[name]) for name in names
@@ -331,9 +336,21 @@ class AppGraphBuilder:
                                    'at line %s.' % (error.filename, error.lineno)) from None
         return load_policy_file(project_dir, self._stage, config.iam_policy_file)
 
+    def _http_api(self, api_function, authorizer_functions):
+        from chalice import httpapi
+
+        httpapi.check_app(self._app)
+        return models.HttpAPI(
+            resource_name='http_api', api_name=self._config.app_name,
+            lambda_function=api_function, routes=tuple(httpapi.route_keys(self._app)),
+            authorizers=tuple(httpapi.authorizers(self._app)),
+            authorizer_functions=tuple(authorizer_functions),
+            cors=httpapi.cors_configuration(self._app))
+
     def _rest_api(self, api_function, authorizers):
         from chalice.deploy.plan import Var
 
+        refuse_jwt_authorizers(self._app)
         config = self._scoped(API_HANDLER)
         authorizer_arns = {a.resource_name: Var('%s.lambda_arn' % a.resource_name)
                            for a in authorizers}
@@ -347,6 +364,19 @@ class AppGraphBuilder:
             endpoint_type=generator.endpoint_type,
             minimum_compression_size=config.minimum_compression_size,
             policy=generator.resource_policy)
+
+
+def refuse_jwt_authorizers(app, remedy='set "api_gateway_type": "HTTP" in '
+                                      '.chalice/config.json, or use another authorizer'):
+    """A REST API has no JWT authorizers: say which route needs an HTTP API."""
+    from chalice.app import JWTAuthorizer
+
+    for path, methods in sorted(app.routes.items()):
+        for method, entry in sorted(methods.items()):
+            if isinstance(entry.authorizer, JWTAuthorizer):
+                raise ConfigError(
+                    'JWTAuthorizer %r (used by %s %s) needs an HTTP API: %s.'
+                    % (entry.authorizer.name, method, path, remedy))
 
 
 def rest_api_generator(config, api_handler_arn, authorizer_arns, region, partition,
@@ -401,6 +431,13 @@ def rest_api_model(config, generator_class=None, **options):
         raise ChaliceError('No REST API found to generate a model from: app.py defines no '
                            '@app.route views.')
     validate_routes(app)
+    if generator_class is None:
+        # Swagger 2.0 is what a REST API imports; OpenAPI 3 can describe JWT too.
+        if config.scope(config.chalice_stage, API_HANDLER).api_gateway_type == 'HTTP':
+            refuse_jwt_authorizers(app, remedy='the Swagger 2.0 model describes a REST API; '
+                                   'use --format openapi3 for this HTTP API')
+        else:
+            refuse_jwt_authorizers(app)
     authorizer_arns = {auth.name: MODEL_AUTHORIZER_ARN % auth.name
                        for auth in app.builtin_auth_handlers}
     generator = rest_api_generator(config.scope(config.chalice_stage, API_HANDLER),

@@ -227,6 +227,8 @@ def write_summary(state, ui):
     for record in state.resources:
         if record['resource_type'] == 'rest_api':
             ui.write('  - Rest API URL: %s' % record['rest_api_url'])
+        elif record['resource_type'] == 'http_api':
+            ui.write('  - HTTP API URL: %s' % record['http_api_url'])
         elif record['resource_type'] == 'websocket_api':
             ui.write('  - Websocket API URL: %s' % record['websocket_api_url'])
     _write_domains(state, ui)

@@ -138,6 +138,39 @@ class RestAPI(Model):
         return list(self.authorizers) + [self.lambda_function]
 
 
+@dataclass(frozen=True)
+class HttpAPI(Model):
+    """An API Gateway v2 HTTP API (``api_gateway_type: HTTP``).
+
+    One route per view and method, all to one Lambda proxy integration
+    (payload format 2.0) of the API handler; JWT and Lambda authorizers; the
+    ``$default`` stage with auto-deploy; CORS through the API's
+    CorsConfiguration.  ``routes`` holds ``(route key, RouteAuth)`` pairs and
+    ``authorizers`` :class:`chalice.httpapi.AuthorizerSpec` values (both
+    from :mod:`chalice.httpapi`); ``authorizer_functions`` the LambdaFunction
+    of each built-in (REQUEST) authorizer.
+    """
+
+    resource_name: str
+    api_name: str
+    lambda_function: LambdaFunction
+    routes: tuple = ()
+    authorizers: tuple = ()
+    authorizer_functions: tuple = ()
+    cors: Any = None  # CorsConfiguration with API Gateway's names, or None
+    resource_type = 'http_api'
+
+    def authorizer_function(self, spec):
+        """The LambdaFunction of a REQUEST authorizer spec."""
+        for function in self.authorizer_functions:
+            if function.resource_name == spec.function:
+                return function
+        raise KeyError(spec.function)
+
+    def dependencies(self):
+        return list(self.authorizer_functions) + [self.lambda_function]
+
+
 class _EventSourceModel(Model):
     """Common shape: one Lambda function wired to one trigger."""
 

@@ -5,7 +5,8 @@ Two archives come out of here:
 * the **deployment package** of the app: ``app.py``, everything under
   ``chalicelib/``, the contents of ``vendor/`` at the top level, the part of
   the chalice package that runs inside Lambda (``chalice/__init__.py``,
-  ``chalice/app.py`` and ``chalice/runtime/``) and, unless the dependencies
+  ``chalice/app.py``, ``chalice/routing.py`` - HTTP API ``$default`` routes
+  match paths with it - and ``chalice/runtime/``) and, unless the dependencies
   live in a layer, the packages listed in ``requirements.txt``;
 * the **layer package** (``automatic_layer: true``): the dependencies alone,
   under ``python/``.  Lambda puts ``/opt/python`` on ``sys.path`` for every
@@ -244,7 +245,7 @@ class Packager:
         entries: dict[str, FileEntry] = {}
         import chalice
         chalice_dir = os.path.dirname(os.path.abspath(chalice.__file__))
-        for name in ('__init__.py', 'app.py'):
+        for name in ('__init__.py', 'app.py', 'routing.py'):
             entries['chalice/' + name] = file_entry('chalice/' + name,
                                                      os.path.join(chalice_dir, name))
         for rel, source in walk_files(os.path.join(chalice_dir, 'runtime')):

@@ -79,6 +79,8 @@ class SAMContext:
             return '${RestAPI}'
         if attribute == 'websocket_api_id':
             return '${WebsocketAPI}'
+        if attribute == 'http_api_id':
+            return '${HttpAPI}'
         raise ChaliceError('Cannot express %s in a CloudFormation template' % name)
 
     def intrinsic(self, value):

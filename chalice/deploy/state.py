@@ -46,6 +46,7 @@ REQUIRED_FIELDS = {
     'sns_event': ('topic', 'subscription_arn'),
     'domain_name': ('domain_name',),
     'log_group': ('log_group_name',),
+    'http_api': ('http_api_id', 'http_api_url'),
 }
 
 

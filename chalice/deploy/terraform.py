@@ -45,6 +45,7 @@ _VAR_TARGETS = {
     'layer_version_arn': ('aws_lambda_layer_version', 'arn'),
     'rest_api_id': ('aws_api_gateway_rest_api', 'id'),
     'websocket_api_id': ('aws_apigatewayv2_api', 'id'),
+    'http_api_id': ('aws_apigatewayv2_api', 'id'),
     'rule_arn': ('aws_cloudwatch_event_rule', 'arn'),
 }
 _PSEUDO = {'region': TF_REGION, 'account_id': TF_ACCOUNT_ID, 'partition': TF_PARTITION}

@@ -38,6 +38,7 @@ from chalice.runtime.auth import (
     CognitoUserPoolAuthorizer,
     CustomAuthorizer,
     IAMAuthorizer,
+    JWTAuthorizer,
 )
 
 __all__ = ['OpenAPI3Generator', 'SECURITY_SCHEMES', 'OPENAPI_VERSION', 'docs_document']
@@ -88,7 +89,23 @@ SECURITY_SCHEMES = [
     (ChaliceAuthorizer, _described(
         'A token checked by the @app.authorizer() function {name}, sent in the {header} '
         'header (chalice local runs it too).')),
+    (JWTAuthorizer, lambda generator, authorizer: _jwt_scheme(authorizer)),
 ]
+
+
+def _jwt_scheme(authorizer):
+    """An HTTP API's JWT authorizer: OpenID Connect discovery at the issuer."""
+    source = authorizer.identity_source
+    return {
+        'type': 'openIdConnect',
+        'openIdConnectUrl': authorizer.issuer.rstrip('/') + '/.well-known/openid-configuration',
+        'description': 'A JWT issued by %s for %s, read from %s; API Gateway verifies it.' % (
+            authorizer.issuer, ' or '.join(authorizer.audience), source),
+        'x-amazon-apigateway-authorizer': {
+            'type': 'jwt', 'identitySource': source,
+            'jwtConfiguration': {'issuer': authorizer.issuer,
+                                 'audience': list(authorizer.audience)}},
+    }
 
 
 # ------------------------------------------------------------ generator

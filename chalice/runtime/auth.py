@@ -8,6 +8,10 @@ which API Gateway calls with a TOKEN (or REQUEST) authorizer event and which
 must answer with an IAM policy.  :class:`ChaliceAuthorizer` is that Lambda
 handler: it turns the event into an :class:`AuthRequest`, calls the user's
 function, and turns the :class:`AuthResponse` into the policy.
+
+An HTTP API (``api_gateway_type: HTTP``) calls the same handler with a
+payload format 2.0 REQUEST event; :class:`JWTAuthorizer` describes the JWT
+authorizer an HTTP API checks tokens with itself.
 """
 from chalice.runtime.errors import MalformedEventError
 
@@ -126,6 +130,67 @@ class CustomAuthorizer(Authorizer):
         }
 
 
+class JWTAuthorizer(Authorizer):
+    """An HTTP API JWT authorizer: API Gateway checks the token itself.
+
+    ``issuer`` is the token issuer's URL (its ``iss`` claim), ``audience``
+    one client id or a list of them (a token's ``aud`` or ``client_id``
+    must name one).  The token is read from ``identity_source``
+    (``$request.header.<name>`` or ``$request.querystring.<name>``).  Routes
+    may require OAuth scopes: ``authorization_scopes=[...]`` on the route, or
+    ``with_scopes([...])``.  The verified claims reach the view as
+    ``app.current_request.context['authorizer']['jwt']['claims']``.  Only
+    HTTP APIs have JWT authorizers.
+    """
+
+    _AUTH_TYPE = 'jwt'
+
+    def __init__(self, name, issuer, audience,
+                 identity_source='$request.header.Authorization', scopes=None):
+        if not isinstance(issuer, str) or not issuer:
+            raise TypeError('issuer must be the token issuer URL (a string), got %r'
+                            % (issuer,))
+        if isinstance(audience, str):
+            audience = [audience]
+        if not audience or not all(isinstance(a, str) and a for a in audience):
+            raise TypeError('audience must be a client id or a list of them, got %r'
+                            % (audience,))
+        if not isinstance(identity_source, str) or not identity_source.startswith(
+                ('$request.header.', '$request.querystring.')):
+            raise ValueError('identity_source must be $request.header.<name> or '
+                             '$request.querystring.<name>, got %r' % (identity_source,))
+        self.name = name
+        self.issuer = issuer
+        self.audience = list(audience)
+        self.identity_source = identity_source
+        self.scopes = list(scopes or [])
+
+    def with_scopes(self, scopes):
+        """A copy of this authorizer that also requires one of the OAuth ``scopes``."""
+        return JWTAuthorizer(self.name, self.issuer, self.audience, self.identity_source,
+                             scopes=scopes)
+
+    def to_swagger(self):
+        raise ValueError('JWTAuthorizer %r only works with HTTP APIs: set "api_gateway_type": '
+                         '"HTTP" in .chalice/config.json' % self.name)
+
+    def _key(self):
+        return (self.name, self.issuer, tuple(self.audience), self.identity_source,
+                tuple(self.scopes))
+
+    def __eq__(self, other):
+        if not isinstance(other, JWTAuthorizer):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        return 'JWTAuthorizer(name=%r, issuer=%r, audience=%r)' % (
+            self.name, self.issuer, self.audience)
+
+
 class BuiltinAuthConfig:
     """Deployer-facing record of one ``@app.authorizer()`` function.
 
@@ -234,6 +299,29 @@ def _resource_arn(method_arn, method, route):
     return '%s:%s/%s/%s/%s' % (arn_prefix, api_id, stage, method.upper(), path)
 
 
+def _simple_response_policy(response, route_arn):
+    """An HTTP API *simple response* (``{'isAuthorized': ..., 'context': ...}``)
+    as the IAM policy the deployed authorizer answers with.
+
+    ``isAuthorized`` allows (or denies) every route of the API, which is
+    what a cached simple response means to API Gateway.
+    """
+    arn = route_arn if isinstance(route_arn, str) else ''
+    prefix, _, resource = arn.rpartition(':')
+    parts = resource.split('/', 2)
+    everything = '%s:%s/%s/*' % (prefix, parts[0], parts[1] if len(parts) > 1 else '*')
+    answer = {
+        'principalId': str(response.get('principalId') or 'user'),
+        'policyDocument': {'Version': '2012-10-17', 'Statement': [{
+            'Action': 'execute-api:Invoke',
+            'Effect': 'Allow' if response.get('isAuthorized') is True else 'Deny',
+            'Resource': [everything]}]},
+    }
+    if response.get('context') is not None:
+        answer['context'] = response['context']
+    return answer
+
+
 class ChaliceAuthorizer:
     """The Lambda handler of a built-in authorizer (and the route's authorizer).
 
@@ -252,6 +340,9 @@ class ChaliceAuthorizer:
         response = self.func(auth_request)
         if isinstance(response, AuthResponse):
             return response.to_dict(auth_request)
+        if isinstance(response, dict) and 'isAuthorized' in response and \
+                'policyDocument' not in response and event.get('version') == '2.0':
+            return _simple_response_policy(response, auth_request.method_arn)
         return response
 
     @staticmethod
@@ -261,6 +352,11 @@ class ChaliceAuthorizer:
                 'A built-in authorizer received an event that is not an API Gateway '
                 'authorizer event (an object with type, authorizationToken and methodArn); '
                 'got %s' % type(event).__name__)
+        if event.get('version') == '2.0':
+            # An HTTP API's payload format 2.0: the token is the identity source.
+            sources = event.get('identitySource')
+            token = sources[0] if isinstance(sources, list) and sources else None
+            return AuthRequest(event.get('type'), token, event.get('routeArn'))
         token = event.get('authorizationToken')
         if token is None and event.get('type') == 'REQUEST':
             headers = event.get('headers')

@@ -334,3 +334,42 @@ def test_generate_sdk_refuses_other_sdk_types(tmp_path):
                                       '--sdk-type', 'ruby', str(tmp_path / 'out')])
     assert result.exit_code == 2
     assert "Invalid value for '--sdk-type'" in result.stderr
+
+
+JWT_APP = """\
+from chalice import Chalice, JWTAuthorizer
+
+app = Chalice(app_name='models')
+jwt = JWTAuthorizer('jwt', issuer='https://issuer.example.com/', audience=['web', 'cli'])
+
+
+@app.route('/me', authorizer=jwt, authorization_scopes=['profile:read'])
+def me():
+    return {}
+"""
+
+
+def test_openapi3_describes_an_http_apis_jwt_authorizer(tmp_path):
+    project = write_project(tmp_path, JWT_APP, api_gateway_type='HTTP')
+    result = generate_models(project, '--format', 'openapi3')
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    validate(document)
+    scheme = document['components']['securitySchemes']['jwt']
+    assert scheme['type'] == 'openIdConnect'
+    assert scheme['openIdConnectUrl'] == (
+        'https://issuer.example.com/.well-known/openid-configuration')
+    assert scheme['x-amazon-apigateway-authorizer'] == {
+        'type': 'jwt', 'identitySource': '$request.header.Authorization',
+        'jwtConfiguration': {'issuer': 'https://issuer.example.com/',
+                             'audience': ['web', 'cli']}}
+    assert document['paths']['/me']['get']['security'] == [{'jwt': ['profile:read']}]
+
+
+def test_swagger_model_of_an_http_api_with_jwt_points_to_openapi3(tmp_path):
+    project = write_project(tmp_path, JWT_APP, api_gateway_type='HTTP')
+    result = generate_models(project)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: JWTAuthorizer 'jwt' (used by GET /me) needs an HTTP API: the Swagger 2.0 "
+        "model describes a REST API; use --format openapi3 for this HTTP API.\n")

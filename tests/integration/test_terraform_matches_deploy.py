@@ -151,6 +151,9 @@ def deployed_resources(aws):
         for route in aws.apigatewayv2.get_routes(ApiId=api_id)['Items']:
             target = integrations[route['Target'].split('/', 1)[1]]
             found.add(('aws_apigatewayv2_route', (name, route['RouteKey'], target)))
+        for authorizer in aws.apigatewayv2.get_authorizers(ApiId=api_id)['Items']:
+            found.add(('aws_apigatewayv2_authorizer', (name, authorizer['Name'],
+                                                       authorizer['AuthorizerType'])))
         if aws.apigatewayv2.get_deployments(ApiId=api_id)['Items']:
             found.add(('aws_apigatewayv2_deployment', name))
         for stage in aws.apigatewayv2.get_stages(ApiId=api_id)['Items']:
@@ -242,6 +245,8 @@ class Configuration:
                 r'(aws_apigatewayv2_integration\.[\w-]+)', args['target']).group(1)]
             return (self.name_of(args['api_id'], 'name'), args['route_key'],
                     self.function(integration['integration_uri']))
+        if rtype == 'aws_apigatewayv2_authorizer':
+            return (self.name_of(args['api_id'], 'name'), args['name'], args['authorizer_type'])
         if rtype == 'aws_apigatewayv2_deployment':
             return self.name_of(args['api_id'], 'name')
         if rtype == 'aws_apigatewayv2_stage':
@@ -293,6 +298,21 @@ def test_terraform_declares_what_deploy_creates(tmp_path, aws_env, aws_clients):
         'aws_apigatewayv2_route', 'aws_apigatewayv2_deployment', 'aws_apigatewayv2_stage',
         'aws_api_gateway_domain_name', 'aws_api_gateway_base_path_mapping',
         'aws_apigatewayv2_domain_name', 'aws_apigatewayv2_api_mapping'}
+
+
+def test_http_api(tmp_path, aws_env, aws_clients):
+    from tests.functional.test_package_http_api import APP as HTTP_API_APP
+
+    config = {'version': '2.0', 'app_name': 'people', 'stages': {'dev': {
+        'api_gateway_type': 'HTTP'}}}
+    project = make_project(tmp_path, HTTP_API_APP, config=config, app_name='people')
+    declared = deploy_and_package(project, aws_env, aws_clients, tmp_path / 'terraform')
+    assert {rtype for rtype, _ in declared} == {
+        'aws_iam_role', 'aws_iam_role_policy', 'aws_lambda_function', 'aws_lambda_permission',
+        'aws_apigatewayv2_api', 'aws_apigatewayv2_integration', 'aws_apigatewayv2_route',
+        'aws_apigatewayv2_authorizer', 'aws_apigatewayv2_stage'}
+    assert ('aws_apigatewayv2_stage', ('people', '$default')) in declared
+    assert ('aws_apigatewayv2_authorizer', ('people', 'gatekeeper', 'REQUEST')) in declared
 
 
 def test_automatic_layer(tmp_path, aws_env, aws_clients):

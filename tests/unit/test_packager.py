@@ -116,7 +116,7 @@ def test_zip_layout(tmp_path):
         'app.py',
         'chalicelib/__init__.py', 'chalicelib/data/blob.bin', 'chalicelib/data/config.json',
         'internalpackage/__init__.py', 'single.py',
-        'chalice/__init__.py', 'chalice/app.py',
+        'chalice/__init__.py', 'chalice/app.py', 'chalice/routing.py',
         *('chalice/runtime/' + n for n in os.listdir(os.path.join(
             os.path.dirname(packager.__file__), '..', 'runtime')) if n.endswith('.py')),
     }

@@ -10,6 +10,7 @@ from chalice.deploy.resources import (  # noqa: F401,E402
     cloudwatch_event,
     domain_name,
     event_source_mapping,
+    http_api,
     iam,
     lambda_function,
     layer,

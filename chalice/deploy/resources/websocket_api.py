@@ -103,12 +103,12 @@ class WebsocketAPIHome(ResourceHome):
             item['RouteKey']: {'id': item['RouteId'], 'target': item.get('Target'),
                                'response_selection': item.get(
                                    'RouteResponseSelectionExpression')}
-            for item in _all_items(aws, 'get_routes', api_id)}
+            for item in all_items(aws, 'get_routes', api_id)}
         remote['integrations'] = {
             item['IntegrationId']: _integration_as_read(item)
-            for item in _all_items(aws, 'get_integrations', api_id)}
+            for item in all_items(aws, 'get_integrations', api_id)}
         remote['stages'] = {item['StageName']: item.get('DeploymentId')
-                            for item in _all_items(aws, 'get_stages', api_id)}
+                            for item in all_items(aws, 'get_stages', api_id)}
         return remote
 
     # -- planning
@@ -388,7 +388,8 @@ def _integration_id(target):
     return None
 
 
-def _all_items(aws, method, api_id):
+def all_items(aws, method, api_id):
+    """Every item of a paginated API Gateway v2 listing of one API (routes, stages...)."""
     items = []
     params = {'ApiId': api_id}
     while True:

@@ -1,0 +1,160 @@
+"""``chalice package`` for an HTTP API stage: SAM (cfn-lint clean) and Terraform."""
+import json
+
+import pytest
+
+from chalice.deploy import cfnyaml
+from tests.functional import test_cli_package
+from tests.functional.test_cli_package import (
+    assert_terraform_reads_it,
+    lint_errors,
+    new_project,
+    package,
+    read_terraform,
+)
+
+# The package tests' fixtures: a scratch working directory, the import state restored.
+restore_import_state = test_cli_package.restore_import_state
+workdir = test_cli_package.workdir
+
+APP = '''\
+from chalice import AuthResponse, Chalice, CORSConfig, IAMAuthorizer, JWTAuthorizer
+
+app = Chalice(app_name='people')
+jwt = JWTAuthorizer('jwt', 'https://issuer.example.com/', ['client-a', 'client-b'])
+cors = CORSConfig(allow_origin='https://people.example', max_age=300,
+                  expose_headers=['X-Total'])
+
+
+@app.authorizer(ttl_seconds=30)
+def gatekeeper(auth_request):
+    return AuthResponse(routes=['*'], principal_id='u')
+
+
+@app.route('/', cors=cors)
+def index():
+    return {}
+
+
+@app.route('/people/{person}', methods=['GET', 'PUT'], authorizer=jwt,
+           authorization_scopes=['people:read'], cors=cors)
+def person(person):
+    return {}
+
+
+@app.route('/admin', authorizer=gatekeeper)
+def admin():
+    return {}
+
+
+@app.route('/signed', authorizer=IAMAuthorizer())
+def signed():
+    return {}
+
+
+@app.route('/files/{proxy+}')
+def files(proxy):
+    return {}
+'''
+
+
+def http_project(workdir, app_py=APP):
+    project = new_project(workdir, 'people', app_py)
+    config_path = project / '.chalice' / 'config.json'
+    config = json.loads(config_path.read_text())
+    config['stages']['dev']['api_gateway_type'] = 'HTTP'
+    config_path.write_text(json.dumps(config))
+    return project
+
+
+@pytest.mark.parametrize('template_format', ['json', 'yaml'])
+def test_sam_template_has_an_http_api_and_lints_clean(workdir, template_format):
+    project = http_project(workdir)
+    out = workdir / 'out'
+    result = package(project, '--template-format', template_format, str(out))
+    assert result.exit_code == 0, result.output
+    path = out / ('sam.%s' % template_format)
+    template = (json.loads(path.read_text()) if template_format == 'json'
+                else cfnyaml.load(path.read_text()))
+    resources = template['Resources']
+    assert 'RestAPI' not in resources
+    api = resources['HttpAPI']
+    assert api['Type'] == 'AWS::Serverless::HttpApi'
+    cors = api['Properties']['CorsConfiguration']
+    assert cors['AllowOrigins'] == ['https://people.example']
+    assert cors['AllowMethods'] == ['GET', 'OPTIONS', 'PUT']
+    assert cors['ExposeHeaders'] == ['X-Total']
+    auth = api['Properties']['Auth']
+    assert auth['EnableIamAuthorizer'] is True
+    assert auth['Authorizers']['jwt'] == {
+        'IdentitySource': '$request.header.Authorization',
+        'JwtConfiguration': {'issuer': 'https://issuer.example.com/',
+                             'audience': ['client-a', 'client-b']}}
+    gatekeeper = auth['Authorizers']['gatekeeper']
+    assert gatekeeper['FunctionArn'] == {'Fn::GetAtt': ['Gatekeeper', 'Arn']}
+    assert (gatekeeper['AuthorizerPayloadFormatVersion'],
+            gatekeeper['EnableSimpleResponses']) == ('2.0', False)
+    assert gatekeeper['Identity'] == {'Headers': ['Authorization'], 'ReauthorizeEvery': 30}
+    events = resources['APIHandler']['Properties']['Events']
+    by_route = {(e['Properties']['Method'], e['Properties']['Path']): e['Properties']
+                for e in events.values()}
+    assert all(e['Type'] == 'HttpApi' for e in events.values())
+    assert set(by_route) == {('GET', '/'), ('GET', '/people/{person}'),
+                             ('PUT', '/people/{person}'), ('GET', '/admin'),
+                             ('GET', '/signed'), ('GET', '/files/{proxy+}')}
+    assert by_route[('GET', '/people/{person}')]['Auth'] == {
+        'Authorizer': 'jwt', 'AuthorizationScopes': ['people:read']}
+    assert by_route[('GET', '/admin')]['Auth'] == {'Authorizer': 'gatekeeper'}
+    assert by_route[('GET', '/signed')]['Auth'] == {'Authorizer': 'AWS_IAM'}
+    assert 'Auth' not in by_route[('GET', '/')]
+    assert all(e['PayloadFormatVersion'] == '2.0' for e in by_route.values())
+    assert resources['GatekeeperInvokePermission']['Properties']['SourceArn'] == {
+        'Fn::Sub': 'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:'
+                   '${HttpAPI}/authorizers/*'}
+    assert template['Outputs']['EndpointURL'] == {'Value': {'Fn::Sub': (
+        'https://${HttpAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/')}}
+    assert {'HttpAPIId', 'APIHandlerName', 'APIHandlerArn'} <= set(template['Outputs'])
+    assert lint_errors(path) == []
+
+
+def test_terraform_configuration_for_an_http_api(workdir):
+    project = http_project(workdir)
+    out = workdir / 'out'
+    result = package(project, '--pkg-format', 'terraform', str(out))
+    assert result.exit_code == 0, result.output
+    document = read_terraform(out)  # documented arguments only, no dangling references
+    resource = document['resource']
+    assert 'aws_api_gateway_rest_api' not in resource
+    [api] = resource['aws_apigatewayv2_api'].values()
+    assert api['protocol_type'] == 'HTTP'
+    assert api['cors_configuration']['allow_origins'] == ['https://people.example']
+    assert api['cors_configuration']['max_age'] == 300
+    [integration] = resource['aws_apigatewayv2_integration'].values()
+    assert (integration['integration_type'], integration['payload_format_version']) == (
+        'AWS_PROXY', '2.0')
+    assert integration['integration_uri'] == '${aws_lambda_function.api_handler.arn}'
+    authorizers = {a['name']: a for a in resource['aws_apigatewayv2_authorizer'].values()}
+    assert authorizers['jwt']['jwt_configuration'] == {
+        'issuer': 'https://issuer.example.com/', 'audience': ['client-a', 'client-b']}
+    assert authorizers['gatekeeper']['authorizer_uri'] == \
+        '${aws_lambda_function.gatekeeper.invoke_arn}'
+    assert authorizers['gatekeeper']['authorizer_result_ttl_in_seconds'] == 30
+    routes = {r['route_key']: r for r in resource['aws_apigatewayv2_route'].values()}
+    assert set(routes) == {'GET /', 'GET /people/{person}', 'PUT /people/{person}',
+                           'GET /admin', 'GET /signed', 'GET /files/{proxy+}'}
+    assert routes['GET /people/{person}']['authorization_scopes'] == ['people:read']
+    assert routes['GET /signed']['authorization_type'] == 'AWS_IAM'
+    [stage] = resource['aws_apigatewayv2_stage'].values()
+    assert (stage['name'], stage['auto_deploy']) == ('$default', True)
+    assert len(resource['aws_lambda_permission']) == 2
+    assert set(document['output']) >= {'EndpointURL', 'HttpAPIId'}
+    assert_terraform_reads_it(out)
+
+
+def test_package_refuses_what_an_http_api_cannot_do(workdir):
+    app_py = APP.replace("@app.route('/admin', authorizer=gatekeeper)",
+                         "@app.route('/admin', authorizer=gatekeeper, api_key_required=True)")
+    project = http_project(workdir, app_py)
+    result = package(project, str(workdir / 'out'))
+    assert result.exit_code == 2
+    assert 'HTTP APIs have no API keys' in result.output
