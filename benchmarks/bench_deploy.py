@@ -1,30 +1,44 @@
 """``chalice deploy`` against an in-process moto server: API calls and wall time.
 
-Run: ``python benchmarks/bench_deploy.py`` (``--quick``: one run of each).
+Run: ``python benchmarks/bench_deploy.py`` (``--quick``: one run of each;
+``--only-large``: only the 14-function app; ``--delay-ms N``: the per-call
+delay of the latency runs, default 50; ``--compare-venv PATH``: also deploy
+the 14-function app with the ``chalice`` of another virtualenv, e.g. one
+holding AWS Chalice 1.34, as a black box against the same server).
 
 moto is served from a thread of this process (``tests.integration.moto_support``
 with its shims); every AWS request of the ``chalice`` subprocess goes through
-its fault injector, which here only logs the requests.  Reported, for
+its fault injector, which here only counts the requests and, for the
+latency runs, makes each one wait a fixed time before moto serves it (as a
+real endpoint's round trip would; requests made at the same time wait at the
+same time).  Reported, for
 
-(a) the new-project hello-world app and
-(b) an app with 10 routes and 3 pure Lambda functions:
+(a) the new-project hello-world app,
+(b) an app with 10 routes and 3 pure Lambda functions, and
+(c) the 14-function app of ``tests/integration/aws_chalice_stage.py``
+    (routes with a built-in authorizer, two schedules, a CloudWatch event
+    pattern, SNS, SQS, S3, Kinesis, DynamoDB, three websocket handlers and a
+    pure Lambda with a log retention), also with the per-call delay:
 
-* the first deploy (moto reset and the project's state and package cache
-  removed before each run) and
+* the first deploy (moto reset, the app's event sources created again and
+  the project's state and package cache removed before each run) and
 * a no-op redeploy (nothing changed: must make zero mutating calls),
 
 the number of AWS requests (total / mutating) and the wall time of the CLI
-subprocess (median of 3).  Then, for an app with two requirements served
+subprocess (median of the runs; the rounds of the two tools interleave).
+Then, for an app with two requirements served
 from a local wheelhouse (``CHALICE_PIP_EXTRA_ARGS='--no-index --find-links
 DIR'``), the in-process deployment package rebuild time with nothing changed
 (median of 5; target < 0.2 s), and whether pip runs when only ``app.py``
 changed (it must not).
 """
+import argparse
 import base64
 import hashlib
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,16 +47,34 @@ import zipfile
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 sys.path.insert(0, ROOT)
 
+from tests.integration import aws_chalice_stage as large  # noqa: E402
 from tests.integration.moto_support import (  # noqa: E402
+    AWSClients,
     MotoServer,
     aws_environment,
+    make_boto3_session,
     make_project,
     run_chalice,
 )
 
-QUICK = '--quick' in sys.argv
-RUNS = 1 if QUICK else 3
-PACKAGE_RUNS = 2 if QUICK else 5
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--quick', action='store_true', help='one run of each')
+    parser.add_argument('--only-large', action='store_true',
+                        help='only the 14-function app')
+    parser.add_argument('--delay-ms', type=float, default=50.0,
+                        help='per-call delay of the latency runs (default 50)')
+    parser.add_argument('--runs', type=int, default=None,
+                        help='runs of each measurement (default 3, 1 with --quick)')
+    parser.add_argument('--compare-venv', metavar='PATH', default=None,
+                        help="a virtualenv whose bin/chalice deploys the 14-function app too")
+    return parser.parse_args(argv)
+
+
+ARGS = parse_args()
+RUNS = ARGS.runs or (1 if ARGS.quick else 3)
+PACKAGE_RUNS = 2 if ARGS.quick else 5
 PACKAGE_TARGET = 0.2
 
 HELLO_APP = '''\
@@ -72,10 +104,20 @@ def many_app(name):
 # deploys
 # --------------------------------------------------------------------------
 
-def timed_deploy(server, project, env):
+def timed_deploy(server, project, env, tool=None):
+    """(seconds, calls, mutating calls) of one ``chalice deploy``.
+
+    ``tool`` is the ``chalice`` executable of another virtualenv, run as a
+    black box (None: this checkout's CLI).
+    """
     server.fault_injector.arm()
     start = time.perf_counter()
-    result = run_chalice(project, 'deploy', env=env, timeout=300)
+    if tool is None:
+        result = run_chalice(project, 'deploy', env=env, timeout=600)
+    else:
+        result = subprocess.run([tool, '--project-dir', str(project), 'deploy'], env=env,
+                                capture_output=True, text=True, timeout=600,
+                                cwd=str(project), stdin=subprocess.DEVNULL)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit('deploy failed:\n%s\n%s' % (result.stdout, result.stderr))
@@ -88,6 +130,13 @@ def forget_deployment(project):
         shutil.rmtree(os.path.join(str(project), '.chalice', sub), ignore_errors=True)
 
 
+def summarise(label, kind, runs):
+    counts = {(total, mutating) for _, total, mutating in runs}
+    total, mutating = sorted(counts)[-1]
+    return (label, kind, total, mutating, statistics.median(t for t, _, _ in runs),
+            '' if len(counts) == 1 else 'varied: %s' % sorted(counts))
+
+
 def bench_app(server, env, label, project):
     first = []
     for _ in range(RUNS):
@@ -95,14 +144,77 @@ def bench_app(server, env, label, project):
         forget_deployment(project)
         first.append(timed_deploy(server, project, env))
     noop = [timed_deploy(server, project, env) for _ in range(RUNS)]
-    rows = []
-    for kind, runs in (('first deploy', first), ('no-op redeploy', noop)):
-        counts = {(total, mutating) for _, total, mutating in runs}
-        total, mutating = sorted(counts)[-1]
-        rows.append((label, kind, total, mutating,
-                     statistics.median(t for t, _, _ in runs),
-                     '' if len(counts) == 1 else 'varied: %s' % sorted(counts)))
-    return rows
+    return [summarise(label, 'first deploy', first),
+            summarise(label, 'no-op redeploy', noop)]
+
+
+# --------------------------------------------------------------------------
+# the 14-function app, side by side with another chalice
+# --------------------------------------------------------------------------
+
+class LargeApp:
+    """The 14-function app, one project per tool, and its event sources."""
+
+    def __init__(self, server, env, workdir, tools):
+        self.server = server
+        self.env = dict(env)
+        self.clients = AWSClients(make_boto3_session(), server.endpoint_url)
+        self.tools = tools  # label -> chalice executable or None (ours)
+        self.projects = {
+            label: make_project(os.path.join(workdir, 'large-%d' % index), large.APP_SOURCE,
+                                config=large.CONFIG, app_name=large.APP_NAME)
+            for index, label in enumerate(tools)}
+
+    def environment(self, label):
+        env = dict(self.env)
+        if self.tools[label] is not None:
+            # The other chalice must import its own package, not this checkout.
+            env.pop('PYTHONPATH', None)
+        return env
+
+    def fresh(self, label):
+        """moto reset, the sources created again, the project's state removed."""
+        self.server.fault_injector.set_delay(0)
+        self.server.reset()
+        large.create_user_resources(self.clients, self.env)
+        forget_deployment(self.projects[label])
+
+    def deploy(self, label, delay):
+        self.server.fault_injector.set_delay(delay)
+        try:
+            return timed_deploy(self.server, self.projects[label], self.environment(label),
+                                self.tools[label])
+        finally:
+            self.server.fault_injector.set_delay(0)
+
+    def measure(self, delay_seconds):
+        """Rows for each tool: first deploy and no-op redeploy, without and with delay."""
+        results = {}
+        for _ in range(RUNS):
+            for label in self.tools:
+                for delay, suffix in ((0, ''), (delay_seconds, ', +%d ms/call'
+                                                % round(delay_seconds * 1000))):
+                    self.fresh(label)
+                    first = self.deploy(label, delay)
+                    noop = self.deploy(label, delay)
+                    results.setdefault((label, 'first deploy' + suffix), []).append(first)
+                    results.setdefault((label, 'no-op redeploy' + suffix), []).append(noop)
+        return [summarise(label, kind, runs) for (label, kind), runs in results.items()]
+
+
+def ratios(rows, ours, theirs):
+    """Lines comparing ``ours`` with ``theirs`` for each kind of run."""
+    by_key = {(label, kind): (total, mutating, seconds)
+              for label, kind, total, mutating, seconds, _ in rows}
+    lines = []
+    for (label, kind), (total, mutating, seconds) in by_key.items():
+        if label != ours or (theirs, kind) not in by_key:
+            continue
+        other_total, other_mutating, other_seconds = by_key[(theirs, kind)]
+        lines.append('%-32s calls %5.2fx (%d vs %d), writes %d vs %d, time %5.2fx'
+                     % (kind, total / other_total, total, other_total, mutating,
+                        other_mutating, seconds / other_seconds))
+    return lines
 
 
 # --------------------------------------------------------------------------
@@ -210,19 +322,43 @@ def main():
         timed_deploy(server, make_project(os.path.join(workdir, 'w'),
                                           HELLO_APP.format(name='warm'), app_name='warm'),
                      env)
-        rows = bench_app(server, env, '(a) hello world', hello)
-        rows += bench_app(server, env, '(b) 10 routes + 3 lambdas', many)
-        package = bench_package(os.path.join(workdir, 'pkg'))
+        rows, package = [], None
+        if not ARGS.only_large:
+            rows += bench_app(server, env, '(a) hello world', hello)
+            rows += bench_app(server, env, '(b) 10 routes + 3 lambdas', many)
+        tools = {'(c) 14 functions': None}
+        if ARGS.compare_venv:
+            tool = os.path.join(os.path.abspath(ARGS.compare_venv), 'bin', 'chalice')
+            if not os.path.exists(tool):
+                raise SystemExit('no chalice in %s' % ARGS.compare_venv)
+            tools['(c) other chalice'] = tool
+        large_rows = LargeApp(server, env, workdir, tools).measure(ARGS.delay_ms / 1000.0)
+        rows += large_rows
+        if not ARGS.only_large:
+            package = bench_package(os.path.join(workdir, 'pkg'))
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
     print('chalice deploy against moto (median of %d runs, wall time of the CLI process)'
           % RUNS)
-    print('%-27s %-15s %6s %9s %9s' % ('app', 'run', 'calls', 'mutating', 'seconds'))
+    print('%-27s %-30s %6s %9s %9s' % ('app', 'run', 'calls', 'mutating', 'seconds'))
     for label, kind, total, mutating, seconds, note in rows:
-        print('%-27s %-15s %6d %9d %9.2f %s' % (label, kind, total, mutating, seconds, note))
+        print('%-27s %-30s %6d %9d %9.2f %s' % (label, kind, total, mutating, seconds, note))
     print()
+    if ARGS.compare_venv:
+        print('(c) this checkout / the chalice of %s' % ARGS.compare_venv)
+        for line in ratios(large_rows, '(c) 14 functions', '(c) other chalice'):
+            print('  ' + line)
+        print()
+    problems = []
+    if any(kind.startswith('no-op redeploy') and mutating and label != '(c) other chalice'
+           for label, kind, _, mutating, _, _ in rows):
+        problems.append('a no-op redeploy made mutating calls')
+    if package is None:
+        for problem in problems:
+            print('FAIL: ' + problem)
+        return 1 if problems else 0
     print('deployment package, two requirements (local wheels)')
     print('  first build (pip resolves):        %.3f s, pip runs: %d'
           % (package['first_build'], package['pip_runs_first']))
@@ -230,9 +366,6 @@ def main():
           % (PACKAGE_RUNS, package['rebuild_median'], PACKAGE_TARGET))
     print('  build after editing app.py:        %.3f s, pip runs: %d, new zip: %s'
           % (package['edit_build'], package['pip_runs_after_edit'], package['changed_zip']))
-    problems = []
-    if any(kind == 'no-op redeploy' and mutating for _, kind, _, mutating, _, _ in rows):
-        problems.append('a no-op redeploy made mutating calls')
     if package['pip_runs_after_edit']:
         problems.append('pip ran after editing app.py')
     if package['rebuild_median'] >= PACKAGE_TARGET:

@@ -16,6 +16,7 @@ parameters; this module only makes the call reliably and records it (the
 call log is what ``--debug`` and the benchmarks report).
 """
 import os
+import threading
 import time
 
 from chalice import __version__ as chalice_version
@@ -92,6 +93,11 @@ class AWSClient:
         self._max_role_wait = max_role_wait
         self._max_ready_wait = max_ready_wait
         self._account_id = None
+        # Several threads call AWS at the same time (the executor, the remote
+        # reader): creating clients and reading the account id take this lock.
+        self._lock = threading.RLock()
+        # Functions whose last create or update response said they are ready.
+        self._ready = set()
         self.calls = []  # (service, method) of every request made
 
     # -- identity
@@ -111,8 +117,9 @@ class AWSClient:
 
     @property
     def account_id(self):
-        if self._account_id is None:
-            self._account_id = self.call('sts', 'get_caller_identity', {})['Account']
+        with self._lock:
+            if self._account_id is None:
+                self._account_id = self.call('sts', 'get_caller_identity', {})['Account']
         return self._account_id
 
     @property
@@ -122,6 +129,13 @@ class AWSClient:
     # -- clients
 
     def client(self, service):
+        client = self._clients.get(service)
+        if client is None:
+            with self._lock:
+                return self._new_client(service)
+        return client
+
+    def _new_client(self, service):
         client = self._clients.get(service)
         if client is None:
             from botocore.config import Config
@@ -239,6 +253,8 @@ class AWSClient:
     def _retry_conflict(self, method, params, function_name):
         from botocore.exceptions import ClientError
 
+        self._ready.discard(function_name)
+
         for attempt in range(6):
             self._wait_function_ready(function_name)
             try:
@@ -255,10 +271,21 @@ class AWSClient:
         # The caller records the new function before waiting for it to become
         # active (the separate wait_function_ready step), so a failed wait
         # never leaves an existing function unrecorded.
-        return self._retry_role_propagation('create_function', params)
+        response = self._retry_role_propagation('create_function', params)
+        if response.get('State') == 'Active' and \
+                response.get('LastUpdateStatus', 'Successful') == 'Successful':
+            self._ready.add(params['FunctionName'])
+        return response
 
     def _lambda__wait_function_ready(self, params):
-        """Not an AWS API: poll until the function is Active and not updating."""
+        """Not an AWS API: poll until the function is Active and not updating.
+
+        A function whose CreateFunction response said it is ``Active`` (and
+        that was not changed since) is not asked again.
+        """
+        if params['FunctionName'] in self._ready:
+            return {'FunctionName': params['FunctionName'], 'State': 'Active',
+                    'LastUpdateStatus': 'Successful'}
         return self._wait_function_ready(params['FunctionName'], after_update=True)
 
     def _lambda__create_event_source_mapping(self, params):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from chalice.deploy.appgraph import architectures, build_application
 from chalice.deploy.executor import Executor
 from chalice.deploy.models import DeploymentPackage
+from chalice.deploy.parallel import DEFAULT_WORKERS
 from chalice.deploy.planner import PlanContext, plan_delete, plan_deploy
 from chalice.deploy.remote import read_remote_state
 from chalice.deploy.state import DeployedState
@@ -122,24 +123,32 @@ def _with_suffix(filename, suffix):
     return stem + suffix + extension
 
 
-def plan_application_deploy(config, aws, ui):
+def plan_application_deploy(config, aws, ui, guard=None, workers=None):
     package, layer = build_packages(config, ui)
     application = build_application(config, package, layer, region=aws.region,
                                     partition=aws.partition)
     _debug_runtime(application, ui)
     state = DeployedState.load(config.project_dir, config.chalice_stage)
     ctx = PlanContext(region=aws.region, account_id=aws.account_id, partition=aws.partition)
-    remote = read_remote_state(aws, application, state)
+    remote = read_remote_state(aws, application, state, guard, _workers(workers))
     plan = plan_deploy(application, state, remote, ctx)
     return plan, state, ctx
 
 
-def deploy(config, aws, ui, guard=None):
-    """Deploy the app; ``guard`` (an InterruptGuard) makes signals stop at safe points."""
-    plan, state, ctx = plan_application_deploy(config, aws, ui)
+def _workers(workers):
+    return DEFAULT_WORKERS if workers is None else workers
+
+
+def deploy(config, aws, ui, guard=None, workers=None):
+    """Deploy the app; ``guard`` (an InterruptGuard) makes signals stop at safe points.
+
+    ``workers``: how many AWS calls are made at the same time (default
+    :data:`~chalice.deploy.parallel.DEFAULT_WORKERS`; 1: one after the other).
+    """
+    plan, state, ctx = plan_application_deploy(config, aws, ui, guard, workers)
     _confirm_policy_changes(plan, ui)
     state.finish_conversion(ui)
-    Executor(aws, state, ui, _base_variables(ctx), guard).execute(plan)
+    Executor(aws, state, ui, _base_variables(ctx), guard, _workers(workers)).execute(plan)
     write_summary(state, ui)
     _debug_calls(aws, ui)
     return DeployOutcome(plan, state)
@@ -160,16 +169,16 @@ def _debug_calls(aws, ui):
              % (len(aws.calls), len(aws.mutating_calls)))
 
 
-def delete(project_dir, stage, aws, ui, guard=None):
+def delete(project_dir, stage, aws, ui, guard=None, workers=None):
     state = DeployedState.load(project_dir, stage)
     if not state.resources:
         ui.write('No resources are recorded for stage %r; nothing to delete.' % stage)
         return DeployOutcome(None, state)
     ctx = PlanContext(region=aws.region, account_id=aws.account_id, partition=aws.partition)
-    remote = read_remote_state(aws, None, state)
+    remote = read_remote_state(aws, None, state, guard, _workers(workers))
     plan = plan_delete(state, remote, ctx)
     state.finish_conversion(ui)
-    Executor(aws, state, ui, _base_variables(ctx), guard).execute(plan)
+    Executor(aws, state, ui, _base_variables(ctx), guard, _workers(workers)).execute(plan)
     _debug_calls(aws, ui)
     return DeployOutcome(plan, state)
 

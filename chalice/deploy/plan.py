@@ -118,11 +118,45 @@ class Message:
 
 
 @dataclass
+class StepGroup:
+    """The steps for one resource, which the executor runs in order.
+
+    Groups run at the same time unless one must wait for another: a group
+    comes after the groups named in ``after`` (the resources its resource
+    depends on), after the groups producing a variable it uses, after
+    earlier groups sharing a key in ``keys`` (the things it changes that
+    others change too: a function's resource policy, a bucket's
+    notification configuration), and after every earlier group when
+    ``barrier`` is set (then every later group comes after it too).
+    """
+
+    name: Optional[str]
+    steps: list
+    after: tuple = ()
+    keys: frozenset = frozenset()
+    barrier: bool = False
+
+
+@dataclass
 class Plan:
     steps: list = field(default_factory=list)
+    groups: list = field(default_factory=list)
+
+    def __post_init__(self):
+        if self.steps and not self.groups:
+            self.groups = [StepGroup(None, list(self.steps), barrier=True)]
 
     def add(self, *steps):
+        """Add steps that run after everything before them (and before everything after)."""
         self.steps.extend(steps)
+        if steps:
+            self.groups.append(StepGroup(None, list(steps), barrier=True))
+
+    def add_group(self, name, steps, after=(), keys=()):
+        """Add the steps for resource ``name``, which comes after the resources ``after``."""
+        self.steps.extend(steps)
+        if steps:
+            self.groups.append(StepGroup(name, list(steps), tuple(after), frozenset(keys)))
 
     @property
     def api_calls(self):
@@ -164,6 +198,26 @@ def _printable(value):
     if isinstance(value, JSONDocument):
         return '<JSON document>'
     return value
+
+
+def variables_in(value, found=None):
+    """The names of the variables ``value`` holds (anywhere inside it)."""
+    found = set() if found is None else found
+    if isinstance(value, Var):
+        found.add(value.name)
+    elif isinstance(value, dict):
+        for item in value.values():
+            variables_in(item, found)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            variables_in(item, found)
+    elif isinstance(value, JSONDocument):
+        variables_in(value.document, found)
+    elif isinstance(value, Digest):
+        variables_in(value.value, found)
+    elif hasattr(value, 'render') and hasattr(value, 'parts'):
+        variables_in(tuple(value.parts), found)
+    return found
 
 
 def resolve(value, lookup):

@@ -61,6 +61,8 @@ class DeployedState:
         self.path = path
         self._resources = list(resources or [])
         self.backend = backend
+        # name -> rank given to put() for records new in this run (plan order).
+        self._ranks = {}
         # The LegacyStage the records were converted from (not yet written).
         self.legacy = legacy
 
@@ -123,13 +125,26 @@ class DeployedState:
             raise KeyError(name)
         return record
 
-    def put(self, record):
-        """Insert or replace a record (keeps creation order)."""
+    def put(self, record, rank=None):
+        """Insert or replace a record (keeps creation order).
+
+        A new record goes last; with ``rank`` (its place in the plan), before
+        the records added in this run with a higher rank, so that records
+        made at the same time are listed in plan order, whichever was made
+        first.
+        """
         for index, existing in enumerate(self._resources):
             if existing['name'] == record['name']:
                 self._resources[index] = dict(record)
                 return
-        self._resources.append(dict(record))
+        position = len(self._resources)
+        if rank is not None:
+            self._ranks[record['name']] = rank
+            for index, existing in enumerate(self._resources):
+                if self._ranks.get(existing['name'], -1) > rank:
+                    position = index
+                    break
+        self._resources.insert(position, dict(record))
 
     def remove(self, name):
         self._resources = [r for r in self._resources if r['name'] != name]

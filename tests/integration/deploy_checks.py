@@ -219,19 +219,51 @@ def service_and_operation(call):
     return call.service, call.operation
 
 
+def call_kind(call):
+    """What a call is, the same in every run: service, operation (API Gateway v1 or v2)."""
+    return call.service, call.operation, call.path.startswith('/v2/')
+
+
+def like_the_kth(calls, k):
+    """A predicate holding for the call of another run that stands for ``calls[k - 1]``.
+
+    The CLI makes independent calls at the same time, so the same deploy
+    does not make its calls in the same order twice; the same calls, of the
+    same kinds, it does.  The k-th call of the clean run is the n-th of its
+    kind (:func:`call_kind`); the predicate holds for the n-th call of that
+    kind (which may be for another of the resources of that kind).
+    """
+    kind = call_kind(calls[k - 1])
+    occurrence = sum(1 for call in calls[:k] if call_kind(call) == kind)
+    seen = [0]
+
+    def predicate(call):
+        if call_kind(call) != kind:
+            return False
+        seen[0] += 1
+        return seen[0] == occurrence
+    return predicate
+
+
+def fail_like_the_kth(fault_injector, calls, k):
+    """Arm the injector to fail the call standing for the k-th of ``calls``."""
+    fault_injector.fail_when(like_the_kth(calls, k))
+
+
 def each_call_failing(calls, fault_injector, prepare, run, positions=None):
     """Yield a ``FailedRun`` for every k in 1..len(calls) (or in ``positions``).
 
-    For each k: ``prepare()`` (reset moto and the state file), fail the k-th
-    call of ``run()``, then disarm the injector.  The caller checks the rest.
-    ``positions`` picks a share of the calls (``share_of``), so that a loop
-    can be split into several tests that pytest-xdist spreads over its workers.
+    For each k: ``prepare()`` (reset moto and the state file), fail the call
+    of ``run()`` standing for the k-th call (:func:`like_the_kth`), then
+    disarm the injector.  The caller checks the rest.  ``positions`` picks
+    a share of the calls (``share_of``), so that a loop can be split into
+    several tests that pytest-xdist spreads over its workers.
     """
     for k in positions or range(1, len(calls) + 1):
         call = calls[k - 1]
         context = 'k=%d (%s)' % (k, call)
         prepared = prepare()
-        fault_injector.fail_call(k)
+        fail_like_the_kth(fault_injector, calls, k)
         result = run()
         failed = fault_injector.failed
         fault_injector.disarm()
@@ -258,7 +290,7 @@ def changed_nothing(attempt, first_mutating):
 
 
 def assert_failed_at_the_kth_call(attempt, same=service_and_operation):
-    """The injector failed a call, the k-th of the clean run, and the CLI exited 1."""
+    """The injector failed a call like the k-th of the clean run, and the CLI exited 1."""
     assert attempt.failed is not None, attempt.context
     assert same(attempt.failed) == same(attempt.call), attempt.context
     assert attempt.result.returncode == 1, (attempt.context, attempt.result.stderr)

@@ -112,6 +112,7 @@ class AWSCall:
     path: str             # URL path, unquoted
     status: int | None = None  # HTTP status the server answered with
     injected: bool = False     # True for the call the injector failed
+    index: int = 0             # 1-based position among the requests since arming
 
     @property
     def mutating(self) -> bool:
@@ -257,7 +258,11 @@ class FaultInjector:
         self._fail_when: Callable[[AWSCall], bool] | None = None
         self._error: tuple[str, str, int] = (self.DEFAULT_CODE, '', 400)
         self._actions: dict[int, tuple[Callable[[AWSCall], None], bool]] = {}
+        self._actions_when: list[tuple[Callable[[AWSCall], bool],
+                                       Callable[[AWSCall], None], bool]] = []
         self.failed: AWSCall | None = None
+        # Seconds every AWS request waits before moto serves it (set_delay).
+        self._delay = 0.0
 
     # -- control (test process) ------------------------------------------
     def arm(self) -> None:
@@ -267,6 +272,7 @@ class FaultInjector:
             self._fail_at = None
             self._fail_when = None
             self._actions = {}
+            self._actions_when = []
             self.failed = None
             self._error = (self.DEFAULT_CODE, '', 400)
 
@@ -285,6 +291,15 @@ class FaultInjector:
             raise ValueError('k is 1-based')
         with self._lock:
             self._actions[k] = (action, before)
+
+    def at_call_when(self, predicate: Callable[[AWSCall], bool],
+                     action: Callable[[AWSCall], None], before: bool = False) -> None:
+        """Like ``at_call``, for the first request for which ``predicate(call)`` holds.
+
+        ``call.index`` (1-based, since arming) tells which request it was.
+        """
+        with self._lock:
+            self._actions_when.append((predicate, action, before))
 
     def fail_call(self, k: int, code: str = DEFAULT_CODE, message: str = '',
                   status: int = 400) -> None:
@@ -307,6 +322,17 @@ class FaultInjector:
         with self._lock:
             self._fail_when = predicate
             self._error = (code, message, status)
+
+    def set_delay(self, seconds: float) -> None:
+        """Make every AWS request wait ``seconds`` before moto serves it (0: none).
+
+        Emulates the latency of a real AWS endpoint, so that benchmarks show
+        what the number of calls and their concurrency cost; requests served
+        at the same time wait at the same time (the server is threaded).
+        Kept across ``arm``; the fixtures' moto starts with none.
+        """
+        with self._lock:
+            self._delay = max(0.0, float(seconds))
 
     def disarm(self) -> None:
         """Stop injecting; keep counting."""
@@ -355,7 +381,14 @@ class FaultInjector:
         call = AWSCall(service, operation, method, unquoted)
         with self._lock:
             self._calls.append(call)
+            call.index = len(self._calls)
             action, before = self._actions.pop(len(self._calls), (None, False))
+            if action is None:
+                for entry in self._actions_when:
+                    if entry[0](call):
+                        self._actions_when.remove(entry)
+                        action, before = entry[1], entry[2]
+                        break
             inject = False
             if self._fail_at is not None and len(self._calls) == self._fail_at:
                 inject = True
@@ -367,6 +400,9 @@ class FaultInjector:
                 call.injected = True
                 self.failed = call
             error = self._error
+            delay = self._delay
+        if delay:
+            time.sleep(delay)
         if inject:
             return self._error_response(call, error, start_response)
         if action is not None and before:

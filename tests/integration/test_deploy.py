@@ -233,6 +233,8 @@ def test_new_project_hello_world_deploy(tmp_path, aws_env, aws_clients):
     assert records['default-role']['resource_type'] == 'iam_role'
     assert records['default-role']['role_name'] == 'helloworld-dev'
     assert records['default-role']['role_arn'] == role_arn
+    # settings_sha256: the digest of the tags and concurrency this deploy set.
+    assert re.fullmatch('[0-9a-f]{64}', records['api_handler'].pop('settings_sha256'))
     assert records['api_handler'] == {
         'name': 'api_handler', 'resource_type': 'lambda_function', 'lambda_arn': arn}
     assert records['rest_api']['resource_type'] == 'rest_api'

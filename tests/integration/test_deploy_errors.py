@@ -244,6 +244,12 @@ def test_access_denied_names_the_action(project, aws_env, aws_clients, fault_inj
 
 
 def test_access_denied_during_wait_names_the_real_action(project, aws_env, fault_injector):
+    # A code update waits for the function (a new one that Lambda reports
+    # Active at once is not polled).
+    first = run_chalice(project, 'deploy', env=aws_env)
+    assert first.returncode == 0, first.stderr
+    with open(project / 'app.py', 'a') as f:
+        f.write('\n# changed\n')
     fault_injector.fail_when(lambda call: call.operation == 'GetFunctionConfiguration',
                              code='AccessDeniedException', status=403,
                              message='not authorized to perform: '

@@ -18,6 +18,8 @@ nothing made and steps 3 and 4 (a repeat of the uninterrupted deploy) are
 skipped.  The values of k are split into two tests for pytest-xdist.
 """
 import json
+from contextlib import contextmanager
+from unittest import mock
 
 import pytest
 
@@ -215,7 +217,8 @@ def test_every_failed_call_is_recoverable(part, tmp_path, aws_env, aws_clients, 
     assert len(reference['functions']['faulty-dev-gatekeeper']['permissions']) == 1
     assert reference['functions']['faulty-dev']['MemorySize'] == 256
     first_mutating = first_mutating_index(calls)
-    assert total >= 15, [str(c) for c in calls]
+    # Reads, the role, three functions, the API, its deployment and grants.
+    assert total >= 12 and total - first_mutating >= 9, [str(c) for c in calls]
 
     def reset():
         moto_server.reset()
@@ -256,11 +259,31 @@ def index():
 '''
 
 
+@contextmanager
+def new_functions_pending():
+    """CreateFunction answers ``State: Pending`` (as AWS does) until the block ends."""
+    from moto.awslambda.models import LambdaFunction
+
+    original = LambdaFunction.get_configuration
+
+    def get_configuration(self, on_create=False):
+        config = original(self, on_create=on_create)
+        if on_create:
+            config['State'] = 'Pending'
+        return config
+
+    with mock.patch.object(LambdaFunction, 'get_configuration', get_configuration):
+        yield
+
+
 def test_function_recorded_when_wait_after_create_fails(tmp_path, aws_env, aws_clients,
                                                        fault_injector):
     project = make_project(tmp_path, HELLO, app_name='waiter')
     fault_injector.fail_when(lambda call: call.operation == 'GetFunctionConfiguration')
-    result = run_chalice(project, 'deploy', env=aws_env)
+    # moto reports a new function Active in CreateFunction's response, so the
+    # CLI would not wait for it; AWS reports it Pending, as moto does here.
+    with new_functions_pending():
+        result = run_chalice(project, 'deploy', env=aws_env)
     fault_injector.disarm()
     assert result.returncode == 1
     assert existing_functions(aws_clients) == {'waiter-dev'}

@@ -5,9 +5,10 @@ and the server sends the CLI process SIGINT (or SIGTERM) while it serves the
 CLI's k-th AWS request, after moto has carried the request out and before
 the response goes back - the worst moment, when the CLI has not yet seen
 what it created.  The CLI must exit 130 (143) with one line saying the state
-was saved, make no further request, leave a state file that records exactly
-what exists, and converge on the next run; ``chalice delete`` then leaves
-nothing.
+was saved, start no further request (it makes several at the same time: the
+requests already on their way, at most one per worker thread, are served),
+leave a state file that records exactly what exists, and converge on the
+next run; ``chalice delete`` then leaves nothing.
 
 The lock: a deploy held by the server at one of its requests holds the
 stage; a second ``deploy`` or ``delete`` of that stage exits 2 naming the
@@ -22,6 +23,7 @@ import threading
 
 import pytest
 
+from chalice.deploy.parallel import DEFAULT_WORKERS
 from tests.integration.conftest import make_project, run_chalice
 from tests.integration.deploy_checks import (
     existing_functions,
@@ -67,6 +69,19 @@ class CLIProcess:
     def signal_at_call(self, k, signum):
         self.at_call(k, lambda call: os.kill(self.process.pid, signum))
 
+    def signal_at_call_when(self, predicate, signum):
+        """Send ``signum`` while serving the first request for which ``predicate`` holds;
+        returns the list that then holds that request."""
+        signalled = []
+
+        def run(call):
+            assert self._started.wait(WAIT)
+            signalled.append(call)
+            os.kill(self.process.pid, signum)
+
+        self._fault_injector.at_call_when(predicate, run)
+        return signalled
+
     def start(self, project, *args, env):
         self.process = start_chalice(project, *args, env=env)
         self._started.set()
@@ -89,7 +104,7 @@ POINTS = [
     ('GetCallerIdentity', 1),       # the first request: nothing changed yet
     ('CreateRole', 1),              # the first change
     ('PublishLayerVersion', 1),     # known only by the ARN in the state file
-    ('GetFunctionConfiguration', 2),  # waiting for a function: stops at once
+    ('ListFunctions', 1),           # reading, several reads at a time: stops at once
     ('CreateEventSourceMapping', 3),
     ('CreateApi', 1),               # known only by its id in the state file
     ('CreateRoute', 2),
@@ -100,11 +115,52 @@ CASES = [(signal.SIGINT, point) for point in POINTS] + [
     (signal.SIGTERM, ('CreateFunction', 1)), (signal.SIGTERM, ('PutBucketNotification', 1))]
 
 
-def index_of(calls, operation, occurrence):
-    """1-based index of the occurrence-th request for ``operation`` (-1: the last)."""
-    found = [i for i, call in enumerate(calls, 1) if call.operation == operation]
-    assert found, operation
-    return found[occurrence - 1] if occurrence > 0 else found[occurrence]
+def nth_of(operation, occurrence, calls):
+    """A predicate for the occurrence-th request for ``operation`` (-1: as many as in ``calls``)."""
+    if occurrence < 0:
+        occurrence = sum(1 for call in calls if call.operation == operation) + 1 + occurrence
+    seen = [0]
+
+    def predicate(call):
+        if call.operation != operation:
+            return False
+        seen[0] += 1
+        return seen[0] == occurrence
+    return predicate
+
+
+def assert_stopped_after(signalled, fault_injector, context):
+    """No request started after the signal: those served after it were already on their way."""
+    assert len(signalled) == 1, context
+    k = signalled[0].index
+    later = fault_injector.calls[k:]
+    assert len(later) <= DEFAULT_WORKERS - 1, (context, [str(c) for c in later])
+    return k
+
+
+def assert_interrupt_lines(result, call, changed, project, context):
+    """The notice naming the changing calls in flight (if any), then the one last line."""
+    lines = stderr_lines(result)
+    if changed:
+        assert lines[-1] == ('Interrupted: the state file %s was saved and records what exists; '
+                             'run the command again to continue.' % state_path(project)), context
+    else:
+        assert lines[-1] == ('Interrupted before anything was changed in AWS; the state file '
+                             'is as it was.'), context
+    notices = lines[:-1]
+    assert len(notices) <= 1, (context, notices)
+    if call.mutating:
+        # The signal came during a change: the CLI finished recording it first.
+        assert notices, context
+    if notices:
+        match = re.fullmatch(r'Interrupted: finishing (?:\d+ calls \()?((?:\w+\.\w+(?:, )?)+)\)? '
+                             r'so that the state file records (?:its result|their results) '
+                             r'\(interrupt again to stop at once\)\.', notices[0])
+        assert match, (context, notices[0])
+        if call.mutating:
+            # e.g. put_bucket_notification_configuration for PutBucketNotification
+            assert any(name.split('.')[1].replace('_', '').startswith(call.operation.lower())
+                       for name in match.group(1).split(', ')), (context, notices[0])
 
 
 @pytest.mark.parametrize('signum, point', CASES,
@@ -113,40 +169,22 @@ def index_of(calls, operation, occurrence):
 def test_interrupted_deploy_saves_the_state_and_converges(
         signum, point, clean_run, aws_clients, fault_injector, moto_server):  # noqa: F811
     project, env = clean_run.project, clean_run.env
-    k = index_of(clean_run.deploy_calls, *point)
-    call = clean_run.deploy_calls[k - 1]
+    context = '%s #%d' % point
     moto_server.reset()
     remove_state(project)
     stream_arn = create_sources(aws_clients, env)
 
     fault_injector.arm()
     cli = CLIProcess(fault_injector)
-    cli.signal_at_call(k, signum)
+    signalled = cli.signal_at_call_when(nth_of(*point, clean_run.deploy_calls), signum)
     result = cli.start(project, 'deploy', env=env).finish()
-    context = 'k=%d (%s)' % (k, call)
 
     assert result.returncode == 128 + signum, (context, result.stderr)
-    # No request after the one the signal came during.
-    assert fault_injector.count == k, (context, [str(c) for c in fault_injector.calls[k:]])
+    k = assert_stopped_after(signalled, fault_injector, context)
+    context = 'k=%d (%s)' % (k, signalled[0])
     assert 'Traceback' not in result.stderr, context
-    lines = stderr_lines(result)
-    changed = any(c.mutating for c in clean_run.deploy_calls[:k])
-    if changed:
-        assert lines[-1] == ('Interrupted: the state file %s was saved and records what exists; '
-                             'run the command again to continue.' % state_path(project)), context
-    else:
-        assert lines[-1] == ('Interrupted before anything was changed in AWS; the state file '
-                             'is as it was.'), context
-    if call.mutating:
-        # The signal came during a change: the CLI finished recording it first.
-        [notice] = lines[:-1]
-        match = re.fullmatch(r'Interrupted: finishing \w+\.(\w+) so that the state file '
-                             r'records its result \(interrupt again to stop at once\)\.', notice)
-        assert match, (context, notice)
-        # e.g. put_bucket_notification_configuration for PutBucketNotification
-        assert match.group(1).replace('_', '').startswith(call.operation.lower()), context
-    else:
-        assert lines[:-1] == [], context
+    changed = any(c.mutating for c in fault_injector.calls)
+    assert_interrupt_lines(result, signalled[0], changed, project, context)
     assert not os.path.exists(lock_path(project)), context
     assert_state_matches_aws(project, aws_clients, context)
 
@@ -167,13 +205,13 @@ def test_interrupted_delete_saves_the_state_and_finishes_on_rerun(
     create_sources(aws_clients, env)
     run_ok(project, 'deploy', env)
 
-    k = index_of(clean_run.delete_calls, operation, 1)
     fault_injector.arm()
     cli = CLIProcess(fault_injector)
-    cli.signal_at_call(k, signal.SIGINT)
+    signalled = cli.signal_at_call_when(nth_of(operation, 1, clean_run.delete_calls),
+                                        signal.SIGINT)
     result = cli.start(project, 'delete', env=env).finish()
     assert result.returncode == 130, result.stderr
-    assert fault_injector.count == k
+    assert_stopped_after(signalled, fault_injector, operation)
     assert stderr_lines(result)[-1].startswith('Interrupted: the state file %s was saved'
                                                % state_path(project))
     assert not os.path.exists(lock_path(project))
@@ -306,7 +344,7 @@ def test_a_killed_deploy_leaves_a_lock_that_the_next_run_takes_over(hello, aws_e
 
 def test_the_lock_is_released_when_the_deploy_fails(hello, aws_env, fault_injector):
     project, calls = hello
-    fault_injector.fail_call(first_index(calls, 'CreateFunction'))
+    fault_injector.fail_when(lambda call: call.operation == 'CreateFunction')
     failed = run_chalice(project, 'deploy', env=aws_env)
     fault_injector.disarm()
     assert failed.returncode == 1

@@ -27,14 +27,18 @@ again for those k.
 The values of k are split into ``CHUNKS`` interleaved groups, one test
 each, so that pytest-xdist can spread them over its workers.
 """
+import threading
+
 import pytest
 
+from chalice.deploy.parallel import DEFAULT_WORKERS
 from tests.integration.conftest import run_chalice
 from tests.integration.deploy_checks import (
     assert_failed_at_the_kth_call,
     assert_fault_reported,
     assert_rerun_converges,
     each_call_failing,
+    fail_like_the_kth,
     first_mutating_index,
     one_error_line,
     remove_state,
@@ -111,7 +115,7 @@ def test_every_failed_call_is_recoverable(chunk, clean_run, aws_clients,  # noqa
 def assert_failed_delete_is_recoverable(j, clean, aws_clients, fault_injector, context):
     """``chalice delete`` with its j-th request failing: exit 1, one line, exact state."""
     project, delete_calls = clean.project, clean.delete_calls
-    fault_injector.fail_call(j)
+    fail_like_the_kth(fault_injector, delete_calls, j)
     failed = run_chalice(project, 'delete', env=clean.env)
     injected = fault_injector.failed
     fault_injector.disarm()
@@ -125,3 +129,59 @@ def assert_failed_delete_is_recoverable(j, clean, aws_clients, fault_injector, c
     if j - 1 >= first_mutating_index(delete_calls):
         assert state_path(project) in message, context
     assert_state_matches_aws(project, aws_clients, context)
+
+
+def test_a_failure_while_other_calls_are_in_flight(clean_run, aws_clients,  # noqa: F811
+                                                    fault_injector, moto_server):
+    """The CLI creates functions at the same time; one CreateFunction fails while another
+    is held in the server (made, its response not sent yet).  The held one completes and
+    is recorded, no request starts after the failure (those already on their way, one per
+    worker at most, are served), and the rerun converges."""
+    project, env = clean_run.project, clean_run.env
+    moto_server.reset()
+    remove_state(project)
+    stream_arn = create_sources(aws_clients, env)
+    creates = [0]
+
+    def second_create(call):
+        if call.operation != 'CreateFunction':
+            return False
+        creates[0] += 1
+        return creates[0] == 2
+
+    held, release = [], threading.Event()
+
+    def hold(call):
+        held.append(call)
+        # Until the failure has been answered: the CLI must wait for this call.
+        while fault_injector.failed is None and not release.wait(0.05):
+            pass
+
+    fault_injector.fail_when(second_create)
+    fault_injector.at_call_when(lambda call: call.operation == 'CreateFunction', hold)
+    try:
+        failed = run_chalice(project, 'deploy', env=env)
+    finally:
+        release.set()
+    injected = fault_injector.failed
+    fault_injector.disarm()
+    later = fault_injector.calls[injected.index:] if injected is not None else []
+    assert injected is not None and injected.operation == 'CreateFunction'
+    assert failed.returncode == 1, failed.stderr
+    message = one_error_line(failed)
+    assert 'InjectedFault' in message and state_path(project) in message
+    # The held function (and every other one made) was recorded.
+    assert len(held) == 1
+    records = assert_state_matches_aws(project, aws_clients)
+    functions = [r for r in records if r['resource_type'] == 'lambda_function']
+    assert len(functions) == sum(1 for c in fault_injector.calls[:injected.index + len(later)]
+                                 if c.operation == 'CreateFunction' and c.status == 201)
+    # No request started after the failure: only those on their way were served.
+    assert len(later) <= DEFAULT_WORKERS - 1, [str(c) for c in later]
+    assert {c.operation for c in later} <= {'CreateFunction'}, [str(c) for c in later]
+
+    run_ok(project, 'deploy', env)
+    assert_state_matches_aws(project, aws_clients)
+    assert snapshot(aws_clients, stream_arn) == clean_run.reference
+    run_ok(project, 'delete', env)
+    assert_nothing_left(project, aws_clients)

@@ -269,9 +269,8 @@ def test_changed_batch_size_updates_the_mapping_in_place(project, aws_env, aws_c
     rewrite_app(project, app_source(batch_size=7))
     fault_injector.arm()
     result = deploy(project, aws_env)
-    assert operations(fault_injector) == sorted(
-        ['GetEventSourceMapping'] * 3 + ['ListEventSourceMappings'] * 3 +
-        ['UpdateEventSourceMapping'])
+    # One list of the region's mappings answers for the three.
+    assert operations(fault_injector) == ['ListEventSourceMappings', 'UpdateEventSourceMapping']
     assert 'Updating subscription of mappings-dev-on_queue to SQS queue q' in \
         result.stdout.splitlines()
     [mapping] = mappings_of(aws_clients, 'mappings-dev-on_queue')

@@ -32,6 +32,7 @@ from tests.integration.deploy_checks import (
     existing_rules,
     existing_subscriptions,
     existing_websocket_apis,
+    fail_like_the_kth,
     function_policy_statements,
     json_document,
     load_state,
@@ -417,7 +418,7 @@ def test_a_takeover_failing_at_any_change_converges_on_the_next_deploy(
     for k in targets:
         context = 'k=%d (%s)' % (k, calls[k - 1])
         expected = fresh_stage()
-        fault_injector.fail_call(k)
+        fail_like_the_kth(fault_injector, calls, k)
         failed = run_chalice(project, 'deploy', env=aws_env)
         assert fault_injector.failed is not None, context
         assert fault_injector.failed.operation == calls[k - 1].operation, context

@@ -27,7 +27,14 @@ class ResourceHome:
     resource_type: ClassVar[Optional[str]] = None
 
     def read_remote(self, aws, model, record):
-        """Current state in AWS for a desired model (None if it doesn't exist)."""
+        """Current state in AWS for a desired model (None if it doesn't exist).
+
+        ``aws`` has the AWS client's ``call``, ``region``, ``partition`` and
+        ``account_id``; from the remote reader it is a
+        :class:`~chalice.deploy.reading.ReadSession`, which also offers reads
+        shared by many resources.  Homes are read at the same time, on
+        several threads: a home keeps no state of its own between calls.
+        """
         raise NotImplementedError()
 
     def read_remote_for_delete(self, aws, record):

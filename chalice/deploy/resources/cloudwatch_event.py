@@ -18,6 +18,7 @@ rule's targets and then the rule; the function (and its policy) belongs to
 the Lambda home, which deletes it separately.
 """
 import json
+import os
 
 from chalice.deploy.naming import tf_arguments, tf_ref, tf_resources
 from chalice.deploy.plan import (
@@ -29,6 +30,7 @@ from chalice.deploy.plan import (
     Var,
     try_resolve,
 )
+from chalice.deploy.reading import ReadSession, page_budget
 from chalice.deploy.resources.base import ResourceHome, record_values, register
 from chalice.deploy.resources.permissions import (
     add_permission,
@@ -55,8 +57,7 @@ class CloudWatchEventHome(ResourceHome):
     # -- reading AWS
 
     def read_remote(self, aws, model, record):
-        rule = aws.call('events', 'describe_rule', {'Name': model.rule_name},
-                        ignore_errors=_GONE)
+        rule = _find_rule(aws, model.rule_name)
         remote = {
             'rule': rule,
             'targets': _targets(aws, model.rule_name) if rule is not None else [],
@@ -170,6 +171,39 @@ class CloudWatchEventHome(ResourceHome):
             steps.extend(_delete_rule_steps(record['rule_name'], remote))
         steps.append(ForgetResource(record['name']))
         return steps
+
+
+def _find_rule(aws, name):
+    """The rule as EventBridge describes it, or None.
+
+    Through the remote reader's session, the app's rules come from one
+    ``ListRules`` by their common name prefix (``<app>-<stage>-``).
+    """
+    if isinstance(aws, ReadSession):
+        names = [m.rule_name for m in aws.models_of(CloudWatchEventHome.resource_type)]
+        if name in names:
+            prefix = os.path.commonprefix(names)
+            rules = aws.once(('events.list_rules', prefix),
+                             lambda: _list_rules(aws, prefix, len(names)))
+            if rules is not None:
+                return rules.get(name)
+    return aws.call('events', 'describe_rule', {'Name': name}, ignore_errors=_GONE)
+
+
+def _list_rules(aws, prefix, wanted):
+    """The rules named ``prefix...`` by name, or None when there are too many to list."""
+    rules = {}
+    params = {'Limit': 100}
+    if prefix:
+        params['NamePrefix'] = prefix
+    for _ in range(page_budget(wanted)):
+        page = aws.call('events', 'list_rules', params)
+        rules.update((rule['Name'], rule) for rule in page.get('Rules') or [])
+        token = page.get('NextToken')
+        if not token:
+            return rules
+        params = dict(params, NextToken=token)
+    return None
 
 
 def _targets(aws, rule_name):

@@ -30,9 +30,11 @@ from chalice.deploy.plan import (
     Var,
     try_resolve,
 )
+from chalice.deploy.reading import ReadSession
 from chalice.deploy.resources.base import ResourceHome, record_values, register
 
 _GONE = ('ResourceNotFoundException',)
+MAPPING_TYPES = ('sqs_event', 'kinesis_event', 'dynamodb_event')
 # A mapping being deleted still shows up for a while; it is not one to keep.
 _DYING_STATES = ('Deleting',)
 # FunctionResponseTypes of a handler with report_batch_item_failures=True.
@@ -94,6 +96,10 @@ class EventSourceMappingHome(ResourceHome):
         None, 'matching': [mapping, ...]}`` with mappings as Lambda describes
         them (mappings being deleted are left out).
         """
+        if isinstance(aws, ReadSession):
+            everything = aws.event_source_mappings(len(aws.models_of(*MAPPING_TYPES)))
+            if everything is not None:
+                return self._found_in(everything, model, record, aws)
         recorded = None
         uuid = (record or {}).get('event_uuid')
         if uuid:
@@ -119,6 +125,19 @@ class EventSourceMappingHome(ResourceHome):
             if not marker:
                 break
             params = dict(params, Marker=marker)
+        if recorded is None and not matching:
+            return None
+        return {'recorded': recorded, 'matching': matching}
+
+    def _found_in(self, mappings, model, record, aws):
+        """:meth:`read_remote`'s answer from the list of every mapping of the region."""
+        live = [m for m in mappings if m.get('State') not in _DYING_STATES]
+        uuid = (record or {}).get('event_uuid')
+        recorded = next((m for m in live if uuid and m.get('UUID') == uuid), None)
+        source_arn = self.source_arn(model, aws.partition, aws.region, aws.account_id)
+        matching = [m for m in live if m is not recorded and
+                    m.get('EventSourceArn') == source_arn and
+                    function_name_of(m.get('FunctionArn')) == model.function.function_name]
         if recorded is None and not matching:
             return None
         return {'recorded': recorded, 'matching': matching}

@@ -23,11 +23,11 @@ class IAMRoleHome(ResourceHome):
                         ignore_errors=('NoSuchEntity',))
         if role is None:
             return None
-        names = aws.call('iam', 'list_role_policies', {'RoleName': role_name})['PolicyNames']
-        policy = None
-        if model.policy_name in names:
-            policy = aws.call('iam', 'get_role_policy', {
-                'RoleName': role_name, 'PolicyName': model.policy_name})['PolicyDocument']
+        # The one inline policy we manage, if the role has it.
+        found = aws.call('iam', 'get_role_policy', {
+            'RoleName': role_name, 'PolicyName': model.policy_name},
+            ignore_errors=('NoSuchEntity',))
+        policy = found['PolicyDocument'] if found is not None else None
         return {'arn': role['Role']['Arn'],
                 'trust_policy': role['Role'].get('AssumeRolePolicyDocument'),
                 'policy': policy}

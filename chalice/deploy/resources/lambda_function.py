@@ -7,6 +7,14 @@ another architecture (``UpdateFunctionCode`` is the call that changes
 any configured field differs, tags and reserved concurrency separately.  An
 unchanged function costs read calls only.  The retention of the function's
 log group belongs to :mod:`chalice.deploy.resources.log_group`.
+
+Reading: through the remote reader's session, the configuration comes from
+``ListFunctions`` (one call for the app's functions); tags and reserved
+concurrency, which it does not report, are taken as the last deploy set
+them when the record's ``settings_sha256`` (a digest of the tags and
+concurrency it set) matches the app's, and read with ``GetFunction``
+otherwise (first deploy by this version, a changed setting, a stage AWS
+Chalice deployed).  The digest is recorded only once they are applied.
 """
 from chalice.deploy.models import ManagedIAMRole
 from chalice.deploy.naming import (
@@ -24,11 +32,21 @@ from chalice.deploy.plan import (
     RecordResource,
     SetVar,
     Var,
+    sha256_of,
     try_resolve,
 )
+from chalice.deploy.reading import ABSENT, ReadSession
 from chalice.deploy.resources.base import ResourceHome, record_values, register
 
 _GONE = ('ResourceNotFoundException',)
+#: The record's digest of the tags and reserved concurrency the last deploy set.
+SETTINGS_KEY = 'settings_sha256'
+
+
+def settings_digest(model):
+    """What :data:`SETTINGS_KEY` holds once the model's tags and concurrency are set."""
+    return sha256_of({'tags': dict(model.tags),
+                      'reserved_concurrency': model.reserved_concurrency})
 
 
 def role_arn_of(model):
@@ -86,6 +104,17 @@ class LambdaFunctionHome(ResourceHome):
     resource_type = 'lambda_function'
 
     def read_remote(self, aws, model, record):
+        if isinstance(aws, ReadSession):
+            listed = aws.function(model.function_name)
+            if listed == ABSENT:
+                return None
+            if listed is not None and (record or {}).get(SETTINGS_KEY) == \
+                    settings_digest(model) and record.get('lambda_arn') == \
+                    listed.get('FunctionArn'):
+                # Tags and reserved concurrency are as the last deploy set them
+                # (ListFunctions reports neither).
+                return {'config': listed, 'tags': dict(model.tags),
+                        'concurrency': model.reserved_concurrency}
         response = aws.call('lambda', 'get_function', {'FunctionName': model.function_name},
                             ignore_errors=_GONE)
         if response is None:
@@ -100,6 +129,7 @@ class LambdaFunctionHome(ResourceHome):
     def plan(self, model, record, remote, ctx):
         arn_var = '%s.lambda_arn' % model.resource_name
         name = model.function_name
+        digest = settings_digest(model)
         if remote is None:
             params = desired_configuration(model)
             params.update({
@@ -110,22 +140,40 @@ class LambdaFunctionHome(ResourceHome):
             })
             if not model.subnet_ids and not model.security_group_ids:
                 params.pop('VpcConfig')
+            values = {'lambda_arn': Var(arn_var)}
+            if model.reserved_concurrency is None:
+                values[SETTINGS_KEY] = digest  # the tags are set by CreateFunction
             steps = [
                 APICall('lambda', 'create_function', params, outputs={arn_var: 'FunctionArn'},
                         message='Creating lambda function: %s' % name),
-                RecordResource(model.resource_name, self.resource_type,
-                               {'lambda_arn': Var(arn_var)}),
+                RecordResource(model.resource_name, self.resource_type, values),
                 APICall('lambda', 'wait_function_ready', {'FunctionName': name}),
             ]
             if model.reserved_concurrency is not None:
                 steps.append(self._put_concurrency(model))
+                steps.append(RecordResource(model.resource_name, self.resource_type,
+                                            dict(values, **{SETTINGS_KEY: digest})))
             return steps
 
         config = remote['config']
-        steps = [SetVar(arn_var, config['FunctionArn'])]
-        values = {'lambda_arn': config['FunctionArn']}
-        if record_values(record) != values:
-            steps.append(RecordResource(model.resource_name, self.resource_type, values))
+        arn = config['FunctionArn']
+        steps = [SetVar(arn_var, arn)]
+        settings = self._tag_changes(model, arn, remote['tags'])
+        if remote['concurrency'] != model.reserved_concurrency:
+            if model.reserved_concurrency is None:
+                settings.append(APICall('lambda', 'delete_function_concurrency',
+                                        {'FunctionName': name}))
+            else:
+                settings.append(self._put_concurrency(model))
+        recorded = record_values(record)
+        final = {'lambda_arn': arn, SETTINGS_KEY: digest}
+        if settings:
+            # Until they are applied, the record must not claim they are.
+            if recorded != {'lambda_arn': arn}:
+                steps.append(RecordResource(model.resource_name, self.resource_type,
+                                            {'lambda_arn': arn}))
+        elif recorded != final:
+            steps.append(RecordResource(model.resource_name, self.resource_type, final))
         updating = []
         architecture_changed = list(config.get('Architectures') or ['x86_64']) != [
             model.architecture]
@@ -138,18 +186,14 @@ class LambdaFunctionHome(ResourceHome):
         resolved = try_resolve(desired, ctx.known)
         if resolved is None or _comparable(resolved) != _comparable(config):
             updating.append(APICall('lambda', 'update_function_configuration', desired))
-        updating.extend(self._tag_changes(model, config['FunctionArn'], remote['tags']))
-        if remote['concurrency'] != model.reserved_concurrency:
-            if model.reserved_concurrency is None:
-                updating.append(APICall('lambda', 'delete_function_concurrency',
-                                        {'FunctionName': name}))
-            else:
-                updating.append(self._put_concurrency(model))
+        updating.extend(settings)
         if updating:
             steps.append(Message('Updating lambda function: %s' % name))
             steps.extend(updating)
         else:
             steps.append(Message('No changes to lambda function: %s' % name))
+        if settings:
+            steps.append(RecordResource(model.resource_name, self.resource_type, final))
         return steps
 
     def plan_delete(self, record, remote, ctx):
@@ -227,6 +271,7 @@ class LambdaFunctionHome(ResourceHome):
 
     @staticmethod
     def _tag_changes(model, arn, remote_tags):
+        """Untag/tag calls bringing the function's tags to the model's."""
         steps = []
         stale = sorted(set(remote_tags) - set(model.tags))
         if stale:

@@ -17,6 +17,7 @@ removed right after ours is added, in the same deploy.
 import json
 
 from chalice.deploy.plan import APICall, Digest, Template, Var, sha256_of, try_resolve
+from chalice.deploy.reading import ReadSession
 
 INVOKE_ACTIONS = ('lambda:InvokeFunction', 'lambda:*')
 #: The principal the REST, HTTP and websocket APIs invoke their functions as.
@@ -25,7 +26,17 @@ _FUNCTION_GONE = ('ResourceNotFoundException',)
 
 
 def function_policy_statements(aws, function_name):
-    """The statements of a function's resource policy ([] if none or no function)."""
+    """The statements of a function's resource policy ([] if none or no function).
+
+    Through a :class:`~chalice.deploy.reading.ReadSession`, read once per
+    deploy, and not at all for a function that does not exist.
+    """
+    if isinstance(aws, ReadSession):
+        return aws.function_policy(function_name, _read_statements)
+    return _read_statements(aws, function_name)
+
+
+def _read_statements(aws, function_name):
     response = aws.call('lambda', 'get_policy', {'FunctionName': function_name},
                         ignore_errors=('ResourceNotFoundException',))
     if not response:

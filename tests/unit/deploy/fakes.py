@@ -17,6 +17,11 @@ raises them; codes listed in ``ignore_errors`` return ``None`` instead.
 
 Fault injection: ``fail_at = k`` makes the k-th call (1-based, counted from
 the last :meth:`FakeAWS.reset_counter`) raise before it has any effect.
+
+Calls may come from several threads (the deployer reads and executes
+concurrently); each is handled whole under a lock.  ``run_deploy`` and
+``run_delete`` run one call at a time (``WORKERS``) unless told otherwise,
+so that a test can name the k-th call.
 """
 import base64
 import copy
@@ -24,6 +29,7 @@ import hashlib
 import io
 import json
 import os
+import threading
 from unittest import mock
 
 from chalice.errors import DeploymentError
@@ -106,13 +112,16 @@ class FakeAWS:
         self.rest_apis = {}     # id -> {...}
         self.calls = []         # (service, method, params) of every call
         self.fail_at = None
+        self.fail_if = None     # or predicate(service, method, params): fail that call
         self.fail_code = 'ServiceUnavailable'
         # 'before': the failing call has no effect; 'after': AWS applied it but the
         # response was lost (a timeout after the request reached AWS).
         self.fail_mode = 'before'
         self.on_call = None     # hook: on_call(service, method, params) before each call
+        self.after_call = None  # hook: after_call(service, method, params) after each call
         self.counter_base = 0
         self._next_id = 0
+        self._lock = threading.RLock()
 
     # -- bookkeeping
 
@@ -134,10 +143,20 @@ class FakeAWS:
 
     def call(self, service, method, params=None, ignore_errors=()):
         params = dict(params or {})
+        # The hook runs outside the lock: it may wait for other threads' calls.
         if self.on_call is not None:
             self.on_call(service, method, params)
+        try:
+            with self._lock:
+                return self._call(service, method, params, ignore_errors)
+        finally:
+            if self.after_call is not None:
+                self.after_call(service, method, params)
+
+    def _call(self, service, method, params, ignore_errors):
         self.calls.append((service, method, copy.deepcopy(params)))
-        injected = self.fail_at is not None and self.call_count == self.fail_at
+        injected = (self.fail_at is not None and self.call_count == self.fail_at) or (
+            self.fail_if is not None and self.fail_if(service, method, params))
         if injected and self.fail_mode == 'before':
             raise self._injected(service, method)
         # wait_* are chalice's own composite calls (see chalice.awsclient), not AWS APIs.
@@ -159,7 +178,7 @@ class FakeAWS:
 
     def _injected(self, service, method):
         return _deployment_error(service, method, self.fail_code,
-                                 'injected failure (call %d)' % self.fail_at)
+                                 'injected failure (call %d)' % self.call_count)
 
     def _new_id(self):
         self._next_id += 1
@@ -334,6 +353,16 @@ class FakeAWS:
         if fn['concurrency'] is not None:
             response['Concurrency'] = {'ReservedConcurrentExecutions': fn['concurrency']}
         return response
+
+    def _lambda__list_functions(self, p):
+        names = sorted(self.functions)
+        start = int(p.get('Marker') or 0)
+        size = p.get('MaxItems') or 50
+        page = {'Functions': [copy.deepcopy(self.functions[name]['config'])
+                              for name in names[start:start + size]]}
+        if start + size < len(names):
+            page['NextMarker'] = str(start + size)
+        return page
 
     def _lambda__get_function_configuration(self, p):
         return self._function(p['FunctionName'])['config']
@@ -715,19 +744,24 @@ def make_config(app, project_dir, stage='dev', **disk):
                   user_provided_params={'chalice_app': app, 'project_dir': str(project_dir)})
 
 
-def run_deploy(aws, config, package, ui=None, layer_package=None):
+#: How many calls run_deploy/run_delete make at the same time (1: the plan's order).
+WORKERS = 1
+
+
+def run_deploy(aws, config, package, ui=None, layer_package=None, workers=None, guard=None):
     """``chalice deploy`` through the real deployer, with a prebuilt package."""
     from chalice.deploy import deployer
 
     ui = ui or RecordingUI()
     with mock.patch.object(deployer, 'build_packages', return_value=(package, layer_package)):
-        return deployer.deploy(config, aws, ui)
+        return deployer.deploy(config, aws, ui, guard, workers=workers or WORKERS)
 
 
-def run_delete(aws, project_dir, stage='dev', ui=None):
+def run_delete(aws, project_dir, stage='dev', ui=None, workers=None, guard=None):
     from chalice.deploy import deployer
 
-    return deployer.delete(str(project_dir), stage, aws, ui or RecordingUI())
+    return deployer.delete(str(project_dir), stage, aws, ui or RecordingUI(), guard,
+                           workers=workers or WORKERS)
 
 
 def read_state_file(project_dir, stage='dev'):

@@ -32,6 +32,7 @@ from chalice.deploy.plan import (
 from chalice.deploy.plan import resolve as resolve_value
 from chalice.deploy.planner import PlanContext, plan_delete, plan_deploy
 from chalice.deploy.resources import home_for
+from chalice.deploy.resources.lambda_function import SETTINGS_KEY, settings_digest
 from chalice.deploy.resources.sns import topic_arn_for
 from chalice.deploy.state import DeployedState
 from chalice.errors import ChaliceError, DeploymentError
@@ -128,7 +129,8 @@ def in_sync(app=APP):
                                            'policy': copy.deepcopy(model.policy_document)}
         elif kind == 'lambda_function':
             records.append({'name': model.resource_name, 'resource_type': kind,
-                            'lambda_arn': function_arn(model.function_name)})
+                            'lambda_arn': function_arn(model.function_name),
+                            SETTINGS_KEY: settings_digest(model)})
             remote[model.resource_name] = function_remote(model)
         elif kind == 'cloudwatch_event':
             records.append({'name': model.resource_name, 'resource_type': kind,
@@ -657,6 +659,16 @@ class EventsFakeAWS(FakeAWS):
         if 'EventPattern' in rule:  # EventBridge re-serialises the pattern
             rule['EventPattern'] = json.dumps(json.loads(rule['EventPattern']), indent=1)
         return rule
+
+    def _events__list_rules(self, p):
+        names = sorted(n for n in self.rules if n.startswith(p.get('NamePrefix', '')))
+        start = int(p.get('NextToken') or 0)
+        size = p.get('Limit') or 100
+        page = {'Rules': [self._events__describe_rule({'Name': n})
+                          for n in names[start:start + size]]}
+        if start + size < len(names):
+            page['NextToken'] = str(start + size)
+        return page
 
     def _events__list_targets_by_rule(self, p):
         return {'Targets': self._rule(p['Rule'])['Targets']}

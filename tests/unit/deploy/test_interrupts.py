@@ -148,7 +148,8 @@ def test_a_held_signal_stops_when_leaving_installed():
 
 def deploy_with_guard(aws, project, package, guard):
     with mock.patch.object(deployer, 'build_packages', return_value=(package, None)):
-        return deployer.deploy(make_config(big_app(), project), aws, RecordingUI(), guard)
+        return deployer.deploy(make_config(big_app(), project), aws, RecordingUI(), guard,
+                               workers=1)
 
 
 def signal_at_call(aws, k, signum):
@@ -216,7 +217,7 @@ def test_signal_at_every_call_of_a_delete(tmp_path, calls):
         guard = InterruptGuard(notify=Notices())
         with pytest.raises(Interrupted):
             with guard.installed():
-                deployer.delete(str(project), 'dev', aws, RecordingUI(), guard)
+                deployer.delete(str(project), "dev", aws, RecordingUI(), guard, workers=1)
         changing = not method.startswith(READS)
         assert aws.call_count == (k if changing else k - 1), (k, method)
         assert_state_matches_aws(project, aws)

@@ -32,6 +32,7 @@ from chalice.deploy.plan import (
     sha256_of,
 )
 from chalice.deploy.planner import PlanContext, plan_delete, plan_deploy
+from chalice.deploy.resources.lambda_function import SETTINGS_KEY, settings_digest
 from chalice.deploy.state import DeployedState
 
 REGION, ACCOUNT = 'us-west-2', '123456789012'
@@ -121,7 +122,8 @@ def in_sync(app=APP):
                                            'policy': copy.deepcopy(model.policy_document)}
         elif model.resource_type == 'lambda_function':
             records.append({'name': model.resource_name, 'resource_type': 'lambda_function',
-                            'lambda_arn': function_arn(model.function_name)})
+                            'lambda_arn': function_arn(model.function_name),
+                            SETTINGS_KEY: settings_digest(model)})
             remote[model.resource_name] = function_remote(model)
         elif model.resource_type == 'rest_api':
             extra = {'%s.lambda_arn' % a.resource_name: function_arn(a.function_name)
@@ -219,8 +221,10 @@ def test_fresh_deploy_wires_outputs_to_later_steps():
     assert create_worker.params['Tags'] == TAGS
     assert 'VpcConfig' not in create_worker.params
     assert create_worker.outputs == {'worker.lambda_arn': 'FunctionArn'}
+    # The tags went with CreateFunction: the record says they are set.
     assert steps[4] == RecordResource('worker', 'lambda_function',
-                                      {'lambda_arn': Var('worker.lambda_arn')})
+                                      {'lambda_arn': Var('worker.lambda_arn'),
+                                       SETTINGS_KEY: settings_digest(WORKER)})
     # Recorded first, then waited for: a failed wait can't lose the record.
     assert steps[5] == APICall('lambda', 'wait_function_ready',
                                {'FunctionName': 'demo-dev-worker'})
@@ -755,8 +759,9 @@ def test_function_recorded_but_gone_is_recreated():
     remote['worker'] = None
     plan = plan_for(APP, state, remote)
     assert mutating(plan) == [('lambda', 'create_function')]
-    assert RecordResource('worker', 'lambda_function',
-                          {'lambda_arn': Var('worker.lambda_arn')}) in plan.steps
+    assert RecordResource('worker', 'lambda_function', {
+        'lambda_arn': Var('worker.lambda_arn'),
+        SETTINGS_KEY: settings_digest(WORKER)}) in plan.steps
 
 
 def test_role_recorded_but_gone_is_recreated():
