@@ -26,9 +26,7 @@ format 2.0 events (:mod:`chalice.gateway_v2`).  Standard library only.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import sys
 import threading
 import traceback
@@ -43,23 +41,16 @@ from chalice.proxy import (
     HTTPResponse,
     LambdaContext,
     build_proxy_event,
+    check_response_headers,
+    json_response,
     new_request_id,
     validate_proxy_response,
 )
 from chalice.routing import matcher_for_app
 
-__all__ = ['LocalGateway', 'json_response']
+__all__ = ['LocalGateway']
 
-_TEXT_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_BAD_VALUE_RE = re.compile(r'[\r\n\x00]')
-_JSON_HEADERS = (('Content-Type', 'application/json'),)
 BAD_GATEWAY_BODY = {'message': 'Internal server error'}
-
-
-def json_response(status: int, body: Any, extra: tuple = ()) -> HTTPResponse:
-    """An HTTP response with a compact JSON body (API Gateway's own errors)."""
-    data = json.dumps(body, separators=(',', ':')).encode('utf-8')
-    return HTTPResponse(status, list(_JSON_HEADERS) + list(extra), data)
 
 
 def aws_region() -> str:
@@ -173,7 +164,7 @@ class LocalGateway:
             return json_response(502, BAD_GATEWAY_BODY)
         try:
             response = validate_proxy_response(result)
-            has_request_id = _check_headers(response.headers)
+            has_request_id = check_response_headers(response.headers)
             if response.status_code < 200:
                 raise ValueError(f'Invalid proxy response: statusCode '
                                  f'{response.status_code} is not a final status')
@@ -215,24 +206,3 @@ class LocalGateway:
         self._print(f'Warning: {self.emulator} does not emulate the {kind} {name!r} '
                     f'(used by {entry.method} {entry.uri_pattern}); requests are let '
                     f'through without authorization.')
-
-
-# Header names already checked (a bounded set: apps send few distinct names).
-_GOOD_NAMES: set[str] = set()
-
-
-def _check_headers(headers: list[tuple[str, str]]) -> bool:
-    """Refuse what API Gateway would; True when x-amzn-RequestId is among them."""
-    has_request_id = False
-    for name, value in headers:
-        if name not in _GOOD_NAMES:
-            if not _TEXT_TOKEN_RE.fullmatch(name):
-                raise ValueError(f'Invalid proxy response: header name {name!r} is not valid')
-            if len(_GOOD_NAMES) < 1024:
-                _GOOD_NAMES.add(name)
-        if _BAD_VALUE_RE.search(value):
-            raise ValueError(
-                f'Invalid proxy response: header {name!r} contains a line break')
-        if name[0] in 'xX' and name.lower() == 'x-amzn-requestid':
-            has_request_id = True
-    return has_request_id

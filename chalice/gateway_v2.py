@@ -30,7 +30,6 @@ from urllib.parse import parse_qsl
 
 from chalice import httpapi, localauth
 from chalice.app import ChaliceAuthorizer, JWTAuthorizer
-from chalice.gateway import _check_headers, json_response
 from chalice.localjwt import JWTRejected, claims_for_event, token_from_request, verify_jwt
 from chalice.proxy import (
     DEFAULT_ACCOUNT_ID,
@@ -38,7 +37,9 @@ from chalice.proxy import (
     HTTPResponse,
     LambdaContext,
     build_http_api_event,
+    check_response_headers,
     find_header,
+    json_response,
     new_request_id,
     validate_http_api_response,
 )
@@ -98,7 +99,7 @@ class HttpAPIGateway:
             return self._answer(500, ERROR_BODY, request_id, origin)
         try:
             response = validate_http_api_response(result)
-            _check_headers(response.headers)
+            check_response_headers(response.headers)
         except ValueError as error:
             gateway._print(f'{method} {path}: {error} (an HTTP API answers 500)')
             return self._answer(500, ERROR_BODY, request_id, origin)

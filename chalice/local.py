@@ -47,9 +47,9 @@ from http import HTTPStatus
 from typing import Any, NamedTuple, cast
 
 from chalice.errors import ChaliceError
-from chalice.gateway import LocalGateway, json_response
+from chalice.gateway import LocalGateway
 from chalice.localextras import LOCAL_PREFIXES, LocalExtras
-from chalice.proxy import HTTPResponse, once_a_second
+from chalice.proxy import HTTPResponse, json_response, once_a_second
 
 __all__ = ['LocalDevServer', 'LocalGateway', 'PortInUseError', 'ServerStartError',
            'MAX_PAYLOAD_BYTES', 'create_local_server']

@@ -32,7 +32,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from chalice.gateway import json_response
 from chalice.localinvoke import (
     InvokeInputError,
     LocalInvoker,
@@ -40,7 +39,7 @@ from chalice.localinvoke import (
     find_function,
     function_error,
 )
-from chalice.proxy import HTTPResponse
+from chalice.proxy import HTTPResponse, json_response
 
 __all__ = ['EVENTS_PATH', 'LOCAL_PREFIXES', 'LocalExtras']
 

@@ -52,8 +52,7 @@ from wsproto.events import (
 )
 from wsproto.utilities import ProtocolError
 
-from chalice.gateway import json_response
-from chalice.proxy import HTTPResponse
+from chalice.proxy import HTTPResponse, json_response
 
 __all__ = ['LocalManagementSession', 'WebsocketEndpoint', 'MANAGEMENT_PATH', 'WEBSOCKET_PATH']
 

@@ -38,6 +38,7 @@ import binascii
 import hashlib
 import json
 import random
+import re
 import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, NamedTuple
@@ -47,8 +48,9 @@ from chalice.routing import MatchResult
 
 __all__ = [
     'DEFAULT_ACCOUNT_ID', 'DEFAULT_API_ID', 'HTTPResponse', 'LambdaContext',
-    'build_http_api_event', 'build_proxy_event', 'is_binary_media_type',
-    'proxy_response_to_http', 'validate_http_api_response',
+    'build_http_api_event', 'build_proxy_event', 'check_response_headers',
+    'is_binary_media_type', 'json_response', 'proxy_response_to_http',
+    'validate_http_api_response',
 ]
 
 DEFAULT_ACCOUNT_ID = '123456789012'
@@ -464,6 +466,38 @@ def _response_body(response: dict) -> bytes:
         except (binascii.Error, ValueError) as error:
             raise _InvalidResponse(f'body is not valid base64: {error}') from None
     return body.encode('utf-8')
+
+
+_TEXT_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_BAD_VALUE_RE = re.compile(r'[\r\n\x00]')
+_JSON_HEADERS = (('Content-Type', 'application/json'),)
+
+
+def json_response(status: int, body: Any, extra: tuple = ()) -> HTTPResponse:
+    """An HTTP response with a compact JSON body (API Gateway's own errors)."""
+    data = json.dumps(body, separators=(',', ':')).encode('utf-8')
+    return HTTPResponse(status, list(_JSON_HEADERS) + list(extra), data)
+
+
+# Header names already checked (a bounded set: apps send few distinct names).
+_GOOD_NAMES: set[str] = set()
+
+
+def check_response_headers(headers: list[tuple[str, str]]) -> bool:
+    """Refuse what API Gateway would; True when x-amzn-RequestId is among them."""
+    has_request_id = False
+    for name, value in headers:
+        if name not in _GOOD_NAMES:
+            if not _TEXT_TOKEN_RE.fullmatch(name):
+                raise ValueError(f'Invalid proxy response: header name {name!r} is not valid')
+            if len(_GOOD_NAMES) < 1024:
+                _GOOD_NAMES.add(name)
+        if _BAD_VALUE_RE.search(value):
+            raise ValueError(
+                f'Invalid proxy response: header {name!r} contains a line break')
+        if name[0] in 'xX' and name.lower() == 'x-amzn-requestid':
+            has_request_id = True
+    return has_request_id
 
 
 def validate_proxy_response(response: Any) -> HTTPResponse:
