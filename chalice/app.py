@@ -75,6 +75,7 @@ from chalice.runtime.http import (
     is_binary_type,
     media_type,
     normalize_cors,
+    view_response,
 )
 
 # Names re-exported from the runtime modules a REST API does not need: those
@@ -729,20 +730,7 @@ class Chalice(_DecoratorAPI):
 
     def _view_response(self, request):
         """Innermost link of the HTTP middleware chain: always a Response."""
-        entry = self._route_for(request._event).entry
-        try:
-            result = _call_view(entry, request.uri_params)
-        except ChaliceViewError as error:
-            return Response({'Code': type(error).__name__, 'Message': str(error)},
-                            {'Content-Type': JSON_CONTENT_TYPE}, error.STATUS_CODE)
-        except ChaliceUnhandledError:
-            raise
-        except Exception:
-            proxy = self._unhandled_error(entry, None)
-            return Response(proxy['body'], proxy['headers'], proxy['statusCode'])
-        if not isinstance(result, Response):
-            result = Response(result, {'Content-Type': JSON_CONTENT_TYPE})
-        return result
+        return view_response(self, self._route_for(request._event).entry, request.uri_params)
 
     def _finish(self, response, route, request_headers):
         """Turn a Response into the proxy dict: CORS and the binary checks."""
@@ -869,14 +857,6 @@ def _dispatch_table(methods, json_is_binary):
 
 def _function_name(entry):
     return getattr(entry.view_function, '__name__', None) or entry.view_name
-
-
-def _call_view(entry, path_params):
-    """Call a route's view with its captures as keyword arguments."""
-    if entry.view_args:
-        params = path_params or {}
-        return entry.view_function(**{name: params.get(name) for name in entry.view_args})
-    return entry.view_function()
 
 
 class _CompiledRoute:

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Mapping, MutableMapping
 
-from chalice.runtime.errors import BadRequestError
+from chalice.runtime.errors import BadRequestError, ChaliceUnhandledError, ChaliceViewError
 
 JSON_CONTENT_TYPE = 'application/json'
 
@@ -471,6 +471,32 @@ def error_response(code, message, status_code, headers=None):
         'statusCode': status_code,
         'body': dumps({'Code': code, 'Message': message}),
     }
+
+
+def view_response(app, entry, uri_params):
+    """Call a route's view (captures as keyword arguments); always a Response.
+
+    The innermost link of both HTTP middleware chains (REST and HTTP API):
+    a ChaliceViewError becomes its JSON error body, any other exception
+    the app's 500 (with the traceback under debug).
+    """
+    try:
+        if entry.view_args:
+            params = uri_params or {}
+            result = entry.view_function(**{name: params.get(name) for name in entry.view_args})
+        else:
+            result = entry.view_function()
+    except ChaliceViewError as error:
+        return Response({'Code': type(error).__name__, 'Message': str(error)},
+                        {'Content-Type': JSON_CONTENT_TYPE}, error.STATUS_CODE)
+    except ChaliceUnhandledError:
+        raise
+    except Exception:
+        proxy = app._unhandled_error(entry, None)
+        return Response(proxy['body'], proxy['headers'], proxy['statusCode'])
+    if not isinstance(result, Response):
+        result = Response(result, {'Content-Type': JSON_CONTENT_TYPE})
+    return result
 
 
 class CORSConfig:

@@ -37,6 +37,7 @@ from chalice.runtime.http import (
     error_response,
     header_value,
     media_type,
+    view_response,
 )
 
 __all__ = ['RequestV2', 'dispatch', 'to_v2_response']
@@ -317,24 +318,7 @@ def _innermost(app):
 
 def _view_response(app, request):
     """Innermost link of the v2 middleware chain: always a Response."""
-    entry = request._route.entry
-    try:
-        if entry.view_args:
-            params = request.uri_params or {}
-            result = entry.view_function(**{name: params.get(name) for name in entry.view_args})
-        else:
-            result = entry.view_function()
-    except ChaliceViewError as error:
-        return Response({'Code': type(error).__name__, 'Message': str(error)},
-                        {'Content-Type': JSON_CONTENT_TYPE}, error.STATUS_CODE)
-    except ChaliceUnhandledError:
-        raise
-    except Exception:
-        proxy = app._unhandled_error(entry, None)
-        return Response(proxy['body'], proxy['headers'], proxy['statusCode'])
-    if not isinstance(result, Response):
-        result = Response(result, {'Content-Type': JSON_CONTENT_TYPE})
-    return result
+    return view_response(app, request._route.entry, request.uri_params)
 
 
 def _finish(app, response, route):
