@@ -325,4 +325,21 @@ def assert_rerun_converges(attempt, project, env, check_state, snapshot, referen
     rerun = run_chalice(project, 'deploy', env=env)
     assert rerun.returncode == 0, (attempt.context, rerun.stdout, rerun.stderr)
     check_state()
-    assert snapshot() == reference, attempt.context
+    after = snapshot()
+    assert after == reference, (attempt.context, differences(after, reference), rerun.stdout)
+
+
+def differences(actual, expected, path=''):
+    """Where two nested snapshots differ, one ``path: actual != expected`` line each."""
+    if isinstance(actual, dict) and isinstance(expected, dict):
+        lines = []
+        for key in sorted(set(actual) | set(expected), key=str):
+            where = f'{path}/{key}'
+            if key not in expected:
+                lines.append(f'{where}: not expected')
+            elif key not in actual:
+                lines.append(f'{where}: missing')
+            else:
+                lines.extend(differences(actual[key], expected[key], where))
+        return lines
+    return [] if actual == expected else [f'{path}: {actual!r} != {expected!r}']
