@@ -84,6 +84,7 @@ from chalice.deploy.archives import (
     tree_entries,
     walk_files,
 )
+from chalice.deploy.bytecode import bytecode_tag, compile_entries
 from chalice.deploy.lambda_target import LambdaTarget
 from chalice.deploy.pip_resolver import DependencyResolver, PipRunner
 from chalice.deploy.requirements import Requirements, requirement_key
@@ -98,7 +99,7 @@ PIP_ARGS_ENV_VAR = 'CHALICE_PIP_EXTRA_ARGS'
 #: Bumped whenever the layout of a ``deps-*`` cache entry changes.
 DEPS_CACHE_FORMAT = '1'
 #: Bumped whenever the way archives are laid out or written changes.
-ZIP_FORMAT = '1'
+ZIP_FORMAT = '2'
 KEEP_CACHE_ENTRIES = 3
 MAX_ZIPPED_BYTES = 50 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 250 * 1024 * 1024
@@ -194,7 +195,8 @@ class Packager:
         """The app's zip: runtime, vendor/, chalicelib/, app.py and (maybe) deps."""
         entries = self._project_entries()
         deps = self.dependencies() if include_dependencies else None
-        parts = ['app', ZIP_FORMAT, deps.digest if deps is not None else '-']
+        tag = self._bytecode_tag()
+        parts = ['app', ZIP_FORMAT, deps.digest if deps is not None else '-', tag or '-']
         parts.extend('%s\0%d\0%s' % (e.arcname, e.executable, file_sha256(e.source))
                      for e in entries)
         path = os.path.join(self.cache_dir, '%s-%s.zip' % (
@@ -209,9 +211,29 @@ class Packager:
             merged.update((e.arcname, e) for e in entries)
             advice = ('Move the dependencies to a layer ("automatic_layer": true) or '
                       'vendor and require less.')
-            self._write_zip(list(merged.values()), path, 'Deployment package', advice)
+            work_dir = None
+            try:
+                if tag is not None:
+                    os.makedirs(self.cache_dir, exist_ok=True)
+                    work_dir = tempfile.mkdtemp(prefix='.tmp-pyc-', dir=self.cache_dir)
+                    merged.update((e.arcname, e)
+                                  for e in compile_entries(entries, work_dir, self._ui))
+                self._write_zip(list(merged.values()), path, 'Deployment package', advice)
+            finally:
+                if work_dir is not None:
+                    shutil.rmtree(work_dir, ignore_errors=True)
         self._prune()
         return self._finish(path, output_dir, output_name)
+
+    def _bytecode_tag(self) -> str | None:
+        """The bytecode to ship for the project's modules; None (said in debug) for none."""
+        tag = bytecode_tag(self._target.major, self._target.minor)
+        if tag is None:
+            self._ui.debug(
+                'Shipping no bytecode in the deployment package: chalice runs on Python '
+                '%d.%d (%s), the Lambda runtime is %s.' % (
+                    *sys.version_info[:2], sys.implementation.name, self._target.python_version))
+        return tag
 
     def layer_package(self, output_dir: str | None = None,
                       output_name: str = LAYER_ZIP_NAME) -> PackageResult | None:
