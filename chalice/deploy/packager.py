@@ -6,8 +6,10 @@ Two archives come out of here:
   ``chalicelib/``, the contents of ``vendor/`` at the top level, the part of
   the chalice package that runs inside Lambda (``chalice/__init__.py``,
   ``chalice/app.py``, ``chalice/routing.py`` - HTTP API ``$default`` routes
-  match paths with it - and ``chalice/runtime/``) and, unless the dependencies
-  live in a layer, the packages listed in ``requirements.txt``;
+  match paths with it - and ``chalice/runtime/``), the checked-hash bytecode
+  of those modules when chalice runs on the target's Python version (see
+  :mod:`chalice.deploy.bytecode`) and, unless the dependencies live in a
+  layer, the packages listed in ``requirements.txt``;
 * the **layer package** (``automatic_layer: true``): the dependencies alone,
   under ``python/``.  Lambda puts ``/opt/python`` on ``sys.path`` for every
   Python runtime, so this prefix works whatever ``lambda_python_version`` is
@@ -33,8 +35,9 @@ Everything is cached under ``<project>/.chalice/deployments/``:
 * ``<hash>-<python version>.zip`` (the name AWS Chalice gives deployment
   packages) and ``managed-layer-<hash>-<python version>.zip``: finished
   archives named after a hash of their inputs (every file's name, mode and
-  sha256, plus the digest of the dependencies), so a rebuild with nothing
-  changed only hashes the project's own files.
+  sha256, the digest of the dependencies and the bytecode tag - cache tag
+  and magic number, or none), so a rebuild with nothing changed only hashes
+  the project's own files.
 
 Unpinned requirements are therefore not re-resolved until a requirement
 file changes, and a resolution that left packages out is cached too (the
@@ -53,7 +56,8 @@ The work is split over a few modules: :mod:`chalice.deploy.lambda_target`
 (the runtime and architecture as wheel tags and pip options),
 :mod:`chalice.deploy.requirements` (reading ``requirements.txt``),
 :mod:`chalice.deploy.pip_resolver` (running pip and choosing wheels) and
-:mod:`chalice.deploy.archives` (digests and deterministic zips); this module
+:mod:`chalice.deploy.archives` (digests and deterministic zips),
+:mod:`chalice.deploy.bytecode` (the ``.pyc`` files); this module
 ties them together with the cache.
 """
 from __future__ import annotations
