@@ -18,6 +18,7 @@ import pytest
 import chalice
 from chalice.deploy import bytecode, packager
 from chalice.deploy.packager import create_deployment_package
+from tests.unit.test_packager import RecordingUI
 
 LOCAL_RUNTIME = 'python%d.%d' % sys.version_info[:2]
 OTHER_RUNTIME = 'python3.%d' % (sys.version_info[1] + 1)
@@ -41,18 +42,6 @@ UTIL_PY = '''\
 def member(x):
     return x in {'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'}
 '''
-
-
-class RecordingUI:
-    def __init__(self):
-        self.warnings = []
-        self.debugs = []
-
-    def warning(self, msg):
-        self.warnings.append(msg)
-
-    def debug(self, msg):
-        self.debugs.append(msg)
 
 
 def write(path, content):
