@@ -22,12 +22,17 @@ Two ways of running:
     what Lambda runs: the project is packaged with that side's own
     ``chalice package``, the ``deployment.zip`` is extracted and run with
     ``python -I -S -B`` (no site-packages, nothing written), as from the
-    read-only ``/var/task``: whatever ``.pyc`` files the zip does not
-    carry are compiled on every cold start.
+    read-only ``/var/task``.  The package is used as built: ours carries
+    checked-hash ``.pyc`` files for ``app.py``, ``chalicelib/``,
+    ``vendor/`` and the chalice runtime when the Python running chalice is
+    the runtime's version (it is here: the runtime follows the local
+    Python); AWS Chalice 1.34 ships none, so it compiles every module on
+    every cold start.
 ``zip+pyc`` (with ``--zip-bytecode``)
     the same package with checked-hash ``.pyc`` files compiled next to
-    every module (``compileall``), to show what shipping bytecode in the
-    deployment package would save.
+    every module of it (``compileall``, dependencies included), for both
+    sides: the bound of what bytecode can save, and what AWS Chalice would
+    gain from shipping it.  For ours it should match ``zip``.
 
 Before the clock starts the child imports ``json``, ``logging`` and
 ``traceback``: the Lambda Python runtime has done so (it installs a logging

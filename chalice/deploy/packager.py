@@ -6,8 +6,10 @@ Two archives come out of here:
   ``chalicelib/``, the contents of ``vendor/`` at the top level, the part of
   the chalice package that runs inside Lambda (``chalice/__init__.py``,
   ``chalice/app.py``, ``chalice/routing.py`` - HTTP API ``$default`` routes
-  match paths with it - and ``chalice/runtime/``) and, unless the dependencies
-  live in a layer, the packages listed in ``requirements.txt``;
+  match paths with it - and ``chalice/runtime/``), the checked-hash bytecode
+  of those modules when chalice runs on the target's Python version (see
+  :mod:`chalice.deploy.bytecode`) and, unless the dependencies live in a
+  layer, the packages listed in ``requirements.txt``;
 * the **layer package** (``automatic_layer: true``): the dependencies alone,
   under ``python/``.  Lambda puts ``/opt/python`` on ``sys.path`` for every
   Python runtime, so this prefix works whatever ``lambda_python_version`` is
@@ -33,8 +35,9 @@ Everything is cached under ``<project>/.chalice/deployments/``:
 * ``<hash>-<python version>.zip`` (the name AWS Chalice gives deployment
   packages) and ``managed-layer-<hash>-<python version>.zip``: finished
   archives named after a hash of their inputs (every file's name, mode and
-  sha256, plus the digest of the dependencies), so a rebuild with nothing
-  changed only hashes the project's own files.
+  sha256, the digest of the dependencies and the bytecode tag - cache tag
+  and magic number, or none), so a rebuild with nothing changed only hashes
+  the project's own files.
 
 Unpinned requirements are therefore not re-resolved until a requirement
 file changes, and a resolution that left packages out is cached too (the
@@ -53,7 +56,8 @@ The work is split over a few modules: :mod:`chalice.deploy.lambda_target`
 (the runtime and architecture as wheel tags and pip options),
 :mod:`chalice.deploy.requirements` (reading ``requirements.txt``),
 :mod:`chalice.deploy.pip_resolver` (running pip and choosing wheels) and
-:mod:`chalice.deploy.archives` (digests and deterministic zips); this module
+:mod:`chalice.deploy.archives` (digests and deterministic zips),
+:mod:`chalice.deploy.bytecode` (the ``.pyc`` files); this module
 ties them together with the cache.
 """
 from __future__ import annotations
@@ -84,6 +88,7 @@ from chalice.deploy.archives import (
     tree_entries,
     walk_files,
 )
+from chalice.deploy.bytecode import bytecode_tag, compile_entries
 from chalice.deploy.lambda_target import LambdaTarget
 from chalice.deploy.pip_resolver import DependencyResolver, PipRunner
 from chalice.deploy.requirements import Requirements, requirement_key
@@ -98,7 +103,7 @@ PIP_ARGS_ENV_VAR = 'CHALICE_PIP_EXTRA_ARGS'
 #: Bumped whenever the layout of a ``deps-*`` cache entry changes.
 DEPS_CACHE_FORMAT = '1'
 #: Bumped whenever the way archives are laid out or written changes.
-ZIP_FORMAT = '1'
+ZIP_FORMAT = '2'
 KEEP_CACHE_ENTRIES = 3
 MAX_ZIPPED_BYTES = 50 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 250 * 1024 * 1024
@@ -194,7 +199,8 @@ class Packager:
         """The app's zip: runtime, vendor/, chalicelib/, app.py and (maybe) deps."""
         entries = self._project_entries()
         deps = self.dependencies() if include_dependencies else None
-        parts = ['app', ZIP_FORMAT, deps.digest if deps is not None else '-']
+        tag = self._bytecode_tag()
+        parts = ['app', ZIP_FORMAT, deps.digest if deps is not None else '-', tag or '-']
         parts.extend('%s\0%d\0%s' % (e.arcname, e.executable, file_sha256(e.source))
                      for e in entries)
         path = os.path.join(self.cache_dir, '%s-%s.zip' % (
@@ -209,9 +215,29 @@ class Packager:
             merged.update((e.arcname, e) for e in entries)
             advice = ('Move the dependencies to a layer ("automatic_layer": true) or '
                       'vendor and require less.')
-            self._write_zip(list(merged.values()), path, 'Deployment package', advice)
+            work_dir = None
+            try:
+                if tag is not None:
+                    os.makedirs(self.cache_dir, exist_ok=True)
+                    work_dir = tempfile.mkdtemp(prefix='.tmp-pyc-', dir=self.cache_dir)
+                    merged.update((e.arcname, e)
+                                  for e in compile_entries(entries, work_dir, self._ui))
+                self._write_zip(list(merged.values()), path, 'Deployment package', advice)
+            finally:
+                if work_dir is not None:
+                    shutil.rmtree(work_dir, ignore_errors=True)
         self._prune()
         return self._finish(path, output_dir, output_name)
+
+    def _bytecode_tag(self) -> str | None:
+        """The bytecode to ship for the project's modules; None (said in debug) for none."""
+        tag = bytecode_tag(self._target.major, self._target.minor)
+        if tag is None:
+            self._ui.debug(
+                'Shipping no bytecode in the deployment package: chalice runs on Python '
+                '%d.%d (%s), the Lambda runtime is %s.' % (
+                    *sys.version_info[:2], sys.implementation.name, self._target.python_version))
+        return tag
 
     def layer_package(self, output_dir: str | None = None,
                       output_name: str = LAYER_ZIP_NAME) -> PackageResult | None:

@@ -244,6 +244,45 @@ def test_yaml_merge_template_short_forms_round_trip(workdir):
     assert lint_errors(workdir / 'json' / 'sam.json') == []
 
 
+def pyc_names(path):
+    with zipfile.ZipFile(path) as archive:
+        return sorted(name for name in archive.namelist() if name.endswith('.pyc'))
+
+
+@pytest.mark.parametrize('pkg_format', ['cloudformation', 'terraform'])
+def test_package_ships_bytecode_of_the_app(workdir, pkg_format):
+    project = new_project(workdir)
+    out = workdir / 'out'
+    result = package(project, '--pkg-format', pkg_format, str(out))
+    assert result.exit_code == 0, result.output
+    names = pyc_names(out / 'deployment.zip')
+    tag = sys.implementation.cache_tag
+    assert '__pycache__/app.%s.pyc' % tag in names
+    assert 'chalice/__pycache__/app.%s.pyc' % tag in names
+    # The same inputs give the same bytes, whichever format wraps them.
+    again = workdir / 'again'
+    assert package(project, '--pkg-format', pkg_format, str(again)).exit_code == 0
+    assert (again / 'deployment.zip').read_bytes() == (out / 'deployment.zip').read_bytes()
+
+
+def test_package_for_another_python_ships_no_bytecode_and_says_so(workdir, monkeypatch):
+    import chalice.config
+
+    other = 'python3.%d' % (sys.version_info[1] + 1)
+    monkeypatch.setattr(chalice.config, 'lambda_python_version', lambda *args: other)
+    project = new_project(workdir)
+    out = workdir / 'out'
+    result = CliRunner().invoke(cli, ['--debug', '--project-dir', str(project), 'package',
+                                      str(out)])
+    assert result.exit_code == 0, result.output
+    assert pyc_names(out / 'deployment.zip') == []
+    assert ('[debug] Shipping no bytecode in the deployment package: chalice runs on '
+            'Python %d.%d (cpython), the Lambda runtime is %s.'
+            % (sys.version_info[0], sys.version_info[1], other)) in result.output
+    template = json.loads((out / 'sam.json').read_text())
+    assert template['Resources']['APIHandler']['Properties']['Runtime'] == other
+
+
 def test_single_file(workdir):
     project = new_project(workdir)
     out = workdir / 'bundle.zip'

@@ -9,11 +9,12 @@ import os
 import re
 import stat
 import subprocess
+import sys
 import zipfile
 
 import pytest
 
-from chalice.deploy import packager
+from chalice.deploy import bytecode, packager
 from chalice.deploy.packager import (
     DependencyResolver,
     LambdaTarget,
@@ -43,8 +44,12 @@ class RecordingUI:
 
 @pytest.fixture(autouse=True)
 def no_pip(monkeypatch):
-    """Fail loudly if anything here tries to start a subprocess."""
+    """Fail loudly if anything here starts a subprocess other than the bytecode compiler."""
+    real_run = subprocess.run
+
     def refuse(*args, **kwargs):
+        if args and bytecode.COMPILE_SCRIPT in args[0]:
+            return real_run(*args, **kwargs)
         raise AssertionError('unexpected subprocess: %r' % (args,))
     monkeypatch.setattr(subprocess, 'run', refuse)
     monkeypatch.delenv(packager.PIP_ARGS_ENV_VAR, raising=False)
@@ -68,6 +73,11 @@ def fake_resolver(monkeypatch):
 
     monkeypatch.setattr(DependencyResolver, 'resolve', resolve)
     return calls, missing
+
+
+# The Lambda runtime of the Python running the tests, and one it is not.
+LOCAL_RUNTIME = 'python%d.%d' % sys.version_info[:2]
+OTHER_RUNTIME = 'python3.%d' % (sys.version_info[1] + 1)
 
 
 def write(path, content):
@@ -108,18 +118,23 @@ def deployments(project):
 def test_zip_layout(tmp_path):
     project = make_project(tmp_path)
     write(os.path.join(project, 'requirements-dev.txt'), 'pytest\n')
-    result = create_deployment_package(project)
+    result = create_deployment_package(project, LOCAL_RUNTIME)
     assert isinstance(result, PackageResult)
     names = zip_names(result.path)
     assert names == sorted(names)
-    assert set(names) == {
+    sources = {
         'app.py',
-        'chalicelib/__init__.py', 'chalicelib/data/blob.bin', 'chalicelib/data/config.json',
+        'chalicelib/__init__.py',
         'internalpackage/__init__.py', 'single.py',
         'chalice/__init__.py', 'chalice/app.py', 'chalice/routing.py',
         *('chalice/runtime/' + n for n in os.listdir(os.path.join(
             os.path.dirname(packager.__file__), '..', 'runtime')) if n.endswith('.py')),
     }
+    # Every module also comes compiled, since the runtime is this Python's version.
+    pycs = {bytecode.pyc_arcname(name) for name in sources}
+    assert 'chalicelib/__pycache__/__init__.%s.pyc' % sys.implementation.cache_tag in pycs
+    assert set(names) == sources | pycs | {'chalicelib/data/blob.bin',
+                                           'chalicelib/data/config.json'}
     with zipfile.ZipFile(result.path) as zf:
         assert zf.read('chalicelib/data/blob.bin') == bytes(range(256))
         assert zf.read('internalpackage/__init__.py') == b'VENDORED = 1\n'
@@ -337,15 +352,16 @@ def test_missing_dependencies_warning(tmp_path, fake_resolver, capsys):
 
 def test_unzipped_size_limit(tmp_path, monkeypatch):
     project = make_project(tmp_path)
-    write(os.path.join(project, 'vendor', 'big', 'data.txt'), 'a' * 300_000)
-    write(os.path.join(project, 'vendor', 'medium', 'data.txt'), 'b' * 200_000)
+    # Bigger than the chalice runtime with its bytecode (about 0.3 MB).
+    write(os.path.join(project, 'vendor', 'big', 'data.txt'), 'a' * 800_000)
+    write(os.path.join(project, 'vendor', 'medium', 'data.txt'), 'b' * 600_000)
     monkeypatch.setattr(packager, 'MAX_UNZIPPED_BYTES', 250_000)
     with pytest.raises(PackagingError) as info:
         create_deployment_package(project)
     message = str(info.value)
     assert '\n' not in message
-    assert re.search(r'is 0\.\d MB unzipped, over the AWS Lambda limit of 0\.2 MB', message)
-    assert re.search(r'largest: big \(0\.3 MB\), medium \(0\.2 MB\), chalice', message)
+    assert re.search(r'is 1\.\d MB unzipped, over the AWS Lambda limit of 0\.2 MB', message)
+    assert re.search(r'largest: big \(0\.8 MB\), medium \(0\.6 MB\), chalice', message)
     assert 'automatic_layer' in message
     assert not [n for n in deployments(project) if n.endswith('.zip')]
 
