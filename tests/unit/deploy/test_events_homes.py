@@ -627,8 +627,9 @@ class EventsFakeAWS(FakeAWS):
         self.topics = {}         # arn -> name
         self.subscriptions = {}  # arn -> {'TopicArn', 'Protocol', 'Endpoint'}
 
-    def create_topic(self, name):
-        arn = 'arn:%s:sns:%s:%s:%s' % (self.partition, self.region, self.account_id, name)
+    def create_topic(self, name, region=None):
+        arn = 'arn:%s:sns:%s:%s:%s' % (self.partition, region or self.region,
+                                       self.account_id, name)
         self.topics[arn] = name
         return arn
 
@@ -697,9 +698,22 @@ class EventsFakeAWS(FakeAWS):
 
     # -- SNS
 
+    def _here(self, arn, parameter):
+        # SNS answers about a topic or subscription only in its own region;
+        # elsewhere the ARN is an invalid parameter (not a missing resource).
+        if arn.split(':')[3] != self.call_region:
+            raise FakeAWSError('InvalidParameter', 'Invalid parameter: %s' % parameter)
+
     def _topic(self, arn):
+        self._here(arn, 'TopicArn')
         if arn not in self.topics:
             raise FakeAWSError('NotFound', 'Topic does not exist')
+
+    def _subscription(self, arn):
+        self._here(arn, 'SubscriptionArn')
+        if arn not in self.subscriptions:
+            raise FakeAWSError('NotFound', 'Subscription does not exist')
+        return self.subscriptions[arn]
 
     def _sns__subscribe(self, p):
         self._topic(p['TopicArn'])
@@ -714,9 +728,7 @@ class EventsFakeAWS(FakeAWS):
         return {'SubscriptionArn': arn}
 
     def _sns__get_subscription_attributes(self, p):
-        if p['SubscriptionArn'] not in self.subscriptions:
-            raise FakeAWSError('NotFound', 'Subscription does not exist')
-        return {'Attributes': dict(self.subscriptions[p['SubscriptionArn']],
+        return {'Attributes': dict(self._subscription(p['SubscriptionArn']),
                                    SubscriptionArn=p['SubscriptionArn'])}
 
     def _sns__list_subscriptions_by_topic(self, p):
@@ -731,8 +743,7 @@ class EventsFakeAWS(FakeAWS):
         return response
 
     def _sns__unsubscribe(self, p):
-        if p['SubscriptionArn'] not in self.subscriptions:
-            raise FakeAWSError('NotFound', 'Subscription does not exist')
+        self._subscription(p['SubscriptionArn'])
         del self.subscriptions[p['SubscriptionArn']]
         return {}
 
