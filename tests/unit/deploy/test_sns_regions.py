@@ -7,7 +7,6 @@ models, then read_remote + plan + execute against the events tests' fake
 AWS, whose SNS refuses a topic or subscription ARN of another region than
 the call's (as AWS does: ``InvalidParameter``), with a fault at every call.
 """
-import os
 
 import pytest
 
@@ -34,14 +33,17 @@ from tests.unit.deploy.test_events_homes import (
     REGION,
     SNS_FN,
     EventsFakeAWS,
+    assert_every_delete_fault_recovers,
+    assert_lost_state_file_is_rebuilt,
+    assert_state_matches_aws,
     calls,
+    converge_and_clean_up,
     ctx,
     fresh_plan,
     function_arn,
     in_sync,
     one_app,
     plan_for,
-    recorded_resources,
     resolved,
 )
 
@@ -211,10 +213,6 @@ def baseline(tmp_path_factory):
             'package': package}
 
 
-def assert_state_matches_aws(project, aws):
-    assert recorded_resources(DeployedState.load(project, 'dev')) == aws.existing_resources()
-
-
 def test_deploy_redeploy_and_delete_with_a_topic_elsewhere(tmp_path, baseline):
     project = write_project(tmp_path / 'proj')
     aws = new_aws()
@@ -251,15 +249,7 @@ def test_deploy_redeploy_and_delete_with_a_topic_elsewhere(tmp_path, baseline):
 
 
 def test_lost_state_file_finds_the_subscription_in_the_topics_region(tmp_path, baseline):
-    project = write_project(tmp_path / 'proj')
-    aws = new_aws()
-    config = make_config(far_app(), project)
-    run_deploy(aws, config, baseline['package'])
-    os.unlink(os.path.join(project, '.chalice', 'deployed', 'dev.json'))
-    aws.reset_counter()
-    run_deploy(aws, config, baseline['package'])
-    assert aws.mutating_calls == []
-    assert_state_matches_aws(project, aws)
+    assert_lost_state_file_is_rebuilt(tmp_path, new_aws, far_app, baseline['package'])
 
 
 def test_switching_between_a_topic_here_and_one_elsewhere(tmp_path, baseline):
@@ -280,18 +270,6 @@ def test_switching_between_a_topic_here_and_one_elsewhere(tmp_path, baseline):
     assert_state_matches_aws(project, aws)
 
 
-def converge_and_clean_up(aws, project, config, baseline):
-    run_deploy(aws, config, baseline['package'])
-    assert aws.snapshot() == baseline['snapshot']
-    assert aws.wiring() == baseline['wiring']
-    assert_state_matches_aws(project, aws)
-    aws.reset_counter()
-    run_deploy(aws, config, baseline['package'])
-    assert aws.mutating_calls == []
-    run_delete(aws, project)
-    assert aws.is_empty()
-
-
 @pytest.mark.parametrize('mode', ['before', 'after'])
 def test_fault_at_every_call_of_a_deploy_then_rerun_converges(tmp_path, baseline, mode):
     for k in range(1, baseline['calls'] + 1):
@@ -310,22 +288,4 @@ def test_fault_at_every_call_of_a_deploy_then_rerun_converges(tmp_path, baseline
 
 
 def test_fault_at_every_call_of_a_delete_then_rerun_empties(tmp_path, baseline):
-    project = write_project(tmp_path / 'count')
-    aws = new_aws()
-    run_deploy(aws, make_config(far_app(), project), baseline['package'])
-    aws.reset_counter()
-    run_delete(aws, project)
-    total = aws.call_count
-    assert total >= 3
-    for k in range(1, total + 1):
-        project = write_project(tmp_path / ('d%d' % k))
-        aws = new_aws()
-        run_deploy(aws, make_config(far_app(), project), baseline['package'])
-        aws.reset_counter()
-        aws.fail_at = k
-        with pytest.raises(DeploymentError):
-            run_delete(aws, project)
-        assert_state_matches_aws(project, aws)
-        aws.fail_at = None
-        run_delete(aws, project)
-        assert aws.is_empty()
+    assert_every_delete_fault_recovers(tmp_path, new_aws, far_app, baseline['package'])
