@@ -14,6 +14,13 @@ deployments:
 It holds no business logic: callers say which API to call with which
 parameters; this module only makes the call reliably and records it (the
 call log is what ``--debug`` and the benchmarks report).
+
+A call may name another region than the session's (``region=``): an SNS
+topic answers only in its own region, so subscribing a function to a topic
+of another region goes to that region's endpoint.  Clients are cached per
+(service, region); every one is made from the same session (credentials,
+profile) with the same settings, and boto3 applies ``AWS_ENDPOINT_URL`` (and
+``AWS_ENDPOINT_URL_<SERVICE>``) to every region's client alike.
 """
 import os
 import threading
@@ -128,15 +135,17 @@ class AWSClient:
 
     # -- clients
 
-    def client(self, service):
-        client = self._clients.get(service)
+    def client(self, service, region=None):
+        """The cached client of ``service`` in ``region`` (default: the session's)."""
+        key = (service, region or self.region)
+        client = self._clients.get(key)
         if client is None:
             with self._lock:
-                return self._new_client(service)
+                return self._new_client(service, key)
         return client
 
-    def _new_client(self, service):
-        client = self._clients.get(service)
+    def _new_client(self, service, key):
+        client = self._clients.get(key)
         if client is None:
             from botocore.config import Config
 
@@ -145,35 +154,42 @@ class AWSClient:
             if self._connection_timeout is not None:
                 config = config.merge(Config(connect_timeout=self._connection_timeout,
                                              read_timeout=max(60, self._connection_timeout)))
-            client = self._session.client(service, config=config)
-            self._clients[service] = client
+            client = self._session.client(service, region_name=key[1], config=config)
+            self._clients[key] = client
         return client
 
     # -- calls
 
-    def call(self, service, method, params=None, ignore_errors=()):
+    def call(self, service, method, params=None, ignore_errors=(), region=None):
         """Call ``service.method(**params)``; return the response dict.
 
         Error codes in ``ignore_errors`` return ``None`` instead of raising.
         Other AWS errors become a :class:`DeploymentError` naming the action.
+        ``region`` sends the call to another region than the session's; the
+        composite calls (Lambda's waits and retries) are the session region's
+        only.
         """
         from botocore.exceptions import ClientError
 
         params = params or {}
+        if region == self.region:
+            region = None
         special = getattr(self, '_%s__%s' % (service.replace('-', '_'), method), None)
+        if special is not None and region is not None:
+            raise ValueError('%s.%s is made in the session region only' % (service, method))
         try:
             if special is not None:
                 return special(params)
-            return self._raw(service, method, params)
+            return self._raw(service, method, params, region)
         except ClientError as error:
             code = error.response.get('Error', {}).get('Code', '')
             if code in ignore_errors:
                 return None
             raise self._translate(service, method, error) from error
 
-    def _raw(self, service, method, params):
+    def _raw(self, service, method, params, region=None):
         self.calls.append((service, method))
-        response = getattr(self.client(service), method)(**params)
+        response = getattr(self.client(service, region), method)(**params)
         if isinstance(response, dict):
             response.pop('ResponseMetadata', None)
         return response
@@ -354,7 +370,8 @@ class AWSClient:
 
     def _invoke_client(self):
         """The Lambda client for Invoke: long read timeout, no retries."""
-        client = self._clients.get('lambda:invoke')
+        key = ('lambda:invoke', self.region)
+        client = self._clients.get(key)
         if client is None:
             from botocore.config import Config
 
@@ -363,7 +380,7 @@ class AWSClient:
                 connect_timeout=self._connection_timeout or 60,
                 read_timeout=LAMBDA_INVOKE_READ_TIMEOUT,
                 retries={'mode': 'standard', 'total_max_attempts': 1}))
-            self._clients['lambda:invoke'] = client
+            self._clients[key] = client
         return client
 
     # -- API Gateway GetSdk: the zip comes back as a stream

@@ -40,6 +40,7 @@ from chalice.deploy.plan import (
     Message,
     RecordResource,
     SetVar,
+    region_argument,
     resolve,
     variables_in,
 )
@@ -130,7 +131,8 @@ class Executor:
         params = resolve(step.params, self._lookup)
         try:
             response = self._aws.call(step.service, step.method, params,
-                                      ignore_errors=step.ignore_errors)
+                                      ignore_errors=step.ignore_errors,
+                                      **region_argument(step.region))
         except DeploymentError as error:
             wrapped = type(error)(
                 '%s The state file %s records what exists; run the command again to '

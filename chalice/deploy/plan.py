@@ -70,6 +70,9 @@ class APICall:
     e.g. ``{'default-role.role_arn': 'Role.Arn'}``.  ``message`` is printed
     before the call.  Errors whose code is in ``ignore_errors`` are treated
     as success (used when deleting things that may already be gone).
+    ``region`` names another region than the deployment's, for a resource
+    that answers only in its own region (an SNS topic); None is the
+    deployment's region.
     """
 
     service: str
@@ -80,10 +83,21 @@ class APICall:
     ignore_errors: tuple = ()
     # Extra facts for the user, e.g. the policy actions added/removed.
     details: dict = field(default_factory=dict)
+    region: Optional[str] = None
 
     @property
     def mutating(self):
         return not self.method.startswith(READ_PREFIXES)
+
+
+def region_argument(region):
+    """``call``'s keyword for a call in another region: ``{}`` for the deployment's.
+
+    The region is passed only when there is one, so that AWS clients
+    without a notion of region (test doubles of a single region) keep
+    working for every other call.
+    """
+    return {'region': region} if region else {}
 
 
 @dataclass(frozen=True)
@@ -174,7 +188,8 @@ class Plan:
                 params = json.dumps(_printable(step.params), sort_keys=True)
                 if len(params) > 200:
                     params = params[:197] + '...'
-                lines.append('%s.%s(%s)' % (step.service, step.method, params))
+                where = '@%s' % step.region if step.region else ''
+                lines.append('%s%s.%s(%s)' % (step.service, where, step.method, params))
             elif isinstance(step, SetVar):
                 lines.append('set %s = %s' % (step.name, _printable(step.value)))
             elif isinstance(step, RecordResource):

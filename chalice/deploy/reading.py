@@ -27,6 +27,8 @@ whether the command is stopping, so no read starts after Ctrl-C.
 """
 import threading
 
+from chalice.deploy.plan import region_argument
+
 #: What :meth:`ReadSession.function` answers for a function that ListFunctions did not list.
 ABSENT = 'absent'
 
@@ -84,10 +86,11 @@ class ReadSession:
     def account_id(self):
         return self._aws.account_id
 
-    def call(self, service, method, params=None, ignore_errors=()):
+    def call(self, service, method, params=None, ignore_errors=(), region=None):
         if self._guard is not None:
             self._guard.begin_call('%s.%s' % (service, method), False)
-        return self._aws.call(service, method, params, ignore_errors=ignore_errors)
+        return self._aws.call(service, method, params, ignore_errors=ignore_errors,
+                              **region_argument(region))
 
     def __getattr__(self, name):
         # Anything else a home may use from the AWS client.

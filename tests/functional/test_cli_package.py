@@ -572,3 +572,60 @@ def test_custom_domains_in_the_terraform_configuration(workdir, endpoint_type):
         'value': '${aws_apigatewayv2_domain_name.websocket_api_custom_domain.'
                  'domain_name_configuration[0].target_domain_name}'}
     assert_terraform_reads_it(out)
+
+
+FAR_TOPIC_APP = '''\
+from chalice import Chalice
+
+app = Chalice(app_name='far')
+
+
+@app.on_sns_message('arn:aws:sns:eu-west-1:123456789012:alerts')
+def handle(event):
+    pass
+'''
+
+# The recipe of docs/deploy.rst for a topic in another region with Terraform.
+FAR_TOPIC_PROVIDER = '''\
+provider "aws" {
+  alias  = "eu_west_1"
+  region = "eu-west-1"
+}
+'''
+FAR_TOPIC_OVERRIDE = {'resource': {'aws_sns_topic_subscription': {
+    'handle-sns-subscription': {'provider': 'aws.eu_west_1'}}}}
+
+
+def test_sam_subscribes_to_a_topic_in_another_region_in_that_region(workdir):
+    project = new_project(workdir, 'far', FAR_TOPIC_APP)
+    out = workdir / 'out'
+    result = package(project, str(out))
+    assert result.exit_code == 0, result.output
+    events = json.loads((out / 'sam.json').read_text())['Resources']['Handle'][
+        'Properties']['Events']
+    assert events == {'HandleSnsSubscription': {'Type': 'SNS', 'Properties': {
+        'Topic': 'arn:aws:sns:eu-west-1:123456789012:alerts', 'Region': 'eu-west-1'}}}
+    # cfn-lint runs the SAM transform: Region is a property SAM knows.
+    assert lint_errors(out / 'sam.json') == []
+
+
+def test_terraform_subscribes_through_the_default_provider(workdir):
+    project = new_project(workdir, 'far', FAR_TOPIC_APP)
+    out = workdir / 'out'
+    out.mkdir()
+    (out / 'sns_regions.tf').write_text(FAR_TOPIC_PROVIDER)
+    (out / 'sns_regions_override.tf.json').write_text(json.dumps(FAR_TOPIC_OVERRIDE))
+    result = package(project, '--pkg-format', 'terraform', str(out))
+    assert result.exit_code == 0, result.output
+    document = read_terraform(out)
+    subscription = document['resource']['aws_sns_topic_subscription'][
+        'handle-sns-subscription']
+    # No provider of chalice's own: the documented override names the resource
+    # exactly, and the user's files stay beside chalice's.
+    assert 'provider' not in subscription and 'provider' not in document
+    assert subscription['topic_arn'] == 'arn:aws:sns:eu-west-1:123456789012:alerts'
+    assert document['resource']['aws_lambda_permission']['handle-sns-subscription'][
+        'source_arn'] == 'arn:aws:sns:eu-west-1:123456789012:alerts'
+    assert sorted(os.listdir(out)) == ['chalice.tf.json', 'deployment.zip',
+                                       'sns_regions.tf', 'sns_regions_override.tf.json']
+    assert_terraform_reads_it(out)

@@ -113,6 +113,7 @@ class AWSCall:
     status: int | None = None  # HTTP status the server answered with
     injected: bool = False     # True for the call the injector failed
     index: int = 0             # 1-based position among the requests since arming
+    region: str = ''           # region from the SigV4 scope: where the client sent it
 
     @property
     def mutating(self) -> bool:
@@ -378,7 +379,7 @@ class FaultInjector:
                                                  query, body, headers)
         except Exception:  # pragma: no cover - never let logging break a call
             operation = ''
-        call = AWSCall(service, operation, method, unquoted)
+        call = AWSCall(service, operation, method, unquoted, region=scope.group(1))
         with self._lock:
             self._calls.append(call)
             call.index = len(self._calls)

@@ -195,6 +195,30 @@ def test_every_argument_problem_is_reported_not_only_the_first():
     ]
 
 
+def test_topic_arns_of_other_regions_partitions_and_accounts_pass():
+    app = Chalice('ok')
+    for index, arn in enumerate(('arn:aws:sns:us-east-1:123456789012:alerts',
+                                 'arn:aws:sns:eu-central-1:999999999999:their-topic',
+                                 'arn:aws-cn:sns:cn-north-1:123456789012:t',
+                                 'arn:aws-us-gov:sns:us-gov-west-1:123456789012:t')):
+        app.on_sns_message(arn, name='sns%d' % index)(handler)
+    assert app_problems(app) == []
+
+
+@pytest.mark.parametrize('topic', [
+    'arn:aws:sns::123456789012:no-region',
+    'arn:aws:sns:us-east-1:1234:short-account',
+    'arn:aws:sqs:us-east-1:123456789012:a-queue',
+    'arn:aws:sns:us-east-1:123456789012:',
+])
+def test_malformed_topic_arns_get_one_line(topic):
+    app = Chalice('bad')
+    app.on_sns_message(topic, name='sns')(handler)
+    assert app_problems(app) == [
+        "on_sns_message topic must be an SNS topic name (1-256 letters, digits, '_' and '-') "
+        "or a topic ARN, got %r" % topic]
+
+
 def test_queue_names_longer_than_sqs_allows():
     app = Chalice('bad')
     app.on_sqs_message(queue='q' * 81, name='q')(handler)

@@ -9,17 +9,32 @@ lambda_arn}``.
 
 The recorded subscription is checked with GetSubscriptionAttributes; when
 there is none (first deploy, lost state file) a topic of the deploying
-account and region is searched for a subscription of the function, so a
-rerun converges (Subscribe is idempotent too: it hands back the existing
+account is searched for a subscription of the function, so a rerun
+converges (Subscribe is idempotent too: it hands back the existing
 subscription).  A subscription to another topic (the decorator's topic
 changed) is unsubscribed and its permission removed.
 
-A topic ARN in another region is used as given, through the deploying
-region's client; SNS answers such calls only in the topic's own region, so
-that case needs a client per region in :mod:`chalice.awsclient`.
+A topic ARN may name another region than the deployment's.  SNS answers
+calls about a topic (and its subscriptions) only in the topic's region, so
+every SNS call is made there: the region comes from the topic's ARN, or
+from the subscription's ARN for a recorded subscription (an old record may
+lack ``topic_arn``).  Lambda's AddPermission stays with the function, in
+the deploying region, with the topic's ARN as source.  The state-file
+record is the same whatever the region.  SAM states the topic's region
+(``Region`` of the SNS event); Terraform subscribes through the default
+provider, whose region is the deployment's (see docs/deploy.rst for a
+topic in another region).
 """
 from chalice.deploy.naming import tf_resources
-from chalice.deploy.plan import APICall, ForgetResource, Message, RecordResource, SetVar, Var
+from chalice.deploy.plan import (
+    APICall,
+    ForgetResource,
+    Message,
+    RecordResource,
+    SetVar,
+    Var,
+    region_argument,
+)
 from chalice.deploy.resources.base import ResourceHome, record_values, register
 from chalice.deploy.resources.cloudwatch_event import lambda_arn_var
 from chalice.deploy.resources.permissions import (
@@ -40,6 +55,20 @@ def topic_arn_for(topic, partition, region, account_id):
     if topic.startswith('arn:'):
         return topic
     return 'arn:%s:sns:%s:%s:%s' % (partition, region, account_id, topic)
+
+
+def arn_region(arn):
+    """The region field of an ARN, or None when it has none."""
+    parts = (arn or '').split(':')
+    if len(parts) < 6 or not parts[0] == 'arn' or not parts[3]:
+        return None
+    return parts[3]
+
+
+def sns_region(arn, deploying_region):
+    """The region for SNS calls about ``arn``: None for the deploying region."""
+    region = arn_region(arn)
+    return region if region and region != deploying_region else None
 
 
 def _function_arn(aws, function_name):
@@ -65,7 +94,8 @@ class SNSSubscriptionHome(ResourceHome):
         recorded = (record or {}).get('subscription_arn')
         if recorded:
             found = aws.call('sns', 'get_subscription_attributes',
-                             {'SubscriptionArn': recorded}, ignore_errors=_GONE)
+                             {'SubscriptionArn': recorded}, ignore_errors=_GONE,
+                             **region_argument(sns_region(recorded, aws.region)))
             if found is not None:
                 attributes = found.get('Attributes') or {}
                 if attributes.get('TopicArn') == topic_arn and \
@@ -73,7 +103,7 @@ class SNSSubscriptionHome(ResourceHome):
                     remote['subscription_arn'] = recorded
                     return remote
                 remote['stale_subscription_arn'] = recorded
-        if _in_this_account_and_region(topic_arn, aws):
+        if _in_this_account(topic_arn, aws):
             remote['subscription_arn'] = _find_subscription(aws, model.topic, topic_arn,
                                                             endpoint)
         return remote
@@ -83,7 +113,7 @@ class SNSSubscriptionHome(ResourceHome):
         if not arn:
             return {'exists': False}
         found = aws.call('sns', 'get_subscription_attributes', {'SubscriptionArn': arn},
-                         ignore_errors=_GONE)
+                         ignore_errors=_GONE, **region_argument(sns_region(arn, aws.region)))
         return {'exists': found is not None}
 
     # -- planning
@@ -98,7 +128,7 @@ class SNSSubscriptionHome(ResourceHome):
         stale = remote.get('stale_subscription_arn')
         if stale:
             steps.append(APICall('sns', 'unsubscribe', {'SubscriptionArn': stale},
-                                 ignore_errors=_GONE))
+                                 ignore_errors=_GONE, region=sns_region(stale, ctx.region)))
             steps.append(ForgetResource(model.resource_name))
             old_topic_arn = (record or {}).get('topic_arn')
             if old_topic_arn and old_topic_arn != topic_arn:
@@ -116,7 +146,8 @@ class SNSSubscriptionHome(ResourceHome):
                 'sns', 'subscribe',
                 {'TopicArn': topic_arn, 'Protocol': 'lambda', 'Endpoint': lambda_arn},
                 outputs={sub_var: 'SubscriptionArn'},
-                message='Subscribing %s to SNS topic %s' % (function_name, model.topic)))
+                message='Subscribing %s to SNS topic %s' % (function_name, model.topic),
+                region=sns_region(topic_arn, ctx.region)))
             steps.append(RecordResource(model.resource_name, self.resource_type, {
                 'topic': model.topic, 'topic_arn': topic_arn,
                 'subscription_arn': Var(sub_var), 'lambda_arn': lambda_arn}))
@@ -140,7 +171,13 @@ class SNSSubscriptionHome(ResourceHome):
         from chalice.deploy.naming import ACCOUNT_ID, PARTITION, REGION, function_event, sub
 
         topic_arn = sub(topic_arn_for(model.topic, PARTITION, REGION, ACCOUNT_ID))
-        return function_event(ctx, model.function, model, 'SNS', {'Topic': topic_arn})
+        properties = {'Topic': topic_arn}
+        # A topic named by ARN may be in another region than the stack's:
+        # CloudFormation subscribes in the region given here.
+        region = arn_region(model.topic)
+        if region:
+            properties['Region'] = region
+        return function_event(ctx, model.function, model, 'SNS', properties)
 
     def emit_terraform(self, model, ctx):
         topic_arn = topic_arn_for(model.topic, ctx.partition, ctx.region, ctx.account_id)
@@ -158,21 +195,23 @@ class SNSSubscriptionHome(ResourceHome):
         arn = record.get('subscription_arn')
         if arn and (remote is None or remote.get('exists')):
             steps.append(APICall('sns', 'unsubscribe', {'SubscriptionArn': arn},
-                                 ignore_errors=_GONE))
+                                 ignore_errors=_GONE, region=sns_region(arn, ctx.region)))
         steps.append(ForgetResource(record['name']))
         return steps
 
 
-def _in_this_account_and_region(topic_arn, aws):
+def _in_this_account(topic_arn, aws):
     parts = topic_arn.split(':')
-    return len(parts) >= 6 and parts[3] == aws.region and parts[4] == aws.account_id
+    return len(parts) >= 6 and parts[4] == aws.account_id
 
 
 def _find_subscription(aws, topic, topic_arn, endpoint):
     """The ARN of the function's subscription to the topic, or None."""
     params = {'TopicArn': topic_arn}
+    where = region_argument(sns_region(topic_arn, aws.region))
     while True:
-        response = aws.call('sns', 'list_subscriptions_by_topic', params, ignore_errors=_GONE)
+        response = aws.call('sns', 'list_subscriptions_by_topic', params, ignore_errors=_GONE,
+                            **where)
         if response is None:
             raise ChaliceError(
                 'The SNS topic %s (%s) does not exist. Create the topic first, or change '

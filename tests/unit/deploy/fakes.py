@@ -18,6 +18,10 @@ raises them; codes listed in ``ignore_errors`` return ``None`` instead.
 Fault injection: ``fail_at = k`` makes the k-th call (1-based, counted from
 the last :meth:`FakeAWS.reset_counter`) raise before it has any effect.
 
+A call may name another region (``region=``, as with
+:class:`chalice.awsclient.AWSClient`); ``regions`` lists where each call
+went, and a handler sees it as ``call_region``.
+
 Calls may come from several threads (the deployer reads and executes
 concurrently); each is handled whole under a lock.  ``run_deploy`` and
 ``run_delete`` run one call at a time (``WORKERS``) unless told otherwise,
@@ -111,6 +115,8 @@ class FakeAWS:
         self.log_groups = {}    # name -> retention (None: never expires)
         self.rest_apis = {}     # id -> {...}
         self.calls = []         # (service, method, params) of every call
+        self.regions = []       # the region each call went to
+        self.call_region = region
         self.fail_at = None
         self.fail_if = None     # or predicate(service, method, params): fail that call
         self.fail_code = 'ServiceUnavailable'
@@ -141,13 +147,17 @@ class FakeAWS:
     def calls_since(self, index):
         return [(s, m) for s, m, _ in self.calls[index:]]
 
-    def call(self, service, method, params=None, ignore_errors=()):
+    def call(self, service, method, params=None, ignore_errors=(), region=None):
         params = dict(params or {})
         # The hook runs outside the lock: it may wait for other threads' calls.
         if self.on_call is not None:
             self.on_call(service, method, params)
         try:
             with self._lock:
+                # The region the call is sent to, for handlers that model
+                # resources answering in their own region only (SNS topics).
+                self.call_region = region or self.region
+                self.regions.append(self.call_region)
                 return self._call(service, method, params, ignore_errors)
         finally:
             if self.after_call is not None:

@@ -282,6 +282,59 @@ def test_clients_are_cached_and_identify_chalice(aws):
     assert 'chalice/%s' % chalice_version in client.meta.config.user_agent_extra
 
 
+def test_a_client_per_service_and_region(aws):
+    here = aws.client('sns')
+    assert aws.client('sns', 'us-west-2') is here
+    there = aws.client('sns', 'us-east-1')
+    assert there is not here
+    assert aws.client('sns', 'us-east-1') is there
+    assert there.meta.region_name == 'us-east-1'
+    assert 'chalice/%s' % chalice_version in there.meta.config.user_agent_extra
+    # Same session, same credentials.
+    assert there._request_signer._credentials.access_key == 'testing'
+
+
+def test_the_endpoint_override_applies_to_every_regions_client(monkeypatch):
+    monkeypatch.setenv('AWS_ENDPOINT_URL', 'http://127.0.0.1:5999')
+    aws = AWSClient(make_session(), sleep=lambda s: None)
+    assert aws.client('sns').meta.endpoint_url == 'http://127.0.0.1:5999'
+    assert aws.client('sns', 'eu-west-1').meta.endpoint_url == 'http://127.0.0.1:5999'
+
+
+def test_call_in_another_region_uses_that_regions_client(aws):
+    there = Stubber(aws.client('sns', 'us-east-1'))
+    there.add_response('unsubscribe', {}, {'SubscriptionArn': 'arn:aws:sns:us-east-1:1:t:s'})
+    here = Stubber(aws.client('sns'))
+    here.add_response('unsubscribe', {}, {'SubscriptionArn': 'arn:aws:sns:us-west-2:1:t:s'})
+    with there, here:
+        aws.call('sns', 'unsubscribe', {'SubscriptionArn': 'arn:aws:sns:us-east-1:1:t:s'},
+                 region='us-east-1')
+        aws.call('sns', 'unsubscribe', {'SubscriptionArn': 'arn:aws:sns:us-west-2:1:t:s'},
+                 region='us-west-2')
+        there.assert_no_pending_responses()
+        here.assert_no_pending_responses()
+    assert aws.calls == [('sns', 'unsubscribe'), ('sns', 'unsubscribe')]
+
+
+def test_errors_in_another_region_are_translated_and_ignorable(aws):
+    there = Stubber(aws.client('sns', 'us-east-1'))
+    there.add_client_error('get_subscription_attributes', 'NotFound', 'gone')
+    there.add_client_error('subscribe', 'InvalidParameter', 'Invalid parameter: TopicArn')
+    with there:
+        assert aws.call('sns', 'get_subscription_attributes', {'SubscriptionArn': 'arn:s'},
+                        ignore_errors=('NotFound',), region='us-east-1') is None
+        with pytest.raises(DeploymentError) as excinfo:
+            aws.call('sns', 'subscribe', {'TopicArn': 'arn:t', 'Protocol': 'lambda'},
+                     region='us-east-1')
+    assert str(excinfo.value) == (
+        'sns:Subscribe failed: InvalidParameter: Invalid parameter: TopicArn')
+
+
+def test_composite_calls_are_the_session_regions_only(aws):
+    with pytest.raises(ValueError):
+        aws.call('lambda', 'wait_function_ready', NAME, region='us-east-1')
+
+
 def test_connection_timeout_is_applied():
     aws = AWSClient(make_session(), connection_timeout=7, sleep=lambda s: None)
     config = aws.client('iam').meta.config

@@ -627,8 +627,9 @@ class EventsFakeAWS(FakeAWS):
         self.topics = {}         # arn -> name
         self.subscriptions = {}  # arn -> {'TopicArn', 'Protocol', 'Endpoint'}
 
-    def create_topic(self, name):
-        arn = 'arn:%s:sns:%s:%s:%s' % (self.partition, self.region, self.account_id, name)
+    def create_topic(self, name, region=None):
+        arn = 'arn:%s:sns:%s:%s:%s' % (self.partition, region or self.region,
+                                       self.account_id, name)
         self.topics[arn] = name
         return arn
 
@@ -697,9 +698,22 @@ class EventsFakeAWS(FakeAWS):
 
     # -- SNS
 
+    def _here(self, arn, parameter):
+        # SNS answers about a topic or subscription only in its own region;
+        # elsewhere the ARN is an invalid parameter (not a missing resource).
+        if arn.split(':')[3] != self.call_region:
+            raise FakeAWSError('InvalidParameter', 'Invalid parameter: %s' % parameter)
+
     def _topic(self, arn):
+        self._here(arn, 'TopicArn')
         if arn not in self.topics:
             raise FakeAWSError('NotFound', 'Topic does not exist')
+
+    def _subscription(self, arn):
+        self._here(arn, 'SubscriptionArn')
+        if arn not in self.subscriptions:
+            raise FakeAWSError('NotFound', 'Subscription does not exist')
+        return self.subscriptions[arn]
 
     def _sns__subscribe(self, p):
         self._topic(p['TopicArn'])
@@ -714,9 +728,7 @@ class EventsFakeAWS(FakeAWS):
         return {'SubscriptionArn': arn}
 
     def _sns__get_subscription_attributes(self, p):
-        if p['SubscriptionArn'] not in self.subscriptions:
-            raise FakeAWSError('NotFound', 'Subscription does not exist')
-        return {'Attributes': dict(self.subscriptions[p['SubscriptionArn']],
+        return {'Attributes': dict(self._subscription(p['SubscriptionArn']),
                                    SubscriptionArn=p['SubscriptionArn'])}
 
     def _sns__list_subscriptions_by_topic(self, p):
@@ -731,8 +743,7 @@ class EventsFakeAWS(FakeAWS):
         return response
 
     def _sns__unsubscribe(self, p):
-        if p['SubscriptionArn'] not in self.subscriptions:
-            raise FakeAWSError('NotFound', 'Subscription does not exist')
+        self._subscription(p['SubscriptionArn'])
         del self.subscriptions[p['SubscriptionArn']]
         return {}
 
@@ -918,13 +929,18 @@ def test_resources_deleted_behind_our_back_are_recreated(tmp_path, baseline):
 
 
 def test_found_by_name_when_the_state_file_is_lost(tmp_path, baseline):
+    assert_lost_state_file_is_rebuilt(tmp_path, new_aws, events_app, baseline['package'])
+
+
+def assert_lost_state_file_is_rebuilt(tmp_path, new_aws, make_app, package):
+    """A redeploy after the state file is lost finds everything and writes nothing."""
     project = write_project(tmp_path / 'proj')
     aws = new_aws()
-    config = make_config(events_app(), project)
-    run_deploy(aws, config, baseline['package'])
+    config = make_config(make_app(), project)
+    run_deploy(aws, config, package)
     os.unlink(os.path.join(project, '.chalice', 'deployed', 'dev.json'))
     aws.reset_counter()
-    run_deploy(aws, config, baseline['package'])
+    run_deploy(aws, config, package)
     assert aws.mutating_calls == []
     assert_state_matches_aws(project, aws)
 
@@ -988,16 +1004,22 @@ def test_lost_responses_converge_for_rules_and_subscriptions(tmp_path, baseline)
 
 
 def test_fault_at_every_call_of_a_delete_then_rerun_empties(tmp_path, baseline):
+    assert_every_delete_fault_recovers(tmp_path, new_aws, events_app, baseline['package'])
+
+
+def assert_every_delete_fault_recovers(tmp_path, new_aws, make_app, package):
+    """A delete failing at its k-th call, for every k, leaves a true state file and reruns."""
     project = write_project(tmp_path / 'count')
     aws = new_aws()
-    run_deploy(aws, make_config(events_app(), project), baseline['package'])
+    run_deploy(aws, make_config(make_app(), project), package)
     aws.reset_counter()
     run_delete(aws, project)
     total = aws.call_count
+    assert total >= 3
     for k in range(1, total + 1):
         project = write_project(tmp_path / ('d%d' % k))
         aws = new_aws()
-        run_deploy(aws, make_config(events_app(), project), baseline['package'])
+        run_deploy(aws, make_config(make_app(), project), package)
         aws.reset_counter()
         aws.fail_at = k
         with pytest.raises(DeploymentError):

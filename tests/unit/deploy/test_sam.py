@@ -168,7 +168,7 @@ def test_schedule_and_cloudwatch_events_attach_to_the_function(project):
     assert resources['Tick']['Properties']['Handler'] == 'app.tick'
 
 
-def test_sns_topic_name_becomes_an_arn_in_the_stack_region(project):
+def test_sns_topic_name_is_in_the_stack_region_and_an_arn_names_its_region(project):
     app = Chalice(app_name='demo')
 
     @app.on_sns_message(topic='mytopic')
@@ -183,8 +183,11 @@ def test_sns_topic_name_becomes_an_arn_in_the_stack_region(project):
     assert resources['ByName']['Properties']['Events'] == {'ByNameSnsSubscription': {
         'Type': 'SNS', 'Properties': {'Topic': {
             'Fn::Sub': 'arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:mytopic'}}}}
+    # The ARN's region goes to the event's Region: CloudFormation then
+    # subscribes in the topic's region, whatever the stack's region is.
     assert resources['ByArn']['Properties']['Events']['ByArnSnsSubscription'][
-        'Properties'] == {'Topic': 'arn:aws:sns:eu-west-1:123456789012:other'}
+        'Properties'] == {'Topic': 'arn:aws:sns:eu-west-1:123456789012:other',
+                          'Region': 'eu-west-1'}
 
 
 def test_sqs_kinesis_dynamodb_events(project):
