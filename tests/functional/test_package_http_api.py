@@ -158,3 +158,90 @@ def test_package_refuses_what_an_http_api_cannot_do(workdir):
     result = package(project, str(workdir / 'out'))
     assert result.exit_code == 2
     assert 'HTTP APIs have no API keys' in result.output
+
+
+REGIONAL_CERT = 'arn:aws:acm:us-west-2:123456789012:certificate/regional'
+
+
+def http_domain_project(workdir, **domain):
+    project = http_project(workdir)
+    config_path = project / '.chalice' / 'config.json'
+    config = json.loads(config_path.read_text())
+    config['stages']['dev']['api_gateway_custom_domain'] = dict({
+        'domain_name': 'api.example.com', 'certificate_arn': REGIONAL_CERT,
+        'url_prefixes': ['/', 'v1/people'], 'tags': {'team': 'web'}}, **domain)
+    config_path.write_text(json.dumps(config))
+    return project
+
+
+@pytest.mark.parametrize('template_format', ['json', 'yaml'])
+def test_sam_template_maps_a_custom_domain_to_the_http_api(workdir, template_format):
+    project = http_domain_project(workdir)
+    out = workdir / 'out'
+    result = package(project, '--template-format', template_format, str(out))
+    assert result.exit_code == 0, result.output
+    path = out / ('sam.%s' % template_format)
+    template = (json.loads(path.read_text()) if template_format == 'json'
+                else cfnyaml.load(path.read_text()))
+    resources = template['Resources']
+    assert resources['HttpApiCustomDomain'] == {
+        'Type': 'AWS::ApiGatewayV2::DomainName', 'Properties': {
+            'DomainName': 'api.example.com', 'Tags': {'team': 'web'},
+            'DomainNameConfigurations': [{'CertificateArn': REGIONAL_CERT,
+                                          'EndpointType': 'REGIONAL',
+                                          'SecurityPolicy': 'TLS_1_2'}]}}
+    target = {'DomainName': {'Ref': 'HttpApiCustomDomain'}, 'ApiId': {'Ref': 'HttpAPI'},
+              'Stage': {'Ref': 'HttpAPI.Stage'}}  # SAM's name for the $default stage
+    assert resources['HttpApiCustomDomainMapping'] == {
+        'Type': 'AWS::ApiGatewayV2::ApiMapping', 'Properties': target}
+    assert resources['HttpApiCustomDomainMapping1'] == {
+        'Type': 'AWS::ApiGatewayV2::ApiMapping',
+        'Properties': dict(target, ApiMappingKey='v1/people')}
+    assert not any(r['Type'].startswith('AWS::ApiGateway::') for r in resources.values())
+    outputs = template['Outputs']
+    assert outputs['HttpApiCustomDomainHostedZoneId'] == {
+        'Value': {'Fn::GetAtt': ['HttpApiCustomDomain', 'RegionalHostedZoneId']}}
+    assert outputs['HttpApiCustomDomainAliasDomainName'] == {
+        'Value': {'Fn::GetAtt': ['HttpApiCustomDomain', 'RegionalDomainName']}}
+    assert lint_errors(path) == []
+
+
+def test_terraform_maps_a_custom_domain_to_the_http_api(workdir):
+    project = http_domain_project(workdir)
+    out = workdir / 'out'
+    result = package(project, '--pkg-format', 'terraform', str(out))
+    assert result.exit_code == 0, result.output
+    document = read_terraform(out)  # documented arguments only, no dangling references
+    resource = document['resource']
+    assert resource['aws_apigatewayv2_domain_name'] == {'http_api_custom_domain': {
+        'domain_name': 'api.example.com', 'tags': {'team': 'web'},
+        'domain_name_configuration': {'certificate_arn': REGIONAL_CERT,
+                                      'endpoint_type': 'REGIONAL',
+                                      'security_policy': 'TLS_1_2'}}}
+    target = {'api_id': '${aws_apigatewayv2_api.http_api.id}',
+              'domain_name': '${aws_apigatewayv2_domain_name.http_api_custom_domain.domain_name}',
+              'stage': '${aws_apigatewayv2_stage.http_api.name}'}
+    assert resource['aws_apigatewayv2_api_mapping'] == {
+        'http_api_custom_domain': target,
+        'http_api_custom_domain-1': dict(target, api_mapping_key='v1/people')}
+    assert 'aws_api_gateway_domain_name' not in resource
+    configuration = ('${aws_apigatewayv2_domain_name.http_api_custom_domain.'
+                     'domain_name_configuration[0].')
+    assert document['output']['HttpApiCustomDomainHostedZoneId'] == {
+        'value': configuration + 'hosted_zone_id}'}
+    assert document['output']['HttpApiCustomDomainAliasDomainName'] == {
+        'value': configuration + 'target_domain_name}'}
+    assert_terraform_reads_it(out)
+
+
+@pytest.mark.parametrize('pkg_format', ['cloudformation', 'terraform'])
+def test_package_refuses_tls_1_0_for_an_http_api_domain(workdir, pkg_format):
+    project = http_domain_project(workdir, tls_version='TLS_1_0')
+    result = package(project, '--pkg-format', pkg_format, str(workdir / 'out'))
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        'Error: Invalid .chalice/config.json: stages.dev.api_gateway_custom_domain.tls_version '
+        'is TLS_1_0, but API Gateway offers HTTP API custom domains TLS_1_2 only '
+        '(api_gateway_type HTTP, stage dev): set it to TLS_1_2 or remove it, or set '
+        'api_gateway_type to REST.']
+    assert not (workdir / 'out').exists()
