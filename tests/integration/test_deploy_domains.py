@@ -67,8 +67,11 @@ REQUIRED_KEYS = {
     'lambda_function': {'lambda_arn'},
     'rest_api': {'rest_api_id', 'rest_api_url'},
     'websocket_api': {'websocket_api_id', 'websocket_api_url'},
+    'http_api': {'http_api_id', 'http_api_url'},
     'domain_name': CHALICE_FIELDS,
 }
+# The records of API Gateway v2 domains (the REST API's is a v1 domain).
+V2_RECORDS = ('websocket_api_custom_domain', 'http_api_custom_domain')
 
 
 def config(**stage):
@@ -146,11 +149,11 @@ def assert_domains_match_state(project, aws):
     v1, v2 = v1_domains(aws), v2_domains(aws)
     assert {r['domain_name'] for r in recorded.values()} == set(v1) | set(v2)
     for record in recorded.values():
-        websocket = record['name'] == 'websocket_api_custom_domain'
-        domain = (v2 if websocket else v1)[record['domain_name']]
+        is_v2 = record['name'] in V2_RECORDS
+        domain = (v2 if is_v2 else v1)[record['domain_name']]
         assert (record['hosted_zone_id'], record['alias_domain_name']) == (
             domain['hosted_zone_id'], domain['alias'])
-        if websocket:
+        if is_v2:
             moto = sorted(('/' + key, api, stage, mapping_id)
                           for key, api, stage, mapping_id in domain['mappings'])
             mine = sorted((m['key'], m['api_id'], m['stage'], m['id'])
@@ -496,10 +499,10 @@ def domain_snapshot(aws):
 _DOMAIN_OPERATION = re.compile(r'DomainName|BasePathMapping|ApiMapping|Tag')
 
 
-def run_fault_loop(project, aws_env, aws_clients, fault_injector, before, after):
+def run_fault_loop(project, aws_env, aws_clients, fault_injector, before, after, base=None):
     """Fail each call of the deploy from config ``before`` to ``after``, in turn:
     every call of the domain home and every write (the other homes' reads
-    fail in their own loops).
+    fail in their own loops).  ``base``: stage settings both configs share.
 
     ``before`` (None: no domains) is restored before every run: the domains
     are deleted in moto and, unless it is None, deployed again.  Each failed
@@ -515,14 +518,15 @@ def run_fault_loop(project, aws_env, aws_clients, fault_injector, before, after)
             with open(state_file, 'w') as f:
                 f.write(saved['state'])
         if before is not None:
-            write_config(project, **before)
+            write_config(project, **base, **before)
             run_ok(project, 'deploy', aws_env)
-        write_config(project, **after)
+        write_config(project, **base, **after)
 
     def deploy():
         return run_chalice(project, 'deploy', env=aws_env)
 
-    write_config(project)
+    base = base or {}
+    write_config(project, **base)
     run_ok(project, 'deploy', aws_env)  # the APIs, without domains
     with open(state_path(project)) as f:
         saved['state'] = f.read()
