@@ -24,13 +24,13 @@ from tests.integration.deploy_checks import (
     state_path,
 )
 from tests.integration.test_deploy_domains import (
+    _DOMAIN_OPERATION,
     APP_NAME,
     CHALICE_FIELDS,
     DNS_NOTE,
     REGIONAL_CERT,
     REGIONAL_CERT_2,
     REST_APP,
-    _DOMAIN_OPERATION,
     assert_domains_match_state,
     config,
     domain_records,
