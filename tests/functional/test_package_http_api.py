@@ -58,24 +58,32 @@ def files(proxy):
 '''
 
 
-def http_project(workdir, app_py=APP):
-    project = new_project(workdir, 'people', app_py)
+def set_stage(project, **settings):
+    """Add ``settings`` to the dev stage of the project's config."""
     config_path = project / '.chalice' / 'config.json'
     config = json.loads(config_path.read_text())
-    config['stages']['dev']['api_gateway_type'] = 'HTTP'
+    config['stages']['dev'].update(settings)
     config_path.write_text(json.dumps(config))
     return project
 
 
-@pytest.mark.parametrize('template_format', ['json', 'yaml'])
-def test_sam_template_has_an_http_api_and_lints_clean(workdir, template_format):
-    project = http_project(workdir)
+def http_project(workdir, app_py=APP):
+    return set_stage(new_project(workdir, 'people', app_py), api_gateway_type='HTTP')
+
+
+def sam_template(workdir, project, template_format):
+    """``(path, template)`` of the project packaged in ``template_format``."""
     out = workdir / 'out'
     result = package(project, '--template-format', template_format, str(out))
     assert result.exit_code == 0, result.output
     path = out / ('sam.%s' % template_format)
-    template = (json.loads(path.read_text()) if template_format == 'json'
-                else cfnyaml.load(path.read_text()))
+    return path, (json.loads(path.read_text()) if template_format == 'json'
+                  else cfnyaml.load(path.read_text()))
+
+
+@pytest.mark.parametrize('template_format', ['json', 'yaml'])
+def test_sam_template_has_an_http_api_and_lints_clean(workdir, template_format):
+    path, template = sam_template(workdir, http_project(workdir), template_format)
     resources = template['Resources']
     assert 'RestAPI' not in resources
     api = resources['HttpAPI']
@@ -117,12 +125,17 @@ def test_sam_template_has_an_http_api_and_lints_clean(workdir, template_format):
     assert lint_errors(path) == []
 
 
-def test_terraform_configuration_for_an_http_api(workdir):
-    project = http_project(workdir)
+def terraform_of(workdir, project):
+    """``(out, document)`` of the project packaged for Terraform, with the
+    configuration checked (documented arguments only, no dangling references)."""
     out = workdir / 'out'
     result = package(project, '--pkg-format', 'terraform', str(out))
     assert result.exit_code == 0, result.output
-    document = read_terraform(out)  # documented arguments only, no dangling references
+    return out, read_terraform(out)
+
+
+def test_terraform_configuration_for_an_http_api(workdir):
+    out, document = terraform_of(workdir, http_project(workdir))
     resource = document['resource']
     assert 'aws_api_gateway_rest_api' not in resource
     [api] = resource['aws_apigatewayv2_api'].values()
@@ -164,25 +177,14 @@ REGIONAL_CERT = 'arn:aws:acm:us-west-2:123456789012:certificate/regional'
 
 
 def http_domain_project(workdir, **domain):
-    project = http_project(workdir)
-    config_path = project / '.chalice' / 'config.json'
-    config = json.loads(config_path.read_text())
-    config['stages']['dev']['api_gateway_custom_domain'] = dict({
+    return set_stage(http_project(workdir), api_gateway_custom_domain=dict({
         'domain_name': 'api.example.com', 'certificate_arn': REGIONAL_CERT,
-        'url_prefixes': ['/', 'v1/people'], 'tags': {'team': 'web'}}, **domain)
-    config_path.write_text(json.dumps(config))
-    return project
+        'url_prefixes': ['/', 'v1/people'], 'tags': {'team': 'web'}}, **domain))
 
 
 @pytest.mark.parametrize('template_format', ['json', 'yaml'])
 def test_sam_template_maps_a_custom_domain_to_the_http_api(workdir, template_format):
-    project = http_domain_project(workdir)
-    out = workdir / 'out'
-    result = package(project, '--template-format', template_format, str(out))
-    assert result.exit_code == 0, result.output
-    path = out / ('sam.%s' % template_format)
-    template = (json.loads(path.read_text()) if template_format == 'json'
-                else cfnyaml.load(path.read_text()))
+    path, template = sam_template(workdir, http_domain_project(workdir), template_format)
     resources = template['Resources']
     assert resources['HttpApiCustomDomain'] == {
         'Type': 'AWS::ApiGatewayV2::DomainName', 'Properties': {
@@ -207,11 +209,7 @@ def test_sam_template_maps_a_custom_domain_to_the_http_api(workdir, template_for
 
 
 def test_terraform_maps_a_custom_domain_to_the_http_api(workdir):
-    project = http_domain_project(workdir)
-    out = workdir / 'out'
-    result = package(project, '--pkg-format', 'terraform', str(out))
-    assert result.exit_code == 0, result.output
-    document = read_terraform(out)  # documented arguments only, no dangling references
+    out, document = terraform_of(workdir, http_domain_project(workdir))
     resource = document['resource']
     assert resource['aws_apigatewayv2_domain_name'] == {'http_api_custom_domain': {
         'domain_name': 'api.example.com', 'tags': {'team': 'web'},

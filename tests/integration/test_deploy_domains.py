@@ -183,6 +183,23 @@ DNS_NOTE = ('Route 53 records are not created: point each custom domain name at 
             'AliasDomainName (an alias record in HostedZoneId, or a CNAME).')
 
 
+def assert_redeploy_reads_only(project, aws_env, fault_injector, record, summary_lines, url):
+    """An unchanged redeploy makes no write, says so, ends with the same
+    summary and keeps the record; ``chalice dev plan`` agrees."""
+    fault_injector.arm()
+    again = run_ok(project, 'deploy', aws_env)
+    assert fault_injector.mutating_calls == [], [str(c) for c in fault_injector.mutating_calls]
+    lines = again.stdout.splitlines()
+    assert 'No changes to custom domain name: %s' % record['domain_name'] in lines
+    assert lines[-len(summary_lines):] == summary_lines
+    assert domain_records(project)[record['name']] == record
+    planned = run_chalice(project, 'dev', 'plan', env=aws_env)
+    assert planned.returncode == 0, planned.stderr
+    plan = planned.stdout.splitlines()
+    assert '# Custom domain URL: %s' % url in plan
+    assert plan[-1] == '0 AWS calls would change resources.'
+
+
 # --------------------------------------------------------------------------
 # REST API domains
 # --------------------------------------------------------------------------
@@ -228,17 +245,8 @@ def test_rest_domain_create_redeploy_update_and_remove(tmp_path, aws_env, aws_cl
     assert url.stdout == 'https://%s.execute-api.%s.amazonaws.com/api/\n' % (api_id, REGION)
 
     # An unchanged redeploy reads only, and says so.
-    fault_injector.arm()
-    again = run_ok(project, 'deploy', aws_env)
-    assert fault_injector.mutating_calls == [], [str(c) for c in fault_injector.mutating_calls]
-    assert 'No changes to custom domain name: api.example.com' in again.stdout.splitlines()
-    assert again.stdout.splitlines()[-len(expected):] == expected
-    assert domain_records(project)['api_gateway_custom_domain'] == record
-    planned = run_chalice(project, 'dev', 'plan', env=aws_env)
-    assert planned.returncode == 0, planned.stderr
-    plan = planned.stdout.splitlines()
-    assert '# Custom domain URL: https://api.example.com/v1/' in plan
-    assert plan[-1] == '0 AWS calls would change resources.'
+    assert_redeploy_reads_only(project, aws_env, fault_injector, record, expected,
+                               'https://api.example.com/v1/')
 
     # Certificate, TLS version, tags and base paths change: only those calls.
     write_config(project, api_gateway_custom_domain=dict(
@@ -463,8 +471,14 @@ def test_bad_domain_settings_fail_before_any_aws_call(tmp_path, closed_port_env,
                                                       message):
     project = make_project(tmp_path, BOTH_APP, config=config(**{key: domain}),
                            app_name=APP_NAME)
+    assert_refused_before_any_aws_call(project, closed_port_env, message)
+
+
+def assert_refused_before_any_aws_call(project, env, message):
+    """deploy and dev plan stop with exit code 2 and one line holding ``message``,
+    without trying the (unreachable) AWS endpoint of ``env``, and no state file."""
     for command in ('deploy', 'dev plan'):
-        result = run_chalice(project, *command.split(), env=closed_port_env, timeout=60)
+        result = run_chalice(project, *command.split(), env=env, timeout=60)
         assert result.returncode == 2, (command, result.stderr)
         line = one_error_line(result)
         assert message in line, line
@@ -592,7 +606,14 @@ def test_failed_domain_deletes_are_recorded_and_resumable(tmp_path, aws_env, aws
     project = make_project(tmp_path, BOTH_APP, config=config(
         api_gateway_custom_domain=REST_DOMAIN, websocket_api_custom_domain=WS_DOMAIN),
         app_name=APP_NAME)
-    for operation in ('DeleteBasePathMapping', 'DeleteDomainName', 'DeleteApiMapping'):
+    assert_failed_deletes_resume(project, aws_env, aws_clients, fault_injector, (
+        'DeleteBasePathMapping', 'DeleteDomainName', 'DeleteApiMapping'))
+
+
+def assert_failed_deletes_resume(project, aws_env, aws_clients, fault_injector, operations):
+    """For each operation: deploy, make ``chalice delete`` fail at it (the state
+    file names what is left), then delete again, which removes everything."""
+    for operation in operations:
         run_ok(project, 'deploy', aws_env)
         fault_injector.fail_when(lambda call, op=operation: call.operation == op)
         failed = run_chalice(project, 'delete', env=aws_env)

@@ -14,14 +14,11 @@ and websocket domain tests (``test_deploy_domains``).
 import pytest
 
 from tests.integration import test_deploy_domains
-from tests.integration.conftest import REGION, make_project, run_chalice
+from tests.integration.conftest import REGION, make_project
 from tests.integration.deploy_checks import (
-    load_state,
     mutating_operations,
-    one_error_line,
     remove_state,
     run_ok,
-    state_path,
 )
 from tests.integration.test_deploy_domains import (
     _DOMAIN_OPERATION,
@@ -32,6 +29,9 @@ from tests.integration.test_deploy_domains import (
     REGIONAL_CERT_2,
     REST_APP,
     assert_domains_match_state,
+    assert_failed_deletes_resume,
+    assert_redeploy_reads_only,
+    assert_refused_before_any_aws_call,
     config,
     domain_records,
     records,
@@ -104,16 +104,8 @@ def test_http_domain_create_redeploy_update_and_remove(tmp_path, aws_env, aws_cl
     assert run_ok(project, 'url', aws_env).stdout == execute_api + '\n'
 
     # An unchanged redeploy reads only, and says so.
-    fault_injector.arm()
-    again = run_ok(project, 'deploy', aws_env)
-    assert fault_injector.mutating_calls == [], [str(c) for c in fault_injector.mutating_calls]
-    assert 'No changes to custom domain name: api.example.com' in again.stdout.splitlines()
-    assert again.stdout.splitlines()[-len(expected):] == expected
-    assert domain_records(project)['http_api_custom_domain'] == record
-    planned = run_chalice(project, 'dev', 'plan', env=aws_env)
-    assert planned.returncode == 0, planned.stderr
-    assert '# Custom domain URL: https://api.example.com/v1/items/' in planned.stdout
-    assert planned.stdout.splitlines()[-1] == '0 AWS calls would change resources.'
+    assert_redeploy_reads_only(project, aws_env, fault_injector, record, expected,
+                               'https://api.example.com/v1/items/')
 
     # Certificate, tags and base paths change: only those calls.
     write_config(project, **HTTP, api_gateway_custom_domain=CHANGED)
@@ -196,13 +188,7 @@ def test_unrecorded_http_domain_is_taken_over_and_repointed(tmp_path, aws_env, a
 def test_bad_http_domain_settings_fail_before_any_aws_call(tmp_path, closed_port_env, stage,
                                                            message):
     project = make_project(tmp_path, REST_APP, config=http_config(**stage), app_name=APP_NAME)
-    for command in ('deploy', 'dev plan'):
-        result = run_chalice(project, *command.split(), env=closed_port_env, timeout=60)
-        assert result.returncode == 2, (command, result.stderr)
-        line = one_error_line(result)
-        assert message in line, line
-        assert 'Could not connect' not in result.stderr
-    assert load_state(project) is None
+    assert_refused_before_any_aws_call(project, closed_port_env, message)
 
 
 # --------------------------------------------------------------------------
@@ -235,16 +221,8 @@ def test_every_failed_call_of_changing_an_http_domain_is_recoverable(
 
 def test_failed_http_domain_deletes_are_recorded_and_resumable(tmp_path, aws_env, aws_clients,
                                                                fault_injector):
-    project, _ = deploy_project(tmp_path, aws_env)
-    for operation in ('DeleteApiMapping', 'DeleteDomainName'):
-        if operation != 'DeleteApiMapping':
-            run_ok(project, 'deploy', aws_env)
-        fault_injector.fail_when(lambda call, op=operation: call.operation == op)
-        failed = run_chalice(project, 'delete', env=aws_env)
-        fault_injector.disarm()
-        assert failed.returncode == 1, (operation, failed.stderr)
-        assert state_path(project) in one_error_line(failed)
-        assert_domains_match_state(project, aws_clients)
-        run_ok(project, 'delete', aws_env)
-        assert v2_domains(aws_clients) == {} and http_api_ids(aws_clients) == []
-        assert records(project) == []
+    project = make_project(tmp_path, REST_APP, config=http_config(
+        api_gateway_custom_domain=DOMAIN), app_name=APP_NAME)
+    assert_failed_deletes_resume(project, aws_env, aws_clients, fault_injector,
+                                 ('DeleteApiMapping', 'DeleteDomainName'))
+    assert http_api_ids(aws_clients) == []

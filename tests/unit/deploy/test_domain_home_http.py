@@ -12,14 +12,12 @@ import pytest
 
 from chalice import Chalice
 from chalice.deploy.appgraph import build_application
-from chalice.deploy.deployer import write_summary
 from chalice.deploy.models import CustomDomain, HttpAPI
 from chalice.deploy.plan import ForgetResource, Message, RecordResource, SetVar
 from chalice.deploy.planner import PlanContext
 from chalice.deploy.resources.domain_name import is_v2_record, record_urls
-from chalice.deploy.state import DeployedState
 from chalice.errors import ConfigError
-from tests.unit.deploy.fakes import RecordingUI, make_config, make_package
+from tests.unit.deploy.fakes import make_config, make_package
 from tests.unit.deploy.test_domain_home import (
     ACCOUNT,
     EDGE_CERT,
@@ -33,6 +31,7 @@ from tests.unit.deploy.test_domain_home import (
     last_record,
     methods,
     rendered,
+    summary_lines,
 )
 
 HTTP = HttpAPI('http_api', 'app', HANDLER)
@@ -203,12 +202,9 @@ def test_summary_lines_are_those_of_a_rest_domain(tmp_path):
     record = record_of()
     assert record_urls(record) == ['https://api.example.com/',
                                    'https://api.example.com/v1/items/']
-    state = DeployedState(str(tmp_path / 'dev.json'), [
-        {'name': 'http_api', 'resource_type': 'http_api', 'http_api_id': HTTP_ID,
-         'http_api_url': 'https://http789.execute-api.us-west-2.amazonaws.com/'}, record])
-    ui = RecordingUI()
-    write_summary(state, ui)
-    assert ui.lines == [
+    assert summary_lines(tmp_path, {
+        'name': 'http_api', 'resource_type': 'http_api', 'http_api_id': HTTP_ID,
+        'http_api_url': 'https://http789.execute-api.us-west-2.amazonaws.com/'}, record) == [
         'Resources deployed:',
         '  - HTTP API URL: https://http789.execute-api.us-west-2.amazonaws.com/',
         '  - Custom domain name:',
