@@ -2,7 +2,9 @@
 import json
 
 import pytest
+from click.testing import CliRunner
 
+from chalice.cli import cli
 from chalice.deploy import cfnyaml
 from tests.functional import test_cli_package
 from tests.functional.test_cli_package import (
@@ -243,3 +245,15 @@ def test_package_refuses_tls_1_0_for_an_http_api_domain(workdir, pkg_format):
         '(api_gateway_type HTTP, stage dev): set it to TLS_1_2 or remove it, or set '
         'api_gateway_type to REST.']
     assert not (workdir / 'out').exists()
+
+
+def test_dev_appgraph_shows_the_domain_of_the_http_api(workdir):
+    # The graph is built without an AWS session: the certificate of a regional
+    # domain is not held against a region it cannot know.
+    project = http_domain_project(workdir)
+    result = CliRunner().invoke(cli, ['--project-dir', str(project), 'dev', 'appgraph'])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    domain = [line for line in lines if 'CustomDomain' in line]
+    assert domain == ['└── CustomDomain(http_api_custom_domain)']
+    assert lines[lines.index(domain[0]) + 1] == '    └── HttpAPI(http_api)'
