@@ -413,7 +413,6 @@ _REST_ONLY_KEYS = {
                                'routes with an authorizer (IAMAuthorizer, JWTAuthorizer or '
                                '@app.authorizer) instead',
     'minimum_compression_size': 'HTTP APIs do not compress responses',
-    'api_gateway_custom_domain': 'chalice does not set up custom domains for HTTP APIs yet',
 }
 
 
@@ -459,6 +458,13 @@ def _check_http_api_stage(config: Mapping[str, Any], prefix: str, section: Mappi
             f'Invalid {CONFIG_DISPLAY_NAME}: {path} is {value}, but {reason} (api_gateway_type '
             f'HTTP, {where}): set it to REGIONAL or remove it, or set api_gateway_type to '
             'REST.')
+    path, domain = _stage_setting(config, prefix, section, 'api_gateway_custom_domain')
+    tls_version = domain.get('tls_version') if isinstance(domain, dict) else None
+    if tls_version in TLS_VERSIONS and tls_version != 'TLS_1_2':  # others: type check's
+        raise ConfigError(
+            f'Invalid {CONFIG_DISPLAY_NAME}: {path}.tls_version is {tls_version}, but API '
+            f'Gateway offers HTTP API custom domains TLS_1_2 only (api_gateway_type HTTP, '
+            f'{where}): set it to TLS_1_2 or remove it, or set api_gateway_type to REST.')
     path, value = _stage_setting(config, prefix, section, 'api_gateway_stage')
     message = (f'{path} in {CONFIG_DISPLAY_NAME} is ignored: an HTTP API serves every '
                'request from its $default stage, whose URL has no stage name in it.')

@@ -229,10 +229,13 @@ def dev_appgraph(ctx, stage, profile, api_gateway_stage, autogen_policy):
     """Print the app's resource graph as a tree."""
     from chalice.deploy.appgraph import build_application
     from chalice.deploy.models import DeploymentPackage
+    from chalice.deploy.naming import REGION
 
     config = _config(ctx, stage, autogen_policy, api_gateway_stage)
     package = DeploymentPackage('deployment.zip', '(not built)')
-    application = build_application(config, package)
+    # No AWS session here, so no region: a regional certificate's region is
+    # checked by the commands that have one (deploy, dev plan).
+    application = build_application(config, package, region=REGION)
     click.echo('Application')
     click.echo('===========')
     for line in _tree(application):

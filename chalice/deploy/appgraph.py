@@ -146,14 +146,14 @@ class AppGraphBuilder:
         if api_specs:
             authorizer_functions = [functions[name] for name, _ in auth_specs]
             if self._scoped(API_HANDLER).api_gateway_type == 'HTTP':
-                apis.append((None, self._http_api(functions[API_HANDLER],
-                                                  authorizer_functions)))
+                apis.append(('api_gateway_custom_domain', self._http_api(
+                    functions[API_HANDLER], authorizer_functions)))
             else:
                 apis.append(('api_gateway_custom_domain', self._rest_api(
                     functions[API_HANDLER], authorizer_functions)))
         for key, api in apis:
             resources.append(api)
-            domain = self._custom_domain(key, api) if key is not None else None
+            domain = self._custom_domain(key, api)
             if domain is not None:
                 resources.append(domain)
         resources.extend(log_group_model(functions[name]) for name in names
@@ -243,8 +243,8 @@ class AppGraphBuilder:
         domain = getattr(self._scoped(API_HANDLER), key)
         if domain is None:
             return None
-        websocket = isinstance(api, models.WebsocketAPI)
-        endpoint_type = 'REGIONAL' if websocket else api.endpoint_type
+        rest = isinstance(api, models.RestAPI)
+        endpoint_type = api.endpoint_type if rest else 'REGIONAL'  # v2 domains: REGIONAL
         if endpoint_type not in ('EDGE', 'REGIONAL'):
             raise ConfigError(
                 '%s cannot be set up for a %s API: set api_gateway_endpoint_type to EDGE or '
@@ -262,7 +262,9 @@ class AppGraphBuilder:
                     ' or set api_gateway_endpoint_type to REGIONAL'
                     if endpoint_type == 'EDGE' else ''))
         return models.CustomDomain(
-            resource_name=key, domain_name=domain['domain_name'],
+            # An HTTP API's domain has a name of its own: it is a v2 domain, not a REST one.
+            resource_name='http_api_custom_domain' if isinstance(api, models.HttpAPI) else key,
+            domain_name=domain['domain_name'],
             certificate_arn=certificate_arn, api=api, endpoint_type=endpoint_type,
             tls_version=domain['tls_version'],
             url_prefixes=tuple(custom_domain_url_prefixes(domain)),

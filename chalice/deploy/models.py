@@ -159,6 +159,8 @@ class HttpAPI(Model):
     authorizer_functions: tuple = ()
     cors: Any = None  # CorsConfiguration with API Gateway's names, or None
     resource_type = 'http_api'
+    # The one stage (auto-deployed) a custom domain's API mappings point at.
+    api_gateway_stage: ClassVar[str] = '$default'
 
     def authorizer_function(self, spec):
         """The LambdaFunction of a REQUEST authorizer spec."""
@@ -281,12 +283,15 @@ class CustomDomain(Model):
     """An API Gateway custom domain name mapped to one API's stage.
 
     ``api`` is the :class:`RestAPI` (an API Gateway v1 domain whose endpoint
-    type follows the API's) or the :class:`WebsocketAPI` (an API Gateway v2
-    domain, always REGIONAL).  ``url_prefixes`` are the base paths mapped to
-    the API's stage, ``''`` being the root.
+    type follows the API's), the :class:`WebsocketAPI` or the
+    :class:`HttpAPI` (API Gateway v2 domains, always REGIONAL).
+    ``url_prefixes`` are the base paths mapped to the API's stage, ``''``
+    being the root.
     """
 
-    resource_name: str  # api_gateway_custom_domain / websocket_api_custom_domain
+    # api_gateway_custom_domain (REST API) / http_api_custom_domain (HTTP API:
+    # api_gateway_custom_domain in the config) / websocket_api_custom_domain
+    resource_name: str
     domain_name: str
     certificate_arn: str
     api: Any
@@ -299,6 +304,11 @@ class CustomDomain(Model):
     @property
     def websocket(self):
         return isinstance(self.api, WebsocketAPI)
+
+    @property
+    def v2(self):
+        """Whether the domain is an API Gateway v2 one (websocket and HTTP APIs)."""
+        return not isinstance(self.api, RestAPI)
 
     def urls(self):
         """The URLs the API answers on through this domain, one per base path."""

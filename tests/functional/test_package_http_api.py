@@ -2,7 +2,9 @@
 import json
 
 import pytest
+from click.testing import CliRunner
 
+from chalice.cli import cli
 from chalice.deploy import cfnyaml
 from tests.functional import test_cli_package
 from tests.functional.test_cli_package import (
@@ -58,24 +60,32 @@ def files(proxy):
 '''
 
 
-def http_project(workdir, app_py=APP):
-    project = new_project(workdir, 'people', app_py)
+def set_stage(project, **settings):
+    """Add ``settings`` to the dev stage of the project's config."""
     config_path = project / '.chalice' / 'config.json'
     config = json.loads(config_path.read_text())
-    config['stages']['dev']['api_gateway_type'] = 'HTTP'
+    config['stages']['dev'].update(settings)
     config_path.write_text(json.dumps(config))
     return project
 
 
-@pytest.mark.parametrize('template_format', ['json', 'yaml'])
-def test_sam_template_has_an_http_api_and_lints_clean(workdir, template_format):
-    project = http_project(workdir)
+def http_project(workdir, app_py=APP):
+    return set_stage(new_project(workdir, 'people', app_py), api_gateway_type='HTTP')
+
+
+def sam_template(workdir, project, template_format):
+    """``(path, template)`` of the project packaged in ``template_format``."""
     out = workdir / 'out'
     result = package(project, '--template-format', template_format, str(out))
     assert result.exit_code == 0, result.output
     path = out / ('sam.%s' % template_format)
-    template = (json.loads(path.read_text()) if template_format == 'json'
-                else cfnyaml.load(path.read_text()))
+    return path, (json.loads(path.read_text()) if template_format == 'json'
+                  else cfnyaml.load(path.read_text()))
+
+
+@pytest.mark.parametrize('template_format', ['json', 'yaml'])
+def test_sam_template_has_an_http_api_and_lints_clean(workdir, template_format):
+    path, template = sam_template(workdir, http_project(workdir), template_format)
     resources = template['Resources']
     assert 'RestAPI' not in resources
     api = resources['HttpAPI']
@@ -117,12 +127,17 @@ def test_sam_template_has_an_http_api_and_lints_clean(workdir, template_format):
     assert lint_errors(path) == []
 
 
-def test_terraform_configuration_for_an_http_api(workdir):
-    project = http_project(workdir)
+def terraform_of(workdir, project):
+    """``(out, document)`` of the project packaged for Terraform, with the
+    configuration checked (documented arguments only, no dangling references)."""
     out = workdir / 'out'
     result = package(project, '--pkg-format', 'terraform', str(out))
     assert result.exit_code == 0, result.output
-    document = read_terraform(out)  # documented arguments only, no dangling references
+    return out, read_terraform(out)
+
+
+def test_terraform_configuration_for_an_http_api(workdir):
+    out, document = terraform_of(workdir, http_project(workdir))
     resource = document['resource']
     assert 'aws_api_gateway_rest_api' not in resource
     [api] = resource['aws_apigatewayv2_api'].values()
@@ -158,3 +173,87 @@ def test_package_refuses_what_an_http_api_cannot_do(workdir):
     result = package(project, str(workdir / 'out'))
     assert result.exit_code == 2
     assert 'HTTP APIs have no API keys' in result.output
+
+
+REGIONAL_CERT = 'arn:aws:acm:us-west-2:123456789012:certificate/regional'
+
+
+def http_domain_project(workdir, **domain):
+    return set_stage(http_project(workdir), api_gateway_custom_domain=dict({
+        'domain_name': 'api.example.com', 'certificate_arn': REGIONAL_CERT,
+        'url_prefixes': ['/', 'v1/people'], 'tags': {'team': 'web'}}, **domain))
+
+
+@pytest.mark.parametrize('template_format', ['json', 'yaml'])
+def test_sam_template_maps_a_custom_domain_to_the_http_api(workdir, template_format):
+    path, template = sam_template(workdir, http_domain_project(workdir), template_format)
+    resources = template['Resources']
+    assert resources['HttpApiCustomDomain'] == {
+        'Type': 'AWS::ApiGatewayV2::DomainName', 'Properties': {
+            'DomainName': 'api.example.com', 'Tags': {'team': 'web'},
+            'DomainNameConfigurations': [{'CertificateArn': REGIONAL_CERT,
+                                          'EndpointType': 'REGIONAL',
+                                          'SecurityPolicy': 'TLS_1_2'}]}}
+    target = {'DomainName': {'Ref': 'HttpApiCustomDomain'}, 'ApiId': {'Ref': 'HttpAPI'},
+              'Stage': {'Ref': 'HttpAPI.Stage'}}  # SAM's name for the $default stage
+    assert resources['HttpApiCustomDomainMapping'] == {
+        'Type': 'AWS::ApiGatewayV2::ApiMapping', 'Properties': target}
+    assert resources['HttpApiCustomDomainMapping1'] == {
+        'Type': 'AWS::ApiGatewayV2::ApiMapping',
+        'Properties': dict(target, ApiMappingKey='v1/people')}
+    assert not any(r['Type'].startswith('AWS::ApiGateway::') for r in resources.values())
+    outputs = template['Outputs']
+    assert outputs['HttpApiCustomDomainHostedZoneId'] == {
+        'Value': {'Fn::GetAtt': ['HttpApiCustomDomain', 'RegionalHostedZoneId']}}
+    assert outputs['HttpApiCustomDomainAliasDomainName'] == {
+        'Value': {'Fn::GetAtt': ['HttpApiCustomDomain', 'RegionalDomainName']}}
+    assert lint_errors(path) == []
+
+
+def test_terraform_maps_a_custom_domain_to_the_http_api(workdir):
+    out, document = terraform_of(workdir, http_domain_project(workdir))
+    resource = document['resource']
+    assert resource['aws_apigatewayv2_domain_name'] == {'http_api_custom_domain': {
+        'domain_name': 'api.example.com', 'tags': {'team': 'web'},
+        'domain_name_configuration': {'certificate_arn': REGIONAL_CERT,
+                                      'endpoint_type': 'REGIONAL',
+                                      'security_policy': 'TLS_1_2'}}}
+    target = {'api_id': '${aws_apigatewayv2_api.http_api.id}',
+              'domain_name': '${aws_apigatewayv2_domain_name.http_api_custom_domain.domain_name}',
+              'stage': '${aws_apigatewayv2_stage.http_api.name}'}
+    assert resource['aws_apigatewayv2_api_mapping'] == {
+        'http_api_custom_domain': target,
+        'http_api_custom_domain-1': dict(target, api_mapping_key='v1/people')}
+    assert 'aws_api_gateway_domain_name' not in resource
+    configuration = ('${aws_apigatewayv2_domain_name.http_api_custom_domain.'
+                     'domain_name_configuration[0].')
+    assert document['output']['HttpApiCustomDomainHostedZoneId'] == {
+        'value': configuration + 'hosted_zone_id}'}
+    assert document['output']['HttpApiCustomDomainAliasDomainName'] == {
+        'value': configuration + 'target_domain_name}'}
+    assert_terraform_reads_it(out)
+
+
+@pytest.mark.parametrize('pkg_format', ['cloudformation', 'terraform'])
+def test_package_refuses_tls_1_0_for_an_http_api_domain(workdir, pkg_format):
+    project = http_domain_project(workdir, tls_version='TLS_1_0')
+    result = package(project, '--pkg-format', pkg_format, str(workdir / 'out'))
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        'Error: Invalid .chalice/config.json: stages.dev.api_gateway_custom_domain.tls_version '
+        'is TLS_1_0, but API Gateway offers HTTP API custom domains TLS_1_2 only '
+        '(api_gateway_type HTTP, stage dev): set it to TLS_1_2 or remove it, or set '
+        'api_gateway_type to REST.']
+    assert not (workdir / 'out').exists()
+
+
+def test_dev_appgraph_shows_the_domain_of_the_http_api(workdir):
+    # The graph is built without an AWS session: the certificate of a regional
+    # domain is not held against a region it cannot know.
+    project = http_domain_project(workdir)
+    result = CliRunner().invoke(cli, ['--project-dir', str(project), 'dev', 'appgraph'])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    domain = [line for line in lines if 'CustomDomain' in line]
+    assert domain == ['└── CustomDomain(http_api_custom_domain)']
+    assert lines[lines.index(domain[0]) + 1] == '    └── HttpAPI(http_api)'

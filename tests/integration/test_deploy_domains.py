@@ -67,8 +67,11 @@ REQUIRED_KEYS = {
     'lambda_function': {'lambda_arn'},
     'rest_api': {'rest_api_id', 'rest_api_url'},
     'websocket_api': {'websocket_api_id', 'websocket_api_url'},
+    'http_api': {'http_api_id', 'http_api_url'},
     'domain_name': CHALICE_FIELDS,
 }
+# The records of API Gateway v2 domains (the REST API's is a v1 domain).
+V2_RECORDS = ('websocket_api_custom_domain', 'http_api_custom_domain')
 
 
 def config(**stage):
@@ -146,11 +149,11 @@ def assert_domains_match_state(project, aws):
     v1, v2 = v1_domains(aws), v2_domains(aws)
     assert {r['domain_name'] for r in recorded.values()} == set(v1) | set(v2)
     for record in recorded.values():
-        websocket = record['name'] == 'websocket_api_custom_domain'
-        domain = (v2 if websocket else v1)[record['domain_name']]
+        is_v2 = record['name'] in V2_RECORDS
+        domain = (v2 if is_v2 else v1)[record['domain_name']]
         assert (record['hosted_zone_id'], record['alias_domain_name']) == (
             domain['hosted_zone_id'], domain['alias'])
-        if websocket:
+        if is_v2:
             moto = sorted(('/' + key, api, stage, mapping_id)
                           for key, api, stage, mapping_id in domain['mappings'])
             mine = sorted((m['key'], m['api_id'], m['stage'], m['id'])
@@ -178,6 +181,23 @@ def summary(record):
 
 DNS_NOTE = ('Route 53 records are not created: point each custom domain name at its '
             'AliasDomainName (an alias record in HostedZoneId, or a CNAME).')
+
+
+def assert_redeploy_reads_only(project, aws_env, fault_injector, record, summary_lines, url):
+    """An unchanged redeploy makes no write, says so, ends with the same
+    summary and keeps the record; ``chalice dev plan`` agrees."""
+    fault_injector.arm()
+    again = run_ok(project, 'deploy', aws_env)
+    assert fault_injector.mutating_calls == [], [str(c) for c in fault_injector.mutating_calls]
+    lines = again.stdout.splitlines()
+    assert 'No changes to custom domain name: %s' % record['domain_name'] in lines
+    assert lines[-len(summary_lines):] == summary_lines
+    assert domain_records(project)[record['name']] == record
+    planned = run_chalice(project, 'dev', 'plan', env=aws_env)
+    assert planned.returncode == 0, planned.stderr
+    plan = planned.stdout.splitlines()
+    assert '# Custom domain URL: %s' % url in plan
+    assert plan[-1] == '0 AWS calls would change resources.'
 
 
 # --------------------------------------------------------------------------
@@ -225,17 +245,8 @@ def test_rest_domain_create_redeploy_update_and_remove(tmp_path, aws_env, aws_cl
     assert url.stdout == 'https://%s.execute-api.%s.amazonaws.com/api/\n' % (api_id, REGION)
 
     # An unchanged redeploy reads only, and says so.
-    fault_injector.arm()
-    again = run_ok(project, 'deploy', aws_env)
-    assert fault_injector.mutating_calls == [], [str(c) for c in fault_injector.mutating_calls]
-    assert 'No changes to custom domain name: api.example.com' in again.stdout.splitlines()
-    assert again.stdout.splitlines()[-len(expected):] == expected
-    assert domain_records(project)['api_gateway_custom_domain'] == record
-    planned = run_chalice(project, 'dev', 'plan', env=aws_env)
-    assert planned.returncode == 0, planned.stderr
-    plan = planned.stdout.splitlines()
-    assert '# Custom domain URL: https://api.example.com/v1/' in plan
-    assert plan[-1] == '0 AWS calls would change resources.'
+    assert_redeploy_reads_only(project, aws_env, fault_injector, record, expected,
+                               'https://api.example.com/v1/')
 
     # Certificate, TLS version, tags and base paths change: only those calls.
     write_config(project, api_gateway_custom_domain=dict(
@@ -460,8 +471,14 @@ def test_bad_domain_settings_fail_before_any_aws_call(tmp_path, closed_port_env,
                                                       message):
     project = make_project(tmp_path, BOTH_APP, config=config(**{key: domain}),
                            app_name=APP_NAME)
+    assert_refused_before_any_aws_call(project, closed_port_env, message)
+
+
+def assert_refused_before_any_aws_call(project, env, message):
+    """deploy and dev plan stop with exit code 2 and one line holding ``message``,
+    without trying the (unreachable) AWS endpoint of ``env``, and no state file."""
     for command in ('deploy', 'dev plan'):
-        result = run_chalice(project, *command.split(), env=closed_port_env, timeout=60)
+        result = run_chalice(project, *command.split(), env=env, timeout=60)
         assert result.returncode == 2, (command, result.stderr)
         line = one_error_line(result)
         assert message in line, line
@@ -496,10 +513,10 @@ def domain_snapshot(aws):
 _DOMAIN_OPERATION = re.compile(r'DomainName|BasePathMapping|ApiMapping|Tag')
 
 
-def run_fault_loop(project, aws_env, aws_clients, fault_injector, before, after):
+def run_fault_loop(project, aws_env, aws_clients, fault_injector, before, after, base=None):
     """Fail each call of the deploy from config ``before`` to ``after``, in turn:
     every call of the domain home and every write (the other homes' reads
-    fail in their own loops).
+    fail in their own loops).  ``base``: stage settings both configs share.
 
     ``before`` (None: no domains) is restored before every run: the domains
     are deleted in moto and, unless it is None, deployed again.  Each failed
@@ -515,14 +532,15 @@ def run_fault_loop(project, aws_env, aws_clients, fault_injector, before, after)
             with open(state_file, 'w') as f:
                 f.write(saved['state'])
         if before is not None:
-            write_config(project, **before)
+            write_config(project, **base, **before)
             run_ok(project, 'deploy', aws_env)
-        write_config(project, **after)
+        write_config(project, **base, **after)
 
     def deploy():
         return run_chalice(project, 'deploy', env=aws_env)
 
-    write_config(project)
+    base = base or {}
+    write_config(project, **base)
     run_ok(project, 'deploy', aws_env)  # the APIs, without domains
     with open(state_path(project)) as f:
         saved['state'] = f.read()
@@ -588,7 +606,14 @@ def test_failed_domain_deletes_are_recorded_and_resumable(tmp_path, aws_env, aws
     project = make_project(tmp_path, BOTH_APP, config=config(
         api_gateway_custom_domain=REST_DOMAIN, websocket_api_custom_domain=WS_DOMAIN),
         app_name=APP_NAME)
-    for operation in ('DeleteBasePathMapping', 'DeleteDomainName', 'DeleteApiMapping'):
+    assert_failed_deletes_resume(project, aws_env, aws_clients, fault_injector, (
+        'DeleteBasePathMapping', 'DeleteDomainName', 'DeleteApiMapping'))
+
+
+def assert_failed_deletes_resume(project, aws_env, aws_clients, fault_injector, operations):
+    """For each operation: deploy, make ``chalice delete`` fail at it (the state
+    file names what is left), then delete again, which removes everything."""
+    for operation in operations:
         run_ok(project, 'deploy', aws_env)
         fault_injector.fail_when(lambda call, op=operation: call.operation == op)
         failed = run_chalice(project, 'delete', env=aws_env)

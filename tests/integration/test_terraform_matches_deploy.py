@@ -305,14 +305,21 @@ def test_http_api(tmp_path, aws_env, aws_clients):
     from tests.functional.test_package_http_api import APP as HTTP_API_APP
 
     config = {'version': '2.0', 'app_name': 'people', 'stages': {'dev': {
-        'api_gateway_type': 'HTTP'}}}
+        'api_gateway_type': 'HTTP', 'api_gateway_custom_domain': {
+            'domain_name': 'people.example.com', 'url_prefixes': ['/', 'v1/people'],
+            'certificate_arn': 'arn:aws:acm:%s:123456789012:certificate/people' % REGION}}}}
     project = make_project(tmp_path, HTTP_API_APP, config=config, app_name='people')
     declared = deploy_and_package(project, aws_env, aws_clients, tmp_path / 'terraform')
     assert {rtype for rtype, _ in declared} == {
         'aws_iam_role', 'aws_iam_role_policy', 'aws_lambda_function', 'aws_lambda_permission',
         'aws_apigatewayv2_api', 'aws_apigatewayv2_integration', 'aws_apigatewayv2_route',
-        'aws_apigatewayv2_authorizer', 'aws_apigatewayv2_stage'}
+        'aws_apigatewayv2_authorizer', 'aws_apigatewayv2_stage',
+        'aws_apigatewayv2_domain_name', 'aws_apigatewayv2_api_mapping'}
     assert ('aws_apigatewayv2_stage', ('people', '$default')) in declared
+    # The domain's mappings point at the HTTP API's $default stage on both sides.
+    assert sorted(i for t, i in declared if t == 'aws_apigatewayv2_api_mapping') == [
+        ('people.example.com', '(none)', 'people', '$default'),
+        ('people.example.com', 'v1/people', 'people', '$default')]
     assert ('aws_apigatewayv2_authorizer', ('people', 'gatekeeper', 'REQUEST')) in declared
 
 

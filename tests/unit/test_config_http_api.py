@@ -28,10 +28,6 @@ def test_only_rest_or_http(value):
     ('api_gateway_policy_file', 'policy.json', 'resource policies are a REST API feature'),
     ('api_gateway_endpoint_vpce', 'vpce-1', 'VPC endpoints serve private REST APIs only'),
     ('minimum_compression_size', 100, 'HTTP APIs do not compress responses'),
-    ('api_gateway_custom_domain', {'domain_name': 'api.example.com',
-                                   'certificate_arn': 'arn:aws:acm:us-west-2:123456789012:'
-                                                      'certificate/abc'},
-     'custom domains for HTTP APIs'),
 ])
 @pytest.mark.parametrize('layout', ['stage', 'top', 'top-type-stage-key'])
 def test_rest_only_keys_are_refused_for_http(key, value, reason, layout):
@@ -77,6 +73,53 @@ def test_endpoint_types_other_than_regional_are_refused(endpoint, words):
         'api_gateway_type to REST.' % (endpoint, words))
     assert validate_config({'api_gateway_type': 'HTTP',
                             'api_gateway_endpoint_type': 'REGIONAL'}) == []
+
+
+DOMAIN = {'domain_name': 'api.example.com',
+          'certificate_arn': 'arn:aws:acm:us-west-2:123456789012:certificate/abc'}
+
+
+@pytest.mark.parametrize('tls_version', [None, 'TLS_1_2'])
+def test_a_custom_domain_is_accepted_for_an_http_api(tls_version):
+    domain = dict(DOMAIN, tls_version=tls_version, url_prefixes=['/', 'v1/items'],
+                  tags={'team': 'web'})
+    assert validate_config({'stages': {'dev': {'api_gateway_type': 'HTTP',
+                                               'api_gateway_custom_domain': domain}}}) == []
+
+
+@pytest.mark.parametrize('layout', ['stage', 'top', 'top-type-stage-key'])
+def test_an_http_api_custom_domain_takes_tls_1_2_only(layout):
+    domain = dict(DOMAIN, tls_version='TLS_1_0')
+    if layout == 'stage':
+        config, path, where = {'stages': {'prod': {
+            'api_gateway_type': 'HTTP', 'api_gateway_custom_domain': domain}}}, \
+            'stages.prod.api_gateway_custom_domain', 'stage prod'
+    elif layout == 'top':
+        config, path, where = {'api_gateway_type': 'HTTP', 'api_gateway_custom_domain': domain,
+                               'stages': {'prod': {}}}, 'api_gateway_custom_domain', \
+            'the top level'
+    else:
+        config, path, where = {'api_gateway_type': 'HTTP', 'stages': {'prod': {
+            'api_gateway_custom_domain': domain}}}, 'stages.prod.api_gateway_custom_domain', \
+            'stage prod'
+    with pytest.raises(ConfigError) as error:
+        validate_config(config)
+    assert str(error.value) == (
+        'Invalid .chalice/config.json: %s.tls_version is TLS_1_0, but API Gateway offers '
+        'HTTP API custom domains TLS_1_2 only (api_gateway_type HTTP, %s): set it to TLS_1_2 '
+        'or remove it, or set api_gateway_type to REST.' % (path, where))
+    # A REST API's domain may keep TLS 1.0.
+    rest = json.loads(json.dumps(config).replace('"HTTP"', '"REST"'))
+    assert validate_config(rest) == []
+
+
+def test_an_unknown_tls_version_is_reported_once_for_an_http_api():
+    with pytest.raises(ConfigError) as error:
+        validate_config({'api_gateway_type': 'HTTP', 'api_gateway_custom_domain': dict(
+            DOMAIN, tls_version='TLS_1_3')})
+    assert str(error.value) == (
+        'Invalid .chalice/config.json: api_gateway_custom_domain.tls_version must be one of '
+        'TLS_1_0, TLS_1_2, got "TLS_1_3"')
 
 
 def test_a_stage_name_is_ignored_with_a_warning_unless_it_is_the_default():

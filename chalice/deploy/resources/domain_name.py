@@ -5,8 +5,10 @@ follows ``api_gateway_endpoint_type``: an EDGE domain takes the certificate
 as ``certificateArn`` and is served by CloudFront, a REGIONAL one takes it
 as ``regionalCertificateArn``.  Each base path (``url_prefix`` or
 ``url_prefixes``, the root by default) is a base path mapping to the API's
-stage.  A websocket API's domain is an API Gateway v2 domain name with one
-REGIONAL configuration, and each base path is an API mapping.
+stage.  A websocket API's domain, and an HTTP API's (``api_gateway_custom_domain``
+of a stage with ``api_gateway_type`` HTTP), is an API Gateway v2 domain name
+with one REGIONAL configuration, and each base path is an API mapping (to
+the websocket API's stage, or to the HTTP API's ``$default`` stage).
 
 The domain is found by its name, so a domain that exists but is not
 recorded (a state file that was lost) is taken over rather than created
@@ -18,10 +20,14 @@ calls only.  Deleting removes the mappings, then the domain.  Route 53
 records are never created: the deploy summary prints the hosted zone id and
 the alias domain name the user's DNS must point at.
 
-The state record (``resource_type`` ``domain_name``) has Chalice's fields:
+The state record (``resource_type`` ``domain_name``, named
+``api_gateway_custom_domain``, ``http_api_custom_domain`` or
+``websocket_api_custom_domain``: the name tells a v1 domain from a v2 one)
+has Chalice's fields:
 ``domain_name``, ``certificate_arn``, ``security_policy``,
 ``hosted_zone_id``, ``alias_domain_name`` and ``api_mapping`` (one
-``{"key": "/<base path>", ...}`` per mapping, ``"/"`` for the root), and is
+``{"key": "/<base path>", ...}`` per mapping, ``"/"`` for the root; a v2
+mapping's entry also has its ``id``), and is
 rewritten after every mapping change, so it always lists the mappings that
 exist.
 """
@@ -34,11 +40,17 @@ from chalice.deploy.resources.base import ResourceHome, record_values, register
 _GONE = ('NotFoundException',)
 V1, V2 = 'apigateway', 'apigatewayv2'
 WEBSOCKET_RECORD = 'websocket_api_custom_domain'
+HTTP_RECORD = 'http_api_custom_domain'
 ROOT_BASE_PATH = '(none)'  # how API Gateway v1 names the root mapping
 
 
 def is_websocket_record(record):
     return record.get('name') == WEBSOCKET_RECORD
+
+
+def is_v2_record(record):
+    """Whether a ``domain_name`` record is of an API Gateway v2 domain."""
+    return record.get('name') in (WEBSOCKET_RECORD, HTTP_RECORD)
 
 
 def domain_arn(ctx, domain_name):
@@ -130,8 +142,8 @@ def _all_items(aws, service, method, params, keys):
         params = dict(params, **{token_param: page[token_key]})
 
 
-def _read(aws, websocket, domain_name):
-    return (_read_v2 if websocket else _read_v1)(aws, domain_name)
+def _read(aws, v2, domain_name):
+    return (_read_v2 if v2 else _read_v1)(aws, domain_name)
 
 
 # -- the API calls of each flavour -----------------------------------------
@@ -226,7 +238,7 @@ class _V1Calls(_Calls):
 
 
 class _V2Calls(_Calls):
-    """API Gateway v2 (websocket API) domain names and API mappings."""
+    """API Gateway v2 (websocket and HTTP API) domain names and API mappings."""
 
     service = V2
     domain_key, arn_key, tags_key, tag_keys_key = 'DomainName', 'ResourceArn', 'Tags', 'TagKeys'
@@ -274,8 +286,8 @@ class _V2Calls(_Calls):
         return 'delete_api_mapping', {'DomainName': domain_name, 'ApiMappingId': mapping['id']}
 
 
-def _calls(websocket):
-    return _V2Calls if websocket else _V1Calls
+def _calls(v2):
+    return _V2Calls if v2 else _V1Calls
 
 
 @register
@@ -290,28 +302,28 @@ class DomainNameHome(ResourceHome):
         When the record names another domain (``domain_name`` was changed),
         what deleting that one needs is read too (``'old'``).
         """
-        domain, mappings = _read(aws, model.websocket, model.domain_name)
+        domain, mappings = _read(aws, model.v2, model.domain_name)
         remote = {'domain': domain, 'mappings': mappings, 'old': None}
         if record and record.get('domain_name') not in (None, model.domain_name):
             remote['old'] = self.read_remote_for_delete(aws, record)
         return remote
 
     def read_remote_for_delete(self, aws, record):
-        domain, mappings = _read(aws, is_websocket_record(record), record['domain_name'])
+        domain, mappings = _read(aws, is_v2_record(record), record['domain_name'])
         return {'domain': domain, 'mappings': mappings}
 
     # -- planning
 
     def plan(self, model, record, remote, ctx):
         remote = remote or {}
-        calls = _calls(model.websocket)
+        calls = _calls(model.v2)
         name = model.resource_name
         steps = []
         if remote.get('old') is not None:
             # domain_name changed: the recorded domain goes first.
             steps.extend(self._delete_steps(record, remote['old'], forget=True))
-        api_var = Var('%s.%s' % (model.api.resource_name, 'websocket_api_id' if model.websocket
-                                 else 'rest_api_id'))
+        # rest_api_id, websocket_api_id or http_api_id
+        api_var = Var('%s.%s_id' % (model.api.resource_name, model.api.resource_type))
         api_id = ctx.known.get(api_var.name, api_var)
         stage = model.api.api_gateway_stage
         domain = remote.get('domain')
@@ -410,7 +422,7 @@ class DomainNameHome(ResourceHome):
         for mapping in sorted(mappings, key=lambda m: m['key']):
             entry = {'key': _mapping_key(mapping['key']), 'stage': mapping['stage'],
                      'api_id': mapping['api_id']}
-            if model.websocket:
+            if model.v2:
                 entry['id'] = mapping['id']
             entries.append(entry)
         return {'domain_name': model.domain_name, 'certificate_arn': model.certificate_arn,
@@ -422,7 +434,7 @@ class DomainNameHome(ResourceHome):
 
     def _delete_steps(self, record, remote, forget):
         """Delete the recorded domain's mappings, then the domain."""
-        calls = _calls(is_websocket_record(record))
+        calls = _calls(is_v2_record(record))
         domain_name = record['domain_name']
         steps = []
         if remote is None or remote.get('domain') is not None:
@@ -459,7 +471,7 @@ class DomainNameHome(ResourceHome):
 
     def emit_sam(self, model, ctx):
         logical_id = to_logical_id(model.resource_name)
-        if model.websocket:
+        if model.v2:
             properties = {'DomainName': model.domain_name, 'DomainNameConfigurations': [{
                 'CertificateArn': model.certificate_arn, 'EndpointType': 'REGIONAL',
                 'SecurityPolicy': model.tls_version}]}
@@ -467,7 +479,10 @@ class DomainNameHome(ResourceHome):
                 properties['Tags'] = dict(model.tags)
             domain_type, mapping_type = ('AWS::ApiGatewayV2::DomainName',
                                          'AWS::ApiGatewayV2::ApiMapping')
-            target = {'ApiId': {'Ref': 'WebsocketAPI'}, 'Stage': {'Ref': 'WebsocketAPIStage'}}
+            # SAM names the HTTP API's $default stage HttpAPI.Stage.
+            api = 'WebsocketAPI' if model.websocket else 'HttpAPI'
+            target = {'ApiId': {'Ref': api}, 'Stage': {'Ref': api + (
+                'Stage' if model.websocket else '.Stage')}}
             prefix_key = 'ApiMappingKey'
             zone, alias = 'RegionalHostedZoneId', 'RegionalDomainName'
         else:
@@ -501,7 +516,7 @@ class DomainNameHome(ResourceHome):
 
     def emit_terraform(self, model, ctx):
         name = model.resource_name
-        if model.websocket:
+        if model.v2:
             domain_type, mapping_type = ('aws_apigatewayv2_domain_name',
                                          'aws_apigatewayv2_api_mapping')
             domain = {'domain_name': model.domain_name, 'domain_name_configuration': {
@@ -528,7 +543,7 @@ class DomainNameHome(ResourceHome):
         entries = [(domain_type, name, ctx.value(domain))]
         api = model.api.resource_name
         for index, prefix in enumerate(model.url_prefixes):
-            if model.websocket:
+            if model.v2:
                 mapping = {'api_id': tf_ref('aws_apigatewayv2_api', api, 'id'),
                            'domain_name': tf_ref(domain_type, name, 'domain_name'),
                            'stage': tf_ref('aws_apigatewayv2_stage', api, 'name')}

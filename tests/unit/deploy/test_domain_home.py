@@ -343,14 +343,18 @@ def test_record_urls():
     assert WS_DOMAIN.urls() == ['wss://ws.example.com/chat/']
 
 
-def test_summary_prints_the_alias_target_and_says_dns_is_up_to_the_user(tmp_path):
-    state = DeployedState(str(tmp_path / 'dev.json'), [
-        {'name': 'rest_api', 'resource_type': 'rest_api', 'rest_api_id': API_ID,
-         'rest_api_url': 'https://abc123.execute-api.us-west-2.amazonaws.com/api/'},
-        dict(record_of(REST_DOMAIN, remote_rest()))])
+def summary_lines(tmp_path, *records):
+    """What the deploy summary prints for a state of ``records``."""
     ui = RecordingUI()
-    write_summary(state, ui)
-    assert ui.lines == [
+    write_summary(DeployedState(str(tmp_path / 'dev.json'), list(records)), ui)
+    return ui.lines
+
+
+def test_summary_prints_the_alias_target_and_says_dns_is_up_to_the_user(tmp_path):
+    assert summary_lines(tmp_path, {
+        'name': 'rest_api', 'resource_type': 'rest_api', 'rest_api_id': API_ID,
+        'rest_api_url': 'https://abc123.execute-api.us-west-2.amazonaws.com/api/'},
+        dict(record_of(REST_DOMAIN, remote_rest()))) == [
         'Resources deployed:',
         '  - Rest API URL: https://abc123.execute-api.us-west-2.amazonaws.com/api/',
         '  - Custom domain name:',
