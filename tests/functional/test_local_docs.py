@@ -1,7 +1,7 @@
 """Every example of docs/local.rst's "Beyond the routes" runs as documented.
 
-An example starts at a ``.. code-block:: python`` with ``:caption: app.py``;
-the code blocks captioned with other file names that follow are written
+An example starts at a ``.. code-block:: python`` introduced by a line
+````app.py``:``; the code blocks introduced by other file names that follow are written
 into the same project, and the ``console`` blocks are run: each ``$``
 command in bash from the project directory (``chalice`` and ``python`` are
 this checkout's), its output compared line by line with what the page shows
@@ -30,7 +30,11 @@ START_TIMEOUT = 30
 
 
 def code_blocks(text):
-    """``(language, caption, code)`` of each ``code-block`` directive, in order."""
+    """``(language, file name, code)`` of each ``code-block`` directive, in order.
+
+    The file name is that of a line ````name``:`` just before the directive
+    (None without one).
+    """
     lines = text.splitlines()
     blocks = []
     index = 0
@@ -40,10 +44,13 @@ def code_blocks(text):
         if not match:
             continue
         caption = None
+        before = index - 2
+        while before >= 0 and not lines[before].strip():
+            before -= 1
+        named = re.match(r'``([^`\s]+)``:$', lines[before]) if before >= 0 else None
+        if named:
+            caption = named.group(1)
         while index < len(lines) and lines[index].startswith('   :'):
-            option = re.match(r'\s+:caption:\s*(.+)$', lines[index])
-            if option:
-                caption = option.group(1).strip()
             index += 1
         body = []
         while index < len(lines) and (not lines[index].strip() or
