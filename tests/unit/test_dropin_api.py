@@ -256,7 +256,7 @@ def test_function_not_found_error_is_importable_from_chalice_test():
 def test_dir_of_the_package_lists_each_public_name_once():
     import chalice
 
-    chalice.Chalice  # a name loaded on first use, now also a module global
+    assert chalice.Chalice  # loaded on first use, now also a module global
     names = dir(chalice)
     assert len(names) == len(set(names))
     assert names == sorted(names)
