@@ -35,4 +35,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_PUBLIC_NAMES))
+    return sorted(set(globals()).union(_PUBLIC_NAMES))

@@ -294,9 +294,14 @@ class _DecoratorAPI:
             'ScheduledEventConfig', 'CloudWatchEvent', name,
             schedule_expression=expression, description=description)
 
-    def on_cw_event(self, event_pattern, name=None):
+    def on_cw_event(self, event_pattern=None, name=None, pattern=None):
+        # ``pattern`` is the parameter's name in Chalice's API reference.
+        if (event_pattern is None) == (pattern is None):
+            raise TypeError('on_cw_event() takes one event pattern: pass event_pattern '
+                            '(or pattern), not both')
         return self._event_decorator('CloudWatchEventConfig', 'CloudWatchEvent', name,
-                                     event_pattern=event_pattern)
+                                     event_pattern=pattern if event_pattern is None
+                                     else event_pattern)
 
     def on_s3_event(self, bucket, events=None, prefix=None, suffix=None, name=None):
         return self._event_decorator(

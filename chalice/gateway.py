@@ -4,7 +4,9 @@
 body) and does what API Gateway does in front of a Chalice app:
 
 1. the path is matched with the app's compiled route matcher; an unknown
-   path gets API Gateway's 403 ``{"message":"Missing Authentication Token"}``;
+   path gets API Gateway's 403 ``{"message":"Missing Authentication Token"}``
+   (or, with an ``Authorization`` header, its 403 for an incomplete SigV4
+   signature);
 2. a built-in ``@app.authorizer()`` protecting the route runs as a TOKEN
    authorizer and its policy is evaluated (see :mod:`chalice.localauth`):
    401 ``{"message":"Unauthorized"}`` without a token, 403 when the policy
@@ -42,6 +44,7 @@ from chalice.proxy import (
     LambdaContext,
     build_proxy_event,
     check_response_headers,
+    find_header,
     json_response,
     new_request_id,
     validate_proxy_response,
@@ -62,6 +65,23 @@ def deployed_function_name(app_name: str, stage: str, name: str) -> str:
     if name == 'api_handler':
         return f'{app_name}-{stage}'
     return f'{app_name}-{stage}-{name}'
+
+
+def unknown_path_response(headers: list[tuple[str, str]]) -> HTTPResponse:
+    """API Gateway's 403 for a path no route matches.  With an
+    ``Authorization`` header the request is taken for a malformed SigV4
+    signature, and the message says which parts of one are missing."""
+    authorization = find_header(headers, 'authorization')
+    if authorization is None:
+        return json_response(403, {'message': 'Missing Authentication Token'},
+                             (('x-amzn-ErrorType', 'MissingAuthenticationTokenException'),))
+    message = ("Authorization header requires 'Credential' parameter. "
+               "Authorization header requires 'Signature' parameter. "
+               "Authorization header requires 'SignedHeaders' parameter. "
+               "Authorization header requires existence of either a 'X-Amz-Date' or a "
+               "'Date' header. Authorization=" + authorization)
+    return json_response(403, {'message': message},
+                         (('x-amzn-ErrorType', 'IncompleteSignatureException'),))
 
 
 class LocalGateway:
@@ -134,9 +154,7 @@ class LocalGateway:
         app = self.app
         match = matcher_for_app(app).match(path)
         if match is None:
-            return json_response(
-                403, {'message': 'Missing Authentication Token'},
-                (('x-amzn-ErrorType', 'MissingAuthenticationTokenException'),))
+            return unknown_path_response(headers)
         authorizer_context = None
         entry = app.routes.get(match.route, {}).get(method)
         if entry is not None and entry.authorizer is not None:

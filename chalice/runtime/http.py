@@ -80,6 +80,13 @@ dumps = _make_dumps()
 _MEDIA_TYPES = {}  # type: dict
 
 
+def _is_json_variant(mime):
+    """``application/json-...+json`` (JSON Patch's ``application/json-patch+json``):
+    JSON documents whose type starts with ``application/json``, which Chalice
+    1.x parses into ``json_body`` too."""
+    return mime.startswith('application/json-') and mime.endswith('+json')
+
+
 def media_type(content_type):
     """Return the lower-cased media type of a Content-Type value.
 
@@ -311,7 +318,7 @@ class Request:
             if mime is _UNSET or mime is None:
                 content_type = header_value(self._event.get('headers'), 'content-type')
                 mime = media_type(content_type) if content_type else JSON_CONTENT_TYPE
-            if mime == JSON_CONTENT_TYPE:
+            if mime == JSON_CONTENT_TYPE or _is_json_variant(mime):
                 body = self._event.get('body')
                 if body is not None and not self._event.get('isBase64Encoded') \
                         and isinstance(body, str):

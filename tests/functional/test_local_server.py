@@ -233,6 +233,16 @@ def test_unknown_path_is_403(url, path):
     assert response.json() == {'message': 'Missing Authentication Token'}
 
 
+def test_unknown_path_with_authorization_header_is_403_incomplete_signature(url):
+    response = requests.get(url + '/nope', headers={'Authorization': 'allow'},
+                            timeout=TIMEOUT)
+    assert response.status_code == 403
+    assert response.headers['x-amzn-ErrorType'] == 'IncompleteSignatureException'
+    assert response.json()['message'].startswith(
+        "Authorization header requires 'Credential' parameter. ")
+    assert response.json()['message'].endswith(' Authorization=allow')
+
+
 def test_query_string_with_repeated_keys(url):
     response = requests.get(url + '/query?a=1&b=x%20y&a=2&empty=', timeout=TIMEOUT)
     assert response.json() == {'a': ['1', '2'], 'b': ['x y'], 'empty': ['']}

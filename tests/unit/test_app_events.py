@@ -269,6 +269,26 @@ def test_on_cw_event_name_override(app):
     assert app.handler_map == {'ec2_changes': handler}
 
 
+def test_on_cw_event_takes_the_pattern_by_either_keyword(app):
+    # The API reference documents ``on_cw_event(pattern, name=None)``;
+    # Chalice 1.34 names the parameter ``event_pattern``.  Both work.
+    @app.on_cw_event(pattern={'source': ['aws.codecommit']})
+    def by_doc_name(event):
+        pass
+
+    @app.on_cw_event(event_pattern={'source': ['aws.ec2']}, name='ec2')
+    def by_code_name(event):
+        pass
+
+    patterns = {c.name: c.event_pattern for c in app.event_sources}
+    assert patterns == {'by_doc_name': {'source': ['aws.codecommit']},
+                        'ec2': {'source': ['aws.ec2']}}
+    with pytest.raises(TypeError, match='event_pattern'):
+        app.on_cw_event()
+    with pytest.raises(TypeError, match='event_pattern'):
+        app.on_cw_event({'source': ['a']}, pattern={'source': ['b']})
+
+
 def test_cw_pattern_handler_gets_cloudwatch_event(app, ctx):
     received = []
 

@@ -693,6 +693,31 @@ def test_json_body_is_none_for_other_content_types_and_empty_bodies(app):
     assert body_json(response) == {'json': None, 'raw': ''}
 
 
+def test_json_body_is_parsed_for_json_patch_media_types(app):
+    # Chalice 1.x parses any Content-Type starting with application/json,
+    # so JSON Patch bodies (application/json-patch+json) reach json_body.
+    @app.route('/patch', methods=['PATCH'],
+               content_types=['application/json-patch+json', 'application/json-seq',
+                              'application/vnd.api+json'])
+    def patch():
+        return {'json': app.current_request.json_body}
+
+    ops = '[{"op": "remove", "path": "/a"}]'
+    for content_type in ('application/json-patch+json',
+                         'Application/JSON-Patch+JSON; charset=utf-8'):
+        response = invoke(app, '/patch', 'PATCH', headers={'Content-Type': content_type},
+                          body=ops)
+        assert body_json(response) == {'json': [{'op': 'remove', 'path': '/a'}]}
+    response = invoke(app, '/patch', 'PATCH',
+                      headers={'Content-Type': 'application/json-patch+json'}, body='{x')
+    assert_error(response, 400, 'BadRequestError', 'Error Parsing JSON')
+    # Other types stay raw: JSON text sequences and vendor +json types.
+    for content_type in ('application/json-seq', 'application/vnd.api+json'):
+        response = invoke(app, '/patch', 'PATCH', headers={'Content-Type': content_type},
+                          body=ops)
+        assert body_json(response) == {'json': None}
+
+
 def test_invalid_json_is_only_an_error_when_json_body_is_read(app):
     @app.route('/lazy', methods=['POST'])
     def lazy():

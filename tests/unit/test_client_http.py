@@ -260,6 +260,21 @@ def test_unknown_path_is_missing_authentication_token(client, path):
     assert response.headers['Content-Type'] == 'application/json'
 
 
+def test_unknown_path_with_authorization_header_is_incomplete_signature(client):
+    # API Gateway reads any Authorization header on an unknown path as a
+    # malformed SigV4 signature (as chalice local does in Chalice 1.x).
+    response = client.get('/nope', headers={'authorization': 'Bearer abc'})
+    assert response.status_code == 403
+    assert response.headers['x-amzn-ErrorType'] == 'IncompleteSignatureException'
+    assert response.json_body == {'message': (
+        "Authorization header requires 'Credential' parameter. "
+        "Authorization header requires 'Signature' parameter. "
+        "Authorization header requires 'SignedHeaders' parameter. "
+        "Authorization header requires existence of either a 'X-Amz-Date' or a "
+        "'Date' header. Authorization=Bearer abc")}
+    assert client.get('/nope', headers={'X-Other': 'x'}).json_body == MISSING_TOKEN
+
+
 def test_view_sees_a_complete_proxy_event(client):
     result = client.get('/introspect/it%20em?x=1', headers={'X-TestHeader': 'Foo'}).json_body
     assert result['method'] == 'GET'

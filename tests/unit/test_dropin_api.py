@@ -253,6 +253,16 @@ def test_function_not_found_error_is_importable_from_chalice_test():
     assert issubclass(FunctionNotFoundError, Exception)
 
 
+def test_dir_of_the_package_lists_each_public_name_once():
+    import chalice
+
+    assert chalice.Chalice  # loaded on first use, now also a module global
+    names = dir(chalice)
+    assert len(names) == len(set(names))
+    assert names == sorted(names)
+    assert {'Chalice', 'Response', 'Blueprint', '__version__'} <= set(names)
+
+
 def test_client_binary_response_body_is_raw_bytes(app, client):
     @app.route('/bin')
     def binary():
