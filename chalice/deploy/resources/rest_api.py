@@ -61,7 +61,9 @@ class RestAPIHome(ResourceHome):
             stage = aws.call('apigateway', 'get_stage', {
                 'restApiId': api_id, 'stageName': model.api_gateway_stage},
                 ignore_errors=_GONE)
-        return {'api': api, 'stage_exists': stage is not None, 'permissions': permissions}
+        return {'api': api, 'stage_exists': stage is not None,
+                'stage_tracing': bool((stage or {}).get('tracingEnabled')),
+                'permissions': permissions}
 
     def plan(self, model, record, remote, ctx):
         id_var = '%s.rest_api_id' % model.resource_name
@@ -80,6 +82,7 @@ class RestAPIHome(ResourceHome):
                 'rest_api_id': api_id, 'rest_api_url': url}))
             steps.extend(self._compression(model, None, api_id))
             steps.append(self._deployment(model, api_id))
+            steps.extend(self._tracing(model, False, api_id))
             changed = True
         else:
             steps.append(SetVar(id_var, api['id']))
@@ -105,9 +108,15 @@ class RestAPIHome(ResourceHome):
             if compression:
                 steps.extend(compression)
                 changed = True
+            # A stage that create_deployment makes anew is not traced yet.
+            tracing = bool(remote.get('stage_exists') and remote.get('stage_tracing'))
             if changed or not remote.get('stage_exists'):
                 steps.append(self._deployment(model, api_id))
                 changed = True
+            elif tracing != model.xray:
+                steps.append(Message('Updating rest API'))
+                changed = True
+            steps.extend(self._tracing(model, tracing, api_id))
         permissions = self._permissions(model, remote, ctx, api_id)
         if permissions and not changed:
             steps.append(Message('Updating rest API permissions'))
@@ -135,6 +144,8 @@ class RestAPIHome(ResourceHome):
             'StageName': model.api_gateway_stage,
             'DefinitionBody': ctx.intrinsic(model.definition),
         }
+        if model.xray:
+            properties['TracingEnabled'] = True
         resources = {'RestAPI': {'Type': 'AWS::Serverless::Api', 'Properties': properties}}
         for function, suffix in _grants(model):
             function_id = ctx.function_id(function)
@@ -165,6 +176,12 @@ class RestAPIHome(ResourceHome):
             api['minimum_compression_size'] = model.minimum_compression_size
         if model.policy is not None:
             api['policy'] = ctx.json_text(model.policy)
+        stage = {
+            'rest_api_id': tf_ref('aws_api_gateway_rest_api', name, 'id'),
+            'deployment_id': tf_ref('aws_api_gateway_deployment', name, 'id'),
+            'stage_name': ctx.value(model.api_gateway_stage)}
+        if model.xray:
+            stage['xray_tracing_enabled'] = True
         entries = [
             ('aws_api_gateway_rest_api', name, api),
             ('aws_api_gateway_deployment', name, {
@@ -173,10 +190,7 @@ class RestAPIHome(ResourceHome):
                 'triggers': {'redeployment': '${sha1(%s.body)}' % tf_address(
                     'aws_api_gateway_rest_api', name)},
                 'lifecycle': {'create_before_destroy': True}}),
-            ('aws_api_gateway_stage', name, {
-                'rest_api_id': tf_ref('aws_api_gateway_rest_api', name, 'id'),
-                'deployment_id': tf_ref('aws_api_gateway_deployment', name, 'id'),
-                'stage_name': ctx.value(model.api_gateway_stage)}),
+            ('aws_api_gateway_stage', name, stage),
         ]
         api_id = Var('%s.rest_api_id' % name)
         for function, suffix in _grants(model):
@@ -193,6 +207,16 @@ class RestAPIHome(ResourceHome):
     def _deployment(model, api_id):
         return APICall('apigateway', 'create_deployment', {
             'restApiId': api_id, 'stageName': model.api_gateway_stage})
+
+    @staticmethod
+    def _tracing(model, current, api_id):
+        """Turn the stage's active X-Ray tracing on or off (``xray``)."""
+        if current == model.xray:
+            return []
+        return [APICall('apigateway', 'update_stage', {
+            'restApiId': api_id, 'stageName': model.api_gateway_stage,
+            'patchOperations': [{'op': 'replace', 'path': '/tracingEnabled',
+                                 'value': 'true' if model.xray else 'false'}]})]
 
     @staticmethod
     def _compression(model, current, api_id):
