@@ -87,36 +87,11 @@ class RestAPIHome(ResourceHome):
         else:
             steps.append(SetVar(id_var, api['id']))
             ctx.known[id_var] = api['id']
-            resolved = try_resolve(model.definition, ctx.known)
-            current = resolved is not None and record.get('api_definition_sha256') == \
-                sha256_of(resolved)
-            changed = False
-            if not current:
+            updates = self._updates(model, record, remote, ctx, api, api_id, url)
+            changed = bool(updates)
+            if changed:
                 steps.append(Message('Updating rest API'))
-                steps.append(APICall('apigateway', 'put_rest_api', {
-                    'restApiId': api_id, 'mode': 'overwrite', 'body': definition}))
-                changed = True
-            remote_types = (api.get('endpointConfiguration') or {}).get('types') or []
-            if remote_types and remote_types != [model.endpoint_type]:
-                steps.append(APICall('apigateway', 'update_rest_api', {
-                    'restApiId': api_id, 'patchOperations': [{
-                        'op': 'replace',
-                        'path': '/endpointConfiguration/types/%s' % remote_types[0],
-                        'value': model.endpoint_type}]}))
-                changed = True
-            compression = self._compression(model, api.get('minimumCompressionSize'), api_id)
-            if compression:
-                steps.extend(compression)
-                changed = True
-            # A stage that create_deployment makes anew is not traced yet.
-            tracing = bool(remote.get('stage_exists') and remote.get('stage_tracing'))
-            if changed or not remote.get('stage_exists'):
-                steps.append(self._deployment(model, api_id))
-                changed = True
-            elif tracing != model.xray:
-                steps.append(Message('Updating rest API'))
-                changed = True
-            steps.extend(self._tracing(model, tracing, api_id))
+                steps.extend(updates)
         permissions = self._permissions(model, remote, ctx, api_id)
         if permissions and not changed:
             steps.append(Message('Updating rest API permissions'))
@@ -128,6 +103,32 @@ class RestAPIHome(ResourceHome):
                 'api_definition_sha256': Digest(model.definition)}))
         else:
             steps.append(Message('No changes to Rest API: %s' % api['id']))
+        return steps
+
+    def _updates(self, model, record, remote, ctx, api, api_id, url):
+        """The calls that bring an existing API to the model; [] if it is current."""
+        steps = []
+        resolved = try_resolve(model.definition, ctx.known)
+        if resolved is None or record.get('api_definition_sha256') != sha256_of(resolved):
+            steps.append(APICall('apigateway', 'put_rest_api', {
+                'restApiId': api_id, 'mode': 'overwrite',
+                'body': JSONDocument(model.definition, as_bytes=True)}))
+        remote_types = (api.get('endpointConfiguration') or {}).get('types') or []
+        if remote_types and remote_types != [model.endpoint_type]:
+            steps.append(APICall('apigateway', 'update_rest_api', {
+                'restApiId': api_id, 'patchOperations': [{
+                    'op': 'replace',
+                    'path': '/endpointConfiguration/types/%s' % remote_types[0],
+                    'value': model.endpoint_type}]}))
+        steps.extend(self._compression(model, api.get('minimumCompressionSize'), api_id))
+        # Deployed last time to another API Gateway stage (--api-gateway-stage):
+        # this stage may hold an older definition, and the recorded URL is wrong.
+        other_stage = record.get('rest_api_url') != try_resolve(url, ctx.known)
+        if steps or other_stage or not remote.get('stage_exists'):
+            steps.append(self._deployment(model, api_id))
+        # A stage that create_deployment makes anew is not traced yet.
+        tracing = bool(remote.get('stage_exists') and remote.get('stage_tracing'))
+        steps.extend(self._tracing(model, tracing, api_id))
         return steps
 
     def plan_delete(self, record, remote, ctx):
