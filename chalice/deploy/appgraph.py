@@ -357,7 +357,7 @@ class AppGraphBuilder:
             lambda_function=api_function, authorizers=tuple(authorizers),
             endpoint_type=generator.endpoint_type,
             minimum_compression_size=config.minimum_compression_size,
-            policy=generator.resource_policy)
+            policy=generator.resource_policy, xray=bool(config.xray))
 
 
 def refuse_jwt_authorizers(app, remedy='set "api_gateway_type": "HTTP" in '

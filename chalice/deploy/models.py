@@ -132,6 +132,7 @@ class RestAPI(Model):
     endpoint_type: str = 'EDGE'
     minimum_compression_size: Optional[int] = None
     policy: Any = None
+    xray: bool = False  # active X-Ray tracing of the API Gateway stage
     resource_type = 'rest_api'
 
     def dependencies(self):

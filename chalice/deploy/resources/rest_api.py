@@ -61,7 +61,9 @@ class RestAPIHome(ResourceHome):
             stage = aws.call('apigateway', 'get_stage', {
                 'restApiId': api_id, 'stageName': model.api_gateway_stage},
                 ignore_errors=_GONE)
-        return {'api': api, 'stage_exists': stage is not None, 'permissions': permissions}
+        return {'api': api, 'stage_exists': stage is not None,
+                'stage_tracing': bool((stage or {}).get('tracingEnabled')),
+                'permissions': permissions}
 
     def plan(self, model, record, remote, ctx):
         id_var = '%s.rest_api_id' % model.resource_name
@@ -80,34 +82,16 @@ class RestAPIHome(ResourceHome):
                 'rest_api_id': api_id, 'rest_api_url': url}))
             steps.extend(self._compression(model, None, api_id))
             steps.append(self._deployment(model, api_id))
+            steps.extend(self._tracing(model, False, api_id))
             changed = True
         else:
             steps.append(SetVar(id_var, api['id']))
             ctx.known[id_var] = api['id']
-            resolved = try_resolve(model.definition, ctx.known)
-            current = resolved is not None and record.get('api_definition_sha256') == \
-                sha256_of(resolved)
-            changed = False
-            if not current:
+            updates = self._updates(model, record, remote, ctx, api, api_id, url)
+            changed = bool(updates)
+            if changed:
                 steps.append(Message('Updating rest API'))
-                steps.append(APICall('apigateway', 'put_rest_api', {
-                    'restApiId': api_id, 'mode': 'overwrite', 'body': definition}))
-                changed = True
-            remote_types = (api.get('endpointConfiguration') or {}).get('types') or []
-            if remote_types and remote_types != [model.endpoint_type]:
-                steps.append(APICall('apigateway', 'update_rest_api', {
-                    'restApiId': api_id, 'patchOperations': [{
-                        'op': 'replace',
-                        'path': '/endpointConfiguration/types/%s' % remote_types[0],
-                        'value': model.endpoint_type}]}))
-                changed = True
-            compression = self._compression(model, api.get('minimumCompressionSize'), api_id)
-            if compression:
-                steps.extend(compression)
-                changed = True
-            if changed or not remote.get('stage_exists'):
-                steps.append(self._deployment(model, api_id))
-                changed = True
+                steps.extend(updates)
         permissions = self._permissions(model, remote, ctx, api_id)
         if permissions and not changed:
             steps.append(Message('Updating rest API permissions'))
@@ -119,6 +103,32 @@ class RestAPIHome(ResourceHome):
                 'api_definition_sha256': Digest(model.definition)}))
         else:
             steps.append(Message('No changes to Rest API: %s' % api['id']))
+        return steps
+
+    def _updates(self, model, record, remote, ctx, api, api_id, url):
+        """The calls that bring an existing API to the model; [] if it is current."""
+        steps = []
+        resolved = try_resolve(model.definition, ctx.known)
+        if resolved is None or record.get('api_definition_sha256') != sha256_of(resolved):
+            steps.append(APICall('apigateway', 'put_rest_api', {
+                'restApiId': api_id, 'mode': 'overwrite',
+                'body': JSONDocument(model.definition, as_bytes=True)}))
+        remote_types = (api.get('endpointConfiguration') or {}).get('types') or []
+        if remote_types and remote_types != [model.endpoint_type]:
+            steps.append(APICall('apigateway', 'update_rest_api', {
+                'restApiId': api_id, 'patchOperations': [{
+                    'op': 'replace',
+                    'path': '/endpointConfiguration/types/%s' % remote_types[0],
+                    'value': model.endpoint_type}]}))
+        steps.extend(self._compression(model, api.get('minimumCompressionSize'), api_id))
+        # Deployed last time to another API Gateway stage (--api-gateway-stage):
+        # this stage may hold an older definition, and the recorded URL is wrong.
+        other_stage = record.get('rest_api_url') != try_resolve(url, ctx.known)
+        if steps or other_stage or not remote.get('stage_exists'):
+            steps.append(self._deployment(model, api_id))
+        # A stage that create_deployment makes anew is not traced yet.
+        tracing = bool(remote.get('stage_exists') and remote.get('stage_tracing'))
+        steps.extend(self._tracing(model, tracing, api_id))
         return steps
 
     def plan_delete(self, record, remote, ctx):
@@ -135,6 +145,8 @@ class RestAPIHome(ResourceHome):
             'StageName': model.api_gateway_stage,
             'DefinitionBody': ctx.intrinsic(model.definition),
         }
+        if model.xray:
+            properties['TracingEnabled'] = True
         resources = {'RestAPI': {'Type': 'AWS::Serverless::Api', 'Properties': properties}}
         for function, suffix in _grants(model):
             function_id = ctx.function_id(function)
@@ -165,6 +177,12 @@ class RestAPIHome(ResourceHome):
             api['minimum_compression_size'] = model.minimum_compression_size
         if model.policy is not None:
             api['policy'] = ctx.json_text(model.policy)
+        stage = {
+            'rest_api_id': tf_ref('aws_api_gateway_rest_api', name, 'id'),
+            'deployment_id': tf_ref('aws_api_gateway_deployment', name, 'id'),
+            'stage_name': ctx.value(model.api_gateway_stage)}
+        if model.xray:
+            stage['xray_tracing_enabled'] = True
         entries = [
             ('aws_api_gateway_rest_api', name, api),
             ('aws_api_gateway_deployment', name, {
@@ -173,10 +191,7 @@ class RestAPIHome(ResourceHome):
                 'triggers': {'redeployment': '${sha1(%s.body)}' % tf_address(
                     'aws_api_gateway_rest_api', name)},
                 'lifecycle': {'create_before_destroy': True}}),
-            ('aws_api_gateway_stage', name, {
-                'rest_api_id': tf_ref('aws_api_gateway_rest_api', name, 'id'),
-                'deployment_id': tf_ref('aws_api_gateway_deployment', name, 'id'),
-                'stage_name': ctx.value(model.api_gateway_stage)}),
+            ('aws_api_gateway_stage', name, stage),
         ]
         api_id = Var('%s.rest_api_id' % name)
         for function, suffix in _grants(model):
@@ -193,6 +208,16 @@ class RestAPIHome(ResourceHome):
     def _deployment(model, api_id):
         return APICall('apigateway', 'create_deployment', {
             'restApiId': api_id, 'stageName': model.api_gateway_stage})
+
+    @staticmethod
+    def _tracing(model, current, api_id):
+        """Turn the stage's active X-Ray tracing on or off (``xray``)."""
+        if current == model.xray:
+            return []
+        return [APICall('apigateway', 'update_stage', {
+            'restApiId': api_id, 'stageName': model.api_gateway_stage,
+            'patchOperations': [{'op': 'replace', 'path': '/tracingEnabled',
+                                 'value': 'true' if model.xray else 'false'}]})]
 
     @staticmethod
     def _compression(model, current, api_id):

@@ -542,6 +542,7 @@ class FakeAWS:
             'minimum_compression_size': definition.get(
                 'x-amazon-apigateway-minimum-compression-size'),
             'stages': {},
+            'traced_stages': set(),
             'deployments': 0,
         }
         return self._api_response(api_id)
@@ -587,7 +588,23 @@ class FakeAWS:
         api = self._api(p['restApiId'])
         if p['stageName'] not in api['stages']:
             raise FakeAWSError('NotFoundException', 'Invalid Stage identifier specified')
-        return {'stageName': p['stageName'], 'deploymentId': 'dep%d' % api['deployments']}
+        stage = {'stageName': p['stageName'], 'deploymentId': 'dep%d' % api['deployments']}
+        if p['stageName'] in api['traced_stages']:
+            stage['tracingEnabled'] = True
+        return stage
+
+    def _apigateway__update_stage(self, p):
+        api = self._api(p['restApiId'])
+        if p['stageName'] not in api['stages']:
+            raise FakeAWSError('NotFoundException', 'Invalid Stage identifier specified')
+        for op in p['patchOperations']:
+            if op['path'] != '/tracingEnabled':
+                raise AssertionError('unexpected patch %r' % op)
+            if op['value'] == 'true':
+                api['traced_stages'].add(p['stageName'])
+            else:
+                api['traced_stages'].discard(p['stageName'])
+        return self._apigateway__get_stage(p)
 
     def _apigateway__delete_rest_api(self, p):
         self._api(p['restApiId'])

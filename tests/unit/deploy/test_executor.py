@@ -602,6 +602,7 @@ def test_settings_round_trip_with_no_op_redeploy(project, package):
     assert aws.log_groups == {'/aws/lambda/%s' % name: 14 for name in aws.functions}
     handler = aws.functions['demo-dev']['config']
     assert handler['TracingConfig'] == {'Mode': 'Active'}
+    assert api['traced_stages'] == {'api'}
     assert handler['VpcConfig']['SubnetIds'] == ['subnet-1']
     assert handler['Layers'] == [{'Arn': 'arn:aws:lambda:us-west-2:1:layer:user:3',
                                   'CodeSize': 1}]

@@ -371,3 +371,11 @@ def test_report_batch_item_failures_sets_function_response_types(project):
     plain_properties = resources['Plain']['Properties']['Events'][
         'PlainSqsEventSource']['Properties']
     assert 'FunctionResponseTypes' not in plain_properties
+
+
+def test_xray_traces_the_rest_api_stage(project):
+    resources = template_for(hello_app(), project, xray=True)['Resources']
+    assert resources['RestAPI']['Properties']['TracingEnabled'] is True
+    assert resources['APIHandler']['Properties']['Tracing'] == 'Active'
+    untraced = template_for(hello_app(), project)['Resources']
+    assert 'TracingEnabled' not in untraced['RestAPI']['Properties']

@@ -393,3 +393,10 @@ def test_report_batch_item_failures_sets_function_response_types(project):
     plain_mapping = resource(document, 'aws_lambda_event_source_mapping',
                              'plain-sqs-event-source')
     assert 'function_response_types' not in plain_mapping
+
+
+def test_xray_traces_the_rest_api_stage(project):
+    document = configuration_for(hello_app(), project, xray=True)
+    assert resource(document, 'aws_api_gateway_stage', 'rest_api')['xray_tracing_enabled'] is True
+    untraced = configuration_for(hello_app(), project)
+    assert 'xray_tracing_enabled' not in resource(untraced, 'aws_api_gateway_stage', 'rest_api')
