@@ -278,6 +278,32 @@ def test_websocket_app(project):
     assert template['Outputs']['WebsocketAPIId'] == {'Value': {'Ref': 'WebsocketAPI'}}
 
 
+
+def test_websocket_outputs_name_each_handler(project):
+    """Like Chalice 1.34, the template outputs each websocket handler's name and ARN."""
+    app = Chalice(app_name='demo')
+    app.experimental_feature_flags.update(['WEBSOCKETS'])
+
+    @app.on_ws_connect()
+    def connect(event):
+        pass
+
+    @app.on_ws_message()
+    def message(event):
+        pass
+
+    outputs = template_for(app, project)['Outputs']
+    assert sorted(outputs) == [
+        'WebsocketAPIId', 'WebsocketConnectEndpointURL', 'WebsocketConnectHandlerArn',
+        'WebsocketConnectHandlerName', 'WebsocketMessageHandlerArn',
+        'WebsocketMessageHandlerName']
+    assert outputs['WebsocketConnectHandlerArn'] == {
+        'Value': {'Fn::GetAtt': ['WebsocketConnect', 'Arn']}}
+    assert outputs['WebsocketConnectHandlerName'] == {'Value': {'Ref': 'WebsocketConnect'}}
+    assert outputs['WebsocketMessageHandlerArn'] == {
+        'Value': {'Fn::GetAtt': ['WebsocketMessage', 'Arn']}}
+    assert outputs['WebsocketMessageHandlerName'] == {'Value': {'Ref': 'WebsocketMessage'}}
+
 def test_authorizer_app(project):
     app = Chalice(app_name='demo')
 
