@@ -386,3 +386,37 @@ def test_every_failed_call_is_recoverable(part, project, aws_env, aws_clients, f
 
         delete(project, aws_env)
         assert_nothing_left(project, aws_clients)
+
+
+# --------------------------------------------------------------------------
+# the documented Cron example and schedule descriptions
+# --------------------------------------------------------------------------
+
+CRON_APP = '''\
+from chalice import Chalice, Cron
+
+app = Chalice(app_name='events')
+
+
+@app.schedule(Cron(15, 10, '?', '*', '6L', '2002-2005'){description})
+def handler(event):
+    pass
+'''
+
+
+def test_cron_schedule_and_its_description_on_deploy(tmp_path, aws_env, aws_clients):
+    """The API reference's Cron example becomes the rule's cron() expression; the
+    schedule's description is the rule's, changed and removed by later deploys."""
+    rule = 'events-dev-handler-event'
+    for description, expected in ((", description='Quarter past ten'", 'Quarter past ten'),
+                                  (", description='Changed'", 'Changed'),
+                                  ('', None)):
+        project = make_project(tmp_path, CRON_APP.format(description=description),
+                               app_name=APP_NAME)
+        run_ok(project, 'deploy', aws_env)
+        assert set(existing_rules(aws_clients)) == {rule}
+        described = aws_clients.events.describe_rule(Name=rule)
+        assert described['ScheduleExpression'] == 'cron(15 10 ? * 6L 2002-2005)'
+        assert described.get('Description') == expected
+    assert [t['Arn'] for t in aws_clients.events.list_targets_by_rule(Rule=rule)['Targets']] == [
+        'arn:aws:lambda:%s:%s:function:events-dev-handler' % (REGION, ACCOUNT_ID)]

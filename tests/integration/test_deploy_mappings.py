@@ -576,3 +576,35 @@ def test_shim_unknown_mapping_uuid_is_not_found(aws_clients, method):
     uuid = lambda_.create_event_source_mapping(EventSourceArn=QUEUE_ARN, FunctionName=arn,
                                                BatchSize=3)['UUID']
     getattr(lambda_, method)(UUID=uuid)
+
+
+QUEUE_ARN_APP = '''\
+from chalice import Chalice
+
+app = Chalice(app_name='mappings')
+
+
+@app.on_sqs_message(queue_arn='arn:aws:sqs:{region}:{account}:by-arn', batch_size=3)
+def on_queue(event):
+    return None
+'''
+
+
+def test_queue_given_by_arn(tmp_path, aws_env, aws_clients):
+    """``on_sqs_message(queue_arn=...)`` maps the function to that queue, and the
+    role may read from exactly that queue."""
+    aws_clients.sqs.create_queue(QueueName='by-arn')
+    queue_arn = 'arn:aws:sqs:%s:%s:by-arn' % (REGION, ACCOUNT_ID)
+    project = make_project(tmp_path, QUEUE_ARN_APP.format(region=REGION, account=ACCOUNT_ID),
+                           app_name=APP_NAME)
+    result = run_ok(project, 'deploy', aws_env)
+    assert 'Subscribing mappings-dev-on_queue to SQS queue by-arn' in result.stdout.splitlines()
+    [mapping] = all_mappings(aws_clients).values()
+    assert mapping['EventSourceArn'] == queue_arn
+    assert mapping['FunctionArn'] == function_arn('mappings-dev-on_queue')
+    assert mapping['BatchSize'] == 3
+    policy = aws_clients.iam.get_role_policy(RoleName='mappings-dev', PolicyName='mappings-dev')
+    statement = statement_for(json_document(policy['PolicyDocument']), 'sqs:ReceiveMessage')
+    assert statement['Resource'] == queue_arn
+    [record] = [r for r in read_records(project) if r['resource_type'] == 'sqs_event']
+    assert record['queue_arn'] == queue_arn

@@ -291,6 +291,9 @@ class WebsocketAPIHome(ResourceHome):
                 'Target': {'Fn::Join': ['/', ['integrations',
                                               {'Ref': prefix + 'Integration'}]]}}}
             routes.append(prefix + 'Route')
+            # Each handler's name and ARN, as Chalice 1.34's template outputs them.
+            ctx.outputs[prefix + 'HandlerArn'] = {'Value': {'Fn::GetAtt': [function_id, 'Arn']}}
+            ctx.outputs[prefix + 'HandlerName'] = {'Value': {'Ref': function_id}}
             resources[function_id + 'InvokePermission'] = sam_permission(
                 function_id, APIGATEWAY_PRINCIPAL, sam_execute_api_arn('WebsocketAPI', '/*'))
         resources['WebsocketAPIDeployment'] = {'Type': 'AWS::ApiGatewayV2::Deployment',

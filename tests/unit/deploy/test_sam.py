@@ -226,23 +226,20 @@ def test_sqs_kinesis_dynamodb_events(project):
     assert any('sqs:ReceiveMessage' in s['Action'] for s in statements)
 
 
-def test_websocket_app(project):
+def websocket_app(*kinds):
+    """An app with the websocket handlers named (``connect``, ``message``, ``disconnect``)."""
     app = Chalice(app_name='demo')
     app.experimental_feature_flags.update(['WEBSOCKETS'])
+    for kind in kinds:
+        def handler(event):
+            pass
+        handler.__name__ = kind
+        getattr(app, 'on_ws_' + kind)()(handler)
+    return app
 
-    @app.on_ws_connect()
-    def connect(event):
-        pass
 
-    @app.on_ws_message()
-    def message(event):
-        pass
-
-    @app.on_ws_disconnect()
-    def disconnect(event):
-        pass
-
-    template = template_for(app, project)
+def test_websocket_app(project):
+    template = template_for(websocket_app('connect', 'message', 'disconnect'), project)
     resources = template['Resources']
     assert sorted(resources) == sorted([
         'DefaultRole', 'WebsocketConnect', 'WebsocketMessage', 'WebsocketDisconnect',
@@ -277,6 +274,21 @@ def test_websocket_app(project):
         'wss://${WebsocketAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api/')}}
     assert template['Outputs']['WebsocketAPIId'] == {'Value': {'Ref': 'WebsocketAPI'}}
 
+
+
+def test_websocket_outputs_name_each_handler(project):
+    """Like Chalice 1.34, the template outputs each websocket handler's name and ARN."""
+    outputs = template_for(websocket_app('connect', 'message'), project)['Outputs']
+    assert sorted(outputs) == [
+        'WebsocketAPIId', 'WebsocketConnectEndpointURL', 'WebsocketConnectHandlerArn',
+        'WebsocketConnectHandlerName', 'WebsocketMessageHandlerArn',
+        'WebsocketMessageHandlerName']
+    assert outputs['WebsocketConnectHandlerArn'] == {
+        'Value': {'Fn::GetAtt': ['WebsocketConnect', 'Arn']}}
+    assert outputs['WebsocketConnectHandlerName'] == {'Value': {'Ref': 'WebsocketConnect'}}
+    assert outputs['WebsocketMessageHandlerArn'] == {
+        'Value': {'Fn::GetAtt': ['WebsocketMessage', 'Arn']}}
+    assert outputs['WebsocketMessageHandlerName'] == {'Value': {'Ref': 'WebsocketMessage'}}
 
 def test_authorizer_app(project):
     app = Chalice(app_name='demo')
