@@ -195,8 +195,11 @@ class RestAPIHome(ResourceHome):
         ]
         api_id = Var('%s.rest_api_id' % name)
         for function, suffix in _grants(model):
-            entries.append(('aws_lambda_permission', '%s-%s-invoke' % (
-                function.resource_name, name), tf_permission(
+            # The handler's grant has the label AWS Chalice's Terraform output
+            # gives it (``rest_api_invoke``); each authorizer's is its own.
+            label = ('%s_invoke' % name if function is model.lambda_function
+                     else '%s-%s-invoke' % (function.resource_name, name))
+            entries.append(('aws_lambda_permission', label, tf_permission(
                 ctx, function, APIGATEWAY_PRINCIPAL, execute_api_arn(ctx, api_id, suffix))))
         ctx.outputs.update({
             'EndpointURL': {'value': tf_ref('aws_api_gateway_stage', name, 'invoke_url')},

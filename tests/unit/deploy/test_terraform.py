@@ -83,7 +83,7 @@ def test_hello_world(project):
         ('aws_iam_role', 'default-role'),
         ('aws_iam_role_policy', 'default-role'),
         ('aws_lambda_function', 'api_handler'),
-        ('aws_lambda_permission', 'api_handler-rest_api-invoke'),
+        ('aws_lambda_permission', 'rest_api_invoke'),
     ]
     role = resource(document, 'aws_iam_role', 'default-role')
     assert role['name'] == 'demo-dev'
@@ -122,7 +122,7 @@ def test_hello_world(project):
     assert stage == {'rest_api_id': '${aws_api_gateway_rest_api.rest_api.id}',
                      'deployment_id': '${aws_api_gateway_deployment.rest_api.id}',
                      'stage_name': 'api'}
-    assert resource(document, 'aws_lambda_permission', 'api_handler-rest_api-invoke') == {
+    assert resource(document, 'aws_lambda_permission', 'rest_api_invoke') == {
         'function_name': '${aws_lambda_function.api_handler.arn}',
         'action': 'lambda:InvokeFunction',
         'principal': 'apigateway.amazonaws.com',
