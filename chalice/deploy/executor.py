@@ -40,7 +40,6 @@ from chalice.deploy.plan import (
     Message,
     RecordResource,
     SetVar,
-    region_argument,
     resolve,
     variables_in,
 )
@@ -132,7 +131,7 @@ class Executor:
         try:
             response = self._aws.call(step.service, step.method, params,
                                       ignore_errors=step.ignore_errors,
-                                      **region_argument(step.region))
+                                      region=step.region)
         except DeploymentError as error:
             wrapped = type(error)(
                 '%s The state file %s records what exists; run the command again to '

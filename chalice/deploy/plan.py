@@ -90,16 +90,6 @@ class APICall:
         return not self.method.startswith(READ_PREFIXES)
 
 
-def region_argument(region):
-    """``call``'s keyword for a call in another region: ``{}`` for the deployment's.
-
-    The region is passed only when there is one, so that AWS clients
-    without a notion of region (test doubles of a single region) keep
-    working for every other call.
-    """
-    return {'region': region} if region else {}
-
-
 @dataclass(frozen=True)
 class SetVar:
     """Make a value known under ``name`` for later steps."""

@@ -27,8 +27,6 @@ whether the command is stopping, so no read starts after Ctrl-C.
 """
 import threading
 
-from chalice.deploy.plan import region_argument
-
 #: What :meth:`ReadSession.function` answers for a function that ListFunctions did not list.
 ABSENT = 'absent'
 
@@ -90,7 +88,7 @@ class ReadSession:
         if self._guard is not None:
             self._guard.begin_call('%s.%s' % (service, method), False)
         return self._aws.call(service, method, params, ignore_errors=ignore_errors,
-                              **region_argument(region))
+                              region=region)
 
     def __getattr__(self, name):
         # Anything else a home may use from the AWS client.

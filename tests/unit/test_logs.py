@@ -51,7 +51,7 @@ class FakeLogsAWS:
         self.missing = missing
         self.calls = []
 
-    def call(self, service, method, params=None, ignore_errors=()):
+    def call(self, service, method, params=None, ignore_errors=(), region=None):
         assert (service, method) == ('logs', 'filter_log_events')
         self.calls.append(dict(params))
         if self.missing:
@@ -261,7 +261,7 @@ def test_a_missing_log_group_means_no_events_and_is_reported_once():
 
 def test_a_repeated_next_token_ends_the_paging():
     class Stuck(FakeLogsAWS):
-        def call(self, service, method, params=None, ignore_errors=()):
+        def call(self, service, method, params=None, ignore_errors=(), region=None):
             self.calls.append(dict(params))
             return {'events': [event('again', event_id=str(len(self.calls)))],
                     'nextToken': 'same'}
@@ -294,7 +294,7 @@ class GrowingLogs(FakeLogsAWS):
         self.batches = list(batches)
         self.polls = 0
 
-    def call(self, service, method, params=None, ignore_errors=()):
+    def call(self, service, method, params=None, ignore_errors=(), region=None):
         if 'nextToken' not in params:
             if self.batches:
                 self.events.extend(self.batches.pop(0))
@@ -343,7 +343,7 @@ def test_follow_limits_only_the_first_batch_to_num_entries():
 
 def test_follow_waits_for_a_log_group_that_does_not_exist_yet():
     class Appearing(FakeLogsAWS):
-        def call(self, service, method, params=None, ignore_errors=()):
+        def call(self, service, method, params=None, ignore_errors=(), region=None):
             self.missing = len(self.calls) < 2
             return super().call(service, method, params, ignore_errors)
 
@@ -417,7 +417,7 @@ class FakeInvokeAWS:
         self.error = error
         self.calls = []
 
-    def call(self, service, method, params=None, ignore_errors=()):
+    def call(self, service, method, params=None, ignore_errors=(), region=None):
         self.calls.append((service, method, params))
         if self.error is not None:
             raise self.error

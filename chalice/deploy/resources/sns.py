@@ -33,7 +33,6 @@ from chalice.deploy.plan import (
     RecordResource,
     SetVar,
     Var,
-    region_argument,
 )
 from chalice.deploy.resources.base import ResourceHome, record_values, register
 from chalice.deploy.resources.cloudwatch_event import lambda_arn_var
@@ -95,7 +94,7 @@ class SNSSubscriptionHome(ResourceHome):
         if recorded:
             found = aws.call('sns', 'get_subscription_attributes',
                              {'SubscriptionArn': recorded}, ignore_errors=_GONE,
-                             **region_argument(sns_region(recorded, aws.region)))
+                             region=sns_region(recorded, aws.region))
             if found is not None:
                 attributes = found.get('Attributes') or {}
                 if attributes.get('TopicArn') == topic_arn and \
@@ -113,7 +112,7 @@ class SNSSubscriptionHome(ResourceHome):
         if not arn:
             return {'exists': False}
         found = aws.call('sns', 'get_subscription_attributes', {'SubscriptionArn': arn},
-                         ignore_errors=_GONE, **region_argument(sns_region(arn, aws.region)))
+                         ignore_errors=_GONE, region=sns_region(arn, aws.region))
         return {'exists': found is not None}
 
     # -- planning
@@ -208,10 +207,10 @@ def _in_this_account(topic_arn, aws):
 def _find_subscription(aws, topic, topic_arn, endpoint):
     """The ARN of the function's subscription to the topic, or None."""
     params = {'TopicArn': topic_arn}
-    where = region_argument(sns_region(topic_arn, aws.region))
+    region = sns_region(topic_arn, aws.region)
     while True:
         response = aws.call('sns', 'list_subscriptions_by_topic', params, ignore_errors=_GONE,
-                            **where)
+                            region=region)
         if response is None:
             raise ChaliceError(
                 'The SNS topic %s (%s) does not exist. Create the topic first, or change '

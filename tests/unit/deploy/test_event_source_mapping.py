@@ -513,7 +513,7 @@ class FakeLambda:
         self.calls = []
         self.next_uuid = NEW_UUID
 
-    def call(self, service, method, params=None, ignore_errors=()):
+    def call(self, service, method, params=None, ignore_errors=(), region=None):
         params = dict(params or {})
         assert service == 'lambda'
         validate_params(service, method, params)

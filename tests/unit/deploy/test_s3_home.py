@@ -483,7 +483,7 @@ class FakeBucketAWS:
     def mutating_calls(self):
         return [c for c in self.calls if not c[1].startswith(('get_', 'list_'))]
 
-    def call(self, service, method, params=None, ignore_errors=()):
+    def call(self, service, method, params=None, ignore_errors=(), region=None):
         params = params or {}
         validate_params(service, method, params)
         self.calls.append((service, method))

@@ -496,7 +496,7 @@ class FakeV2:
     def mutating_calls(self):
         return [c for c in self.calls if not c[1].startswith(('get_', 'list_'))]
 
-    def call(self, service, method, params=None, ignore_errors=()):
+    def call(self, service, method, params=None, ignore_errors=(), region=None):
         params = dict(params or {})
         validate_params(service, method, params)
         self.calls.append((service, method))
@@ -746,7 +746,7 @@ def test_read_remote_follows_next_tokens():
         def __init__(self):
             self.requests = []
 
-        def call(self, service, method, params, ignore_errors=()):
+        def call(self, service, method, params, ignore_errors=(), region=None):
             self.requests.append((method, dict(params)))
             if method == 'get_policy':
                 return None
