@@ -297,8 +297,8 @@ class _DecoratorAPI:
     def on_cw_event(self, event_pattern=None, name=None, pattern=None):
         # ``pattern`` is the parameter's name in Chalice's API reference.
         if (event_pattern is None) == (pattern is None):
-            raise TypeError('on_cw_event() takes one event pattern: pass event_pattern '
-                            '(or pattern), not both')
+            raise TypeError('on_cw_event() needs exactly one event pattern: pass it as '
+                            'event_pattern=... or pattern=..., not both and not neither')
         return self._event_decorator('CloudWatchEventConfig', 'CloudWatchEvent', name,
                                      event_pattern=pattern if event_pattern is None
                                      else event_pattern)
