@@ -231,6 +231,24 @@ class BaseLambdaEvent:
     def to_dict(self):
         return self._event_dict
 
+    # The batch classes (SQS, Kinesis, DynamoDB events and their records)
+    # keep the attributes they always set in __slots__: a record is made for
+    # every message, and a slot is cheaper to make, fill and free than an
+    # entry of the instance dict.  Instances still have a dict for anything
+    # else a user sets on them.
+
+    def __getstate__(self):
+        """The instance dict and the slots, for pickle and copy (object's
+        own refuses pickle protocols 0 and 1 for a class with __slots__)."""
+        slots = {}
+        for klass in type(self).__mro__:
+            for name in klass.__dict__.get('__slots__', ()):
+                if name not in slots and hasattr(self, name):
+                    slots[name] = getattr(self, name)
+        if not slots:
+            return self.__dict__ or None
+        return (self.__dict__ or None, slots)
+
 
 class LambdaFunctionEvent(BaseLambdaEvent):
     """What middleware sees for a pure Lambda function invocation."""
@@ -395,6 +413,8 @@ class _RecordsEvent(BaseLambdaEvent):
 class SQSRecord(BaseLambdaEvent):
     """One message of an :class:`SQSEvent`."""
 
+    __slots__ = ('_event_dict', 'context', 'body')
+
     _source_name = 'An SQS'
     _expected = 'an SQS message record (an object with body and receiptHandle)'
 
@@ -402,8 +422,10 @@ class SQSRecord(BaseLambdaEvent):
         self._event_dict = event_dict
         self.context = context
         try:
-            self.body = event_dict.get('body')
-        except AttributeError as error:
+            self.body = event_dict['body']
+        except KeyError:
+            self.body = None
+        except _SHAPE_ERRORS as error:
             raise _malformed(SQSRecord, event_dict, error) from error
         return self
 
@@ -419,23 +441,26 @@ class SQSRecord(BaseLambdaEvent):
 
 
 class SQSEvent(_RecordsEvent):
+    __slots__ = ('_event_dict', 'context', '_records')
     record_class = SQSRecord
     _source_name = 'An SQS'
     _expected = "an SQS event ({'Records': [{'body': ..., 'receiptHandle': ...}]})"
 
     def __iter__(self):
-        # SQSRecord._fill written out for the usual record (a dict): a queue
-        # consumer's cost is mostly this loop.
+        # SQSRecord._fill written out: a queue consumer's cost is mostly this
+        # loop, and most of that is making the record object.
         context = self.context
         for record in self._records:
-            if type(record) is dict:
-                obj = _new(SQSRecord)
-                obj._event_dict = record
-                obj.context = context
-                obj.body = record.get('body')
-                yield obj
-            else:
-                yield _new(SQSRecord)._fill(record, context)
+            obj = _new(SQSRecord)
+            obj._event_dict = record
+            obj.context = context
+            try:
+                obj.body = record['body']
+            except KeyError:
+                obj.body = None
+            except _SHAPE_ERRORS as error:
+                raise _malformed(SQSRecord, record, error) from error
+            yield obj
 
 
 _EPOCH = None
@@ -474,6 +499,8 @@ _b64decode = base64.b64decode
 class KinesisRecord(BaseLambdaEvent):
     """One Kinesis record; ``data`` is the base64-decoded payload (bytes)."""
 
+    __slots__ = ('_event_dict', 'context', 'data', 'timestamp', '_kinesis')
+
     _source_name = 'A Kinesis'
     _expected = "a Kinesis record ({'kinesis': {'data': <base64>, ...}})"
 
@@ -502,6 +529,7 @@ class KinesisRecord(BaseLambdaEvent):
 
 
 class KinesisEvent(_RecordsEvent):
+    __slots__ = ('_event_dict', 'context', '_records')
     record_class = KinesisRecord
     _source_name = 'A Kinesis'
     _expected = "a Kinesis event ({'Records': [{'kinesis': {'data': <base64>, ...}}]})"
@@ -509,6 +537,9 @@ class KinesisEvent(_RecordsEvent):
 
 class DynamoDBRecord(BaseLambdaEvent):
     """One DynamoDB stream record (images are in DynamoDB's typed JSON)."""
+
+    __slots__ = ('_event_dict', 'context', 'timestamp', 'keys', 'new_image', 'old_image',
+                 'event_name', '_ddb')
 
     _source_name = 'A DynamoDB Streams'
     _expected = "a DynamoDB stream record ({'dynamodb': {...}, 'eventName': ...})"
@@ -555,6 +586,7 @@ class DynamoDBRecord(BaseLambdaEvent):
 
 
 class DynamoDBEvent(_RecordsEvent):
+    __slots__ = ('_event_dict', 'context', '_records')
     record_class = DynamoDBRecord
     _source_name = 'A DynamoDB Streams'
     _expected = "a DynamoDB Streams event ({'Records': [{'dynamodb': {...}, ...}]})"

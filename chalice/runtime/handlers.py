@@ -12,7 +12,7 @@ docstring.
 
 This module is imported by the first such decorator, not by a REST API.
 """
-from chalice.runtime.events import LambdaFunctionEvent, WebsocketEvent
+from chalice.runtime.events import _SHAPE_ERRORS, LambdaFunctionEvent, WebsocketEvent
 from chalice.runtime.http import Response
 
 # Event objects are built as ``_new(cls)._fill(event, context)``, which is
@@ -91,9 +91,13 @@ def lambda_handler(func, event_class, middleware_type, report_batch_item_failure
     if getattr(event_class, 'record_class', None) is not None:
         def handler(event, context):
             # A batch ({'Records': [...]}) with no middleware, the usual
-            # case, is wrapped here: event_class._fill written out.
-            if state.chain is None and type(event) is dict:
-                records = event.get('Records')
+            # case, is wrapped here: event_class._fill written out (anything
+            # else takes run_chain, where _fill reports what is wrong).
+            if state.chain is None:
+                try:
+                    records = event['Records']
+                except _SHAPE_ERRORS:
+                    records = None
                 if type(records) is list:
                     event_obj = _new(event_class)
                     event_obj._event_dict = event

@@ -58,7 +58,10 @@ def client(app, tmp_path):
 # ---------------------------------------------------------------------------
 
 def _datetimes(obj):
-    return [value for value in vars(obj).values() if isinstance(value, datetime)]
+    # Every public attribute: those set when the event is read (some kept in
+    # __slots__) and the fields read on access.
+    values = [getattr(obj, name) for name in dir(obj) if not name.startswith('_')]
+    return [value for value in values if isinstance(value, datetime)]
 
 
 def test_kinesis_and_dynamodb_timestamps_are_naive_utc(app, client):

@@ -21,6 +21,13 @@ from chalice import Chalice
 from chalice.proxy import LambdaContext, new_request_id, once_a_second
 from chalice.runtime import events as runtime_events
 from chalice.runtime import http as runtime_http
+from chalice.runtime.events import (
+    CloudWatchEvent,
+    DynamoDBEvent,
+    KinesisEvent,
+    SQSEvent,
+    SQSRecord,
+)
 from tests.unit import events
 from tests.unit.events import FakeLambdaContext, rest_event
 from tests.unit.events_v2 import http_api_event
@@ -180,3 +187,84 @@ def test_once_a_second_formats_once_per_second():
     assert [formatted(10.2), formatted(10.9), formatted(11.0), formatted(10.5)] == \
         ['at 10', 'at 10', 'at 11', 'at 10']
     assert calls == [10, 11, 10]
+
+
+class _Mapping(dict):
+    """A dict that is not exactly a dict: the fast paths must not care."""
+
+
+record_values = st.one_of(
+    st.none(), st.integers(), st.text(max_size=3), st.lists(st.integers(), max_size=2),
+    st.fixed_dictionaries({}, optional={'body': st.none() | st.text(max_size=5),
+                                        'messageId': st.text(max_size=5)}),
+    st.builds(_Mapping, st.fixed_dictionaries({'body': st.text(max_size=5)})))
+sqs_shaped = st.one_of(
+    st.none(), st.integers(), st.lists(record_values, max_size=2),
+    st.fixed_dictionaries({}, optional={'Records': st.none() | st.text(max_size=3)
+                                        | st.tuples(record_values)
+                                        | st.lists(record_values, max_size=4)}),
+    st.builds(_Mapping, st.fixed_dictionaries(
+        {'Records': st.lists(record_values, max_size=3)})))
+
+
+def _outcome(make_records):
+    """The records' (type, body, context, to_dict()) up to the first error, and the
+    error's type and text."""
+    seen = []
+    try:
+        for record in make_records():
+            seen.append((type(record), record.body, record.context, record.to_dict()))
+    except Exception as error:  # noqa: BLE001 - the error itself is compared
+        seen.append((type(error), str(error)))
+    return seen
+
+
+@settings(max_examples=400)
+@given(event=sqs_shaped)
+def test_the_sqs_handler_reads_any_event_as_the_constructors_do(event):
+    # The handler's shortcut (a batch without middleware, records made in
+    # SQSEvent.__iter__) against SQSEvent(event, context) and SQSRecord(record,
+    # context), which go through _fill.
+    app = Chalice('batch')
+    context = FakeLambdaContext()
+
+    @app.on_sqs_message(queue='q')
+    def handler(event):
+        return [record for record in event]
+
+    def constructors():
+        records = SQSEvent(event, context)._records
+        return [SQSRecord(record, context) for record in records]
+
+    assert _outcome(lambda: handler(event, context)) == _outcome(constructors)
+
+
+def test_batch_events_and_records_pickle_and_copy_with_every_attribute():
+    import copy
+    import pickle
+
+    context = None
+    sqs = SQSEvent(events.sqs_event(['one', 'two']), context)
+    kinesis = KinesisEvent(events.kinesis_event([b'data']), context)
+    dynamodb = DynamoDBEvent(events.dynamodb_event([events.dynamodb_record(
+        {'id': {'S': '1'}}, new_image={'id': {'S': '1'}})]), context)
+    objects = [sqs, kinesis, dynamodb] + list(sqs) + list(kinesis) + list(dynamodb)
+    objects.append(CloudWatchEvent(events.scheduled_event(), context))
+    for obj in objects:
+        obj.note = 'set by a user'
+
+    def public(obj):
+        names = [name for name in dir(obj) if not name.startswith('_')]
+        return {name: getattr(obj, name) for name in names if not callable(getattr(obj, name))}
+
+    copies = [copy.copy, copy.deepcopy]
+    copies += [lambda obj, p=p: pickle.loads(pickle.dumps(obj, p))
+               for p in range(pickle.HIGHEST_PROTOCOL + 1)]
+    for obj in objects:
+        for make_copy in copies:
+            twin = make_copy(obj)
+            assert type(twin) is type(obj)
+            assert public(twin) == public(obj) and twin.note == 'set by a user'
+            assert twin.to_dict() == obj.to_dict()
+            if isinstance(obj, (SQSEvent, KinesisEvent, DynamoDBEvent)):
+                assert [public(r) for r in twin] == [public(r) for r in obj]
