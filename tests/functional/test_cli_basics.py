@@ -474,7 +474,8 @@ def message(event):
 
 @pytest.mark.parametrize('command', [
     ['deploy'], ['package', 'out'], ['local', '--no-autoreload', '--port', '0'],
-    ['dev', 'plan'], ['dev', 'appgraph'], ['generate-models'],
+    ['dev', 'plan'], ['dev', 'appgraph'], ['generate-models'], ['gen-policy'],
+    ['invoke', '--local', '-n', 'message'],
 ])
 def test_every_command_that_loads_the_app_checks_feature_flags(tmp_path, command,
                                                                 monkeypatch):

@@ -327,3 +327,36 @@ def test_autoreload_worker_ignores_a_chalice_folder_of_the_user(tmp_path, projec
     assert poll_json(base, {'version': 'v2', 'lib': 'lib1'}) == {'version': 'v2', 'lib': 'lib1'}
     assert server.stop() == 0
     assert 'Error' not in server.output()[1]
+
+
+WHOAMI_APP = textwrap.dedent('''\
+    import boto3
+    from chalice import Chalice
+
+    app = Chalice(app_name='clitest')
+
+
+    @app.route('/whoami')
+    def whoami():
+        session = boto3.session.Session()
+        return {'profile': session.profile_name,
+                'key': session.get_credentials().access_key}
+    ''')
+
+
+def test_the_app_runs_with_the_callers_credentials(project, run_local, tmp_path):
+    """No Lambda role is assumed: boto3 in the app uses the caller's AWS_PROFILE."""
+    (project / 'app.py').write_text(WHOAMI_APP)
+    credentials = tmp_path / 'credentials'
+    credentials.write_text('[local-dev]\naws_access_key_id = LOCALDEVKEY\n'
+                           'aws_secret_access_key = local-dev-secret\n')
+    port = free_port()
+    # Empty variables: the test-wide fake keys must not outrank the profile.
+    server = run_local(project, '--port', str(port), '--no-autoreload', extra_env={
+        'AWS_PROFILE': 'local-dev', 'AWS_SHARED_CREDENTIALS_FILE': str(credentials),
+        'AWS_ACCESS_KEY_ID': '', 'AWS_SECRET_ACCESS_KEY': '', 'AWS_SESSION_TOKEN': '',
+        'AWS_SECURITY_TOKEN': ''})
+    server.wait_for('Serving on')
+    body = requests.get('http://127.0.0.1:%d/whoami' % port, timeout=TIMEOUT).json()
+    assert body == {'profile': 'local-dev', 'key': 'LOCALDEVKEY'}
+    assert server.stop() == 0

@@ -2,6 +2,7 @@
 import io
 import json
 import os
+import platform
 import re
 import socket
 import threading
@@ -204,6 +205,11 @@ def test_json_route(url):
     assert response.headers['Content-Length'] == str(len(response.content))
     assert response.headers['Server'].startswith('BaseHTTP/')
     assert response.headers['Date'].endswith('GMT')
+
+
+def test_server_header_names_basehttp_and_the_python_version(url):
+    response = requests.get(url + '/', timeout=TIMEOUT)
+    assert response.headers['Server'] == 'BaseHTTP/0.6 Python/' + platform.python_version()
 
 
 def test_captures_are_percent_decoded(url):

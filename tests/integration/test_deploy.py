@@ -642,6 +642,35 @@ def test_stages_get_separate_resources(tmp_path, aws_env, aws_clients):
     assert load_state(project, 'prod')['resources'] == []
 
 
+def test_debug_deploy_to_a_stage_the_config_does_not_define(tmp_path, aws_env, aws_clients):
+    """``chalice --debug deploy --stage prod`` on a new project: the stage is created,
+    and --debug prints the Lambda runtime parameters."""
+    project = make_project(tmp_path, HELLO_APP.format(name='fresh'), app_name='fresh')
+    result = run_chalice(project, 'deploy', '--stage', 'prod', env=aws_env,
+                         extra_args=['--debug'])
+    assert result.returncode == 0, result.stderr
+    assert out_lines(result)[:4] == [
+        'Creating deployment package.',
+        'Creating IAM role: fresh-prod',
+        'Creating lambda function: fresh-prod',
+        'Creating Rest API',
+    ]
+    [runtime_line] = [line for line in result.stderr.splitlines()
+                      if line.startswith('[debug] Lambda ')]
+    assert re.fullmatch(r'\[debug\] Lambda fresh-prod: runtime=%s architecture=x86_64 '
+                        r'handler=app\.app memory=128MB timeout=60s package=\S+\.zip '
+                        r'\(\d+ bytes\)' % re.escape(expected_runtime()), runtime_line)
+    assert all_function_names(aws_clients) == ['fresh-prod']
+    assert all_role_names(aws_clients) == ['fresh-prod']
+    assert records_by_name(load_state(project, 'prod'))['rest_api']['rest_api_url'].endswith(
+        '/api/')
+    assert not (project / '.chalice' / 'deployed' / 'dev.json').exists()
+
+    # Without --debug, no debug output.
+    again = deploy(project, aws_env, '--stage', 'prod')
+    assert '[debug]' not in again.stderr
+
+
 # --------------------------------------------------------------------------
 # IAM options
 # --------------------------------------------------------------------------

@@ -446,3 +446,14 @@ def test_new_method_on_an_existing_path_is_picked_up(app, tmp_path):
             return {'deleted': name}
 
         assert client.http.delete('/users/bob').json_body == {'deleted': 'bob'}
+
+
+def test_client_defaults_to_the_dev_stage_of_the_current_directory(app, tmp_path, clean_env,
+                                                                   monkeypatch):
+    """``Client(app)``: stage_name='dev', project_dir='.' (the config found from there)."""
+    monkeypatch.chdir(write_config(tmp_path, CONFIG))
+    with Client(app) as client:
+        assert client.http.get('/env').json_body == {
+            'TOP': 'top', 'STAGE_VAR': 'dev-value', 'SHARED': 'from-dev', 'FN_VAR': None,
+            'PREEXISTING': 'from-config'}
+    assert 'STAGE_VAR' not in os.environ

@@ -563,6 +563,18 @@ def test_logs_options(project, fake_aws):
     assert aws.calls[0] == {'logGroupName': '/aws/lambda/demolog-dev-foo', 'startTime': TS}
 
 
+def test_logs_stage_reads_that_stages_function(project, fake_aws):
+    prod_arn = 'arn:aws:lambda:%s:123456789012:function:demolog-prod' % REGION
+    write_state(project, [{'name': 'api_handler', 'resource_type': 'lambda_function',
+                           'lambda_arn': prod_arn}], stage='prod')
+    aws = FakeLogsAWS(platform_and_app_events())
+    fake_aws(aws)
+    result = run(project, 'logs', '--stage', 'prod')
+    assert result.exit_code == 0, result.output
+    assert aws.calls[0] == {'logGroupName': '/aws/lambda/demolog-prod'}
+    assert result.stdout.splitlines()[0] == '2016-11-07 12:29:15.715 431786 demolog - ERROR - first'
+
+
 def test_logs_bad_since_exits_2_before_anything_else(tmp_path, fake_aws):
     made = fake_aws(FakeLogsAWS())
     result = run(str(tmp_path), 'logs', '--since', '5 parsecs')

@@ -390,3 +390,35 @@ def test_unknown_profile_is_named(no_aws_env):
         create_session('no-such-profile')
     assert 'no-such-profile' in str(excinfo.value)
     assert '--profile' in str(excinfo.value)
+
+
+@pytest.fixture
+def aws_config_files(no_aws_env, tmp_path, monkeypatch):
+    """An ~/.aws/config and credentials file with a default and a named profile."""
+    config = tmp_path / 'config'
+    config.write_text('[default]\nregion = us-east-2\n\n[profile work]\nregion = eu-central-1\n')
+    credentials = tmp_path / 'credentials'
+    credentials.write_text('[default]\naws_access_key_id = DEFAULTKEY\n'
+                           'aws_secret_access_key = default-secret\n\n'
+                           '[work]\naws_access_key_id = WORKKEY\n'
+                           'aws_secret_access_key = work-secret\n')
+    monkeypatch.setenv('AWS_CONFIG_FILE', str(config))
+    monkeypatch.setenv('AWS_SHARED_CREDENTIALS_FILE', str(credentials))
+
+
+def _region_and_key(session):
+    check_session(session)
+    return AWSClient(session).region, session.get_credentials().access_key
+
+
+def test_region_and_credentials_come_from_the_aws_config_files(aws_config_files):
+    assert _region_and_key(create_session()) == ('us-east-2', 'DEFAULTKEY')
+
+
+def test_profile_option_selects_a_profile_of_the_aws_config_files(aws_config_files):
+    assert _region_and_key(create_session('work')) == ('eu-central-1', 'WORKKEY')
+
+
+def test_aws_profile_variable_selects_the_profile(aws_config_files, monkeypatch):
+    monkeypatch.setenv('AWS_PROFILE', 'work')
+    assert _region_and_key(create_session()) == ('eu-central-1', 'WORKKEY')

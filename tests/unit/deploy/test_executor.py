@@ -327,6 +327,39 @@ def test_policy_change_is_shown_and_confirmed(project, package):
     assert 'Not running on a terminal: continuing as if you answered yes.' in ui.lines
 
 
+def test_policy_change_prompt_reads_as_documented(project, package):
+    """The documented lines, then click's ``Would you like to continue?  [Y/n]:``."""
+    from click.testing import CliRunner
+
+    from chalice.deploy.deployer import UI
+
+    app = Chalice(app_name='demo')
+
+    @app.route('/')
+    def index():
+        return {}
+
+    write_project(project, app_py='')
+    aws = FakeAWS()
+    config = make_config(app, project)
+    run_deploy(aws, config, package)
+    write_project(project, app_py="import boto3\nboto3.client('sqs').send_message()\n")
+    aws.reset_counter()
+    with CliRunner().isolation(input='\n') as streams:
+        run_deploy(aws, config, package, UI(interactive=True))
+        output = streams[0].getvalue().decode()
+    assert output.startswith(
+        'Updating IAM policy.\n'
+        '\n'
+        'The following action will be added to the execution policy:\n'
+        '\n'
+        'sqs:SendMessage\n'
+        '\n'
+        'Would you like to continue?  [Y/n]: ')
+    # Enter takes the default, yes.
+    assert aws.mutating_calls == [('iam', 'put_role_policy')]
+
+
 def test_declined_policy_change_changes_nothing(project, package):
     aws = FakeAWS()
     config = make_config(big_app(), project)
