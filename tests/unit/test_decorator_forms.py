@@ -1,17 +1,17 @@
 """Decorator factories used without their parentheses, and the feature-flag set.
 
-``@app.on_ws_message`` (no ``()``) used to hand the function to the factory
-as its ``name`` and register nothing at all; every decorator factory whose
-first argument can never be a function now refuses that at import time.
+``@app.on_ws_message`` (no ``()``) hands the function to the factory as its
+``name`` and registers nothing.  The app still imports (Chalice 1.x imports
+it, so Lambda must too); the CLI's checks refuse it with the fix.
 """
 import pickle
 
 import pytest
 
 from chalice import Blueprint, Chalice
+from chalice.appcheck import argument_problems, find_problems, problem_line
 from chalice.cli.factory import check_experimental_features
 
-# (decorator, what the function is handed to when "()" is left out)
 FACTORIES = [
     'lambda_function', 'schedule', 'on_cw_event', 'on_s3_event', 'on_sns_message',
     'on_sqs_message', 'on_kinesis_record', 'on_dynamodb_record',
@@ -24,26 +24,44 @@ def _registered(app):
             app.handler_map)
 
 
+def handler(event):
+    return event
+
+
 @pytest.mark.parametrize('decorator', FACTORIES)
-def test_bare_decorator_is_refused_with_the_fix(decorator):
+def test_bare_decorator_imports_registers_nothing_and_is_refused_by_the_checks(decorator):
     app = Chalice('bare')
-
-    def handler(event):
-        return event
-
-    with pytest.raises(TypeError) as info:
-        getattr(app, decorator)(handler)
-    assert str(info.value) == (
-        '%s needs parentheses: write @app.%s(...) above handler, not @app.%s'
-        % (decorator, decorator, decorator))
+    returned = getattr(app, decorator)(handler)
+    assert callable(returned) and returned is not handler
     assert _registered(app) == ([], [], {}, {})
+    [problem] = find_problems(app)
+    assert problem.function is handler
+    assert problem_line(problem, '/nowhere') == (
+        'Invalid %s:%d: @app.%s needs parentheses: without them handler is not registered; '
+        'write @app.%s(...)' % (__file__, handler.__code__.co_firstlineno, decorator,
+                                decorator))
+
+
+def test_the_same_factories_with_parentheses_are_not_reported():
+    app = Chalice('fine')
+    app.lambda_function(name='pure')(lambda event, context: None)
+    app.schedule('rate(1 hour)', name='tick')(handler)
+    app.on_ws_message()(handler)
+    app.experimental_feature_flags.add('WEBSOCKETS')
+    assert argument_problems(app) == []
+    assert app._bare_uses == ()
 
 
 @pytest.mark.parametrize('decorator', ['on_ws_message', 'lambda_function', 'schedule'])
-def test_bare_decorator_on_a_blueprint_is_refused(decorator):
+def test_bare_decorator_on_a_blueprint_is_reported_once_registered(decorator):
     bp = Blueprint('chalicelib.bare')
-    with pytest.raises(TypeError, match='%s needs parentheses' % decorator):
-        getattr(bp, decorator)(lambda event: event)
+    getattr(bp, decorator)(handler)
+    app = Chalice('bp')
+    assert argument_problems(app) == []
+    app.register_blueprint(bp, name_prefix='bp_')
+    [problem] = argument_problems(app)
+    assert str(problem).startswith('@app.%s needs parentheses' % decorator)
+    assert problem.function is handler
 
 
 def test_websocket_decorators_with_parentheses_still_register():
