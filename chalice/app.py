@@ -289,6 +289,8 @@ class _DecoratorAPI:
 
     def authorizer(self, ttl_seconds=None, execution_role=None, name=None,
                    header='Authorization'):
+        self._note_bare('authorizer', ttl_seconds)
+
         def decorator(auth_func):
             auth_name = name or auth_func.__name__
             auth = _auth()

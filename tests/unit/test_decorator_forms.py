@@ -13,7 +13,7 @@ from chalice.appcheck import argument_problems, find_problems, problem_line
 from chalice.cli.factory import check_experimental_features
 
 FACTORIES = [
-    'lambda_function', 'schedule', 'on_cw_event', 'on_s3_event', 'on_sns_message',
+    'authorizer', 'lambda_function', 'schedule', 'on_cw_event', 'on_s3_event', 'on_sns_message',
     'on_sqs_message', 'on_kinesis_record', 'on_dynamodb_record',
     'on_ws_connect', 'on_ws_message', 'on_ws_disconnect',
 ]
@@ -34,6 +34,7 @@ def test_bare_decorator_imports_registers_nothing_and_is_refused_by_the_checks(d
     returned = getattr(app, decorator)(handler)
     assert callable(returned) and returned is not handler
     assert _registered(app) == ([], [], {}, {})
+    assert app.builtin_auth_handlers == []
     [problem] = find_problems(app)
     assert problem.function is handler
     assert problem_line(problem, '/nowhere') == (

@@ -1,0 +1,43 @@
+"""Resolutions of contradictions in Chalice's documentation (FEATURES.md section 10)
+that no other test pins down.
+
+#15: the advanced blueprint example defines two views named ``index`` in one
+module, on ``/`` and ``/foo``.  View names must differ only per path, so the
+example loads, passes the deploy checks, builds its API definition and
+answers on both paths.
+"""
+import json
+
+from chalice import Blueprint, Chalice
+from chalice.appcheck import find_problems
+from chalice.deploy.swagger import SwaggerGenerator, render_document
+from chalice.test import Client
+
+
+def advanced_blueprint_app():
+    myapi = Blueprint('chalicelib.api')
+
+    @myapi.route('/')
+    def index():
+        return {'hello': 'world'}
+
+    @myapi.route('/foo')
+    def index():  # noqa: F811 - the documentation's example, as written
+        return {'foo': 'bar'}
+
+    app = Chalice(app_name='blueprints')
+    app.register_blueprint(myapi)
+    return app
+
+
+def test_two_views_named_index_on_different_paths(tmp_path):
+    app = advanced_blueprint_app()
+    assert [app.routes[path]['GET'].view_name for path in ('/', '/foo')] == ['index', 'index']
+    assert find_problems(app) == []
+    document = render_document(SwaggerGenerator(
+        'us-west-2', 'arn:aws:lambda:us-west-2:123456789012:function:blueprints-dev'
+    ).generate(app), str)
+    assert sorted(document['paths']) == ['/', '/foo']
+    with Client(app, project_dir=str(tmp_path)) as client:
+        assert json.loads(client.http.get('/').body) == {'hello': 'world'}
+        assert json.loads(client.http.get('/foo').body) == {'foo': 'bar'}
