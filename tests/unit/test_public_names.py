@@ -62,3 +62,70 @@ def test_route_authorizer_name_argument_is_refused():
     with pytest.raises(TypeError, match='authorizer_name'):
         app.route('/', authorizer_name='MyPool')(lambda: {})
     assert app.routes == {}
+
+
+# -- decorator and constructor signatures (docs API reference; Appendix A for 1.34) ------
+
+_ = object()  # a parameter without a default
+SIGNATURES = [
+    ('Chalice', None, [('app_name', _), ('debug', False)]),
+    ('Chalice', 'route', [('path', _)]),
+    ('Chalice', 'authorizer', [('ttl_seconds', None), ('execution_role', None),
+                               ('name', None), ('header', 'Authorization')]),
+    ('Chalice', 'lambda_function', [('name', None)]),
+    ('Chalice', 'schedule', [('expression', _), ('name', None), ('description', '')]),
+    ('Chalice', 'on_cw_event', [('event_pattern', None), ('name', None)]),
+    ('Chalice', 'on_s3_event', [('bucket', _), ('events', None), ('prefix', None),
+                                ('suffix', None), ('name', None)]),
+    ('Chalice', 'on_sns_message', [('topic', _), ('name', None)]),
+    ('Chalice', 'on_sqs_message', [('queue', None), ('batch_size', 1), ('name', None),
+                                   ('queue_arn', None),
+                                   ('maximum_batching_window_in_seconds', 0),
+                                   ('maximum_concurrency', None)]),
+    ('Chalice', 'on_kinesis_record', [('stream', _), ('batch_size', 100),
+                                      ('starting_position', 'LATEST'), ('name', None),
+                                      ('maximum_batching_window_in_seconds', 0)]),
+    ('Chalice', 'on_dynamodb_record', [('stream_arn', _), ('batch_size', 100),
+                                       ('starting_position', 'LATEST'), ('name', None),
+                                       ('maximum_batching_window_in_seconds', 0)]),
+    ('Chalice', 'on_ws_connect', [('name', None)]),
+    ('Chalice', 'on_ws_message', [('name', None)]),
+    ('Chalice', 'on_ws_disconnect', [('name', None)]),
+    ('Chalice', 'middleware', [('event_type', 'all')]),
+    ('Chalice', 'register_middleware', [('func', _), ('event_type', 'all')]),
+    ('Chalice', 'register_blueprint', [('blueprint', _), ('name_prefix', None),
+                                       ('url_prefix', None)]),
+    ('Blueprint', None, [('import_name', _)]),
+    ('Rate', None, [('value', _), ('unit', _)]),
+    ('Cron', None, [('minutes', _), ('hours', _), ('day_of_month', _), ('month', _),
+                    ('day_of_week', _), ('year', _)]),
+    ('Response', None, [('body', _), ('headers', None), ('status_code', 200)]),
+    ('CustomAuthorizer', None, [('name', _), ('authorizer_uri', _), ('ttl_seconds', 300),
+                                ('header', 'Authorization')]),
+]
+
+
+@pytest.mark.parametrize('class_name, method, expected', SIGNATURES,
+                         ids=['%s.%s' % (c, m or '__init__') for c, m, _e in SIGNATURES])
+def test_documented_signature(class_name, method, expected):
+    import inspect
+
+    target = getattr(chalice, class_name)
+    target = getattr(target, method) if method else target.__init__
+    params = [p for p in inspect.signature(target).parameters.values()
+              if p.name != 'self' and p.kind is not p.VAR_KEYWORD]
+    got = [(p.name, _ if p.default is p.empty else p.default) for p in params]
+    # The documented parameters come first, in order; later ones are additions.
+    assert got[:len(expected)] == expected
+    for param in params[len(expected):]:
+        assert param.default is not param.empty, param.name
+
+
+def test_test_client_signature():
+    import inspect
+
+    from chalice.test import Client
+
+    params = list(inspect.signature(Client.__init__).parameters.values())[1:]
+    assert [(p.name, p.default) for p in params[:3]] == [
+        ('app', inspect.Parameter.empty), ('stage_name', 'dev'), ('project_dir', '.')]
