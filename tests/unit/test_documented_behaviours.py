@@ -1,5 +1,6 @@
-"""Resolutions of contradictions in Chalice's documentation (FEATURES.md section 10)
-that no other test pins down.
+"""Documented behaviours no other test pins down: resolutions of contradictions
+in Chalice's documentation (FEATURES.md section 10) and Chalice 1.34's constants
+(Appendix A).
 
 #15: the advanced blueprint example defines two views named ``index`` in one
 module, on ``/`` and ``/foo``.  View names must differ only per path, so the
@@ -10,6 +11,7 @@ import json
 
 from chalice import Blueprint, Chalice
 from chalice.appcheck import find_problems
+from chalice.deploy import packager
 from chalice.deploy.swagger import SwaggerGenerator, render_document
 from chalice.test import Client
 
@@ -41,3 +43,10 @@ def test_two_views_named_index_on_different_paths(tmp_path):
     with Client(app, project_dir=str(tmp_path)) as client:
         assert json.loads(client.http.get('/').body) == {'hello': 'world'}
         assert json.loads(client.http.get('/foo').body) == {'foo': 'bar'}
+
+
+def test_deployment_package_limits_are_lambdas():
+    # Chalice 1.34's maximum deployment size is 50 MB zipped (a direct
+    # upload); Lambda also caps a function with its layers at 250 MB unzipped.
+    assert packager.MAX_ZIPPED_BYTES == 50 * 1024 * 1024
+    assert packager.MAX_UNZIPPED_BYTES == 250 * 1024 * 1024
