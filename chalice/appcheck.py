@@ -23,8 +23,8 @@ AWS's limits (:mod:`chalice.limits`): schedule expressions, event patterns,
 bucket, topic, queue and stream names, batch sizes and windows, starting
 positions, authorizer settings, CORS settings, media types and Lambda
 function names, and decorator factories used without their parentheses
-(``@app.on_ws_message`` registers nothing).  It returns every problem found instead of stopping at the
-first; :func:`find_problems` runs both.
+(``@app.on_ws_message`` registers nothing).  It returns every problem found
+instead of stopping at the first; :func:`find_problems` runs both.
 """
 import json
 import re
