@@ -5,11 +5,11 @@ in Chalice's documentation (FEATURES.md section 10) and Chalice 1.34's constants
 #15: the advanced blueprint example defines two views named ``index`` in one
 module, on ``/`` and ``/foo``.  View names must differ only per path, so the
 example loads, passes the deploy checks, builds its API definition and
-answers on both paths.
+answers on both paths.  #16: ``CORSConfig`` is imported from ``chalice``.
 """
 import json
 
-from chalice import Blueprint, Chalice
+from chalice import Blueprint, Chalice, CORSConfig
 from chalice.appcheck import find_problems
 from chalice.deploy import packager
 from chalice.deploy.swagger import SwaggerGenerator, render_document
@@ -50,3 +50,12 @@ def test_deployment_package_limits_are_lambdas():
     # upload); Lambda also caps a function with its layers at 250 MB unzipped.
     assert packager.MAX_ZIPPED_BYTES == 50 * 1024 * 1024
     assert packager.MAX_UNZIPPED_BYTES == 250 * 1024 * 1024
+
+
+def test_cors_config_is_a_module_level_class_only():
+    # #16: the routing docs once write app.CORSConfig(...); as in Chalice 1.x
+    # the class is imported from chalice and the app has no such attribute.
+    app = Chalice('cors')
+    assert not hasattr(app, 'CORSConfig')
+    app.route('/', cors=CORSConfig(allow_origin='https://foo.example.com'))(lambda: {})
+    assert app.routes['/']['GET'].cors == CORSConfig(allow_origin='https://foo.example.com')
