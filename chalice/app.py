@@ -136,6 +136,18 @@ def _new_websocket_api():
     return WebsocketAPI()
 
 
+class _FeatureFlags(set):
+    """A set; ``extend`` is ``update`` as one documented example calls it."""
+
+    __slots__ = ()
+
+    def extend(self, flags):
+        self.update(flags)
+
+    def __repr__(self):
+        return repr(set(self))
+
+
 __all__ = [
     'Chalice', 'Blueprint', 'Request', 'Response', 'CORSConfig', 'APIGateway',
     'RouteEntry', 'ConvertToMiddleware', 'MultiDict', 'CaseInsensitiveMapping',
@@ -259,6 +271,14 @@ class _DecoratorAPI:
     """
 
     _module_name = 'app'
+    # (decorator, function) of factories used without "()", e.g. a bare
+    # @app.on_ws_message: it registers nothing (as in Chalice 1.x), and the
+    # CLI's checks (chalice.appcheck) refuse the app.
+    _bare_uses = ()
+
+    def _note_bare(self, decorator, value):
+        if callable(value):
+            self._bare_uses += ((decorator, value),)
 
     def route(self, path, **kwargs):
         def decorator(view_func):
@@ -269,6 +289,8 @@ class _DecoratorAPI:
 
     def authorizer(self, ttl_seconds=None, execution_role=None, name=None,
                    header='Authorization'):
+        self._note_bare('authorizer', ttl_seconds)
+
         def decorator(auth_func):
             auth_name = name or auth_func.__name__
             auth = _auth()
@@ -281,6 +303,8 @@ class _DecoratorAPI:
         return decorator
 
     def lambda_function(self, name=None):
+        self._note_bare('lambda_function', name)
+
         def decorator(func):
             wrapper = _handlers().pure_lambda_handler(func)
             self._register('lambda_function', name or func.__name__, func, wrapper)
@@ -288,6 +312,7 @@ class _DecoratorAPI:
         return decorator
 
     def schedule(self, expression, name=None, description=''):
+        self._note_bare('schedule', expression)
         # The expression is kept as given (a Rate, a Cron or a str); the
         # deployer turns it into a string.
         return self._event_decorator(
@@ -295,6 +320,7 @@ class _DecoratorAPI:
             schedule_expression=expression, description=description)
 
     def on_cw_event(self, event_pattern=None, name=None, pattern=None):
+        self._note_bare('on_cw_event', event_pattern)
         # ``pattern`` is the parameter's name in Chalice's API reference.
         if (event_pattern is None) == (pattern is None):
             raise TypeError('on_cw_event() needs exactly one event pattern: pass it as '
@@ -304,12 +330,14 @@ class _DecoratorAPI:
                                      else event_pattern)
 
     def on_s3_event(self, bucket, events=None, prefix=None, suffix=None, name=None):
+        self._note_bare('on_s3_event', bucket)
         return self._event_decorator(
             'S3EventConfig', 'S3Event', name, bucket=bucket,
             events=list(events) if events else ['s3:ObjectCreated:*'],
             prefix=prefix, suffix=suffix)
 
     def on_sns_message(self, topic, name=None):
+        self._note_bare('on_sns_message', topic)
         return self._event_decorator('SNSEventConfig', 'SNSEvent', name, topic=topic)
 
     # report_batch_item_failures=True: the handler returns the failed
@@ -319,6 +347,7 @@ class _DecoratorAPI:
     def on_sqs_message(self, queue=None, batch_size=1, name=None, queue_arn=None,
                        maximum_batching_window_in_seconds=0, maximum_concurrency=None,
                        report_batch_item_failures=False):
+        self._note_bare('on_sqs_message', queue)
         if (queue is None) == (queue_arn is None):
             raise ValueError('on_sqs_message needs exactly one of queue (a queue name) '
                              'or queue_arn')
@@ -332,6 +361,7 @@ class _DecoratorAPI:
     def on_kinesis_record(self, stream, batch_size=100, starting_position='LATEST',
                           name=None, maximum_batching_window_in_seconds=0,
                           report_batch_item_failures=False):
+        self._note_bare('on_kinesis_record', stream)
         return self._event_decorator(
             'KinesisEventConfig', 'KinesisEvent', name, stream=stream, batch_size=batch_size,
             starting_position=starting_position,
@@ -341,6 +371,7 @@ class _DecoratorAPI:
     def on_dynamodb_record(self, stream_arn, batch_size=100, starting_position='LATEST',
                            name=None, maximum_batching_window_in_seconds=0,
                            report_batch_item_failures=False):
+        self._note_bare('on_dynamodb_record', stream_arn)
         return self._event_decorator(
             'DynamoDBEventConfig', 'DynamoDBEvent', name, stream_arn=stream_arn,
             batch_size=batch_size, starting_position=starting_position,
@@ -348,12 +379,15 @@ class _DecoratorAPI:
             report_batch_item_failures=bool(report_batch_item_failures))
 
     def on_ws_connect(self, name=None):
+        self._note_bare('on_ws_connect', name)
         return self._websocket_decorator('$connect', name or 'websocket_connect')
 
     def on_ws_message(self, name=None):
+        self._note_bare('on_ws_message', name)
         return self._websocket_decorator('$default', name or 'websocket_message')
 
     def on_ws_disconnect(self, name=None):
+        self._note_bare('on_ws_disconnect', name)
         return self._websocket_decorator('$disconnect', name or 'websocket_disconnect')
 
     def middleware(self, event_type='all'):
@@ -411,7 +445,7 @@ class Chalice(_DecoratorAPI):
         self.pure_lambda_functions = []
         self.websocket_handlers = {}
         self.handler_map = {}
-        self.experimental_feature_flags = set()
+        self.experimental_feature_flags = _FeatureFlags()
         self._features_used = set()
         self._middleware = []
         self._handler_states = []
@@ -923,6 +957,7 @@ class Blueprint(_DecoratorAPI):
 
     def _register_to(self, app, name_prefix=None, url_prefix=None):
         self._current_app = app
+        app._bare_uses += self._bare_uses
         for handler_type, name, user_handler, wrapped, kwargs in self._deferred:
             kwargs = dict(kwargs)
             if handler_type == 'route':

@@ -22,8 +22,9 @@ function at fault.  What is checked:
 AWS's limits (:mod:`chalice.limits`): schedule expressions, event patterns,
 bucket, topic, queue and stream names, batch sizes and windows, starting
 positions, authorizer settings, CORS settings, media types and Lambda
-function names.  It returns every problem found instead of stopping at the
-first; :func:`find_problems` runs both.
+function names, and decorator factories used without their parentheses
+(``@app.on_ws_message`` registers nothing).  It returns every problem found
+instead of stopping at the first; :func:`find_problems` runs both.
 """
 import json
 import re
@@ -260,6 +261,11 @@ def argument_problems(app):
                 function = app.handler_map.get(name)
             problems.append(AppCheckError(message, function, handler=name))
 
+    for decorator, function in getattr(app, '_bare_uses', ()):
+        problems.append(AppCheckError(
+            '@app.%s needs parentheses: without them %s is not registered; write '
+            '@app.%s(...)' % (decorator, getattr(function, '__name__', 'the function'),
+                              decorator), function, handler=''))
     for name in lambda_function_names(app):
         if not isinstance(name, str) or not limits.FUNCTION_NAME_RE.fullmatch(name):
             add("the Lambda function name %s may only contain letters, digits, '-' and '_' "

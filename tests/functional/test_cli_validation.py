@@ -432,6 +432,13 @@ CASES = [
          code="@app.route('/me', cors=CORSConfig(allow_origin='', max_age=-5, "
               "allow_credentials='yes', allow_headers=['X-Ok', 'X Bad']))\n"
               "def me():\n    return {}\n"),
+    Case('bare decorator', ["Invalid app.py:{line}: @app.on_ws_message needs parentheses: "
+                            "without them message is not registered; write "
+                            "@app.on_ws_message(...)",
+                            "Invalid app.py:17: @app.schedule needs parentheses: without them "
+                            "tick is not registered; write @app.schedule(...)"],
+         code="@app.on_ws_message\ndef message(event):\n    pass\n\n\n"
+              "@app.schedule\ndef tick(event):\n    pass\n"),
     Case('binary_types', ["Invalid app.py: app.api.binary_types entry 'png' must be a media "
                           "type such as 'image/png' or '*/*'"],
          code="app.api.binary_types.append('png')\n"),

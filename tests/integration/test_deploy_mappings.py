@@ -459,6 +459,31 @@ def test_missing_queue_is_a_one_line_error(tmp_path, aws_env, aws_clients, table
     assert_nothing_left(project, aws_clients)
 
 
+def test_queue_visibility_shorter_than_the_function_timeout_is_a_one_line_error(
+        tmp_path, aws_env, aws_clients, table_stream_arn, fault_injector):
+    # moto does not compare the queue's visibility timeout with the function's
+    # timeout; Lambda does, so its refusal is injected as Lambda words it.
+    message = ('Queue visibility timeout: 30 seconds is less than Function timeout: '
+               '60 seconds')
+    fault_injector.fail_when(lambda call: call.operation == 'CreateEventSourceMapping',
+                             code='InvalidParameterValueException', message=message)
+    project = make_project(tmp_path, app_source(table=False), app_name=APP_NAME)
+    result = run_chalice(project, 'deploy', env=aws_env)
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith('Error: '), result.stderr
+    assert 'InvalidParameterValueException' in lines[0] and message in lines[0]
+    assert 'Traceback' not in result.stderr
+    assert_state_matches_moto(project, aws_clients)
+    # With the queue's timeout raised (or lambda_timeout lowered) a rerun completes.
+    fault_injector.disarm()
+    deploy(project, aws_env)
+    assert {m['EventSourceArn'] for m in all_mappings(aws_clients).values()} == {
+        QUEUE_ARN, STREAM_ARN}
+    delete(project, aws_env)
+    assert_nothing_left(project, aws_clients)
+
+
 # --------------------------------------------------------------------------
 # crash safety: fail the k-th AWS call of a deploy, for every k
 # --------------------------------------------------------------------------

@@ -215,6 +215,18 @@ def test_sqs_queue_arn_and_maximum_concurrency():
     validated(create)
 
 
+def test_fifo_queue_is_named_with_its_suffix():
+    # A FIFO queue is given by its name, .fifo included, like any other queue.
+    model = dataclasses.replace(SQS, queue='jobs.fifo', batch_size=10)
+    create, record = plan_for(model)
+    fifo_arn = 'arn:aws:sqs:%s:%s:jobs.fifo' % (REGION, ACCOUNT)
+    assert create.params['EventSourceArn'] == fifo_arn
+    assert create.params['BatchSize'] == 10
+    assert create.message == 'Subscribing demo-dev-on_job to SQS queue jobs.fifo'
+    assert (record.values['queue'], record.values['queue_arn']) == ('jobs.fifo', fifo_arn)
+    validated(create)
+
+
 @pytest.mark.parametrize('model, expected', [
     (SQS, 'arn:aws-cn:sqs:cn-north-1:%s:jobs' % ACCOUNT),
     (KINESIS, 'arn:aws-cn:kinesis:cn-north-1:%s:stream/clicks' % ACCOUNT),
