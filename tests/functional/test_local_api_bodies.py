@@ -5,6 +5,7 @@ introspect view, CORS, the built-in error bodies) are served by the local
 dev server on 127.0.0.1 and checked over real HTTP, and the same request
 through ``chalice.test.Client`` gives the same answer.
 """
+import contextlib
 import gzip
 import io
 import json
@@ -85,15 +86,16 @@ def make_gzip_app():
 
     @app.route('/')
     def index():
-        blob = json.dumps({'hello': 'world'}).encode('utf-8')
-        payload = gzip.compress(blob)
-        custom_headers = {'Content-Type': 'application/json', 'Content-Encoding': 'gzip'}
-        return Response(body=payload, status_code=200, headers=custom_headers)
+        return Response(body=gzip.compress(b'{"hello": "world"}'), status_code=200,
+                        headers={'Content-Type': 'application/json',
+                                 'Content-Encoding': 'gzip'})
 
     return app
 
 
-def serve(app):
+@contextlib.contextmanager
+def serving(app):
+    """`chalice local` serving ``app`` on 127.0.0.1; yields its URL."""
     server = LocalDevServer(app, None, host='127.0.0.1', port=0, stream=io.StringIO(),
                             log_requests=False)
     thread = server.serve_in_thread()
@@ -112,7 +114,8 @@ def app():
 
 @pytest.fixture(scope='module')
 def url(app):
-    yield from serve(app)
+    with serving(app) as server_url:
+        yield server_url
 
 
 @pytest.fixture
@@ -122,22 +125,16 @@ def client(app, tmp_path):
 
 
 @pytest.fixture(scope='module')
-def gzip_app():
-    return make_gzip_app()
+def gzip_ends(tmp_path_factory):
+    """``(URL of chalice local, test client)``, both for the GZIP app."""
+    gzip_app = make_gzip_app()
+    project_dir = str(tmp_path_factory.mktemp('gzip'))
+    with serving(gzip_app) as server_url, Client(gzip_app, project_dir=project_dir) as ends:
+        yield server_url, ends
 
 
-@pytest.fixture(scope='module')
-def gzip_url(gzip_app):
-    yield from serve(gzip_app)
-
-
-@pytest.fixture
-def gzip_client(gzip_app, tmp_path):
-    with Client(gzip_app, project_dir=str(tmp_path)) as test_client:
-        yield test_client
-
-
-def test_gzip_response_reaches_the_client_compressed(gzip_url, gzip_client):
+def test_gzip_response_reaches_the_client_compressed(gzip_ends):
+    gzip_url, gzip_client = gzip_ends
     raw = requests.get(gzip_url + '/', headers={'Accept': 'application/json'},
                        timeout=TIMEOUT, stream=True)
     assert raw.status_code == 200
@@ -155,8 +152,8 @@ def test_gzip_response_reaches_the_client_compressed(gzip_url, gzip_client):
 
 
 @pytest.mark.parametrize('accept', [None, 'text/html', 'text/html, application/xml;q=0.9'])
-def test_gzip_response_without_a_json_accept_is_the_documented_400(gzip_url, gzip_client,
-                                                                   accept):
+def test_gzip_response_without_a_json_accept_is_the_documented_400(gzip_ends, accept):
+    gzip_url, gzip_client = gzip_ends
     # requests drops a header whose value is None (it would send Accept: */*).
     over_http = requests.get(gzip_url + '/', headers={'Accept': accept}, timeout=TIMEOUT)
     in_process = gzip_client.http.get('/', headers={'Accept': accept} if accept else {})
