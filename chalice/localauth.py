@@ -11,7 +11,9 @@ This module reproduces those steps without AWS so that ``chalice local``
   without calling the authorizer;
 * the authorizer raises -> 401 ``{"message": "Unauthorized"}`` (the
   traceback is reported to the caller for printing);
-* a policy that grants nothing at all (``AuthResponse(routes=[])``) -> 401;
+* a policy that grants nothing at all (``AuthResponse(routes=[])``) -> 403
+  "User is not authorized to access this resource", as deployed (it is the
+  request without a token that gets the 401);
 * an explicit ``Deny`` matching the method ARN -> 403 with API Gateway's
   "explicit deny" message; ``Deny`` always wins over ``Allow``;
 * an ``Allow`` matching the method ARN -> the request goes through and
@@ -283,11 +285,11 @@ def run_token_authorizer(handler: Callable[[dict, Any], Any], header: str,
     if verdict == EXPLICIT_DENY:
         return _refused(403, EXPLICIT_DENY_BODY, 'AccessDeniedException',
                         f'the policy explicitly denies {method_arn}')
-    if verdict == NO_GRANT:
-        return _refused(401, UNAUTHORIZED_BODY, 'UnauthorizedException',
-                        'the policy allows no resources')
-    return _refused(403, IMPLICIT_DENY_BODY, 'AccessDeniedException',
-                    f'no statement of the policy allows {method_arn}')
+    # A policy granting nothing (AuthResponse(routes=[])) is an implicit deny
+    # too: API Gateway answers 403, not 401 (aws/chalice#971).
+    reason = ('the policy allows no resources' if verdict == NO_GRANT
+              else f'no statement of the policy allows {method_arn}')
+    return _refused(403, IMPLICIT_DENY_BODY, 'AccessDeniedException', reason)
 
 
 HTTP_API_FORBIDDEN_BODY = {'message': 'Forbidden'}

@@ -353,7 +353,8 @@ def test_builtin_authorizer_allows_with_context(url):
 @pytest.mark.parametrize('headers, status, body', [
     ({}, 401, {'message': 'Unauthorized'}),
     ({'Authorization': ''}, 401, {'message': 'Unauthorized'}),
-    ({'Authorization': 'nothing'}, 401, {'message': 'Unauthorized'}),
+    ({'Authorization': 'nothing'}, 403,
+     {'Message': 'User is not authorized to access this resource'}),
     ({'Authorization': 'deny'}, 403,
      {'Message': 'User is not authorized to access this resource with an explicit deny'}),
     ({'Authorization': 'elsewhere'}, 403,

@@ -400,6 +400,22 @@ def test_unknown_route_kwargs_are_rejected(app):
         app.route('/k', not_an_option=True)(named_view('k'))
 
 
+@pytest.mark.parametrize('options, names', [
+    ({'authorizer_name': 'MyAuth'}, 'authorizer_name'),
+    ({'authorizer_id': 'abc123', 'authorization_type': 'CUSTOM'},
+     'authorization_type, authorizer_id'),
+])
+def test_authorizer_options_removed_before_1_0_are_rejected(app, options, names):
+    # route(authorizer_id=, authorization_type=) went in 0.7.0 and
+    # route(authorizer_name=) with app.define_authorizer() in 1.0.0b1: both
+    # are refused by name rather than silently deploying an open route.
+    with pytest.raises(TypeError) as info:
+        app.route('/old', **options)(named_view('old'))
+    assert str(info.value) == 'route() got unexpected keyword argument(s): %s' % names
+    assert app.routes == {}
+    assert not hasattr(app, 'define_authorizer')
+
+
 def test_authorizer_of_the_wrong_type_is_rejected(app):
     with pytest.raises(TypeError):
         app.route('/auth', authorizer='my-authorizer')(named_view('auth'))

@@ -161,6 +161,8 @@ def auth_app(app):
         if auth_request.token == 'other-route':
             return AuthResponse(routes=[AuthRoute('/elsewhere', ['GET'])],
                                 principal_id='user')
+        if auth_request.token == 'nothing':
+            return AuthResponse(routes=[], principal_id='user')
         raise Exception('not a token I know')
 
     @app.route('/private', authorizer=demo_auth)
@@ -180,6 +182,10 @@ def test_client_enforces_builtin_authorizers(app, client):
     assert response.status_code == 401
     assert response.body == b'{"message":"Unauthorized"}'
     response = client.http.get('/private', headers={'Authorization': 'other-route'})
+    assert response.status_code == 403
+    assert response.json_body == {'Message': 'User is not authorized to access this resource'}
+    # An empty routes list grants nothing: API Gateway's implicit-deny 403.
+    response = client.http.get('/private', headers={'Authorization': 'nothing'})
     assert response.status_code == 403
     assert response.json_body == {'Message': 'User is not authorized to access this resource'}
     response = client.http.get('/private', headers={'Authorization': 'allow'})

@@ -151,7 +151,8 @@ def test_header_lookup_is_case_insensitive():
     (None, 401, {'message': 'Unauthorized'}),
     ('', 401, {'message': 'Unauthorized'}),
     ('boom', 401, {'message': 'Unauthorized'}),
-    ('nothing', 401, {'message': 'Unauthorized'}),
+    # API Gateway's answer to AuthResponse(routes=[]), as in aws/chalice#971.
+    ('nothing', 403, {'Message': 'User is not authorized to access this resource'}),
     ('other', 403, {'Message': 'User is not authorized to access this resource'}),
     ('deny', 403, {'Message': 'User is not authorized to access this resource with an '
                               'explicit deny'}),
