@@ -281,6 +281,8 @@ class _DecoratorAPI:
             self._bare_uses += ((decorator, value),)
 
     def route(self, path, **kwargs):
+        self._note_bare('route', path)
+
         def decorator(view_func):
             name = kwargs.get('name') or view_func.__name__
             self._register('route', name, view_func, view_func, path=path, options=kwargs)
@@ -391,6 +393,9 @@ class _DecoratorAPI:
         return self._websocket_decorator('$disconnect', name or 'websocket_disconnect')
 
     def middleware(self, event_type='all'):
+        if callable(event_type):  # a bare @app.middleware: nothing registered
+            self._note_bare('middleware', event_type)
+            return _unchanged
         _validate_middleware_type(event_type)
 
         def decorator(func):
@@ -519,6 +524,8 @@ class Chalice(_DecoratorAPI):
     def route(self, path, **kwargs):
         # The same as _DecoratorAPI.route without the generic _register hop:
         # an app with many routes pays little per route at import time.
+        self._note_bare('route', path)
+
         def decorator(view_func):
             self._register_route(kwargs.get('name') or view_func.__name__, view_func,
                                  path, kwargs)
@@ -917,6 +924,10 @@ class _CompiledPreflight:
 
     def __init__(self, headers):
         self.headers = headers
+
+
+def _unchanged(func):
+    return func
 
 
 def _validate_middleware_type(event_type):

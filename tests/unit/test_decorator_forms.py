@@ -15,13 +15,13 @@ from chalice.cli.factory import check_experimental_features
 FACTORIES = [
     'authorizer', 'lambda_function', 'schedule', 'on_cw_event', 'on_s3_event', 'on_sns_message',
     'on_sqs_message', 'on_kinesis_record', 'on_dynamodb_record',
-    'on_ws_connect', 'on_ws_message', 'on_ws_disconnect',
+    'on_ws_connect', 'on_ws_message', 'on_ws_disconnect', 'route', 'middleware',
 ]
 
 
 def _registered(app):
     return (app.event_sources, app.pure_lambda_functions, app.websocket_handlers,
-            app.handler_map)
+            app.handler_map, app.routes, app._middleware)
 
 
 def handler(event):
@@ -33,7 +33,7 @@ def test_bare_decorator_imports_registers_nothing_and_is_refused_by_the_checks(d
     app = Chalice('bare')
     returned = getattr(app, decorator)(handler)
     assert callable(returned) and returned is not handler
-    assert _registered(app) == ([], [], {}, {})
+    assert _registered(app) == ([], [], {}, {}, {}, [])
     assert app.builtin_auth_handlers == []
     [problem] = find_problems(app)
     assert problem.function is handler
