@@ -5,7 +5,7 @@ deployer reads: which function, which bucket/topic/queue/stream, options)
 and, at run time, wraps the Lambda event in an *event class* that gives the
 handler friendly attributes while ``to_dict()`` still returns the original.
 """
-import base64
+import binascii
 import json
 
 from chalice.runtime.errors import MalformedEventError
@@ -493,7 +493,7 @@ def _epoch_to_datetime(seconds):
     return value
 
 
-_b64decode = base64.b64decode
+_b64decode = binascii.a2b_base64  # base64.b64decode minus a Python call
 
 
 class KinesisRecord(BaseLambdaEvent):

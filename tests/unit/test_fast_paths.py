@@ -268,3 +268,17 @@ def test_batch_events_and_records_pickle_and_copy_with_every_attribute():
             assert twin.to_dict() == obj.to_dict()
             if isinstance(obj, (SQSEvent, KinesisEvent, DynamoDBEvent)):
                 assert [public(r) for r in twin] == [public(r) for r in obj]
+
+
+@settings(max_examples=500)
+@given(data=st.one_of(st.text(alphabet='QUJDabc012+/=-_ \n\u00e9', max_size=12),
+                      st.binary(max_size=12), st.integers(), st.none()))
+def test_kinesis_data_is_decoded_as_b64decode_does(data):
+    import base64
+
+    def outcome(decode):
+        try:
+            return decode(data)
+        except (TypeError, ValueError) as error:
+            return type(error)
+    assert outcome(runtime_events._b64decode) == outcome(base64.b64decode)
