@@ -8,8 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from chalice.cli import cli
-from chalice.cli import local_cmd, reloader
+from chalice.cli import cli, local_cmd, reloader
 
 
 @pytest.fixture
