@@ -349,15 +349,20 @@ class Packager:
         names = [m for m in missing if requirement_key(m) not in vendored]
         if not names:
             return
+        # The block AWS Chalice prints (and its documentation shows), then
+        # which Lambda target had no usable wheel.
         lines = ['Could not install dependencies:', *names,
+                 'You will have to build these yourself and vendor them in',
+                 'the chalice vendor folder.',
+                 '',
+                 'Your deployment will continue but may not work correctly',
+                 'if missing dependencies are not present. For more information:',
+                 PACKAGING_DOCS_URL,
+                 '',
                  'No wheel of these runs on Lambda (%s, %s) and they could not be built'
                  % (self._target.python_version, self._target.architecture),
-                 'as pure Python. Build them on a compatible Linux machine and put the',
-                 'result in the vendor/ directory of the project.',
-                 '',
-                 'The deployment continues without them, so the function may fail where',
-                 'they are imported. For more information:',
-                 PACKAGING_DOCS_URL]
+                 'as pure Python: build them on a compatible Linux machine and put the',
+                 'result in the vendor/ directory of the project.']
         if cached:
             lines.append('(This result is cached: delete %s to try again.)'
                          % os.path.relpath(self.cache_dir, self._project_dir))

@@ -791,6 +791,28 @@ def test_every_function_key_is_allowed_per_function(key):
     assert validate_config(_fn(key, samples[key], where='top')) == []
 
 
+# The per-function keys the Chalice documentation lists (001:L1223-1236).
+DOCUMENTED_FUNCTION_KEYS = [
+    'autogen_policy', 'environment_variables', 'iam_policy_file', 'iam_role_arn',
+    'lambda_memory_size', 'lambda_timeout', 'layers', 'manage_iam_role',
+    'reserved_concurrency', 'security_group_ids', 'subnet_ids', 'tags']
+# Keys the documentation allows per stage and at the top level, but not per function.
+DOCUMENTED_STAGE_ONLY_KEYS = [
+    'api_gateway_endpoint_type', 'api_gateway_endpoint_vpce', 'api_gateway_policy_file',
+    'api_gateway_stage', 'minimum_compression_size']
+
+
+def test_documented_key_levels():
+    assert set(DOCUMENTED_FUNCTION_KEYS) <= set(FUNCTION_KEYS)
+    for key in DOCUMENTED_STAGE_ONLY_KEYS:
+        assert key in STAGE_KEYS and key not in FUNCTION_KEYS
+    # Documented stage keys at a per-function level are reported and ignored.
+    for key in DOCUMENTED_STAGE_ONLY_KEYS:
+        [warning] = validate_config({'lambda_functions': {'foo': {key: None}}})
+        assert warning.startswith(f'lambda_functions.foo.{key} in .chalice/config.json is '
+                                  'not a per-function setting and is ignored')
+
+
 def test_function_keys_are_a_subset_of_stage_keys():
     assert set(FUNCTION_KEYS) <= set(STAGE_KEYS)
 

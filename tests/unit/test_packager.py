@@ -335,8 +335,16 @@ def test_missing_dependencies_warning(tmp_path, fake_resolver, capsys):
     create_deployment_package(project, ui=ui)
     [warning] = ui.warnings
     lines = warning.splitlines()
-    assert lines[:3] == ['Could not install dependencies:', 'cryptography==1.9', 'native']
-    assert 'vendor/' in warning and packager.PACKAGING_DOCS_URL in warning
+    # The lines the Chalice documentation shows (001:L1875-1883), then the target.
+    assert lines[:9] == [
+        'Could not install dependencies:', 'cryptography==1.9', 'native',
+        'You will have to build these yourself and vendor them in',
+        'the chalice vendor folder.',
+        '',
+        'Your deployment will continue but may not work correctly',
+        'if missing dependencies are not present. For more information:',
+        packager.PACKAGING_DOCS_URL]
+    assert 'vendor/' in warning
     assert 'python3.11' in warning
 
     # A package now in vendor/ is no longer reported; the default UI uses stderr.

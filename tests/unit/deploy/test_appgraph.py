@@ -511,3 +511,63 @@ def test_config_create_without_disk_uses_defaults(project, package):
     handler = by_name(build_application(config, package))['api_handler']
     assert handler.function_name == 'other-dev'
     assert handler.tags[CHALICE_TAG_KEY].endswith(':stage=dev:app=other')
+
+
+def test_stage_minimum_compression_size_overrides_the_top_level(project, package):
+    # 001:L1102-1413: a stage's value wins over the top-level one; other stages keep it.
+    disk = {'minimum_compression_size': 100,
+            'stages': {'prod': {'minimum_compression_size': 2048}, 'dev': {}}}
+    prod = by_name(build(hello_app(), project, package, stage='prod', **disk))['rest_api']
+    dev = by_name(build(hello_app(), project, package, stage='dev', **disk))['rest_api']
+    assert prod.minimum_compression_size == 2048
+    assert prod.definition['x-amazon-apigateway-minimum-compression-size'] == 2048
+    assert dev.minimum_compression_size == 100
+    assert dev.definition['x-amazon-apigateway-minimum-compression-size'] == 100
+    plain = by_name(build(hello_app(), project, package))['rest_api']
+    assert plain.minimum_compression_size is None
+    assert 'x-amazon-apigateway-minimum-compression-size' not in plain.definition
+
+
+def test_function_settings_are_keyed_by_the_decorators_name(project, package):
+    # 001:L1244-1266: the key is name= when given, else the Python function name.
+    disk = {'lambda_functions': {
+        'renamed': {'lambda_timeout': 300},   # @app.lambda_function(name='renamed') def other
+        'other': {'lambda_timeout': 5},       # the Python name of that function: not used
+        'worker': {'lambda_memory_size': 1024},
+        'api_handler': {'lambda_memory_size': 512},  # every route shares this function
+    }}
+    resources = by_name(build(full_app(), project, package, **disk))
+    assert resources['renamed'].timeout == 300
+    assert resources['renamed'].handler == 'app.other'
+    assert resources['worker'].memory_size == 1024
+    assert (resources['api_handler'].memory_size, resources['api_handler'].timeout) == (512, 60)
+    assert resources['auth'].memory_size == 128
+
+
+def test_blueprint_functions_point_at_their_module(project, package):
+    from chalice import Blueprint
+
+    bp = Blueprint('chalicelib.jobs')
+
+    @bp.lambda_function()
+    def pure(event, context):
+        pass
+
+    @bp.schedule('rate(1 hour)')
+    def hourly(event):
+        pass
+
+    @bp.route('/jobs')
+    def jobs():
+        return []
+
+    app = hello_app()
+    app.register_blueprint(bp, name_prefix='jobs_')
+    resources = by_name(build(app, project, package))
+    assert resources['jobs_pure'].handler == 'chalicelib.jobs.pure'
+    assert resources['jobs_pure'].function_name == 'demo-dev-jobs_pure'
+    assert resources['jobs_hourly'].handler == 'chalicelib.jobs.hourly'
+    assert resources['jobs_hourly'].function_name == 'demo-dev-jobs_hourly'
+    # Routes of a blueprint are served by the one API handler.
+    assert resources['api_handler'].handler == 'app.app'
+    assert '/jobs' in resources['rest_api'].definition['paths']

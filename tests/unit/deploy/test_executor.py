@@ -241,6 +241,9 @@ def test_deploy_creates_everything_and_records_it(project, package):
     assert sids == ['arn:aws:execute-api:us-west-2:123456789012:%s/authorizers/*' % api_id]
     policy = aws.roles['demo-dev']['policies']['demo-dev']
     assert 's3:ListAllMyBuckets' in json.dumps(policy)
+    # As in Chalice 1.x (not as its old tutorial says), the generated policy is
+    # not written to .chalice/: only the state file is (docs/deploy.rst).
+    assert sorted(os.listdir(os.path.join(project, '.chalice'))) == ['deployed']
 
 
 def test_redeploy_without_changes_makes_zero_mutating_calls(project, package):

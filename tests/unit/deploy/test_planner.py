@@ -428,6 +428,20 @@ def test_reserved_concurrency_set():
     assert plan.mutating_calls[0].params['ReservedConcurrentExecutions'] == 10
 
 
+def test_reserved_concurrency_zero_is_a_reservation_not_unset():
+    # 0 blocks every invocation (001:L1223): it must be set, never skipped as falsy.
+    app = replace_function(Application('demo', 'dev', (WORKER,)), 'worker',
+                           reserved_concurrency=0)
+    plan = plan_deploy(app, DeployedState('/nowhere/s.json'), {}, ctx())
+    assert ('lambda', 'put_function_concurrency') in mutating(plan)
+    [put] = [c for c in plan.mutating_calls if c.method == 'put_function_concurrency']
+    assert put.params == {'FunctionName': 'demo-dev-worker', 'ReservedConcurrentExecutions': 0}
+    # Going from no reservation to 0 on a deployed function puts 0 (not a delete).
+    plan = plan_for(replace_function(APP, 'worker', reserved_concurrency=0), *in_sync(APP))
+    assert mutating(plan) == [('lambda', 'put_function_concurrency')]
+    assert plan.mutating_calls[0].params['ReservedConcurrentExecutions'] == 0
+
+
 def test_reserved_concurrency_unset():
     state, remote = in_sync(APP)
     remote['worker']['concurrency'] = 10

@@ -105,6 +105,7 @@ def test_hello_world(project):
     assert list(template['Outputs']) == ['RestAPIId', 'APIHandlerName', 'APIHandlerArn',
                                          'EndpointURL']
     assert template['Outputs']['RestAPIId'] == {'Value': {'Ref': 'RestAPI'}}
+    assert template['Outputs']['APIHandlerName'] == {'Value': {'Ref': 'APIHandler'}}
     assert template['Outputs']['APIHandlerArn'] == {
         'Value': {'Fn::GetAtt': ['APIHandler', 'Arn']}}
     assert template['Outputs']['EndpointURL'] == {'Value': {'Fn::Sub': (
@@ -391,3 +392,46 @@ def test_xray_traces_the_rest_api_stage(project):
     assert resources['APIHandler']['Properties']['Tracing'] == 'Active'
     untraced = template_for(hello_app(), project)['Resources']
     assert 'TracingEnabled' not in untraced['RestAPI']['Properties']
+
+
+def test_only_functions_are_tagged(project):
+    # tags (and the aws-chalice tag) go on the Lambda functions only (001:L1181-1185).
+    resources = template_for(hello_app(), project, tags={'team': 'blue'})['Resources']
+    assert resources['APIHandler']['Properties']['Tags']['team'] == 'blue'
+    for logical_id in ('RestAPI', 'DefaultRole', 'APIHandlerInvokePermission'):
+        assert 'Tags' not in resources[logical_id]['Properties'], logical_id
+
+
+def test_reserved_concurrency_zero_is_written(project):
+    resources = template_for(hello_app(), project, reserved_concurrency=0)['Resources']
+    assert resources['APIHandler']['Properties']['ReservedConcurrentExecutions'] == 0
+    untouched = template_for(hello_app(), project)['Resources']['APIHandler']['Properties']
+    assert 'ReservedConcurrentExecutions' not in untouched
+
+
+def test_cdk_chalice_stage_config_shape(project):
+    """The stage config cdk-chalice writes (004): per-function api_handler settings."""
+    arn = 'arn:aws:iam::123456789012:role/cdk-made-role'
+    stage_config = {
+        'api_gateway_stage': 'v1',
+        'lambda_functions': {'api_handler': {
+            'manage_iam_role': False, 'iam_role_arn': arn,
+            'environment_variables': {'DYNAMODB_TABLE_NAME': 'tbl'},
+            'lambda_memory_size': 256, 'lambda_timeout': 10}},
+    }
+    template = template_for(hello_app(), project, stages={'dev-stack': stage_config})
+    # The stage named in the config is not this one: nothing of it applies.
+    assert template['Resources']['APIHandler']['Properties']['MemorySize'] == 128
+    config = make_config(hello_app(), project, stage='dev-stack',
+                         stages={'dev-stack': stage_config})
+    application = build_application(config, make_package(project), region=REGION,
+                                     partition=PARTITION)
+    template = build_template(application)
+    resources = template['Resources']
+    assert 'DefaultRole' not in resources
+    props = resources['APIHandler']['Properties']
+    assert props['Role'] == arn
+    assert props['Environment'] == {'Variables': {'DYNAMODB_TABLE_NAME': 'tbl'}}
+    assert (props['MemorySize'], props['Timeout']) == (256, 10)
+    assert resources['RestAPI']['Properties']['StageName'] == 'v1'
+    assert props['Tags']['aws-chalice'].endswith(':stage=dev-stack:app=demo')

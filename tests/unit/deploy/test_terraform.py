@@ -400,3 +400,9 @@ def test_xray_traces_the_rest_api_stage(project):
     assert resource(document, 'aws_api_gateway_stage', 'rest_api')['xray_tracing_enabled'] is True
     untraced = configuration_for(hello_app(), project)
     assert 'xray_tracing_enabled' not in resource(untraced, 'aws_api_gateway_stage', 'rest_api')
+
+
+def test_reserved_concurrency_zero_is_written(project):
+    document = configuration_for(hello_app(), project, reserved_concurrency=0)
+    handler = resource(document, 'aws_lambda_function', 'api_handler')
+    assert handler['reserved_concurrent_executions'] == 0
