@@ -15,7 +15,6 @@ from click.testing import CliRunner
 from chalice.cli import cli
 
 # The CLI changes sys.path, sys.modules and os.environ; this autouse fixture undoes it.
-from tests.functional.test_cli_basics import restore_import_state  # noqa: F401
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -16,7 +16,6 @@ from tests.functional import test_packager_deps as packager_deps
 from tests.functional.test_cli_package import lint_errors, new_project, package
 
 # Fixtures shared with the package and packager tests.
-restore_import_state = cli_package.restore_import_state
 workdir = cli_package.workdir
 wheelhouse = packager_deps.wheelhouse
 offline_pip = packager_deps.offline_pip

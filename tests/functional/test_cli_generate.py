@@ -20,10 +20,8 @@ from chalice.deploy.models import DeploymentPackage
 from chalice.deploy.plan import Var
 from chalice.deploy.swagger import render_document
 from chalice.errors import ChaliceError
-from tests.functional import test_cli_package as cli_package
 
 # Fresh app module and sys.path for every test, as in the package tests.
-restore_import_state = cli_package.restore_import_state
 
 MODELS_APP = '''\
 from chalice import Chalice, CORSConfig, IAMAuthorizer

@@ -48,19 +48,6 @@ def workdir(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.fixture(autouse=True)
-def restore_import_state(monkeypatch):
-    """Undo what running the CLI does to sys.path, sys.modules and os.environ."""
-    # setenv records the original state, so the variable the CLI sets is undone.
-    monkeypatch.setenv('AWS_CHALICE_CLI_MODE', 'unset-by-test')
-    monkeypatch.delenv('AWS_CHALICE_CLI_MODE')
-    saved_path = sys.path[:]
-    yield
-    sys.path[:] = saved_path
-    for name in list(sys.modules):
-        if name == 'app' or name == 'chalicelib' or name.startswith('chalicelib.'):
-            del sys.modules[name]
-
 
 def run(*args, input=None):
     return CliRunner().invoke(cli, ['new-project', *args], input=input)

@@ -16,7 +16,6 @@ from chalice.cli.group import COMMANDS
 from chalice.errors import ChaliceError
 
 # The CLI changes sys.path, sys.modules and os.environ; this autouse fixture undoes it.
-from tests.functional.test_cli_basics import restore_import_state  # noqa: F401
 
 # (command path, option names, negative names, default) -- one row per option.
 OPTIONS = [

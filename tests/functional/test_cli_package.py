@@ -106,17 +106,6 @@ def on_upload(event):
 '''
 
 
-@pytest.fixture(autouse=True)
-def restore_import_state(monkeypatch):
-    monkeypatch.setenv('AWS_CHALICE_CLI_MODE', 'unset-by-test')
-    monkeypatch.delenv('AWS_CHALICE_CLI_MODE')
-    saved_path = sys.path[:]
-    yield
-    sys.path[:] = saved_path
-    for name in list(sys.modules):
-        if name == 'app' or name == 'chalicelib' or name.startswith('chalicelib.'):
-            del sys.modules[name]
-
 
 @pytest.fixture
 def workdir(tmp_path, monkeypatch):

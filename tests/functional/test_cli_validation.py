@@ -25,7 +25,6 @@ from chalice.cli import cli
 from chalice.test import Client
 
 # The CLI changes sys.path, sys.modules and os.environ; this autouse fixture undoes it.
-from tests.functional.test_cli_basics import restore_import_state  # noqa: F401
 
 HEADER = '''\
 from chalice import (Chalice, CORSConfig, CognitoUserPoolAuthorizer, Cron,

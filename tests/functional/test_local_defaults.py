@@ -4,22 +4,11 @@ The server itself is not started: the function each path hands its settings
 to is replaced, so the test sees exactly what the command line resolved.
 """
 import json
-import sys
 
 import pytest
 from click.testing import CliRunner
 
 from chalice.cli import cli, local_cmd, reloader
-
-
-@pytest.fixture(autouse=True)
-def restore_environment(monkeypatch):
-    """The CLI group sets AWS_CHALICE_CLI_MODE; undo it after each test."""
-    monkeypatch.setenv('AWS_CHALICE_CLI_MODE', 'unset-by-test')
-    monkeypatch.delenv('AWS_CHALICE_CLI_MODE')
-    saved_path = sys.path[:]
-    yield
-    sys.path[:] = saved_path
 
 
 @pytest.fixture

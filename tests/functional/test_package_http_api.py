@@ -16,7 +16,6 @@ from tests.functional.test_cli_package import (
 )
 
 # The package tests' fixtures: a scratch working directory, the import state restored.
-restore_import_state = test_cli_package.restore_import_state
 workdir = test_cli_package.workdir
 
 APP = '''\
