@@ -7,7 +7,6 @@ through ``chalice.test.Client`` gives the same answer.
 """
 import contextlib
 import gzip
-import io
 import json
 
 import pytest
@@ -26,8 +25,8 @@ from chalice import (
     UnauthorizedError,
     UnprocessableEntityError,
 )
-from chalice.local import LocalDevServer
 from chalice.test import Client
+from tests.functional import localserver
 
 TIMEOUT = 30
 DEFAULT_ALLOW_HEADERS = 'Authorization,Content-Type,X-Amz-Date,X-Amz-Security-Token,X-Api-Key'
@@ -96,15 +95,8 @@ def make_gzip_app():
 @contextlib.contextmanager
 def serving(app):
     """`chalice local` serving ``app`` on 127.0.0.1; yields its URL."""
-    server = LocalDevServer(app, None, host='127.0.0.1', port=0, stream=io.StringIO(),
-                            log_requests=False)
-    thread = server.serve_in_thread()
-    try:
+    with localserver.serving(app, log_requests=False) as server:
         yield server.url
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=TIMEOUT)
 
 
 @pytest.fixture(scope='module')

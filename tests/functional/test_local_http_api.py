@@ -4,7 +4,6 @@ The in-process server checks the 2.0 events, cookies, CORS and JWTs on the
 wire (repeated Set-Cookie lines, 204 preflights); one subprocess run shows
 ``chalice local`` picks the type and the key set up from the config file.
 """
-import io
 import json
 
 import pytest
@@ -12,8 +11,8 @@ import requests
 
 from chalice import Chalice, CORSConfig, JWTAuthorizer, Response
 from chalice.config import Config
-from chalice.local import LocalDevServer
 from tests.functional import test_local_cli
+from tests.functional.localserver import serving
 from tests.functional.test_local_cli import free_port
 from tests.jwt_keys import AUDIENCE, ISSUER, claims, jwks, sign
 
@@ -49,14 +48,8 @@ def url():
     config = Config('dev', 'api_handler', config_from_disk={
         'version': '2.0', 'app_name': 'httpapi', 'api_gateway_type': 'HTTP',
         'local_jwks': jwks()})
-    server = LocalDevServer(make_app(), config, host='127.0.0.1', port=0, stream=io.StringIO())
-    thread = server.serve_in_thread()
-    try:
+    with serving(make_app(), config) as server:
         yield server.url
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def test_requests_reach_the_view_as_2_0_events(url):

@@ -21,8 +21,9 @@ from chalice import (
     Response,
 )
 from chalice.config import Config
-from chalice.local import LocalDevServer, create_local_server
+from chalice.local import create_local_server
 from chalice.test import Client
+from tests.functional.localserver import serving
 
 TIMEOUT = 10
 
@@ -73,15 +74,8 @@ def make_app():
 @pytest.fixture
 def local_url():
     stream = io.StringIO()
-    server = LocalDevServer(make_app(), None, host='127.0.0.1', port=0, stream=stream,
-                            log_requests=False)
-    thread = server.serve_in_thread()
-    try:
+    with serving(make_app(), stream=stream, log_requests=False) as server:
         yield server.url, stream
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 REQUESTS = [

@@ -14,6 +14,7 @@ from chalice import AuthResponse, Chalice, IAMAuthorizer, Response
 from chalice.config import Config
 from chalice.errors import ChaliceError
 from chalice.local import LocalDevServer, PortInUseError
+from tests.functional.localserver import serving
 
 # Seconds any one HTTP call may take: a server that stops answering fails
 # the test instead of hanging it.
@@ -145,15 +146,9 @@ def make_app():
 def server():
     stream = io.StringIO()
     config = Config('dev', 'api_handler', config_from_disk=CONFIG)
-    dev_server = LocalDevServer(make_app(), config, host='127.0.0.1', port=0, stream=stream)
-    thread = dev_server.serve_in_thread()
-    dev_server.stream = stream
-    try:
+    with serving(make_app(), config, stream=stream) as dev_server:
+        dev_server.stream = stream
         yield dev_server
-    finally:
-        dev_server.shutdown()
-        dev_server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
