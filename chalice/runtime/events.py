@@ -182,18 +182,32 @@ _new = object.__new__
 
 class _Field:
     """An event attribute read from the event when asked for: ``.get(key)``
-    of the dict held in the instance attribute ``source`` (checked to be a
-    dict when the event object was built).
+    of the event dict (checked to be a dict when the event object was built).
 
     For the fields handlers seldom read: building the event costs nothing
     for them.  It is a non-data descriptor, so assigning the attribute on
     an instance (as a middleware may) works and wins from then on.
     """
 
-    __slots__ = ('key', 'source')
+    __slots__ = ('key',)
 
-    def __init__(self, key, source='_event_dict'):
+    def __init__(self, key):
         self.key = key
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        return instance._event_dict.get(self.key)
+
+
+class _NestedField(_Field):
+    """A :class:`_Field` of the dict held in the instance attribute ``source``
+    (a part of the event, e.g. a Kinesis record's ``kinesis``)."""
+
+    __slots__ = ('source',)
+
+    def __init__(self, key, source):
+        super().__init__(key)
         self.source = source
 
     def __get__(self, instance, owner=None):
@@ -265,6 +279,8 @@ class CloudWatchEvent(BaseLambdaEvent):
 
     _source_name = 'An EventBridge (CloudWatch Events)'
     _expected = 'an EventBridge event (an object with detail-type, source and detail)'
+    # _fill below only keeps a dict event: the handler does that itself.
+    _keeps_only_the_event = True
 
     def _fill(self, event_dict, context):
         self._event_dict = event_dict
@@ -516,9 +532,9 @@ class KinesisRecord(BaseLambdaEvent):
         self._kinesis = kinesis
         return self
 
-    sequence_number = _Field('sequenceNumber', '_kinesis')
-    partition_key = _Field('partitionKey', '_kinesis')
-    schema_version = _Field('kinesisSchemaVersion', '_kinesis')
+    sequence_number = _NestedField('sequenceNumber', '_kinesis')
+    partition_key = _NestedField('partitionKey', '_kinesis')
+    schema_version = _NestedField('kinesisSchemaVersion', '_kinesis')
     event_id = _Field('eventID')
     event_source_arn = _Field('eventSourceARN')
 
@@ -561,9 +577,9 @@ class DynamoDBRecord(BaseLambdaEvent):
         self._ddb = ddb
         return self
 
-    sequence_number = _Field('SequenceNumber', '_ddb')
-    size_bytes = _Field('SizeBytes', '_ddb')
-    stream_view_type = _Field('StreamViewType', '_ddb')
+    sequence_number = _NestedField('SequenceNumber', '_ddb')
+    size_bytes = _NestedField('SizeBytes', '_ddb')
+    stream_view_type = _NestedField('StreamViewType', '_ddb')
     aws_region = _Field('awsRegion')
     event_id = _Field('eventID')
     event_source_arn = _Field('eventSourceARN')

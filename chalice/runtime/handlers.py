@@ -105,6 +105,16 @@ def lambda_handler(func, event_class, middleware_type, report_batch_item_failure
                     event_obj._records = records
                     return innermost(event_obj)
             return run_chain(event, context)
+    elif event_class.__dict__.get('_keeps_only_the_event'):
+        def handler(event, context):
+            # An event class whose _fill only keeps the event (a dict) and
+            # the context (EventBridge's): _fill written out.
+            if state.chain is None and type(event) is dict:
+                event_obj = _new(event_class)
+                event_obj._event_dict = event
+                event_obj.context = context
+                return innermost(event_obj)
+            return run_chain(event, context)
     else:
         def handler(event, context):
             if state.chain is None:

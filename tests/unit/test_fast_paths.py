@@ -282,3 +282,31 @@ def test_kinesis_data_is_decoded_as_b64decode_does(data):
         except (TypeError, ValueError) as error:
             return type(error)
     assert outcome(runtime_events._b64decode) == outcome(base64.b64decode)
+
+
+@settings(max_examples=300)
+@given(event=st.one_of(
+    st.none(), st.integers(), st.text(max_size=3), st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.sampled_from(['time', 'detail', 'id', 'source', 'detail-type']),
+                    st.text(max_size=3), max_size=4),
+    st.builds(_Mapping, st.fixed_dictionaries({'time': st.text(max_size=3)}))))
+def test_the_eventbridge_handlers_read_any_event_as_the_constructor_does(event):
+    # The handler's shortcut for a class whose _fill only keeps a dict event
+    # (CloudWatchEvent) against CloudWatchEvent(event, context).
+    app = Chalice('eventbridge')
+    context = FakeLambdaContext()
+
+    def seen(make_event):
+        try:
+            obj = make_event()
+            return (type(obj), obj.to_dict(), obj.context, obj.time, obj.detail_type)
+        except Exception as error:  # noqa: BLE001 - the error itself is compared
+            return (type(error), str(error))
+
+    def on_event(event):
+        return event
+    schedule = app.schedule('rate(1 hour)')(on_event)
+    pattern = app.on_cw_event({'source': ['x']}, name='matched')(on_event)
+    expected = seen(lambda: CloudWatchEvent(event, context))
+    assert seen(lambda: schedule(event, context)) == expected
+    assert seen(lambda: pattern(event, context)) == expected
