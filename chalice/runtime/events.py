@@ -313,12 +313,14 @@ class SNSEvent(BaseLambdaEvent):
         self.context = context
         try:
             sns = event_dict['Records'][0]['Sns']
-            self.subject = sns.get('Subject')
             self.message = sns.get('Message')
-            self.message_attributes = sns.get('MessageAttributes')
         except _SHAPE_ERRORS as error:
             raise _malformed(SNSEvent, event_dict, error) from error
+        self._sns = sns
         return self
+
+    subject = _NestedField('Subject', '_sns')
+    message_attributes = _NestedField('MessageAttributes', '_sns')
 
 
 _unquote = None
