@@ -44,6 +44,13 @@ GRANTS = dict({name: 0 for name in ALL_FUNCTIONS}, **{
         'api_handler', 'auth', 'every_hour', 'nightly', 'on_commit', 'on_topic', 'on_upload',
         'websocket_connect', 'websocket_message', 'websocket_disconnect')})
 
+# The changes a takeover makes (docs/deploy.rst, "Taking over a stage deployed
+# by AWS Chalice"): new code and tag, our role policy, the REST API's
+# definition and deployment, a websocket redeployment, the authorizer's grant.
+TAKEOVER_CHANGES = {
+    'UpdateFunctionCode', 'TagResource', 'PutRolePolicy', 'PutRestApi', 'CreateDeployment',
+    'UpdateStage', 'AddPermission', 'RemovePermission'}
+
 
 @pytest.fixture(scope='session')
 def upstream():
@@ -174,7 +181,9 @@ def test_stage_of_aws_chalice_is_taken_over_and_handed_back_without_duplicates(
     url = rest_api_url(tools.project)
 
     # Takeover: nothing recreated or added, the authorizer's grant narrowed.
+    fault_injector.arm()
     tools.ours('deploy')
+    assert set(mutating_operations(fault_injector)) <= TAKEOVER_CHANGES
     taken_over = snapshot(aws_clients)
     assert taken_over == stage.after_takeover(deployed), differences(
         taken_over, stage.after_takeover(deployed))
@@ -226,7 +235,9 @@ def test_stage_of_ours_is_taken_over_by_aws_chalice_and_back_without_duplicates(
     assert_url(tools, url)
 
     # Taken back: as we left it, AWS Chalice's broad grant dropped again.
+    fault_injector.arm()
     tools.ours('deploy')
+    assert set(mutating_operations(fault_injector)) <= TAKEOVER_CHANGES
     taken_back = snapshot(aws_clients)
     assert taken_back == deployed, differences(taken_back, deployed)
     assert_records_kept(theirs, records(tools.project))
