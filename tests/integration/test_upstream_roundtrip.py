@@ -103,8 +103,8 @@ def snapshot(aws_clients):
 
 def grant(api_id, suffix):
     """API Gateway's grant for ``<api id><suffix>``, as a picture lists it."""
-    return ['apigateway.amazonaws.com', 'arn:aws:execute-api:%s:%s:%s%s' % (
-        stage.REGION, stage.ACCOUNT_ID, api_id, suffix), None]
+    return ['apigateway.amazonaws.com',
+            stage.execute_api_arn(api_id)[:-len('/*')] + suffix, None]
 
 
 def with_both_authorizer_grants(snapshot_):
@@ -152,13 +152,13 @@ def assert_url(tools, url):
     assert tools.ours('url').stdout.strip() == url
 
 
-def rest_api_url(project):
-    (record,) = [r for r in load_state(project)['resources'] if r['name'] == 'rest_api']
-    return record['rest_api_url']
-
-
 def records(project):
+    """The state file's records by name."""
     return {r['name']: r for r in load_state(project)['resources']}
+
+
+def rest_api_url(project):
+    return records(project)['rest_api']['rest_api_url']
 
 
 def assert_records_kept(before, after):
@@ -168,42 +168,58 @@ def assert_records_kept(before, after):
         assert {key: after[name].get(key) for key in record} == record, name
 
 
+def assert_picture(aws_clients, expected):
+    """The stage's picture, which must be ``expected``."""
+    actual = snapshot(aws_clients)
+    assert actual == expected, differences(actual, expected)
+    return actual
+
+
+def first_deploy(deploy, tools, aws_clients):
+    """Deploy with ``deploy`` (``tools.aws`` or ``tools.ours``): picture, records, URL."""
+    deploy('deploy')
+    deployed = snapshot(aws_clients)
+    assert_one_of_each(deployed)
+    return deployed, records(tools.project), rest_api_url(tools.project)
+
+
+def our_takeover(tools, aws_clients, fault_injector, expected):
+    """Our deploy of a stage AWS Chalice deployed last: only the documented changes."""
+    fault_injector.arm()
+    tools.ours('deploy')
+    assert set(mutating_operations(fault_injector)) <= TAKEOVER_CHANGES
+    return assert_picture(aws_clients, expected)
+
+
+def our_no_op(tools, fault_injector):
+    fault_injector.arm()
+    tools.ours('deploy')
+    assert mutating_operations(fault_injector) == []
+
+
 # --------------------------------------------------------------------------
 # AWS Chalice first: we take the stage over, then hand it back
 # --------------------------------------------------------------------------
 
 def test_stage_of_aws_chalice_is_taken_over_and_handed_back_without_duplicates(
         tools, aws_clients, fault_injector):
-    tools.aws('deploy')
-    deployed = snapshot(aws_clients)
-    assert_one_of_each(deployed)
-    theirs = records(tools.project)
-    url = rest_api_url(tools.project)
+    deployed, theirs, url = first_deploy(tools.aws, tools, aws_clients)
 
     # Takeover: nothing recreated or added, the authorizer's grant narrowed.
-    fault_injector.arm()
-    tools.ours('deploy')
-    assert set(mutating_operations(fault_injector)) <= TAKEOVER_CHANGES
-    taken_over = snapshot(aws_clients)
-    assert taken_over == stage.after_takeover(deployed), differences(
-        taken_over, stage.after_takeover(deployed))
+    taken_over = our_takeover(tools, aws_clients, fault_injector,
+                              stage.after_takeover(deployed))
     assert_one_of_each(taken_over)
     assert_records_kept(theirs, records(tools.project))
     assert_url(tools, url)
-
-    fault_injector.arm()
-    tools.ours('deploy')
-    assert mutating_operations(fault_injector) == []
-    assert snapshot(aws_clients) == taken_over
+    our_no_op(tools, fault_injector)
+    assert_picture(aws_clients, taken_over)
 
     # Hand back: AWS Chalice deploys our state file, twice; still one of each.
     tools.aws('deploy')
-    handed_back = snapshot(aws_clients)
-    assert handed_back == with_both_authorizer_grants(taken_over), differences(
-        handed_back, with_both_authorizer_grants(taken_over))
+    handed_back = assert_picture(aws_clients, with_both_authorizer_grants(taken_over))
     assert_one_of_each(handed_back, authorizer_grants=2)
     tools.aws('deploy')
-    assert snapshot(aws_clients) == handed_back
+    assert_picture(aws_clients, handed_back)
     assert_records_kept(theirs, records(tools.project))
     assert_url(tools, url)
 
@@ -217,33 +233,21 @@ def test_stage_of_aws_chalice_is_taken_over_and_handed_back_without_duplicates(
 
 def test_stage_of_ours_is_taken_over_by_aws_chalice_and_back_without_duplicates(
         tools, aws_clients, fault_injector):
-    tools.ours('deploy')
-    deployed = snapshot(aws_clients)
-    assert_one_of_each(deployed)
-    ours = records(tools.project)
-    url = rest_api_url(tools.project)
+    deployed, ours, url = first_deploy(tools.ours, tools, aws_clients)
 
     tools.aws('deploy')
-    taken_over = snapshot(aws_clients)
-    assert taken_over == with_both_authorizer_grants(deployed), differences(
-        taken_over, with_both_authorizer_grants(deployed))
+    taken_over = assert_picture(aws_clients, with_both_authorizer_grants(deployed))
     # What AWS Chalice records (its fields only) we had recorded, value for value.
     theirs = records(tools.project)
     assert_records_kept(theirs, ours)
     tools.aws('deploy')
-    assert snapshot(aws_clients) == taken_over
+    assert_picture(aws_clients, taken_over)
     assert_url(tools, url)
 
     # Taken back: as we left it, AWS Chalice's broad grant dropped again.
-    fault_injector.arm()
-    tools.ours('deploy')
-    assert set(mutating_operations(fault_injector)) <= TAKEOVER_CHANGES
-    taken_back = snapshot(aws_clients)
-    assert taken_back == deployed, differences(taken_back, deployed)
+    our_takeover(tools, aws_clients, fault_injector, deployed)
     assert_records_kept(theirs, records(tools.project))
-    fault_injector.arm()
-    tools.ours('deploy')
-    assert mutating_operations(fault_injector) == []
+    our_no_op(tools, fault_injector)
     assert_url(tools, url)
 
     tools.ours('delete')
