@@ -6,7 +6,9 @@
   1.34 leaves it, state file included; ``chalice deploy`` takes it over
   with no second anything (every resource keeps its id; permission
   statements, rule targets, bucket entries are not duplicated), a second
-  deploy makes no mutating call and ``chalice delete`` leaves none of it.
+  deploy makes no mutating call and ``chalice delete`` leaves none of it
+  (but the worker's logs, as AWS Chalice does).  The same, with the real
+  AWS Chalice CLI: ``test_upstream_roundtrip.py``.
 * Hand back: a stage deployed by us has a state file with every field AWS
   Chalice 1.34 writes, for every resource type, with the right values.
 * ``chalice gen-policy`` prints the policy deploy attaches; saved as
