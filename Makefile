@@ -8,7 +8,7 @@ DEMO_STAMP := $(VENV)/.demo-installed
 WORKERS ?= auto
 PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(WORKERS) --dist worksteal
 
-.PHONY: install checkov browser test unit functional integration lint typecheck bench demo clean
+.PHONY: install checkov upstream browser test unit functional integration lint typecheck bench demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,18 @@ $(CHECKOV): | $(BIN)/python
 
 checkov: $(CHECKOV)
 
+# AWS Chalice itself (the same package name as this project, so never in our
+# venv), run as a black box by tests/integration/test_upstream_roundtrip.py.
+# No fallback: when pip cannot fetch it, `make test` fails here.
+UPSTREAM := $(VENV)/upstream/bin/chalice
+UPSTREAM_VERSION := 1.34.0
+
+$(UPSTREAM): | $(BIN)/python
+	$(PYTHON) -m venv $(VENV)/upstream
+	$(VENV)/upstream/bin/python -m pip install --quiet chalice==$(UPSTREAM_VERSION)
+
+upstream: $(UPSTREAM)
+
 # The browser test of `chalice local --docs` (tests/functional/test_local_docs_page.py)
 # drives Debian's chromium.  Installed here when missing and possible (root with
 # apt-get, as on CI); where it is not, that one test is skipped and says why.
@@ -54,7 +66,7 @@ browser:
 
 # Tests run in random order (pytest-randomly; the seed is printed at the end)
 # across $(WORKERS) workers, each test under pytest-timeout's limit (pyproject.toml).
-test: $(STAMP) $(CHECKOV) browser
+test: $(STAMP) $(CHECKOV) $(UPSTREAM) browser
 	$(PYTEST) tests
 
 unit: $(STAMP)
@@ -63,7 +75,7 @@ unit: $(STAMP)
 functional: $(STAMP) browser
 	$(PYTEST) tests/functional
 
-integration: $(STAMP)
+integration: $(STAMP) $(UPSTREAM)
 	$(PYTEST) tests/integration
 
 lint: $(STAMP)

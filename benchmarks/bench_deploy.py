@@ -38,7 +38,6 @@ import hashlib
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,6 +54,7 @@ from tests.integration.moto_support import (  # noqa: E402
     make_boto3_session,
     make_project,
     run_chalice,
+    run_other_chalice,
 )
 
 
@@ -115,9 +115,7 @@ def timed_deploy(server, project, env, tool=None):
     if tool is None:
         result = run_chalice(project, 'deploy', env=env, timeout=600)
     else:
-        result = subprocess.run([tool, '--project-dir', str(project), 'deploy'], env=env,
-                                capture_output=True, text=True, timeout=600,
-                                cwd=str(project), stdin=subprocess.DEVNULL)
+        result = run_other_chalice(tool, project, 'deploy', env=env, timeout=600)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit('deploy failed:\n%s\n%s' % (result.stdout, result.stderr))
@@ -165,13 +163,6 @@ class LargeApp:
                                 config=large.CONFIG, app_name=large.APP_NAME)
             for index, label in enumerate(tools)}
 
-    def environment(self, label):
-        env = dict(self.env)
-        if self.tools[label] is not None:
-            # The other chalice must import its own package, not this checkout.
-            env.pop('PYTHONPATH', None)
-        return env
-
     def fresh(self, label):
         """moto reset, the sources created again, the project's state removed."""
         self.server.fault_injector.set_delay(0)
@@ -182,7 +173,7 @@ class LargeApp:
     def deploy(self, label, delay):
         self.server.fault_injector.set_delay(delay)
         try:
-            return timed_deploy(self.server, self.projects[label], self.environment(label),
+            return timed_deploy(self.server, self.projects[label], self.env,
                                 self.tools[label])
         finally:
             self.server.fault_injector.set_delay(0)

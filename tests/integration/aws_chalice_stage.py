@@ -20,6 +20,9 @@ the records (and only the fields) AWS Chalice writes:
 
 The topic, queue, stream, table and bucket are the user's, as with any
 Chalice app; the bucket also notifies a queue of the user's.
+
+:func:`picture` is what moto holds of the stage, ids included (a recreated
+resource changes it), to compare before and after a deploy by either tool.
 """
 import io
 import json
@@ -28,7 +31,18 @@ import zipfile
 
 from chalice.config import lambda_python_version
 from chalice.deploy.swagger import SwaggerGenerator, render_document
-from tests.integration.deploy_checks import create_event_sources
+from tests.integration.deploy_checks import (
+    create_event_sources,
+    existing_functions,
+    existing_mappings,
+    existing_rest_apis,
+    existing_roles,
+    existing_rules,
+    existing_subscriptions,
+    existing_websocket_apis,
+    function_policy_statements,
+    load_state,
+)
 
 ACCOUNT_ID = '123456789012'
 REGION = 'us-west-2'
@@ -326,3 +340,109 @@ def _rest_api(aws_clients):
                execute_api_arn(api_id))
     return {'name': 'rest_api', 'resource_type': 'rest_api', 'rest_api_id': api_id,
             'rest_api_url': 'https://%s.execute-api.%s.amazonaws.com/api/' % (api_id, REGION)}
+
+
+# --------------------------------------------------------------------------
+# what moto holds, ids included (a recreated resource changes the picture)
+# --------------------------------------------------------------------------
+
+def grants(aws_clients, function_name):
+    """(principal, source ARN, source account) of each statement of a function's policy."""
+    found = []
+    for statement in function_policy_statements(aws_clients, function_name):
+        condition = statement.get('Condition') or {}
+        found.append((statement['Principal']['Service'],
+                      condition['ArnLike']['AWS:SourceArn'],
+                      (condition.get('StringEquals') or {}).get('AWS:SourceAccount')))
+    return sorted(found)
+
+
+def bucket_notifications(aws_clients):
+    """The bucket's Lambda entries (ARN, events) and the rest of its configuration."""
+    configuration = aws_clients.s3.get_bucket_notification_configuration(
+        Bucket=BUCKET)
+    configuration.pop('ResponseMetadata', None)
+    return {
+        'lambda': sorted((e['LambdaFunctionArn'], tuple(e['Events']))
+                         for e in configuration.pop('LambdaFunctionConfigurations', [])),
+        'others': configuration,
+    }
+
+
+def websocket_apis(aws_clients):
+    """Each websocket API's name, routes (with their integrations) and stages, by id."""
+    v2 = aws_clients.apigatewayv2
+    apis = {}
+    for api_id in existing_websocket_apis(aws_clients):
+        integrations = {i['IntegrationId']: (
+            i['IntegrationType'], i['IntegrationUri'], i.get('ConnectionType'),
+            i.get('ContentHandlingStrategy'), i.get('Description'))
+            for i in v2.get_integrations(ApiId=api_id)['Items']}
+        routes = sorted((r['RouteKey'], r.get('RouteResponseSelectionExpression'),
+                         integrations[r['Target'][len('integrations/'):]])
+                        for r in v2.get_routes(ApiId=api_id)['Items'])
+        apis[api_id] = {'name': v2.get_api(ApiId=api_id)['Name'], 'routes': routes,
+                        'integrations': len(integrations),
+                        'stages': sorted(s['StageName']
+                                         for s in v2.get_stages(ApiId=api_id)['Items'])}
+    return apis
+
+
+def picture(aws_clients):
+    """Everything the stage is made of, comparable before and after a deploy."""
+    rules = {}
+    for name, rule in existing_rules(aws_clients).items():
+        targets = aws_clients.events.list_targets_by_rule(Rule=name)['Targets']
+        rules[name] = {'arn': rule['Arn'], 'schedule': rule.get('ScheduleExpression'),
+                       'pattern': json.loads(rule['EventPattern'])
+                       if rule.get('EventPattern') else None,
+                       'targets': sorted((t['Id'], t['Arn']) for t in targets)}
+    groups = aws_clients.logs.describe_log_groups(logGroupNamePrefix='/aws/lambda/')
+    return {
+        'roles': sorted(existing_roles(aws_clients)),
+        'functions': sorted(existing_functions(aws_clients)),
+        'grants': {name: grants(aws_clients, name)
+                   for name in sorted(existing_functions(aws_clients))},
+        'rules': rules,
+        'subscriptions': sorted((arn, s['TopicArn'], s['Endpoint'])
+                                for arn, s in existing_subscriptions(aws_clients).items()),
+        'mappings': sorted((uuid, m['EventSourceArn'], m['FunctionArn'])
+                           for uuid, m in existing_mappings(aws_clients).items()),
+        'bucket': bucket_notifications(aws_clients),
+        'rest_apis': sorted(existing_rest_apis(aws_clients)),
+        'websocket_apis': websocket_apis(aws_clients),
+        'log_groups': {g['logGroupName']: g.get('retentionInDays')
+                       for g in groups['logGroups']},
+    }
+
+
+def statement_count(snapshot):
+    """How many permission statements the functions of a picture have."""
+    return sum(len(found) for found in snapshot['grants'].values())
+
+
+def after_takeover(before):
+    """The picture a completed takeover leaves, from the picture before it.
+
+    Everything stays as AWS Chalice made it (ids, ARNs, UUIDs included) but
+    the authorizer's grant, narrowed to the API's authorizers.
+    """
+    expected = json.loads(json.dumps(before))
+    auth, api_id = FUNCTIONS['auth'][0], before['rest_apis'][0]
+    expected['grants'][auth] = [['apigateway.amazonaws.com', execute_api_arn(
+        api_id)[:-len('/*')] + '/authorizers/*', None]]
+    return expected
+
+
+def assert_nothing_of_the_stage_left(project, aws_clients):
+    """After a delete: none of the stage in moto, no record in the state file."""
+    left = picture(aws_clients)
+    assert left['roles'] == [] and left['functions'] == []
+    assert left['rules'] == {} and left['subscriptions'] == [] and left['mappings'] == []
+    assert left['rest_apis'] == [] and left['websocket_apis'] == {}
+    # The worker's logs are kept, without the retention (as AWS Chalice 1.34 does).
+    assert left['log_groups'] == {'/aws/lambda/%s-worker' % PREFIX: None}
+    # The bucket is the user's: only the handler's entry is gone.
+    assert left['bucket'] == {'lambda': [], 'others': {
+        'QueueConfigurations': [dict(USER_NOTIFICATION, Events=['s3:ObjectRemoved:*'])]}}
+    assert load_state(project)['resources'] == []

@@ -6,7 +6,9 @@
   1.34 leaves it, state file included; ``chalice deploy`` takes it over
   with no second anything (every resource keeps its id; permission
   statements, rule targets, bucket entries are not duplicated), a second
-  deploy makes no mutating call and ``chalice delete`` leaves none of it.
+  deploy makes no mutating call and ``chalice delete`` leaves none of it
+  (but the worker's logs, as AWS Chalice does).  The same, with the real
+  AWS Chalice CLI: ``test_upstream_roundtrip.py``.
 * Hand back: a stage deployed by us has a state file with every field AWS
   Chalice 1.34 writes, for every resource type, with the right values.
 * ``chalice gen-policy`` prints the policy deploy attaches; saved as
@@ -33,7 +35,6 @@ from tests.integration.deploy_checks import (
     existing_subscriptions,
     existing_websocket_apis,
     fail_like_the_kth,
-    function_policy_statements,
     json_document,
     load_state,
     mutating_operations,
@@ -77,124 +78,24 @@ def deploy(project, env):
 
 
 # --------------------------------------------------------------------------
-# what moto holds, ids included (a recreated resource changes the picture)
-# --------------------------------------------------------------------------
-
-def _grants(aws_clients, function_name):
-    found = []
-    for statement in function_policy_statements(aws_clients, function_name):
-        condition = statement.get('Condition') or {}
-        found.append((statement['Principal']['Service'],
-                      condition['ArnLike']['AWS:SourceArn'],
-                      (condition.get('StringEquals') or {}).get('AWS:SourceAccount')))
-    return sorted(found)
-
-
-def _bucket(aws_clients):
-    configuration = aws_clients.s3.get_bucket_notification_configuration(
-        Bucket=stage.BUCKET)
-    configuration.pop('ResponseMetadata', None)
-    return {
-        'lambda': sorted((e['LambdaFunctionArn'], tuple(e['Events']))
-                         for e in configuration.pop('LambdaFunctionConfigurations', [])),
-        'others': configuration,
-    }
-
-
-def _websocket(aws_clients):
-    v2 = aws_clients.apigatewayv2
-    apis = {}
-    for api_id in existing_websocket_apis(aws_clients):
-        integrations = {i['IntegrationId']: (
-            i['IntegrationType'], i['IntegrationUri'], i.get('ConnectionType'),
-            i.get('ContentHandlingStrategy'), i.get('Description'))
-            for i in v2.get_integrations(ApiId=api_id)['Items']}
-        routes = sorted((r['RouteKey'], r.get('RouteResponseSelectionExpression'),
-                         integrations[r['Target'][len('integrations/'):]])
-                        for r in v2.get_routes(ApiId=api_id)['Items'])
-        apis[api_id] = {'name': v2.get_api(ApiId=api_id)['Name'], 'routes': routes,
-                        'integrations': len(integrations),
-                        'stages': sorted(s['StageName']
-                                         for s in v2.get_stages(ApiId=api_id)['Items'])}
-    return apis
-
-
-def picture(aws_clients):
-    """Everything the stage is made of, comparable before and after a deploy."""
-    rules = {}
-    for name, rule in existing_rules(aws_clients).items():
-        targets = aws_clients.events.list_targets_by_rule(Rule=name)['Targets']
-        rules[name] = {'arn': rule['Arn'], 'schedule': rule.get('ScheduleExpression'),
-                       'pattern': json.loads(rule['EventPattern'])
-                       if rule.get('EventPattern') else None,
-                       'targets': sorted((t['Id'], t['Arn']) for t in targets)}
-    groups = aws_clients.logs.describe_log_groups(logGroupNamePrefix='/aws/lambda/')
-    return {
-        'roles': sorted(existing_roles(aws_clients)),
-        'functions': sorted(existing_functions(aws_clients)),
-        'grants': {name: _grants(aws_clients, name)
-                   for name in sorted(existing_functions(aws_clients))},
-        'rules': rules,
-        'subscriptions': sorted((arn, s['TopicArn'], s['Endpoint'])
-                                for arn, s in existing_subscriptions(aws_clients).items()),
-        'mappings': sorted((uuid, m['EventSourceArn'], m['FunctionArn'])
-                           for uuid, m in existing_mappings(aws_clients).items()),
-        'bucket': _bucket(aws_clients),
-        'rest_apis': sorted(existing_rest_apis(aws_clients)),
-        'websocket_apis': _websocket(aws_clients),
-        'log_groups': {g['logGroupName']: g.get('retentionInDays')
-                       for g in groups['logGroups']},
-    }
-
-
-def statement_count(snapshot):
-    return sum(len(grants) for grants in snapshot['grants'].values())
-
-
-def after_takeover(before):
-    """The picture a completed takeover leaves, from the picture before it.
-
-    Everything stays as AWS Chalice made it (ids, ARNs, UUIDs included) but
-    the authorizer's grant, narrowed to the API's authorizers.
-    """
-    expected = json.loads(json.dumps(before))
-    auth, api_id = stage.FUNCTIONS['auth'][0], before['rest_apis'][0]
-    expected['grants'][auth] = [['apigateway.amazonaws.com', stage.execute_api_arn(
-        api_id)[:-len('/*')] + '/authorizers/*', None]]
-    return expected
-
-
-def assert_nothing_of_the_stage_left(project, aws_clients):
-    left = picture(aws_clients)
-    assert left['roles'] == [] and left['functions'] == []
-    assert left['rules'] == {} and left['subscriptions'] == [] and left['mappings'] == []
-    assert left['rest_apis'] == [] and left['websocket_apis'] == {}
-    assert left['log_groups'] == {}
-    # The bucket is the user's: only the handler's entry is gone.
-    assert left['bucket'] == {'lambda': [], 'others': {
-        'QueueConfigurations': [dict(stage.USER_NOTIFICATION, Events=['s3:ObjectRemoved:*'])]}}
-    assert load_state(project)['resources'] == []
-
-
-# --------------------------------------------------------------------------
 # takeover
 # --------------------------------------------------------------------------
 
 def test_stage_deployed_by_aws_chalice_is_taken_over_without_duplicates(
         project, stream_arn, aws_env, aws_clients, fault_injector):
     stage.build_stage(aws_clients, project, stream_arn)
-    before = picture(aws_clients)
-    assert len(before['functions']) == 14 and statement_count(before) == 10
+    before = stage.picture(aws_clients)
+    assert len(before['functions']) == 14 and stage.statement_count(before) == 10
     rest_api_id = before['rest_apis'][0]
     auth = stage.FUNCTIONS['auth'][0]
     assert before['grants'][auth] == [
         ('apigateway.amazonaws.com', stage.execute_api_arn(rest_api_id), None)]
 
     deploy(project, aws_env)
-    after = picture(aws_clients)
+    after = stage.picture(aws_clients)
     # Nothing recreated, nothing added: the authorizer's grant is replaced.
-    assert json.loads(json.dumps(after)) == after_takeover(before)
-    assert statement_count(after) == 10
+    assert json.loads(json.dumps(after)) == stage.after_takeover(before)
+    assert stage.statement_count(after) == 10
 
     # Every record is ours now, with AWS Chalice's fields and ids kept.
     records = {r['name']: r for r in load_state(project)['resources']}
@@ -206,10 +107,10 @@ def test_stage_deployed_by_aws_chalice_is_taken_over_without_duplicates(
     fault_injector.arm()
     deploy(project, aws_env)
     assert mutating_operations(fault_injector) == []
-    assert picture(aws_clients) == after
+    assert stage.picture(aws_clients) == after
 
     run_ok(project, 'delete', aws_env)
-    assert_nothing_of_the_stage_left(project, aws_clients)
+    stage.assert_nothing_of_the_stage_left(project, aws_clients)
 
 
 # --------------------------------------------------------------------------
@@ -261,7 +162,7 @@ def test_state_file_we_write_has_aws_chalices_fields_for_every_resource_type(
 
     # Our AWS resources are named and configured as AWS Chalice's: the same picture
     # as a stage it deployed (ids aside), so it can take the stage back.
-    ours = picture(aws_clients)
+    ours = stage.picture(aws_clients)
     for key in ('roles', 'functions'):
         assert set(ours[key]) == ({stage.PREFIX} if key == 'roles' else ALL_FUNCTIONS)
     (api,) = ours['websocket_apis'].values()
@@ -275,7 +176,7 @@ def test_state_file_we_write_has_aws_chalices_fields_for_every_resource_type(
         (stage.function_arn(stage.PREFIX + '-on_upload'), ('s3:ObjectCreated:*',))]
 
     run_ok(project, 'delete', aws_env)
-    assert_nothing_of_the_stage_left(project, aws_clients)
+    stage.assert_nothing_of_the_stage_left(project, aws_clients)
 
 
 # --------------------------------------------------------------------------
@@ -377,7 +278,7 @@ def assert_records_exist(project, aws_clients):
     """Everything the state file records exists (the journal is never ahead)."""
     subscriptions = existing_subscriptions(aws_clients)
     mappings = existing_mappings(aws_clients)
-    bucket = _bucket(aws_clients)['lambda']
+    bucket = stage.bucket_notifications(aws_clients)['lambda']
     groups = aws_clients.logs.describe_log_groups(logGroupNamePrefix='/aws/lambda/')
     checks = {
         'iam_role': lambda r: r['role_name'] in existing_roles(aws_clients),
@@ -405,7 +306,7 @@ def test_a_takeover_failing_at_any_change_converges_on_the_next_deploy(
         moto_server.reset()
         stream = stage.create_user_resources(aws_clients, aws_env)
         stage.build_stage(aws_clients, project, stream)
-        return after_takeover(picture(aws_clients))
+        return stage.after_takeover(stage.picture(aws_clients))
 
     fresh_stage()
     fault_injector.arm()
@@ -429,4 +330,4 @@ def test_a_takeover_failing_at_any_change_converges_on_the_next_deploy(
         assert state_path(project) in line, context
         assert_records_exist(project, aws_clients)
         deploy(project, aws_env)
-        assert json.loads(json.dumps(picture(aws_clients))) == expected, context
+        assert json.loads(json.dumps(stage.picture(aws_clients))) == expected, context

@@ -9,16 +9,15 @@ writes too.  A group that exists with the configured retention costs one
 read call; an existing group (created by Lambda, by AWS Chalice or by an
 earlier version of ours) is adopted, never recreated.
 
-``chalice delete``, or removing the function from the app, deletes the
-group and its logs, as AWS Chalice does.  Removing only the setting keeps
-the function's logs: the retention policy is deleted (Lambda's default,
-logs never expire) and the record dropped.
+Removing the setting, the function or the stage (``chalice delete``) keeps
+the function's logs, as AWS Chalice 1.34 does: the retention policy is
+deleted (Lambda's default, logs never expire) and the record dropped; the
+group stays, as Lambda's own groups of functions without the setting do.
 """
 from chalice.deploy.plan import APICall, ForgetResource, RecordResource
 from chalice.deploy.resources.base import ResourceHome, record_values, register
 
 _GONE = ('ResourceNotFoundException',)
-_SUFFIX = '-log-group'
 
 
 def _find_group(aws, name):
@@ -69,19 +68,14 @@ class LogGroupHome(ResourceHome):
         return steps
 
     def plan_delete(self, record, remote, ctx):
+        # As AWS Chalice 1.34 does, whether the setting, the function or the
+        # stage goes: the retention policy is deleted, the group and its logs kept.
         name = record['log_group_name']
         steps = []
         if remote is None or remote.get('exists'):
-            # The function stays when the plan already knows its ARN.
-            function = record['name'][:-len(_SUFFIX)] if record['name'].endswith(_SUFFIX) \
-                else None
-            if function is not None and '%s.lambda_arn' % function in ctx.known:
-                steps.append(APICall('logs', 'delete_retention_policy', {'logGroupName': name},
-                                     ignore_errors=_GONE))
-            else:
-                steps.append(APICall('logs', 'delete_log_group', {'logGroupName': name},
-                                     message='Deleting log group: %s' % name,
-                                     ignore_errors=_GONE))
+            steps.append(APICall('logs', 'delete_retention_policy', {'logGroupName': name},
+                                 message='Deleting retention policy for log group: %s' % name,
+                                 ignore_errors=_GONE))
         steps.append(ForgetResource(record['name']))
         return steps
 

@@ -517,6 +517,12 @@ class FakeAWS:
         del self.log_groups[p['logGroupName']]
         return {}
 
+    def _logs__delete_retention_policy(self, p):
+        if p['logGroupName'] not in self.log_groups:
+            raise FakeAWSError('ResourceNotFoundException', 'no log group')
+        self.log_groups[p['logGroupName']] = None
+        return {}
+
     def _logs__put_retention_policy(self, p):
         if p['logGroupName'] not in self.log_groups:
             raise FakeAWSError('ResourceNotFoundException', 'no log group')
@@ -630,8 +636,10 @@ class FakeAWS:
         return found
 
     def is_empty(self):
+        # A log group without a retention holds the user's logs, which a
+        # delete keeps (as Lambda's own groups stay): not a resource left.
         return not (self.roles or self.functions or self.rest_apis or self.layers
-                    or self.log_groups)
+                    or any(days is not None for days in self.log_groups.values()))
 
     def snapshot(self):
         """A normalised picture of everything, comparable across runs.

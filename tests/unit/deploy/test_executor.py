@@ -646,8 +646,11 @@ def test_settings_round_trip_with_no_op_redeploy(project, package):
     aws.reset_counter()
     run_deploy(aws, config, package)
     assert aws.mutating_calls == []
+    groups = set(aws.log_groups)
     run_delete(aws, project)
     assert aws.is_empty()
+    # The logs are kept, without the retention (as AWS Chalice 1.34 leaves them).
+    assert aws.log_groups == {name: None for name in groups}
 
 
 def test_switching_to_a_precreated_role_and_back(project, package):

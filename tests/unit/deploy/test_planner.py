@@ -494,17 +494,22 @@ def test_log_retention_setting_removed_keeps_the_logs():
     assert plan.steps[-1] == ForgetResource('worker-log-group')
 
 
-def test_log_group_goes_with_its_function():
+def test_log_group_and_its_logs_outlive_the_function_and_the_stage():
+    # As AWS Chalice 1.34: only the retention policy goes, the logs are kept.
     app = with_log_group(APP, 'worker', 7)
     state, remote = in_sync(app)
     remote['worker-log-group'] = {'exists': True}
     without_worker = Application('demo', 'dev', (API,))
     plan = plan_deploy(without_worker, state, remote, ctx())
-    assert ('logs', 'delete_log_group') in mutating(plan)
+    calls = [c for c in plan.mutating_calls if c.service == 'logs']
+    assert [(c.method, c.params, c.message) for c in calls] == [(
+        'delete_retention_policy', {'logGroupName': '/aws/lambda/demo-dev-worker'},
+        'Deleting retention policy for log group: /aws/lambda/demo-dev-worker')]
     assert [s.name for s in plan.steps if isinstance(s, ForgetResource)] == [
         'worker-log-group', 'worker']
     plan = plan_delete(state, {'worker-log-group': {'exists': True}}, ctx())
-    assert ('logs', 'delete_log_group') in mutating(plan)
+    assert ('logs', 'delete_retention_policy') in mutating(plan)
+    assert ('logs', 'delete_log_group') not in mutating(plan)
     assert plan_delete(state, {'worker-log-group': {'exists': False}}, ctx()).steps[0] == \
         ForgetResource('worker-log-group')
 
