@@ -64,6 +64,7 @@ from chalice.runtime.http import (
     JSON_CONTENT_TYPE,
     APIGateway,
     CaseInsensitiveMapping,
+    ConvertToMiddleware,
     CORSConfig,
     MultiDict,
     Request,
@@ -232,32 +233,6 @@ class WebsocketHandlerConfig:
 
     def __repr__(self):
         return 'WebsocketHandlerConfig(name=%r, route_key=%r)' % (self.name, self.route_key)
-
-
-# --------------------------------------------------------------- middleware
-
-class ConvertToMiddleware:
-    """Use a plain Lambda-handler decorator as Chalice middleware.
-
-    ``lambda_wrapper`` is any decorator written for ``handler(event,
-    context)`` functions (logging or tracing helpers, for example).  The
-    handler it wraps continues down the middleware chain.
-    """
-
-    def __init__(self, lambda_wrapper):
-        self._wrapper = lambda_wrapper
-
-    def __call__(self, event, get_response):
-        if isinstance(event, Request):
-            original, context = event.to_original_event(), event.lambda_context
-        else:
-            original, context = event.to_dict(), event.context
-
-        @self._wrapper
-        def handler(original_event, context):
-            return get_response(event)
-
-        return handler(original, context)
 
 
 # ------------------------------------------------------------- decorators

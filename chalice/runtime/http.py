@@ -480,6 +480,30 @@ def error_response(code, message, status_code, headers=None):
     }
 
 
+class ConvertToMiddleware:
+    """Use a plain Lambda-handler decorator as Chalice middleware.
+
+    ``lambda_wrapper`` is any decorator written for ``handler(event,
+    context)`` functions (logging or tracing helpers, for example).  The
+    handler it wraps continues down the middleware chain.
+    """
+
+    def __init__(self, lambda_wrapper):
+        self._wrapper = lambda_wrapper
+
+    def __call__(self, event, get_response):
+        if isinstance(event, Request):
+            original, context = event.to_original_event(), event.lambda_context
+        else:
+            original, context = event.to_dict(), event.context
+
+        @self._wrapper
+        def handler(original_event, context):
+            return get_response(event)
+
+        return handler(original, context)
+
+
 def view_response(app, entry, uri_params):
     """Call a route's view (captures as keyword arguments); always a Response.
 
