@@ -139,10 +139,9 @@ class AppGraphBuilder:
             source = sources.get(name)
             resources.append(functions[name] if source is None
                              else event_source_model(source, functions[name]))
+        # The REST (or HTTP) API before the websocket API, as AWS Chalice
+        # deploys and prints them.
         apis = []
-        if ws_handlers:
-            apis.append(('websocket_api_custom_domain',
-                         self._websocket_api(ws_handlers, functions)))
         if api_specs:
             authorizer_functions = [functions[name] for name, _ in auth_specs]
             if self._scoped(API_HANDLER).api_gateway_type == 'HTTP':
@@ -151,6 +150,9 @@ class AppGraphBuilder:
             else:
                 apis.append(('api_gateway_custom_domain', self._rest_api(
                     functions[API_HANDLER], authorizer_functions)))
+        if ws_handlers:
+            apis.append(('websocket_api_custom_domain',
+                         self._websocket_api(ws_handlers, functions)))
         for key, api in apis:
             resources.append(api)
             domain = self._custom_domain(key, api)

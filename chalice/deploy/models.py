@@ -136,7 +136,8 @@ class RestAPI(Model):
     resource_type = 'rest_api'
 
     def dependencies(self):
-        return list(self.authorizers) + [self.lambda_function]
+        # The API handler first, then the authorizers: AWS Chalice's order.
+        return [self.lambda_function] + list(self.authorizers)
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ class HttpAPI(Model):
         raise KeyError(spec.function)
 
     def dependencies(self):
-        return list(self.authorizer_functions) + [self.lambda_function]
+        return [self.lambda_function] + list(self.authorizer_functions)
 
 
 class _EventSourceModel(Model):

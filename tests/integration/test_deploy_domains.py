@@ -404,7 +404,8 @@ def test_websocket_domain_create_redeploy_update_and_delete(tmp_path, aws_env, a
     lines = result.stdout.splitlines()
     assert 'Creating custom domain name: ws.example.com' in lines
     assert 'Custom domain URL: wss://ws.example.com/chat/' in lines
-    summary_lines = summary(ws_record) + summary(recorded['api_gateway_custom_domain'])
+    # The REST API's domain first: the REST API is deployed before the websocket API.
+    summary_lines = summary(recorded['api_gateway_custom_domain']) + summary(ws_record)
     assert lines[-len(summary_lines) - 1:] == summary_lines + [DNS_NOTE]
 
     fault_injector.arm()
@@ -428,10 +429,13 @@ def test_websocket_domain_create_redeploy_update_and_delete(tmp_path, aws_env, a
     fault_injector.arm()
     deleted = run_ok(project, 'delete', aws_env)
     operations = [c.operation for c in fault_injector.mutating_calls]
-    # Each domain's mappings go before the domain, the domains before their APIs.
-    assert operations.index('DeleteDomainName') < operations.index('DeleteRestApi')
-    assert operations[operations.index('DeleteRestApi') + 2:][:3] == [
-        'DeleteApiMapping', 'DeleteApiMapping', 'DeleteDomainName']
+    # Each domain's mappings go before the domain, the domains before their
+    # APIs; the websocket API, deployed last, is deleted first.
+    assert operations[:4] == ['DeleteApiMapping', 'DeleteApiMapping', 'DeleteDomainName',
+                              'DeleteApi']
+    rest_domain = operations.index('DeleteDomainName', 4)
+    assert operations[rest_domain - 2:rest_domain] == ['DeleteBasePathMapping'] * 2
+    assert rest_domain < operations.index('DeleteRestApi')
     assert 'Deleting custom domain name: ws.example.com' in deleted.stdout.splitlines()
     assert v1_domains(aws_clients) == {} and v2_domains(aws_clients) == {}
     assert records(project) == []

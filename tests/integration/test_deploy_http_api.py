@@ -215,14 +215,15 @@ def test_deploy_creates_the_http_api(tmp_path, aws_env, aws_clients, fault_injec
     api, routes, integrations, authorizers, stages = http_api(aws_clients)
     api_id = api['ApiId']
     lines = result.stdout.splitlines()
+    # The API handler before its authorizer, as AWS Chalice orders them.
     assert lines[-4:] == ['Resources deployed:',
-                          '  - Lambda ARN: %s' % function_arn('gatekeeper'),
                           '  - Lambda ARN: %s' % function_arn(),
+                          '  - Lambda ARN: %s' % function_arn('gatekeeper'),
                           '  - HTTP API URL: %s' % api_url(api_id)]
     assert 'Creating HTTP API: %s' % APP_NAME in lines
 
     records = assert_state_matches_moto(project, aws_clients)
-    assert [r['name'] for r in records] == ['default-role', 'gatekeeper', 'api_handler',
+    assert [r['name'] for r in records] == ['default-role', 'api_handler', 'gatekeeper',
                                             'http_api']
     assert records[-1] == {'name': 'http_api', 'resource_type': 'http_api',
                            'http_api_id': api_id, 'http_api_url': api_url(api_id)}

@@ -160,7 +160,23 @@ def test_pure_lambdas_event_handlers_and_authorizers_get_functions(project, pack
                if m.resource_type == 'lambda_function')
     api = resources['rest_api']
     assert api.authorizers == (resources['auth'],)
-    assert api.dependencies() == [resources['auth'], resources['api_handler']]
+    assert api.dependencies() == [resources['api_handler'], resources['auth']]
+
+
+def test_resources_come_in_aws_chalices_order(project, package):
+    # What AWS Chalice 1.34 deploys (and prints) in turn: the role, the pure
+    # functions, each event handler with its trigger, the API handler, its
+    # authorizers, the REST API, then the websocket handlers and their API.
+    app = full_app()
+    app.experimental_feature_flags.add('WEBSOCKETS')
+
+    @app.on_ws_message()
+    def message(event):
+        pass
+    order = [m.resource_name for m in build(app, project, package).ordered()]
+    assert order == ['default-role', 'worker', 'renamed', 'tick', 'tick-event', 'on_upload',
+                     'on_upload-s3event', 'api_handler', 'auth', 'rest_api',
+                     'websocket_message', 'websocket_api']
 
 
 def test_lambda_only_app_has_no_rest_api(project, package):

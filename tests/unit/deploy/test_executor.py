@@ -226,8 +226,9 @@ def test_deploy_creates_everything_and_records_it(project, package):
     assert set(api['definition']['paths']) == {'/', '/items/{item}'}
     data = read_state_file(project)
     assert data['schema_version'] == '2.0' and data['backend'] == 'api'
+    # AWS Chalice's order: the API handler, then its authorizer, then the API.
     assert [r['name'] for r in data['resources']] == [
-        'default-role', 'worker', 'cleanup', 'auth', 'api_handler', 'rest_api']
+        'default-role', 'worker', 'cleanup', 'api_handler', 'auth', 'rest_api']
     assert recorded_resources(DeployedState.load(project, 'dev')) == aws.existing_resources()
     assert aws.functions['demo-dev']['config']['CodeSha256'] == package.code_sha256
     assert 'Creating IAM role: demo-dev' in ui.lines

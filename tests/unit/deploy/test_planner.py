@@ -254,7 +254,7 @@ def test_fresh_deploy_with_authorizer_grants_both_functions():
     app = Application('demo', 'dev', (dataclasses.replace(API, authorizers=(auth,)),))
     plan = plan_deploy(app, DeployedState('/nowhere/s.json'), {}, ctx())
     names = [s.params['FunctionName'] for s in plan.api_calls if s.method == 'create_function']
-    assert names == ['demo-dev-auth', 'demo-dev']
+    assert names == ['demo-dev', 'demo-dev-auth']  # the API handler first, as AWS Chalice
     grants = [s for s in plan.api_calls if s.method == 'add_permission']
     values = {'rest_api.rest_api_id': API_ID}
     assert [(g.params['FunctionName'], resolve(g.params['SourceArn'],
