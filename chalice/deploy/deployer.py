@@ -91,7 +91,9 @@ def build_packages(config, ui, output_dir=None):
         result = packager.create_deployment_package(
             project_dir, runtime, architecture, include_dependencies=not automatic_layer,
             output_dir=output_dir, ui=ui,
-            output_name=_with_suffix(packager.DEPLOYMENT_ZIP_NAME, suffix))
+            output_name=_with_suffix(packager.DEPLOYMENT_ZIP_NAME, suffix),
+            # AWS Chalice's line when the app and its requirements are unchanged.
+            on_reuse=_reusing_line(ui) if index == 0 else None)
         packages[architecture] = _same_or_new(packages, result, output_dir)
         if automatic_layer:
             layer_result = packager.create_layer_package(
@@ -215,6 +217,10 @@ def _list_actions(ui, actions, change):
     for action in actions:
         ui.write(action)
     ui.write('')
+
+
+def _reusing_line(ui):
+    return lambda: ui.write('Reusing existing deployment package.')
 
 
 def write_summary(state, ui):

@@ -73,7 +73,7 @@ import sys
 import tempfile
 import time
 import zipfile
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 from chalice.deploy.archives import (
     FileEntry,
@@ -144,16 +144,19 @@ def create_deployment_package(project_dir: str, python_version: str = 'python3.1
                               include_dependencies: bool = True,
                               output_dir: str | None = None, ui: Any = None,
                               pip_args: Sequence[str] | None = None,
-                              output_name: str = DEPLOYMENT_ZIP_NAME) -> PackageResult:
+                              output_name: str = DEPLOYMENT_ZIP_NAME,
+                              on_reuse: Callable[[], Any] | None = None) -> PackageResult:
     """Build (or reuse) the app's deployment zip and return where it is.
 
     With ``output_dir`` the zip is also copied to
     ``<output_dir>/<output_name>`` (``deployment.zip``) and that path is
     returned.  Pass ``include_dependencies=False`` when the dependencies go
-    into a layer.
+    into a layer.  ``on_reuse`` is called when the zip was already built
+    from the same inputs.
     """
     packager = Packager(project_dir, python_version, architecture, ui=ui, pip_args=pip_args)
-    return packager.deployment_package(include_dependencies, output_dir, output_name)
+    return packager.deployment_package(include_dependencies, output_dir, output_name,
+                                       on_reuse)
 
 
 def create_layer_package(project_dir: str, python_version: str, architecture: str, *,
@@ -195,7 +198,8 @@ class Packager:
 
     def deployment_package(self, include_dependencies: bool = True,
                            output_dir: str | None = None,
-                           output_name: str = DEPLOYMENT_ZIP_NAME) -> PackageResult:
+                           output_name: str = DEPLOYMENT_ZIP_NAME,
+                           on_reuse: Callable[[], Any] | None = None) -> PackageResult:
         """The app's zip: runtime, vendor/, chalicelib/, app.py and (maybe) deps."""
         entries = self._project_entries()
         deps = self.dependencies() if include_dependencies else None
@@ -208,6 +212,8 @@ class Packager:
         if os.path.isfile(path):
             self._ui.debug('Reusing deployment package %s' % path)
             os.utime(path)
+            if on_reuse is not None:
+                on_reuse()
         else:
             merged: dict[str, FileEntry] = {}
             if deps is not None:

@@ -618,3 +618,16 @@ def test_terraform_subscribes_through_the_default_provider(workdir):
     assert sorted(os.listdir(out)) == ['chalice.tf.json', 'deployment.zip',
                                        'sns_regions.tf', 'sns_regions_override.tf.json']
     assert_terraform_reads_it(out)
+
+
+def test_unchanged_app_reuses_its_package_and_says_so_as_aws_chalice_does(workdir):
+    project = new_project(workdir)
+    first, second = (package(project, str(workdir / ('out%d' % i))).output.splitlines()
+                     for i in range(2))
+    assert first[0] == 'Creating deployment package.'
+    assert 'Reusing existing deployment package.' not in first
+    assert second[:2] == ['Creating deployment package.', 'Reusing existing deployment package.']
+    with open(project / 'app.py', 'a') as stream:
+        stream.write('# edited\n')
+    edited = package(project, str(workdir / 'out2')).output.splitlines()
+    assert 'Reusing existing deployment package.' not in edited
