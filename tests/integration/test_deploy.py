@@ -364,6 +364,7 @@ def test_noop_redeploy_makes_no_changes(tmp_path, aws_env, fault_injector):
     api_id = rest_api_id(project)
     assert out_lines(second) == [
         'Creating deployment package.',
+        'Reusing existing deployment package.',
         'No changes to IAM role: noop-dev',
         'No changes to lambda function: noop-dev',
         'No changes to Rest API: %s' % api_id,
