@@ -322,6 +322,25 @@ def test_s3_handlers_of_one_bucket_share_its_notification(project):
         'source_account': ACCOUNT_REF, 'statement_id': 'on_upload-s3event'}
 
 
+def test_a_schedule_without_description_has_an_empty_one(project):
+    app = Chalice(app_name='demo')
+
+    @app.schedule('rate(2 hours)')
+    def bare(event):
+        pass
+
+    @app.on_cw_event({'source': ['aws.ec2']})
+    def watch(event):
+        pass
+
+    document = configuration_for(app, project)
+    # As AWS Chalice writes them; an event pattern's rule has no description.
+    assert resource(document, 'aws_cloudwatch_event_rule', 'bare-event')['description'] == ''
+    assert 'description' not in resource(document, 'aws_cloudwatch_event_rule', 'watch-event')
+    # The target Id chalice deploy gives (AWS Chalice's deploy too).
+    assert resource(document, 'aws_cloudwatch_event_target', 'bare-event')['target_id'] == '1'
+
+
 def test_websocket_api(project):
     app = Chalice(app_name='demo')
     app.experimental_feature_flags.update(['WEBSOCKETS'])
