@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from chalice.cli import cli
 from tests.integration import aws_chalice_stage
+from tests.integration import test_terraform_matches_deploy as parity
 from tests.upstream_chalice import run_other_chalice, upstream_executable
 
 # Resources only we declare: address pattern -> why.
@@ -50,127 +51,44 @@ NAME_ARGUMENTS = {'aws_lambda_function': 'function_name', 'aws_iam_role': 'name'
                   'aws_sns_topic_subscription': 'topic_arn'}
 
 STREAM_ARN = 'arn:aws:dynamodb:us-west-2:123456789012:table/t/stream/2020-01-01T00:00:00.000'
-CERTIFICATE = 'arn:aws:acm:%s:123456789012:certificate/0a1b2c3d'
-
-EVENTS_APP = '''\
-from chalice import Chalice
-
-app = Chalice(app_name='events')
-
-
-@app.lambda_function()
-def plain(event, context):
-    return {}
-
-
-@app.schedule('rate(5 minutes)')
-def tick(event):
-    return {}
-
-
-@app.schedule('rate(1 day)', description='daily')
-def daily(event):
-    return {}
-
-
-@app.on_sns_message(topic='events-topic')
-def on_topic(event):
-    return {}
-
-
-@app.on_sqs_message(queue='events-queue', batch_size=5)
-def on_queue(event):
-    return {}
-
-
-@app.on_kinesis_record(stream='events-stream')
-def on_stream(event):
-    return {}
-
-
-@app.on_dynamodb_record(stream_arn='%s')
-def on_table(event):
-    return {}
-
-
-@app.on_s3_event(bucket='events-bucket', events=['s3:ObjectCreated:*'], suffix='.csv')
-def on_upload(event):
-    return {}
-
-
-@app.on_s3_event(bucket='events-bucket', events=['s3:ObjectRemoved:*'])
-def on_remove(event):
-    return {}
-
-
-@app.on_s3_event(bucket='other-bucket')
-def on_other(event):
-    return {}
-''' % STREAM_ARN
-
-DOMAINS_APP = '''\
-from chalice import Chalice
-
-app = Chalice(app_name='domains')
-app.experimental_feature_flags.update(['WEBSOCKETS'])
-
-
-@app.authorizer()
-def gate(auth_request):
-    pass
-
-
-@app.route('/', authorizer=gate)
-def index():
-    return {}
-
-
-@app.lambda_function()
-def worker(event, context):
-    return {}
-
-
-@app.on_ws_connect()
-def connect(event):
-    return {}
-
-
-@app.on_ws_message()
-def message(event):
-    return {}
-
-
-@app.on_ws_disconnect()
-def disconnect(event):
-    return {}
-'''
-DOMAINS_CONFIG = {
-    'version': '2.0', 'app_name': 'domains',
-    'layers': ['arn:aws:lambda:us-west-2:123456789012:layer:shared:1'],
-    'subnet_ids': ['subnet-1'], 'security_group_ids': ['sg-1'], 'xray': True,
-    'stages': {'dev': {
-        'api_gateway_custom_domain': {
-            'domain_name': 'api.example.com', 'certificate_arn': CERTIFICATE % 'us-east-1',
-            'url_prefixes': ['/', 'v1']},
-        'websocket_api_custom_domain': {
-            'domain_name': 'ws.example.com', 'certificate_arn': CERTIFICATE % 'us-west-2'},
-        'lambda_functions': {'worker': {'autogen_policy': False,
-                                        'iam_policy_file': 'worker.json'}}}}}
-WORKER_POLICY = {'Version': '2012-10-17', 'Statement': [
+# The plain function's own policy (it gets a role of its own).
+PLAIN_POLICY = {'Version': '2012-10-17', 'Statement': [
     {'Effect': 'Allow', 'Action': 's3:GetObject', 'Resource': 'arn:aws:s3:::b/*'}]}
 
 
-def takeover_config():
-    """The round-trip app's config without log retention (AWS Chalice's Terraform refuses it)."""
-    config = json.loads(json.dumps(aws_chalice_stage.CONFIG))
-    del config['stages']['dev']['lambda_functions']
+def without_log_retention(config):
+    """A copy of ``config`` without log retention (AWS Chalice's Terraform refuses it)."""
+    config = json.loads(json.dumps(config))
+    config.pop('log_retention_in_days', None)
+    config['stages']['dev'].pop('lambda_functions', None)
     return config
 
 
+def domains_config():
+    """The parity app's config (both custom domains) with layers, VPC, X-Ray and
+    a function with a policy file of its own."""
+    config = without_log_retention(parity.CONFIG)
+    config.update({'layers': ['arn:aws:lambda:us-west-2:123456789012:layer:shared:1'],
+                   'subnet_ids': ['subnet-1'], 'security_group_ids': ['sg-1'], 'xray': True})
+    config['stages']['dev']['lambda_functions'] = {'plain': {
+        'autogen_policy': False, 'iam_policy_file': 'plain.json'}}
+    return config
+
+
+# No routes: no REST API, empty locals, only the functions and their sources.
+NO_HTTP_APP = (
+    "from chalice import Chalice\n\napp = Chalice(app_name='nohttp')\n\n\n"
+    "@app.lambda_function()\ndef pure(event, context):\n    return {}\n\n\n"
+    "@app.on_sns_message(topic='alerts')\ndef on_alert(event):\n    return {}\n\n\n"
+    "@app.on_sqs_message(queue='jobs', batch_size=5)\ndef on_job(event):\n    return {}\n")
+
 APPS = {
-    'takeover': (aws_chalice_stage.APP_SOURCE, takeover_config(), {}),
-    'events': (EVENTS_APP, {'version': '2.0', 'app_name': 'events', 'stages': {'dev': {}}}, {}),
-    'domains': (DOMAINS_APP, DOMAINS_CONFIG, {'worker.json': WORKER_POLICY}),
+    'nohttp': (NO_HTTP_APP, {'version': '2.0', 'app_name': 'nohttp', 'stages': {'dev': {}}}, {}),
+    # Every kind of handler, a built-in authorizer, the three websocket routes.
+    'takeover': (aws_chalice_stage.APP_SOURCE, without_log_retention(aws_chalice_stage.CONFIG),
+                 {}),
+    # Custom domains for both APIs, shared settings, a role of a function's own.
+    'domains': (parity.APP, domains_config(), {'plain.json': PLAIN_POLICY}),
 }
 
 
