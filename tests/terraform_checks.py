@@ -229,12 +229,14 @@ def references(document):
                 for head, label, attribute in _REFERENCE.findall(bare):
                     if head == 'path':  # path.module
                         continue
-                    if head.startswith('data.'):
+                    if head == 'local':
+                        found.append(('local', None, label, None))
+                    elif head.startswith('data.'):
                         found.append(('data', head[len('data.'):], label, attribute or None))
                     else:
                         found.append(('resource', head, label, attribute or None))
 
-    for section in ('resource', 'output', 'data'):
+    for section in ('resource', 'output', 'data', 'locals'):
         walk(document.get(section, {}))
     return found
 
@@ -244,8 +246,13 @@ def dangling_references(document):
     declared = {('resource', rtype, label) for rtype, label, _ in resources(document)}
     declared |= {('data', dtype, label) for dtype, by_label in document.get('data', {}).items()
                  for label in by_label}
+    declared |= {('local', None, name) for name in document.get('locals', {})}
     problems = []
     for kind, rtype, label, attribute in references(document):
+        if kind == 'local':
+            if (kind, rtype, label) not in declared:
+                problems.append('local.%s is not declared' % label)
+            continue
         if (kind, rtype, label) not in declared:
             problems.append('%s %s.%s is not declared' % (kind, rtype, label))
             continue

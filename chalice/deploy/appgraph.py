@@ -289,8 +289,7 @@ class AppGraphBuilder:
                 if problem is not None:
                     raise ConfigError(problem)
                 continue
-            own_policy = (config.autogen_policy_enabled, config.iam_policy_file) != (
-                default.autogen_policy_enabled, default.iam_policy_file)
+            own_policy = _policy_source(config) != _policy_source(default)
             if own_policy and name != API_HANDLER:
                 key = '%s_role' % name
                 role_name = '%s-%s-%s' % (self._config.app_name, self._stage, name)
@@ -551,6 +550,15 @@ def generated_policy(config, source_files=None):
     from chalice.policy import policy_from_project
 
     return policy_from_project(config.project_dir, paths=source_files)
+
+
+def _policy_source(config):
+    """Where a function's role policy comes from: generated, or a policy file.
+
+    With ``autogen_policy`` on, ``iam_policy_file`` is not read, so (as AWS
+    Chalice does) it does not give the function a role of its own.
+    """
+    return 'autogen' if config.autogen_policy_enabled else ('file', config.iam_policy_file)
 
 
 def missing_role_arn(config):

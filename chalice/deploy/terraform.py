@@ -140,6 +140,8 @@ def build_configuration(application):
             'null_data_source': {DATA_NAME: {'inputs': {
                 'app': tf_text(application.app_name), 'stage': tf_text(application.stage)}}},
         },
+        # AWS Chalice always writes ``locals`` (the REST API adds its definition).
+        'locals': {},
         'resource': {},
     }
     for model in application.ordered():

@@ -542,21 +542,28 @@ def test_custom_domains_in_the_terraform_configuration(workdir, endpoint_type):
         'certificate_arn' if edge else 'regional_certificate_arn':
             EDGE_CERT if edge else REGIONAL_CERT,
         'tags': {'team': 'web'}}}
+    # AWS Chalice's label for the first mapping, then one per further prefix.
     mappings = resources['aws_api_gateway_base_path_mapping']
-    assert sorted(m.get('base_path', '(root)') for m in mappings.values()) == ['(root)', 'v1']
+    assert {label: m.get('base_path', '(root)') for label, m in mappings.items()} == {
+        'api_gateway_custom_domain_mapping': '(root)',
+        'api_gateway_custom_domain_mapping-1': 'v1'}
     for mapping in mappings.values():
         assert mapping['api_id'] == '${aws_api_gateway_rest_api.rest_api.id}'
         assert mapping['stage_name'] == '${aws_api_gateway_stage.rest_api.stage_name}'
-    [ws_mapping] = resources['aws_apigatewayv2_api_mapping'].values()
+    ws_mapping = resources['aws_apigatewayv2_api_mapping'].pop(
+        'websocket_api_custom_domain_mapping')
+    assert resources['aws_apigatewayv2_api_mapping'] == {}
     assert ws_mapping['api_mapping_key'] == 'chat'
-    assert ws_mapping['stage'] == '${aws_apigatewayv2_stage.websocket_api.name}'
+    assert ws_mapping['stage'] == '${aws_apigatewayv2_stage.websocket_api_stage.name}'
     assert resources['aws_apigatewayv2_domain_name']['websocket_api_custom_domain'][
         'domain_name_configuration'] == {'certificate_arn': REGIONAL_CERT,
                                          'endpoint_type': 'REGIONAL',
                                          'security_policy': 'TLS_1_2'}
     zone = 'cloudfront_zone_id' if edge else 'regional_zone_id'
-    assert document['output']['ApiGatewayCustomDomainHostedZoneId'] == {
+    # The REST API's domain: AWS Chalice's output names.
+    assert document['output']['HostedZoneId'] == {
         'value': '${aws_api_gateway_domain_name.api_gateway_custom_domain.%s}' % zone}
+    assert 'ApiGatewayCustomDomainHostedZoneId' not in document['output']
     assert document['output']['WebsocketApiCustomDomainAliasDomainName'] == {
         'value': '${aws_apigatewayv2_domain_name.websocket_api_custom_domain.'
                  'domain_name_configuration[0].target_domain_name}'}

@@ -221,8 +221,8 @@ def test_terraform_maps_a_custom_domain_to_the_http_api(workdir):
               'domain_name': '${aws_apigatewayv2_domain_name.http_api_custom_domain.domain_name}',
               'stage': '${aws_apigatewayv2_stage.http_api.name}'}
     assert resource['aws_apigatewayv2_api_mapping'] == {
-        'http_api_custom_domain': target,
-        'http_api_custom_domain-1': dict(target, api_mapping_key='v1/people')}
+        'http_api_custom_domain_mapping': target,
+        'http_api_custom_domain_mapping-1': dict(target, api_mapping_key='v1/people')}
     assert 'aws_api_gateway_domain_name' not in resource
     configuration = ('${aws_apigatewayv2_domain_name.http_api_custom_domain.'
                      'domain_name_configuration[0].')

@@ -8,8 +8,8 @@ Everything here runs in the pytest process:
   subprocesses.
 * ``aws_environment`` builds the environment a CLI subprocess (or boto3 in
   this process) needs to talk to that server and nothing else.
-* ``run_chalice`` and ``make_project`` run the CLI and write projects;
-  ``run_other_chalice`` runs another installation's ``chalice`` executable.
+* ``run_chalice`` and ``make_project`` run the CLI and write projects
+  (``tests/upstream_chalice.py`` runs AWS Chalice's own executable).
 
 The moto gaps worked around are patched in by ``apply_moto_shims`` below
 (see ``SHIMS``).  Known differences from AWS that are *not* shimmed:
@@ -675,20 +675,6 @@ def run_chalice(project_dir: Path | str, *args: str, env: dict[str, str],
     return subprocess.run(command, env=env, input=input, capture_output=True, text=True,
                           timeout=timeout, cwd=str(project_dir),
                           stdin=None if input is not None else subprocess.DEVNULL)
-
-
-def run_other_chalice(executable: Path | str, project_dir: Path | str, *args: str,
-                      env: dict[str, str],
-                      timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run another installation's ``chalice`` (e.g. AWS Chalice's) as a black box.
-
-    ``PYTHONPATH`` is dropped from ``env`` so that it imports its own
-    ``chalice`` package, not this checkout's.
-    """
-    env = {name: value for name, value in env.items() if name != 'PYTHONPATH'}
-    return subprocess.run([str(executable), '--project-dir', str(project_dir), *args],
-                          env=env, capture_output=True, text=True, timeout=timeout,
-                          cwd=str(project_dir), stdin=subprocess.DEVNULL)
 
 
 def start_chalice(project_dir: Path | str, *args: str,

@@ -204,7 +204,8 @@ class Configuration:
         return last_name(value)
 
     def function(self, value):
-        found = re.search(r'\$\{(aws_lambda_function\.[\w-]+)\.arn\}', value)
+        """The name of the function ``value`` refers to (by ARN or by name)."""
+        found = re.search(r'\$\{(aws_lambda_function\.[\w-]+)\.(?:arn|function_name)\}', value)
         return self.by_address[found.group(1)]['function_name']
 
     def identities(self):

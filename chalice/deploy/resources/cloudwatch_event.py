@@ -155,10 +155,16 @@ class CloudWatchEventHome(ResourceHome):
         params = _rule_params(model)
         # A rule is enabled by default; ``state`` needs a 5.x provider.
         params.pop('State')
+        rule = tf_arguments(ctx.value(params))
+        if model.schedule_expression is not None:
+            # AWS Chalice writes a schedule's description, empty when it has none.
+            rule.setdefault('description', '')
         return tf_resources(
-            ('aws_cloudwatch_event_rule', name, tf_arguments(ctx.value(params))),
+            ('aws_cloudwatch_event_rule', name, rule),
             ('aws_cloudwatch_event_target', name, {
                 'rule': tf_ref('aws_cloudwatch_event_rule', name, 'name'),
+                # The Id chalice deploy (AWS Chalice's too) gives the target;
+                # AWS Chalice's Terraform uses the label instead.
                 'target_id': TARGET_ID,
                 'arn': ctx.function_arn(model.function)}),
             ('aws_lambda_permission', name, tf_permission(

@@ -36,6 +36,7 @@ from typing import Optional
 from chalice.deploy.naming import tf_ref, tf_resources, to_logical_id
 from chalice.deploy.plan import APICall, ForgetResource, Message, RecordResource, SetVar, Var
 from chalice.deploy.resources.base import ResourceHome, record_values, register
+from chalice.deploy.resources.websocket_api import tf_stage_label
 
 _GONE = ('NotFoundException',)
 V1, V2 = 'apigateway', 'apigatewayv2'
@@ -542,11 +543,12 @@ class DomainNameHome(ResourceHome):
             domain['tags'] = dict(model.tags)
         entries = [(domain_type, name, ctx.value(domain))]
         api = model.api.resource_name
+        stage = tf_stage_label(api) if model.api.resource_type == 'websocket_api' else api
         for index, prefix in enumerate(model.url_prefixes):
             if model.v2:
                 mapping = {'api_id': tf_ref('aws_apigatewayv2_api', api, 'id'),
                            'domain_name': tf_ref(domain_type, name, 'domain_name'),
-                           'stage': tf_ref('aws_apigatewayv2_stage', api, 'name')}
+                           'stage': tf_ref('aws_apigatewayv2_stage', stage, 'name')}
                 if prefix:
                     mapping['api_mapping_key'] = ctx.value(prefix)
             else:
@@ -555,9 +557,12 @@ class DomainNameHome(ResourceHome):
                            'stage_name': tf_ref('aws_api_gateway_stage', api, 'stage_name')}
                 if prefix:
                     mapping['base_path'] = ctx.value(prefix)
-            entries.append((mapping_type, '%s%s' % (name, '-%d' % index if index else ''),
+            # AWS Chalice's label for the (first) mapping; more prefixes, more mappings.
+            entries.append((mapping_type, '%s_mapping%s' % (name, '-%d' % index if index else ''),
                             mapping))
-        logical_id = to_logical_id(name)
+        # A REST API's domain has AWS Chalice's output names; the others (which
+        # it gives no output) are prefixed with the domain's logical id.
+        logical_id = '' if model.api.resource_type == 'rest_api' else to_logical_id(name)
         ctx.outputs.update({logical_id + 'HostedZoneId': {'value': zone},
                             logical_id + 'AliasDomainName': {'value': alias}})
         return tf_resources(*entries)

@@ -35,6 +35,8 @@ from chalice.deploy.resources.permissions import (
 )
 
 _GONE = ('NotFoundException',)
+# The Terraform local holding the API definition (AWS Chalice's name).
+SWAGGER_LOCAL = 'chalice_api_swagger'
 
 
 def rest_api_url(api_id, region, stage, dns_suffix='amazonaws.com'):
@@ -167,7 +169,9 @@ class RestAPIHome(ResourceHome):
         name = model.resource_name
         api = {
             'name': ctx.value(model.api_name),
-            'body': ctx.json_text(model.definition),
+            # The definition is the local AWS Chalice names ``chalice_api_swagger``
+            # (files of the user's own may refer to it).
+            'body': '${local.%s}' % SWAGGER_LOCAL,
             'endpoint_configuration': {'types': [model.endpoint_type]},
         }
         binary_types = model.definition.get('x-amazon-apigateway-binary-media-types')
@@ -193,19 +197,23 @@ class RestAPIHome(ResourceHome):
                 'lifecycle': {'create_before_destroy': True}}),
             ('aws_api_gateway_stage', name, stage),
         ]
-        api_id = Var('%s.rest_api_id' % name)
+        execution_arn = tf_ref('aws_api_gateway_rest_api', name, 'execution_arn')
         for function, suffix in _grants(model):
-            # The handler's grant has the label AWS Chalice's Terraform output
-            # gives it (``rest_api_invoke``); each authorizer's is its own.
-            label = ('%s_invoke' % name if function is model.lambda_function
-                     else '%s-%s-invoke' % (function.resource_name, name))
-            entries.append(('aws_lambda_permission', label, tf_permission(
-                ctx, function, APIGATEWAY_PRINCIPAL, execute_api_arn(ctx, api_id, suffix))))
+            # AWS Chalice's labels: ``rest_api_invoke`` for the handler,
+            # ``<authorizer>_invoke`` for each built-in authorizer.
+            label = '%s_invoke' % (name if function is model.lambda_function
+                                   else function.resource_name)
+            grant = tf_permission(ctx, function, APIGATEWAY_PRINCIPAL, None)
+            # The API's ARN as AWS Chalice writes it (the same value).
+            grant['source_arn'] = execution_arn + suffix
+            entries.append(('aws_lambda_permission', label, grant))
         ctx.outputs.update({
             'EndpointURL': {'value': tf_ref('aws_api_gateway_stage', name, 'invoke_url')},
             'RestAPIId': {'value': tf_ref('aws_api_gateway_rest_api', name, 'id')},
         })
-        return tf_resources(*entries)
+        fragment = tf_resources(*entries)
+        fragment['locals'] = {SWAGGER_LOCAL: ctx.json_text(model.definition)}
+        return fragment
 
     @staticmethod
     def _deployment(model, api_id):

@@ -281,8 +281,9 @@ class S3BucketNotificationHome(ResourceHome):
         """The grant and this handler's entry in the bucket's notification resource.
 
         Terraform owns a bucket's whole notification configuration through
-        one ``aws_s3_bucket_notification`` (labelled after the bucket), so
-        the entries of every handler of a bucket are gathered into it.
+        one ``aws_s3_bucket_notification`` (labelled ``<bucket>_notify``, as
+        AWS Chalice labels it), so the entries of every handler of a bucket
+        are gathered into it.
         """
         function = model.function
         entry = desired_entry(model, ctx.function_arn(function))
@@ -296,8 +297,8 @@ class S3BucketNotificationHome(ResourceHome):
         return tf_resources(
             ('aws_lambda_permission', model.resource_name, tf_permission(
                 ctx, function, _PRINCIPAL, bucket_arn(ctx.partition, model.bucket),
-                source_account=ctx.account_id)),
-            ('aws_s3_bucket_notification', 's3-' + model.bucket, {
+                source_account=ctx.account_id, statement_id=model.resource_name)),
+            ('aws_s3_bucket_notification', '%s_notify' % model.bucket, {
                 'bucket': ctx.value(model.bucket),
                 'lambda_function': [notification],
                 # S3 checks its permission to invoke when the configuration is put.

@@ -311,47 +311,63 @@ class WebsocketAPIHome(ResourceHome):
         return resources
 
     def emit_terraform(self, model, ctx):
+        """The API, an integration, route and grant per handler, a deployment
+        and the stage, labelled as AWS Chalice 1.34 labels them
+        (``websocket_connect_api_integration``, ``websocket_connect_route``,
+        ``websocket_connect_invoke_permission``, ``websocket_api_deployment``,
+        ``websocket_api_stage``), so state moves between the two tools."""
+        from chalice.deploy.naming import WEBSOCKET_IDS
+
         name = model.resource_name
         api_id = tf_ref('aws_apigatewayv2_api', name, 'id')
+        deployment, stage = '%s_deployment' % name, tf_stage_label(name)
         entries = [('aws_apigatewayv2_api', name, {
             'name': ctx.value(model.api_name), 'protocol_type': 'WEBSOCKET',
             'route_selection_expression': ROUTE_SELECTION_EXPRESSION})]
         routes, watched = [], []
-        granted = set()
         for key, function in model.routes():
-            label = '%s-%s' % (name, key.lstrip('$'))
+            handler = function.resource_name
+            integration_label = '%s_api_integration' % handler
             # The integration chalice deploy creates, its parameters as arguments.
             integration = self._create_integration(
                 Var('%s.websocket_api_id' % name), key, integration_uri(function, ctx),
-                Var('%s.integration_id' % label))
-            entries.append(('aws_apigatewayv2_integration', label,
+                Var('%s.integration_id' % integration_label))
+            entries.append(('aws_apigatewayv2_integration', integration_label,
                             tf_arguments(ctx.value(integration.params))))
-            entries.append(('aws_apigatewayv2_route', label, {
+            entries.append(('aws_apigatewayv2_route', '%s_route' % handler, {
                 'api_id': api_id, 'route_key': key,
                 'route_response_selection_expression': ROUTE_RESPONSE_SELECTION_EXPRESSION,
-                'target': 'integrations/%s' % tf_ref('aws_apigatewayv2_integration', label,
-                                                     'id')}))
-            routes.append(tf_address('aws_apigatewayv2_route', label))
-            watched.extend([routes[-1], tf_address('aws_apigatewayv2_integration', label)])
-            if function.resource_name not in granted:
-                granted.add(function.resource_name)
-                entries.append(('aws_lambda_permission', '%s-%s-invoke' % (
-                    function.resource_name, name), tf_permission(
-                    ctx, function, APIGATEWAY_PRINCIPAL,
-                    execute_api_arn(ctx, Var('%s.websocket_api_id' % name)))))
-        entries.append(('aws_apigatewayv2_deployment', name, {
+                'target': 'integrations/%s' % tf_ref('aws_apigatewayv2_integration',
+                                                     integration_label, 'id')}))
+            routes.append(tf_address('aws_apigatewayv2_route', '%s_route' % handler))
+            watched.extend([routes[-1],
+                            tf_address('aws_apigatewayv2_integration', integration_label)])
+            grant = tf_permission(ctx, function, APIGATEWAY_PRINCIPAL,
+                                  execute_api_arn(ctx, Var('%s.websocket_api_id' % name)))
+            # By name, as AWS Chalice writes it (``function_name`` forces a
+            # new permission when it changes, so a moved state keeps it).
+            grant['function_name'] = tf_ref('aws_lambda_function', handler, 'function_name')
+            entries.append(('aws_lambda_permission', '%s_invoke_permission' % handler, grant))
+            prefix = WEBSOCKET_IDS[key]
+            ctx.outputs[prefix + 'HandlerArn'] = {
+                'value': tf_ref('aws_lambda_function', handler, 'arn')}
+            ctx.outputs[prefix + 'HandlerName'] = {
+                'value': tf_ref('aws_lambda_function', handler, 'function_name')}
+        entries.append(('aws_apigatewayv2_deployment', deployment, {
             'api_id': api_id,
             # A route or integration that changed is deployed anew.
             'triggers': {'redeployment': '${sha1(jsonencode([%s]))}' % ', '.join(watched)},
             'depends_on': routes,
             'lifecycle': {'create_before_destroy': True}}))
-        entries.append(('aws_apigatewayv2_stage', name, {
+        entries.append(('aws_apigatewayv2_stage', stage, {
             'api_id': api_id, 'name': ctx.value(model.api_gateway_stage),
-            'deployment_id': tf_ref('aws_apigatewayv2_deployment', name, 'id')}))
+            'deployment_id': tf_ref('aws_apigatewayv2_deployment', deployment, 'id')}))
         ctx.outputs.update({
             'WebsocketAPIId': {'value': api_id},
-            'WebsocketConnectEndpointURL': {
-                'value': tf_ref('aws_apigatewayv2_stage', name, 'invoke_url')},
+            # The URL chalice deploy prints and records (with the closing ``/``).
+            'WebsocketConnectEndpointURL': {'value': ctx.value(websocket_api_url(
+                Var('%s.websocket_api_id' % name), ctx.region, model.api_gateway_stage,
+                ctx.dns_suffix))},
         })
         return tf_resources(*entries)
 
@@ -362,6 +378,11 @@ class WebsocketAPIHome(ResourceHome):
                     message='Deleting Websocket API: %s' % api_id, ignore_errors=_GONE),
             ForgetResource(record['name']),
         ]
+
+
+def tf_stage_label(name):
+    """The Terraform label of a websocket API's stage (AWS Chalice's ``websocket_api_stage``)."""
+    return '%s_stage' % name
 
 
 def integration_target(integration_id):

@@ -368,6 +368,16 @@ def test_function_with_its_own_policy_file_gets_its_own_role(project, package):
     assert len(roles) == 2
 
 
+def test_a_policy_file_unread_under_autogen_policy_gives_no_role_of_its_own(project, package):
+    # With autogen_policy on (the default) the policy file is not read, so the
+    # function shares the stage's role, as with AWS Chalice.
+    disk = {'stages': {'dev': {'lambda_functions': {'worker': {
+        'iam_policy_file': 'worker-policy.json'}}}}}
+    resources = by_name(build(full_app(), project, package, **disk))
+    assert resources['worker'].role is resources['default-role']
+    assert [name for name in resources if name.endswith('_role')] == []
+
+
 def test_invalid_route_is_reported_before_anything_else(project, package):
     app = hello_app()
 

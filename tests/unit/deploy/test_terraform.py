@@ -108,7 +108,9 @@ def test_hello_world(project):
     api = resource(document, 'aws_api_gateway_rest_api', 'rest_api')
     assert api['name'] == 'demo'
     assert api['endpoint_configuration'] == {'types': ['EDGE']}
-    body = json.loads(api['body'])
+    # The definition is the local AWS Chalice names chalice_api_swagger.
+    assert api['body'] == '${local.chalice_api_swagger}'
+    body = json.loads(document['locals']['chalice_api_swagger'])
     assert body['paths']['/']['get']['x-amazon-apigateway-integration']['uri'] == (
         'arn:%s:apigateway:%s:lambda:path/2015-03-31/functions/'
         '${aws_lambda_function.api_handler.arn}/invocations' % (PARTITION_REF, REGION_REF))
@@ -126,8 +128,7 @@ def test_hello_world(project):
         'function_name': '${aws_lambda_function.api_handler.arn}',
         'action': 'lambda:InvokeFunction',
         'principal': 'apigateway.amazonaws.com',
-        'source_arn': 'arn:%s:execute-api:%s:%s:${aws_api_gateway_rest_api.rest_api.id}/*'
-                      % (PARTITION_REF, REGION_REF, ACCOUNT_REF)}
+        'source_arn': '${aws_api_gateway_rest_api.rest_api.execution_arn}/*'}
     assert document['output'] == {
         'EndpointURL': {'value': '${aws_api_gateway_stage.rest_api.invoke_url}'},
         'RestAPIId': {'value': '${aws_api_gateway_rest_api.rest_api.id}'}}
@@ -204,17 +205,18 @@ def test_rest_api_settings_and_authorizers(project):
     policy = json.loads(api['policy'])
     assert policy['Statement'][0]['Condition'] == {
         'StringEquals': {'aws:SourceVpce': 'vpce-123'}}
-    body = json.loads(api['body'])
+    body = json.loads(document['locals']['chalice_api_swagger'])
     assert body['x-amazon-apigateway-policy'] == policy
     assert body['x-amazon-apigateway-minimum-compression-size'] == 1024
     authorizer = body['securityDefinitions']['my_auth']['x-amazon-apigateway-authorizer']
     assert authorizer['authorizerUri'].endswith(
         'functions/${aws_lambda_function.my_auth.arn}/invocations')
     assert 'options' in body['paths']['/private']
-    grant = resource(document, 'aws_lambda_permission', 'my_auth-rest_api-invoke')
+    # AWS Chalice's label, our narrower ARN (only the authorizers may invoke it).
+    grant = resource(document, 'aws_lambda_permission', 'my_auth_invoke')
     assert grant['function_name'] == '${aws_lambda_function.my_auth.arn}'
-    assert grant['source_arn'].endswith('${aws_api_gateway_rest_api.rest_api.id}'
-                                        '/authorizers/*')
+    assert grant['source_arn'] == '${aws_api_gateway_rest_api.rest_api.execution_arn}' \
+        '/authorizers/*'
     assert resource(document, 'aws_api_gateway_stage', 'rest_api')['stage_name'] == 'v1'
 
 
@@ -300,8 +302,9 @@ def test_s3_handlers_of_one_bucket_share_its_notification(project):
 
     document = configuration_for(app, project)
     notifications = document['resource']['aws_s3_bucket_notification']
-    assert sorted(notifications) == ['s3-my_bucket', 's3-other']
-    shared = notifications['s3-my_bucket']
+    # AWS Chalice's labels, <bucket>_notify (a dot is not allowed in a label).
+    assert sorted(notifications) == ['my_bucket_notify', 'other_notify']
+    shared = notifications['my_bucket_notify']
     assert shared['bucket'] == 'my.bucket'
     assert shared['lambda_function'] == [
         {'id': 'chalice-demo-dev-on_upload',
@@ -316,7 +319,26 @@ def test_s3_handlers_of_one_bucket_share_its_notification(project):
         'function_name': '${aws_lambda_function.on_upload.arn}',
         'action': 'lambda:InvokeFunction', 'principal': 's3.amazonaws.com',
         'source_arn': 'arn:%s:s3:::my.bucket' % PARTITION_REF,
-        'source_account': ACCOUNT_REF}
+        'source_account': ACCOUNT_REF, 'statement_id': 'on_upload-s3event'}
+
+
+def test_a_schedule_without_description_has_an_empty_one(project):
+    app = Chalice(app_name='demo')
+
+    @app.schedule('rate(2 hours)')
+    def bare(event):
+        pass
+
+    @app.on_cw_event({'source': ['aws.ec2']})
+    def watch(event):
+        pass
+
+    document = configuration_for(app, project)
+    # As AWS Chalice writes them; an event pattern's rule has no description.
+    assert resource(document, 'aws_cloudwatch_event_rule', 'bare-event')['description'] == ''
+    assert 'description' not in resource(document, 'aws_cloudwatch_event_rule', 'watch-event')
+    # The target Id chalice deploy gives (AWS Chalice's deploy too).
+    assert resource(document, 'aws_cloudwatch_event_target', 'bare-event')['target_id'] == '1'
 
 
 def test_websocket_api(project):
@@ -335,7 +357,20 @@ def test_websocket_api(project):
     api = resource(document, 'aws_apigatewayv2_api', 'websocket_api')
     assert api == {'name': 'demo-dev-websocket-api', 'protocol_type': 'WEBSOCKET',
                    'route_selection_expression': '$request.body.action'}
-    integration = resource(document, 'aws_apigatewayv2_integration', 'websocket_api-connect')
+    # AWS Chalice's labels, named after each handler's function.
+    assert sorted((rtype, label) for rtype, label, _ in resources(document)
+                  if rtype.startswith('aws_apigatewayv2') or rtype == 'aws_lambda_permission') == [
+        ('aws_apigatewayv2_api', 'websocket_api'),
+        ('aws_apigatewayv2_deployment', 'websocket_api_deployment'),
+        ('aws_apigatewayv2_integration', 'websocket_connect_api_integration'),
+        ('aws_apigatewayv2_integration', 'websocket_message_api_integration'),
+        ('aws_apigatewayv2_route', 'websocket_connect_route'),
+        ('aws_apigatewayv2_route', 'websocket_message_route'),
+        ('aws_apigatewayv2_stage', 'websocket_api_stage'),
+        ('aws_lambda_permission', 'websocket_connect_invoke_permission'),
+        ('aws_lambda_permission', 'websocket_message_invoke_permission')]
+    integration = resource(document, 'aws_apigatewayv2_integration',
+                           'websocket_connect_api_integration')
     assert integration['integration_type'] == 'AWS_PROXY'
     assert integration['integration_uri'] == (
         'arn:%s:apigateway:%s:lambda:path/2015-03-31/functions/'
@@ -343,25 +378,39 @@ def test_websocket_api(project):
     # The settings chalice deploy (and AWS Chalice) gives the integration.
     assert (integration['connection_type'], integration['content_handling_strategy'],
             integration['description']) == ('INTERNET', 'CONVERT_TO_TEXT', 'connect')
-    route = resource(document, 'aws_apigatewayv2_route', 'websocket_api-default')
+    route = resource(document, 'aws_apigatewayv2_route', 'websocket_message_route')
     assert route == {'api_id': '${aws_apigatewayv2_api.websocket_api.id}',
                      'route_key': '$default',
                      'route_response_selection_expression': '$default',
-                     'target': 'integrations/'
-                               '${aws_apigatewayv2_integration.websocket_api-default.id}'}
-    assert 'websocket_api-disconnect' not in document['resource']['aws_apigatewayv2_route']
-    deployment = resource(document, 'aws_apigatewayv2_deployment', 'websocket_api')
-    assert deployment['depends_on'] == ['aws_apigatewayv2_route.websocket_api-connect',
-                                        'aws_apigatewayv2_route.websocket_api-default']
-    stage = resource(document, 'aws_apigatewayv2_stage', 'websocket_api')
+                     'target': 'integrations/${aws_apigatewayv2_integration.'
+                               'websocket_message_api_integration.id}'}
+    deployment = resource(document, 'aws_apigatewayv2_deployment', 'websocket_api_deployment')
+    assert deployment['depends_on'] == ['aws_apigatewayv2_route.websocket_connect_route',
+                                        'aws_apigatewayv2_route.websocket_message_route']
+    assert deployment['triggers']['redeployment'].startswith(
+        '${sha1(jsonencode([aws_apigatewayv2_route.websocket_connect_route, '
+        'aws_apigatewayv2_integration.websocket_connect_api_integration, ')
+    stage = resource(document, 'aws_apigatewayv2_stage', 'websocket_api_stage')
     assert stage['name'] == 'ws'
-    assert stage['deployment_id'] == '${aws_apigatewayv2_deployment.websocket_api.id}'
-    grant = resource(document, 'aws_lambda_permission', 'websocket_message-websocket_api-invoke')
-    assert grant['source_arn'].endswith('${aws_apigatewayv2_api.websocket_api.id}/*')
+    assert stage['deployment_id'] == \
+        '${aws_apigatewayv2_deployment.websocket_api_deployment.id}'
+    grant = resource(document, 'aws_lambda_permission', 'websocket_message_invoke_permission')
+    # By function name, as AWS Chalice writes it (a new name would replace the grant).
+    assert grant['function_name'] == '${aws_lambda_function.websocket_message.function_name}'
+    assert grant['source_arn'] == 'arn:%s:execute-api:%s:%s:' \
+        '${aws_apigatewayv2_api.websocket_api.id}/*' % (PARTITION_REF, REGION_REF, ACCOUNT_REF)
     assert document['output'] == {
         'WebsocketAPIId': {'value': '${aws_apigatewayv2_api.websocket_api.id}'},
+        'WebsocketConnectHandlerArn': {'value': '${aws_lambda_function.websocket_connect.arn}'},
+        'WebsocketConnectHandlerName': {
+            'value': '${aws_lambda_function.websocket_connect.function_name}'},
+        'WebsocketMessageHandlerArn': {'value': '${aws_lambda_function.websocket_message.arn}'},
+        'WebsocketMessageHandlerName': {
+            'value': '${aws_lambda_function.websocket_message.function_name}'},
+        # The URL chalice deploy prints, closing slash included.
         'WebsocketConnectEndpointURL': {
-            'value': '${aws_apigatewayv2_stage.websocket_api.invoke_url}'}}
+            'value': 'wss://${aws_apigatewayv2_api.websocket_api.id}.execute-api.%s.'
+                     '${data.aws_partition.chalice.dns_suffix}/ws/' % REGION_REF}}
     policy = json.loads(resource(document, 'aws_iam_role_policy', 'default-role')['policy'])
     assert any('execute-api:ManageConnections' in s['Action'] for s in policy['Statement'])
 
