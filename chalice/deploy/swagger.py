@@ -311,8 +311,11 @@ class SwaggerGenerator:
                                 or 'nothing'))
         definition = _copy_tree(authorizer.to_swagger())
         settings = definition['x-amazon-apigateway-authorizer']
+        ttl = settings.pop('authorizerResultTtlInSeconds', None)
         settings['authorizerUri'] = lambda_invoke_uri(
             self.partition, self.region, self.authorizer_arns[authorizer.name])
+        if ttl is not None:
+            settings['authorizerResultTtlInSeconds'] = ttl  # after the URI, as AWS Chalice
         config = authorizer.config
         role = getattr(config, 'execution_role', None) if config is not None else None
         if role is not None:

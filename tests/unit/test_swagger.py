@@ -488,9 +488,9 @@ def test_builtin_authorizer_defaults():
             'type': 'apiKey',
             'name': 'Authorization',
             'x-amazon-apigateway-authtype': 'custom',
+            # No ttl_seconds: no authorizerResultTtlInSeconds, as AWS Chalice.
             'x-amazon-apigateway-authorizer': {
                 'type': 'token',
-                'authorizerResultTtlInSeconds': 300,
                 'authorizerUri': AUTH_URI,
             },
         },
