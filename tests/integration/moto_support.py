@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from tests.upstream_chalice import run_other_chalice  # noqa: F401 (re-exported)
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REGION = 'us-west-2'
 FAKE_CREDENTIAL = 'testing'
@@ -675,20 +677,6 @@ def run_chalice(project_dir: Path | str, *args: str, env: dict[str, str],
     return subprocess.run(command, env=env, input=input, capture_output=True, text=True,
                           timeout=timeout, cwd=str(project_dir),
                           stdin=None if input is not None else subprocess.DEVNULL)
-
-
-def run_other_chalice(executable: Path | str, project_dir: Path | str, *args: str,
-                      env: dict[str, str],
-                      timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run another installation's ``chalice`` (e.g. AWS Chalice's) as a black box.
-
-    ``PYTHONPATH`` is dropped from ``env`` so that it imports its own
-    ``chalice`` package, not this checkout's.
-    """
-    env = {name: value for name, value in env.items() if name != 'PYTHONPATH'}
-    return subprocess.run([str(executable), '--project-dir', str(project_dir), *args],
-                          env=env, capture_output=True, text=True, timeout=timeout,
-                          cwd=str(project_dir), stdin=subprocess.DEVNULL)
 
 
 def start_chalice(project_dir: Path | str, *args: str,

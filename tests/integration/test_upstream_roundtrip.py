@@ -18,7 +18,6 @@ installation fails the tests: it never skips them.
   leaves nothing.
 """
 import json
-import subprocess
 
 import pytest
 
@@ -30,10 +29,9 @@ from tests.integration.deploy_checks import (
     mutating_operations,
     run_ok,
 )
-from tests.integration.moto_support import REPO_ROOT, run_other_chalice
+from tests.integration.moto_support import run_other_chalice
+from tests.upstream_chalice import upstream_chalice
 
-UPSTREAM_VERSION = '1.34.0'
-UPSTREAM = REPO_ROOT / '.venv' / 'upstream' / 'bin' / 'chalice'
 ALL_FUNCTIONS = sorted(name for name, _ in stage.FUNCTIONS.values())
 AUTHORIZER = stage.FUNCTIONS['auth'][0]
 # Permission statements of each function: API Gateway (REST or websocket),
@@ -55,15 +53,7 @@ TAKEOVER_CHANGES = {
 @pytest.fixture(scope='session')
 def upstream():
     """AWS Chalice's ``chalice`` executable; fails (never skips) when it is not there."""
-    if not UPSTREAM.exists():
-        pytest.fail('AWS Chalice %s is not installed in .venv/upstream: run `make upstream` '
-                    '(pip must reach the package registry)' % UPSTREAM_VERSION)
-    version = subprocess.run([str(UPSTREAM), '--version'], capture_output=True, text=True,
-                             timeout=60, stdin=subprocess.DEVNULL).stdout
-    if not version.startswith('chalice %s,' % UPSTREAM_VERSION):
-        pytest.fail('.venv/upstream holds %r, not AWS Chalice %s: remove it and run '
-                    '`make upstream`' % (version.strip(), UPSTREAM_VERSION))
-    return UPSTREAM
+    return upstream_chalice()
 
 
 @pytest.fixture
