@@ -35,8 +35,8 @@ URI = ('arn:aws:apigateway:us-west-2:lambda:path/2015-03-31/functions/'
 custom = CustomAuthorizer('custom', header='Authorization', authorizer_uri=URI)
 custom_sixty = CustomAuthorizer('custom_sixty', header='X-Key', authorizer_uri=URI,
                                 ttl_seconds=60)
-cognito = CognitoUserPoolAuthorizer(
-    'cognito', provider_arns=['arn:aws:cognito-idp:us-west-2:123456789012:userpool/us-west-2_abcDEF123'])
+POOL = 'arn:aws:cognito-idp:us-west-2:123456789012:userpool/us-west-2_abcDEF123'
+cognito = CognitoUserPoolAuthorizer('cognito', provider_arns=[POOL])
 
 
 @app.authorizer()
