@@ -252,7 +252,9 @@ CERTIFICATE = 'arn:aws:acm:us-west-2:123456789012:certificate/abc'
 DOMAINS_CONFIG = {
     'version': '2.0', 'app_name': 'domains', 'api_gateway_endpoint_type': 'REGIONAL',
     'api_gateway_policy_file': 'api-policy.json',
+    # The websocket API is served from the api_gateway_stage, as AWS Chalice's.
     'stages': {'dev': {
+        'api_gateway_stage': 'v2',
         'api_gateway_custom_domain': {
             'domain_name': 'api.example.com', 'certificate_arn': CERTIFICATE,
             'url_prefix': 'v1', 'tls_version': 'TLS_1_2', 'tags': {'k': 'v'}},
