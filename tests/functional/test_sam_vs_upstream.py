@@ -265,12 +265,49 @@ API_POLICY = {'Version': '2012-10-17', 'Statement': [{
     'Effect': 'Allow', 'Principal': '*', 'Action': 'execute-api:Invoke',
     'Resource': 'arn:aws:execute-api:*:*:*'}]}
 
+# A PRIVATE API (its endpoint policy and endpoints), a greedy capture, a log
+# group for a websocket handler, websockets served from a stage named "dev".
+PRIVATE_APP = '''\
+from chalice import Chalice, Response
+
+app = Chalice(app_name='private')
+app.experimental_feature_flags.update(['WEBSOCKETS'])
+
+
+@app.route('/items/{id}', methods=['GET', 'PUT', 'DELETE'])
+def item(id):
+    return Response(body=b'x', headers={'Content-Type': 'application/octet-stream'})
+
+
+@app.route('/files/{proxy+}')
+def files(proxy):
+    return {}
+
+
+@app.on_ws_connect()
+def connect(event):
+    return {}
+
+
+@app.on_ws_disconnect()
+def disconnect(event):
+    return {}
+'''
+PRIVATE_CONFIG = {
+    'version': '2.0', 'app_name': 'private', 'api_gateway_endpoint_type': 'PRIVATE',
+    'api_gateway_endpoint_vpce': ['vpce-0123', 'vpce-4567'],
+    'stages': {'dev': {
+        'api_gateway_stage': 'dev',
+        'environment_variables': {'TEMPLATE_LIKE': 'a${b}c', 'JSON_LIKE': '{"x": 1}'},
+        'lambda_functions': {'websocket_connect': {'log_retention_in_days': 14}}}}}
+
 APPS = {
     'takeover': (TAKEOVER_APP, stage.CONFIG, {}),
     'authorizers': (AUTHORIZERS_APP, None, {}),
     'settings': (SETTINGS_APP, SETTINGS_CONFIG, {}),
     'events': (EVENTS_APP, EVENTS_CONFIG, {'policy-streamer.json': STREAMER_POLICY}),
     'domains': (DOMAINS_APP, DOMAINS_CONFIG, {'api-policy.json': API_POLICY}),
+    'private': (PRIVATE_APP, PRIVATE_CONFIG, {}),
 }
 
 
@@ -322,10 +359,15 @@ def ephemeral_storage_kept(up, ours):
         function['Properties'].pop('EphemeralStorage', None)
 
 
-def preflight_declares_path_parameters(up, ours):
+def every_capture_is_a_declared_parameter(up, ours):
     for api in _resources(ours, 'AWS::Serverless::Api'):
-        for path in api['Properties']['DefinitionBody']['paths'].values():
-            path.get('options', {}).pop('parameters', None)
+        for path, item in api['Properties']['DefinitionBody']['paths'].items():
+            greedy = set(re.findall(r'\{(\w+)\+\}', path))
+            for method, operation in item.items():
+                kept = [parameter for parameter in operation.get('parameters', [])
+                        if method != 'options' and parameter['name'] not in greedy]
+                if 'parameters' in operation and not kept:
+                    del operation['parameters']
 
 
 def domain_dns_targets_output(up, ours):
@@ -361,8 +403,8 @@ DELIBERATE = [
      "xray traces the REST API's stage as chalice deploy does (TracingEnabled)"),
     (ephemeral_storage_kept,
      "lambda_ephemeral_storage is applied; AWS Chalice's template drops it"),
-    (preflight_declares_path_parameters,
-     'the CORS preflight declares its path parameters: valid Swagger 2.0'),
+    (every_capture_is_a_declared_parameter,
+     'the CORS preflight and greedy {name+} captures are declared path parameters too'),
     (domain_dns_targets_output,
      "each custom domain outputs the DNS target (HostedZoneId, AliasDomainName)"),
     (base_path_mapping_waits_for_the_stage,
@@ -416,7 +458,8 @@ def package_both(upstream, tmp_path, name, template_format, monkeypatch):
 
 @pytest.mark.parametrize('name,template_format', [
     ('takeover', 'json'), ('takeover', 'yaml'), ('authorizers', 'json'),
-    ('settings', 'json'), ('settings', 'yaml'), ('events', 'json'), ('domains', 'json')])
+    ('settings', 'json'), ('settings', 'yaml'), ('events', 'json'), ('domains', 'json'),
+    ('private', 'json')])
 def test_template_equals_aws_chalices_but_for_the_deliberate_differences(
         upstream, tmp_path, monkeypatch, name, template_format):
     up, ours = package_both(upstream, tmp_path, name, template_format, monkeypatch)

@@ -531,3 +531,17 @@ def test_cdk_chalice_stage_config_shape(project):
     assert (props['MemorySize'], props['Timeout']) == (256, 10)
     assert resources['RestAPI']['Properties']['StageName'] == 'v1'
     assert props['Tags']['aws-chalice'].endswith(':stage=dev-stack:app=demo')
+
+
+@pytest.mark.parametrize('vpce, source', [('vpce-1', 'vpce-1'),
+                                          (['vpce-1'], ['vpce-1']),
+                                          (['vpce-1', 'vpce-2'], ['vpce-1', 'vpce-2'])])
+def test_private_api_policy_and_endpoints_as_aws_chalice_writes_them(project, vpce, source):
+    body = template_for(hello_app(), project, api_gateway_endpoint_type='PRIVATE',
+                        api_gateway_endpoint_vpce=vpce)['Resources']['RestAPI'][
+        'Properties']['DefinitionBody']
+    [statement] = body['x-amazon-apigateway-policy']['Statement']
+    assert statement['Resource'] == 'arn:*:execute-api:*:*:*'
+    assert statement['Condition'] == {'StringEquals': {'aws:SourceVpce': source}}
+    assert body['x-amazon-apigateway-endpoint-configuration'] == {
+        'vpcEndpointIds': [vpce] if isinstance(vpce, str) else vpce}
