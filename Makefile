@@ -39,7 +39,8 @@ $(CHECKOV): | $(BIN)/python
 checkov: $(CHECKOV)
 
 # AWS Chalice itself (the same package name as this project, so never in our
-# venv), run as a black box by tests/integration/test_upstream_roundtrip.py.
+# venv), run as a black box by tests/integration/test_upstream_roundtrip.py and
+# tests/functional/test_{sam,terraform}_vs_upstream.py (tests/upstream_chalice.py finds it).
 # No fallback: when pip cannot fetch it, `make test` fails here.
 UPSTREAM := $(VENV)/upstream/bin/chalice
 UPSTREAM_VERSION := 1.34.0
@@ -72,7 +73,7 @@ test: $(STAMP) $(CHECKOV) $(UPSTREAM) browser
 unit: $(STAMP)
 	$(PYTEST) tests/unit
 
-functional: $(STAMP) browser
+functional: $(STAMP) $(UPSTREAM) browser
 	$(PYTEST) tests/functional
 
 integration: $(STAMP) $(UPSTREAM)

@@ -54,7 +54,6 @@ from chalice.errors import ConfigError
 
 DEFAULT_STAGE_NAME = 'dev'
 DEFAULT_HANDLER_NAME = 'api_handler'
-DEFAULT_WEBSOCKET_API_STAGE = 'api'
 DEFAULT_ENDPOINT_TYPE = 'EDGE'
 DEFAULT_LAMBDA_TIMEOUT = 60
 DEFAULT_LAMBDA_MEMORY_SIZE = 128
@@ -397,7 +396,9 @@ class Config:
 
     @property
     def websocket_api_stage(self) -> str:
-        return self._chain_lookup('websocket_api_stage', DEFAULT_WEBSOCKET_API_STAGE)
+        # AWS Chalice 1.34 serves the websocket API from the api_gateway_stage
+        # (it has no websocket_api_stage); the setting names another stage.
+        return self._chain_lookup('websocket_api_stage') or self.api_gateway_stage
 
     @property
     def api_gateway_type(self) -> str:

@@ -1,10 +1,13 @@
-"""Where the tests find AWS Chalice 1.34.0, run as a black box.
+"""AWS Chalice 1.34.0, run as a black box from ``.venv/upstream``.
 
-``make upstream`` (and ``make test``) installs it from the package registry
-into ``.venv/upstream`` of the repository root: its package is also called
-``chalice``, so it never shares our venv.  A missing or different
-installation fails the tests that need it; it never skips them.
+``make upstream`` (and ``make test``, ``make functional``, ``make
+integration``) installs it there from the package registry: its package is
+also called ``chalice``, so it never shares our venv.  A missing or
+different installation fails the tests that need it (:func:`upstream_chalice`):
+it never skips them.
 """
+from __future__ import annotations
+
 import subprocess
 from pathlib import Path
 
@@ -15,8 +18,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 UPSTREAM = REPO_ROOT / '.venv' / 'upstream' / 'bin' / 'chalice'
 
 
-def upstream_executable():
-    """AWS Chalice's ``chalice`` executable; ``pytest.fail`` when it is not there."""
+def upstream_chalice() -> Path:
+    """AWS Chalice's ``chalice`` executable; fails (never skips) when it is not there."""
     if not UPSTREAM.exists():
         pytest.fail('AWS Chalice %s is not installed in .venv/upstream: run `make upstream` '
                     '(pip must reach the package registry)' % UPSTREAM_VERSION)
@@ -28,7 +31,9 @@ def upstream_executable():
     return UPSTREAM
 
 
-def run_other_chalice(executable, project_dir, *args, env, timeout=120):
+def run_other_chalice(executable: Path | str, project_dir: Path | str, *args: str,
+                      env: dict[str, str],
+                      timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run another installation's ``chalice`` (e.g. AWS Chalice's) as a black box.
 
     ``PYTHONPATH`` is dropped from ``env`` so that it imports its own

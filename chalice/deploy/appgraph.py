@@ -387,6 +387,7 @@ def rest_api_generator(config, api_handler_arn, authorizer_arns, region, partiti
 
     endpoint_type = config.api_gateway_endpoint_type
     policy = None
+    vpce = config.api_gateway_endpoint_vpce if endpoint_type == 'PRIVATE' else None
     if config.api_gateway_policy_file:
         policy = load_json_file(config.api_gateway_policy_file_path(config.project_dir),
                                  'api_gateway_policy_file')
@@ -394,12 +395,12 @@ def rest_api_generator(config, api_handler_arn, authorizer_arns, region, partiti
         problem = private_endpoint_problem(config)
         if problem is not None:
             raise ConfigError(problem)
-        vpce = config.api_gateway_endpoint_vpce
-        policy = private_endpoint_policy([vpce] if isinstance(vpce, str) else list(vpce))
+        policy = private_endpoint_policy(vpce)
     return (generator_class or SwaggerGenerator)(
         region, api_handler_arn, authorizer_arns, partition=partition,
         minimum_compression_size=config.minimum_compression_size,
-        endpoint_type=endpoint_type, resource_policy=policy, **options)
+        endpoint_type=endpoint_type, resource_policy=policy,
+        vpc_endpoint_ids=[vpce] if isinstance(vpce, str) else vpce, **options)
 
 
 #: The placeholders ``chalice generate-models`` leaves in the Lambda

@@ -147,15 +147,13 @@ def build_template(application):
     for model in application.ordered():
         home = home_for(model.resource_type)
         deep_merge(resources, home.emit_sam(model, ctx))
-    template = {
+    # ``Outputs`` even when empty, as AWS Chalice writes it.
+    return {
         'AWSTemplateFormatVersion': TEMPLATE_VERSION,
         'Transform': SAM_TRANSFORM,
         'Outputs': ctx.outputs,
         'Resources': resources,
     }
-    if not ctx.outputs:
-        del template['Outputs']
-    return template
 
 
 # -- template files

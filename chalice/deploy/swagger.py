@@ -133,15 +133,14 @@ def lambda_invoke_uri(partition: str, region: str, function_arn) -> Template:
     return Template((prefix, function_arn, '/invocations'))
 
 
-def private_endpoint_policy(vpce_ids, partition: str = 'aws') -> dict:
+def private_endpoint_policy(vpce_ids) -> dict:
     """Default resource policy of a PRIVATE API: invoke only through these VPC endpoints.
 
     ``vpce_ids`` is one endpoint id or a list of them (the two forms the
-    ``api_gateway_endpoint_vpce`` setting accepts).
+    ``api_gateway_endpoint_vpce`` setting accepts), written in the form
+    given, for any partition, as AWS Chalice writes it.
     """
-    if isinstance(vpce_ids, str):
-        vpce_ids = [vpce_ids]
-    ids = list(vpce_ids or [])
+    ids = [vpce_ids] if isinstance(vpce_ids, str) else list(vpce_ids or [])
     if not ids or not all(isinstance(i, str) and i for i in ids):
         raise ValueError('A PRIVATE API needs at least one VPC endpoint id '
                          '(api_gateway_endpoint_vpce), got %r' % (vpce_ids,))
@@ -151,9 +150,10 @@ def private_endpoint_policy(vpce_ids, partition: str = 'aws') -> dict:
             'Effect': 'Allow',
             'Principal': '*',
             'Action': 'execute-api:Invoke',
-            'Resource': 'arn:%s:execute-api:*:*:*' % partition,
+            'Resource': 'arn:*:execute-api:*:*:*',
             'Condition': {
-                'StringEquals': {'aws:SourceVpce': ids[0] if len(ids) == 1 else ids},
+                'StringEquals': {'aws:SourceVpce': vpce_ids if isinstance(vpce_ids, str)
+                                 else ids},
             },
         }],
     }
@@ -193,13 +193,15 @@ class SwaggerGenerator:
     function's ARN; both may be placeholders (see the module docstring).
     ``resource_policy`` becomes the API's resource policy: for a PRIVATE
     API the deployer passes :func:`private_endpoint_policy` or the user's
-    policy file.  The endpoint configuration itself is not part of the
-    document; the deployer sets it when creating the API.
+    policy file.  The endpoint type is not part of the document (the
+    deployer sets it when creating the API); ``vpc_endpoint_ids`` (a PRIVATE
+    API's endpoints) are, as AWS Chalice writes them.
     """
 
     def __init__(self, region: str, api_handler_arn, authorizer_arns: dict | None = None,
                  partition: str = 'aws', minimum_compression_size: int | None = None,
-                 endpoint_type: str = 'EDGE', resource_policy: dict | None = None) -> None:
+                 endpoint_type: str = 'EDGE', resource_policy: dict | None = None,
+                 vpc_endpoint_ids: list | None = None) -> None:
         if not isinstance(region, str) or not region:
             raise ValueError('region must be a non-empty string, got %r' % (region,))
         if api_handler_arn is None:
@@ -222,6 +224,7 @@ class SwaggerGenerator:
         self.minimum_compression_size = minimum_compression_size
         self.endpoint_type = endpoint_type
         self.resource_policy = resource_policy
+        self.vpc_endpoint_ids = list(vpc_endpoint_ids or [])
 
     # -- document
 
@@ -249,6 +252,9 @@ class SwaggerGenerator:
                 self.minimum_compression_size)
         if self.resource_policy is not None:
             document['x-amazon-apigateway-policy'] = _copy_tree(self.resource_policy)
+        if self.vpc_endpoint_ids:
+            document['x-amazon-apigateway-endpoint-configuration'] = {
+                'vpcEndpointIds': list(self.vpc_endpoint_ids)}
         return document
 
     def _path_item(self, path, methods, definitions):
@@ -311,8 +317,11 @@ class SwaggerGenerator:
                                 or 'nothing'))
         definition = _copy_tree(authorizer.to_swagger())
         settings = definition['x-amazon-apigateway-authorizer']
+        ttl = settings.pop('authorizerResultTtlInSeconds', None)
         settings['authorizerUri'] = lambda_invoke_uri(
             self.partition, self.region, self.authorizer_arns[authorizer.name])
+        if ttl is not None:
+            settings['authorizerResultTtlInSeconds'] = ttl  # after the URI, as AWS Chalice
         config = authorizer.config
         role = getattr(config, 'execution_role', None) if config is not None else None
         if role is not None:

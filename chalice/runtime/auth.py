@@ -371,15 +371,16 @@ class ChaliceAuthorizer:
     def to_swagger(self):
         ttl = self.config.ttl_seconds if self.config else None
         header = self.config.header if self.config else 'Authorization'
+        settings = {'type': 'token'}
+        if ttl is not None:
+            # Unset, API Gateway caches for 300 s, so none is written.
+            settings['authorizerResultTtlInSeconds'] = ttl
         return {
             'in': 'header',
             'type': 'apiKey',
             'name': header,
             'x-amazon-apigateway-authtype': 'custom',
-            'x-amazon-apigateway-authorizer': {
-                'type': 'token',
-                'authorizerResultTtlInSeconds': 300 if ttl is None else ttl,
-            },
+            'x-amazon-apigateway-authorizer': settings,
         }
 
     def __repr__(self):

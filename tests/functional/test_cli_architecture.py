@@ -75,7 +75,7 @@ def test_arm64_stage_with_an_x86_64_function(workdir, offline_pip):
     handler, worker = resources['APIHandler']['Properties'], resources['Worker']['Properties']
     assert handler['Architectures'] == ['arm64']
     assert handler['CodeUri'] == './deployment.zip'
-    assert 'Architectures' not in worker  # x86_64 is CloudFormation's default
+    assert worker['Architectures'] == ['x86_64']  # written at the default, as AWS Chalice
     assert worker['CodeUri'] == './deployment-x86_64.zip'
     assert lint_errors(out / 'sam.json') == []
 

@@ -117,9 +117,12 @@ def test_sam_template_has_an_http_api_and_lints_clean(workdir, template_format):
     assert by_route[('GET', '/signed')]['Auth'] == {'Authorizer': 'AWS_IAM'}
     assert 'Auth' not in by_route[('GET', '/')]
     assert all(e['PayloadFormatVersion'] == '2.0' for e in by_route.values())
+    # Written like the REST API's authorizer grants (AWS Chalice's forms).
     assert resources['GatekeeperInvokePermission']['Properties']['SourceArn'] == {
-        'Fn::Sub': 'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:'
-                   '${HttpAPI}/authorizers/*'}
+        'Fn::Sub': ['arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:'
+                    '${HttpAPIId}/authorizers/*', {'HttpAPIId': {'Ref': 'HttpAPI'}}]}
+    assert resources['GatekeeperInvokePermission']['Properties']['FunctionName'] == {
+        'Fn::GetAtt': ['Gatekeeper', 'Arn']}
     assert template['Outputs']['EndpointURL'] == {'Value': {'Fn::Sub': (
         'https://${HttpAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/')}}
     assert {'HttpAPIId', 'APIHandlerName', 'APIHandlerArn'} <= set(template['Outputs'])

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from chalice.cli import cli
 from tests.integration import aws_chalice_stage
 from tests.integration import test_terraform_matches_deploy as parity
-from tests.upstream_chalice import run_other_chalice, upstream_executable
+from tests.upstream_chalice import run_other_chalice, upstream_chalice
 
 # Resources only we declare: address pattern -> why.
 ONLY_OURS_ADDRESSES = {
@@ -94,7 +94,7 @@ APPS = {
 
 @pytest.fixture(scope='module')
 def upstream():
-    return upstream_executable()
+    return upstream_chalice()
 
 
 @pytest.fixture

@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from tests.upstream_chalice import run_other_chalice  # noqa: F401 (re-exported)
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REGION = 'us-west-2'
 FAKE_CREDENTIAL = 'testing'

@@ -29,7 +29,7 @@ from tests.integration.deploy_checks import (
     mutating_operations,
     run_ok,
 )
-from tests.upstream_chalice import run_other_chalice, upstream_executable
+from tests.upstream_chalice import run_other_chalice, upstream_chalice
 
 ALL_FUNCTIONS = sorted(name for name, _ in stage.FUNCTIONS.values())
 AUTHORIZER = stage.FUNCTIONS['auth'][0]
@@ -52,7 +52,7 @@ TAKEOVER_CHANGES = {
 @pytest.fixture(scope='session')
 def upstream():
     """AWS Chalice's ``chalice`` executable; fails (never skips) when it is not there."""
-    return upstream_executable()
+    return upstream_chalice()
 
 
 @pytest.fixture

@@ -314,7 +314,7 @@ def test_chalice_tag_uses_user_provided_app_name():
     ('project_dir', None),
     ('app_name', None),
     ('api_gateway_stage', 'api'),
-    ('websocket_api_stage', 'api'),
+    ('websocket_api_stage', 'api'),  # the api_gateway_stage's default
     ('api_gateway_endpoint_type', 'EDGE'),
     ('api_gateway_endpoint_vpce', None),
     ('api_gateway_policy_file', None),
@@ -374,6 +374,15 @@ def test_properties_read_stage_values(key, value):
     assert getattr(config, key) == value
     # ...and validation accepts the same value.
     assert validate_config({'stages': {'prod': {key: value}}}) == []
+
+
+def test_websocket_api_stage_defaults_to_the_api_gateway_stage():
+    # AWS Chalice 1.34 serves websockets from the api_gateway_stage.
+    config = Config('prod', config_from_disk={'api_gateway_stage': 'v1'})
+    assert config.websocket_api_stage == 'v1'
+    config = Config('prod', config_from_disk={'api_gateway_stage': 'v1',
+                                              'stages': {'prod': {'websocket_api_stage': 'ws'}}})
+    assert config.websocket_api_stage == 'ws'
 
 
 def test_autogen_policy_false_is_not_treated_as_unset():

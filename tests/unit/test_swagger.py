@@ -488,9 +488,9 @@ def test_builtin_authorizer_defaults():
             'type': 'apiKey',
             'name': 'Authorization',
             'x-amazon-apigateway-authtype': 'custom',
+            # No ttl_seconds: no authorizerResultTtlInSeconds, as AWS Chalice.
             'x-amazon-apigateway-authorizer': {
                 'type': 'token',
-                'authorizerResultTtlInSeconds': 300,
                 'authorizerUri': AUTH_URI,
             },
         },
@@ -658,17 +658,19 @@ def test_endpoint_configuration_is_not_in_the_body():
 
 
 def test_private_endpoint_policy_one_id():
-    assert private_endpoint_policy(['vpce-123']) == {
+    # Any partition, and the id in the form configured, as AWS Chalice writes it.
+    assert private_endpoint_policy('vpce-123') == {
         'Version': '2012-10-17',
         'Statement': [{
             'Effect': 'Allow',
             'Principal': '*',
             'Action': 'execute-api:Invoke',
-            'Resource': 'arn:aws:execute-api:*:*:*',
+            'Resource': 'arn:*:execute-api:*:*:*',
             'Condition': {'StringEquals': {'aws:SourceVpce': 'vpce-123'}},
         }],
     }
-    assert private_endpoint_policy('vpce-123') == private_endpoint_policy(['vpce-123'])
+    assert private_endpoint_policy(['vpce-123'])['Statement'][0]['Condition'] == {
+        'StringEquals': {'aws:SourceVpce': ['vpce-123']}}
 
 
 def test_private_endpoint_policy_several_ids():
@@ -688,6 +690,17 @@ def test_private_api_carries_the_resource_policy():
     document = generate(hello_app(), endpoint_type='PRIVATE', resource_policy=policy)
     assert document['x-amazon-apigateway-policy'] == policy
     assert_valid_swagger(document)
+
+
+def test_private_api_lists_its_vpc_endpoints():
+    document = generate(hello_app(), endpoint_type='PRIVATE',
+                        resource_policy=private_endpoint_policy('vpce-1'),
+                        vpc_endpoint_ids=['vpce-1'])
+    # As AWS Chalice writes it; API Gateway associates the endpoints on import.
+    assert document['x-amazon-apigateway-endpoint-configuration'] == {
+        'vpcEndpointIds': ['vpce-1']}
+    assert_valid_swagger(document)
+    assert 'x-amazon-apigateway-endpoint-configuration' not in generate(hello_app())
 
 
 def test_resource_policy_is_copied_not_shared():

@@ -178,10 +178,9 @@ class EventSourceMappingHome(ResourceHome):
         properties = {
             self.sam_source_property: sub(self.source_arn(model, PARTITION, REGION, ACCOUNT_ID)),
             'BatchSize': model.batch_size,
+            # Written when 0 too, as AWS Chalice does.
+            'MaximumBatchingWindowInSeconds': model.maximum_batching_window_in_seconds,
         }
-        if model.maximum_batching_window_in_seconds:
-            properties['MaximumBatchingWindowInSeconds'] = (
-                model.maximum_batching_window_in_seconds)
         properties.update(self.create_settings(model))
         return function_event(ctx, model.function, model, self.sam_event_type, properties)
 

@@ -400,7 +400,8 @@ class HttpAPIHome(ResourceHome):
         for function in model.authorizer_functions:
             function_id = ctx.function_id(function)
             resources[function_id + 'InvokePermission'] = sam_permission(
-                function_id, APIGATEWAY_PRINCIPAL, sam_execute_api_arn('HttpAPI', '/authorizers/*'))
+                function_id, APIGATEWAY_PRINCIPAL, sam_execute_api_arn('HttpAPI', '/authorizers/*'),
+                by_arn=True)
         ctx.outputs.update({
             'HttpAPIId': {'Value': {'Ref': 'HttpAPI'}},
             handler_id + 'Name': {'Value': {'Ref': handler_id}},

@@ -208,34 +208,35 @@ class LambdaFunctionHome(ResourceHome):
         from chalice.deploy.naming import archive_uri
 
         logical_id = ctx.function_id(model)
+        # AWS Chalice's properties, in its order, defaults included
+        # (Tracing, Architectures); EphemeralStorage is ours (AWS Chalice's
+        # template leaves lambda_ephemeral_storage out).
         properties = {
             'Runtime': model.runtime,
             'Handler': model.handler,
             'CodeUri': archive_uri(model.package),
             'Tags': dict(model.tags),
+            'Tracing': 'Active' if model.xray else 'PassThrough',
             'Timeout': model.timeout,
             'MemorySize': model.memory_size,
-            'Role': ctx.role_arn(model.role),
+            'Architectures': [model.architecture],
         }
         if model.environment_variables:
             properties['Environment'] = {'Variables': dict(model.environment_variables)}
+        if model.subnet_ids or model.security_group_ids:
+            properties['VpcConfig'] = {'SecurityGroupIds': list(model.security_group_ids),
+                                       'SubnetIds': list(model.subnet_ids)}
+        if model.reserved_concurrency is not None:
+            properties['ReservedConcurrentExecutions'] = model.reserved_concurrency
         layers = list(model.layers)
         if model.managed_layer is not None:
             layers.append(ctx.intrinsic(Var('%s.layer_version_arn'
                                             % model.managed_layer.resource_name)))
         if layers:
             properties['Layers'] = layers
-        if model.subnet_ids or model.security_group_ids:
-            properties['VpcConfig'] = {'SubnetIds': list(model.subnet_ids),
-                                       'SecurityGroupIds': list(model.security_group_ids)}
-        if model.reserved_concurrency is not None:
-            properties['ReservedConcurrentExecutions'] = model.reserved_concurrency
-        if model.xray:
-            properties['Tracing'] = 'Active'
         if model.ephemeral_storage != 512:
             properties['EphemeralStorage'] = {'Size': model.ephemeral_storage}
-        if model.architecture != 'x86_64':
-            properties['Architectures'] = [model.architecture]
+        properties['Role'] = ctx.role_arn(model.role)
         return {logical_id: {'Type': 'AWS::Serverless::Function', 'Properties': properties}}
 
     def emit_terraform(self, model, ctx):

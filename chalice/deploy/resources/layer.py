@@ -68,9 +68,10 @@ class LambdaLayerHome(ResourceHome):
         return {to_logical_id(model.resource_name): {
             'Type': 'AWS::Serverless::LayerVersion',
             'Properties': {
-                'ContentUri': archive_uri(model.package),
                 'CompatibleRuntimes': [model.runtime],
                 'CompatibleArchitectures': [model.architecture],
+                'ContentUri': archive_uri(model.package),
+                'LayerName': model.layer_name,
             },
         }}
 

@@ -136,12 +136,17 @@ def add_permission(lambda_arn, service, source_arn, prefix):
         'SourceArn': source_arn}, ignore_errors=('ResourceConflictException',))
 
 
-def sam_permission(function_id, service, source_arn):
-    """An ``AWS::Lambda::Permission`` letting ``service`` invoke a template's function."""
+def sam_permission(function_id, service, source_arn, by_arn=False):
+    """An ``AWS::Lambda::Permission`` letting ``service`` invoke a template's function.
+
+    The function is named by its ``Ref`` or, with ``by_arn`` (what AWS
+    Chalice writes for a built-in authorizer), by its ARN.
+    """
+    function_name = {'Fn::GetAtt': [function_id, 'Arn']} if by_arn else {'Ref': function_id}
     return {
         'Type': 'AWS::Lambda::Permission',
         'Properties': {
-            'FunctionName': {'Ref': function_id},
+            'FunctionName': function_name,
             'Action': 'lambda:InvokeFunction',
             'Principal': service,
             'SourceArn': source_arn,
@@ -157,9 +162,15 @@ def execute_api_arn(ctx, api_id, suffix='/*'):
 
 
 def sam_execute_api_arn(api_id, suffix):
-    """``Fn::Sub`` of an execute-api ARN of a template's API (``RestAPI``...)."""
-    return {'Fn::Sub': 'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:'
-                       '${%s}%s' % (api_id, suffix)}
+    """``Fn::Sub`` of an execute-api ARN of a template's API (``RestAPI``...).
+
+    The list form with a variable ``<api>Id`` bound to the API's ``Ref``, as
+    AWS Chalice writes it.
+    """
+    variable = api_id + 'Id'
+    return {'Fn::Sub': [
+        'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${%s}%s'
+        % (variable, suffix), {variable: {'Ref': api_id}}]}
 
 
 def missing_grants(grants, statements, service, prefix, known):

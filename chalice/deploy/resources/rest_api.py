@@ -142,18 +142,23 @@ class RestAPIHome(ResourceHome):
         ]
 
     def emit_sam(self, model, ctx):
+        definition = dict(model.definition)
         properties = {
             'EndpointConfiguration': model.endpoint_type,
             'StageName': model.api_gateway_stage,
-            'DefinitionBody': ctx.intrinsic(model.definition),
         }
+        # SAM's property (as AWS Chalice writes it) rather than the extension.
+        if definition.pop('x-amazon-apigateway-minimum-compression-size', None) is not None:
+            properties['MinimumCompressionSize'] = model.minimum_compression_size
+        properties['DefinitionBody'] = ctx.intrinsic(definition)
         if model.xray:
             properties['TracingEnabled'] = True
         resources = {'RestAPI': {'Type': 'AWS::Serverless::Api', 'Properties': properties}}
         for function, suffix in _grants(model):
             function_id = ctx.function_id(function)
             resources[function_id + 'InvokePermission'] = sam_permission(
-                function_id, APIGATEWAY_PRINCIPAL, sam_execute_api_arn('RestAPI', suffix))
+                function_id, APIGATEWAY_PRINCIPAL, sam_execute_api_arn('RestAPI', suffix),
+                by_arn=function is not model.lambda_function)
         handler_id = ctx.function_id(model.lambda_function)
         ctx.outputs.update({
             'RestAPIId': {'Value': {'Ref': 'RestAPI'}},

@@ -278,18 +278,24 @@ class WebsocketAPIHome(ResourceHome):
         for key, function in model.routes():
             prefix = WEBSOCKET_IDS[key]
             function_id = ctx.function_id(function)
-            resources[prefix + 'Integration'] = {
+            # AWS Chalice's logical ids (a renamed one would make CloudFormation
+            # replace the integration of a stack it created).
+            integration_id = prefix + 'APIIntegration'
+            # Their settings and URI form too; no Description (what chalice
+            # deploy gives each integration), which AWS Chalice's template omits.
+            resources[integration_id] = {
                 'Type': 'AWS::ApiGatewayV2::Integration', 'Properties': dict(
-                    INTEGRATION_SETTINGS, ApiId=api, IntegrationType=INTEGRATION_TYPE,
-                    Description=WEBSOCKET_ROUTE_DESCRIPTIONS[key],
-                    IntegrationUri={'Fn::Sub': (
+                    ApiId=api, **INTEGRATION_SETTINGS, IntegrationType=INTEGRATION_TYPE,
+                    IntegrationUri={'Fn::Sub': [
                         'arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/'
-                        '2015-03-31/functions/${%s.Arn}/invocations' % function_id)})}
+                        '2015-03-31/functions/arn:${AWS::Partition}:lambda:${AWS::Region}:'
+                        '${AWS::AccountId}:function:${WebsocketHandler}/invocations',
+                        {'WebsocketHandler': {'Ref': function_id}}]})}
+            # No RouteResponseSelectionExpression, as in AWS Chalice's template:
+            # without a route response (neither tool makes one) it changes nothing.
             resources[prefix + 'Route'] = {'Type': 'AWS::ApiGatewayV2::Route', 'Properties': {
                 'ApiId': api, 'RouteKey': key,
-                'RouteResponseSelectionExpression': ROUTE_RESPONSE_SELECTION_EXPRESSION,
-                'Target': {'Fn::Join': ['/', ['integrations',
-                                              {'Ref': prefix + 'Integration'}]]}}}
+                'Target': {'Fn::Join': ['/', ['integrations', {'Ref': integration_id}]]}}}
             routes.append(prefix + 'Route')
             # Each handler's name and ARN, as Chalice 1.34's template outputs them.
             ctx.outputs[prefix + 'HandlerArn'] = {'Value': {'Fn::GetAtt': [function_id, 'Arn']}}

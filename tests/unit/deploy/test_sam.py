@@ -85,7 +85,11 @@ def test_hello_world(project):
     assert props['Role'] == {'Fn::GetAtt': ['DefaultRole', 'Arn']}
     assert props['Runtime'].startswith('python3.')
     assert props['Tags']['aws-chalice'].endswith(':stage=dev:app=demo')
+    # The defaults are written, as AWS Chalice writes them.
+    assert props['Tracing'] == 'PassThrough'
+    assert props['Architectures'] == ['x86_64']
     assert 'Environment' not in props and 'Events' not in props
+    assert 'EphemeralStorage' not in props and 'Layers' not in props
     api = resources['RestAPI']
     assert api['Type'] == 'AWS::Serverless::Api'
     assert api['Properties']['StageName'] == 'api'
@@ -100,8 +104,10 @@ def test_hello_world(project):
             'FunctionName': {'Ref': 'APIHandler'},
             'Action': 'lambda:InvokeFunction',
             'Principal': 'apigateway.amazonaws.com',
-            'SourceArn': {'Fn::Sub': 'arn:${AWS::Partition}:execute-api:${AWS::Region}:'
-                                     '${AWS::AccountId}:${RestAPI}/*'}}}
+            # The list form of Fn::Sub with a variable, as AWS Chalice writes it.
+            'SourceArn': {'Fn::Sub': [
+                'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:'
+                '${RestAPIId}/*', {'RestAPIId': {'Ref': 'RestAPI'}}]}}}
     assert list(template['Outputs']) == ['RestAPIId', 'APIHandlerName', 'APIHandlerArn',
                                          'EndpointURL']
     assert template['Outputs']['RestAPIId'] == {'Value': {'Ref': 'RestAPI'}}
@@ -138,7 +144,8 @@ def test_pure_lambdas_and_function_settings(project):
     assert props['ReservedConcurrentExecutions'] == 3
     assert props['Tracing'] == 'Active'
     assert props['VpcConfig'] == {'SubnetIds': ['sn-1'], 'SecurityGroupIds': ['sg-1']}
-    assert 'Outputs' not in template
+    # No API: the outputs are empty but there, as in AWS Chalice's template.
+    assert template['Outputs'] == {}
     assert 'RestAPI' not in resources
 
 
@@ -217,10 +224,13 @@ def test_sqs_kinesis_dynamodb_events(project):
         'KinKinesisEventSource': {'Type': 'Kinesis', 'Properties': {
             'Stream': {'Fn::Sub': 'arn:${AWS::Partition}:kinesis:${AWS::Region}:'
                                   '${AWS::AccountId}:stream/mystream'},
-            'BatchSize': 100, 'StartingPosition': 'TRIM_HORIZON'}}}
+            'BatchSize': 100, 'MaximumBatchingWindowInSeconds': 0,
+            'StartingPosition': 'TRIM_HORIZON'}}}
+    # The batching window is written when it is 0, as AWS Chalice does.
     assert resources['Ddb']['Properties']['Events'] == {
         'DdbDynamodbEventSource': {'Type': 'DynamoDB', 'Properties': {
-            'Stream': stream_arn, 'BatchSize': 100, 'StartingPosition': 'LATEST'}}}
+            'Stream': stream_arn, 'BatchSize': 100, 'MaximumBatchingWindowInSeconds': 0,
+            'StartingPosition': 'LATEST'}}}
     # The polling permissions are on the role chalice generates.
     statements = resources['DefaultRole']['Properties']['Policies'][0][
         'PolicyDocument']['Statement']
@@ -244,9 +254,9 @@ def test_websocket_app(project):
     resources = template['Resources']
     assert sorted(resources) == sorted([
         'DefaultRole', 'WebsocketConnect', 'WebsocketMessage', 'WebsocketDisconnect',
-        'WebsocketAPI', 'WebsocketConnectIntegration', 'WebsocketConnectRoute',
-        'WebsocketMessageIntegration', 'WebsocketMessageRoute',
-        'WebsocketDisconnectIntegration', 'WebsocketDisconnectRoute',
+        'WebsocketAPI', 'WebsocketConnectAPIIntegration', 'WebsocketConnectRoute',
+        'WebsocketMessageAPIIntegration', 'WebsocketMessageRoute',
+        'WebsocketDisconnectAPIIntegration', 'WebsocketDisconnectRoute',
         'WebsocketConnectInvokePermission', 'WebsocketMessageInvokePermission',
         'WebsocketDisconnectInvokePermission', 'WebsocketAPIDeployment',
         'WebsocketAPIStage'])
@@ -254,20 +264,30 @@ def test_websocket_app(project):
     assert resources['WebsocketAPI']['Properties'] == {
         'Name': 'demo-dev-websocket-api', 'ProtocolType': 'WEBSOCKET',
         'RouteSelectionExpression': '$request.body.action'}
+    # AWS Chalice's logical ids (<handler>APIIntegration) and route properties:
+    # no RouteResponseSelectionExpression, which without a route response
+    # changes nothing.
     assert resources['WebsocketMessageRoute']['Properties'] == {
         'ApiId': {'Ref': 'WebsocketAPI'}, 'RouteKey': '$default',
-        'RouteResponseSelectionExpression': '$default',
-        'Target': {'Fn::Join': ['/', ['integrations', {'Ref': 'WebsocketMessageIntegration'}]]}}
-    assert resources['WebsocketConnectIntegration']['Properties'] == {
+        'Target': {'Fn::Join': ['/', ['integrations',
+                                      {'Ref': 'WebsocketMessageAPIIntegration'}]]}}
+    # The integration as AWS Chalice writes it: no Description, the URI made
+    # from the function's name.
+    assert resources['WebsocketConnectAPIIntegration']['Properties'] == {
         'ApiId': {'Ref': 'WebsocketAPI'}, 'IntegrationType': 'AWS_PROXY',
         'ConnectionType': 'INTERNET', 'ContentHandlingStrategy': 'CONVERT_TO_TEXT',
-        'Description': 'connect',
-        'IntegrationUri': {
-            'Fn::Sub': 'arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/'
-                       '2015-03-31/functions/${WebsocketConnect.Arn}/invocations'}}
-    assert resources['WebsocketDisconnectIntegration']['Properties']['Description'] == \
-        'disconnect'
-    assert resources['WebsocketMessageIntegration']['Properties']['Description'] == 'message'
+        'IntegrationUri': {'Fn::Sub': [
+            'arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/'
+            'functions/arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:'
+            'function:${WebsocketHandler}/invocations',
+            {'WebsocketHandler': {'Ref': 'WebsocketConnect'}}]}}
+    for kind in ('Connect', 'Message', 'Disconnect'):
+        assert resources['Websocket%sInvokePermission' % kind]['Properties'] == {
+            'FunctionName': {'Ref': 'Websocket' + kind}, 'Action': 'lambda:InvokeFunction',
+            'Principal': 'apigateway.amazonaws.com',
+            'SourceArn': {'Fn::Sub': [
+                'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:'
+                '${WebsocketAPIId}/*', {'WebsocketAPIId': {'Ref': 'WebsocketAPI'}}]}}
     assert sorted(resources['WebsocketAPIDeployment']['DependsOn']) == [
         'WebsocketConnectRoute', 'WebsocketDisconnectRoute', 'WebsocketMessageRoute']
     assert resources['WebsocketAPIStage']['Properties']['StageName'] == 'api'
@@ -309,11 +329,87 @@ def test_authorizer_app(project):
     assert settings['authorizerUri'] == {
         'Fn::Sub': 'arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/'
                    '2015-03-31/functions/${MyAuth.Arn}/invocations'}
+    # No ttl_seconds: no authorizerResultTtlInSeconds (API Gateway's default
+    # of 300 s applies), as in AWS Chalice's template.
+    assert 'authorizerResultTtlInSeconds' not in settings
+    # Our narrower /authorizers/* in AWS Chalice's form of Fn::Sub; the
+    # authorizer named by its ARN, as AWS Chalice names it.
     assert resources['MyAuthInvokePermission']['Properties']['SourceArn'] == {
-        'Fn::Sub': 'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:'
-                   '${RestAPI}/authorizers/*'}
+        'Fn::Sub': ['arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:'
+                    '${RestAPIId}/authorizers/*', {'RestAPIId': {'Ref': 'RestAPI'}}]}
     assert resources['MyAuthInvokePermission']['Properties']['FunctionName'] == {
-        'Ref': 'MyAuth'}
+        'Fn::GetAtt': ['MyAuth', 'Arn']}
+    assert resources['APIHandlerInvokePermission']['Properties']['FunctionName'] == {
+        'Ref': 'APIHandler'}
+
+
+@pytest.mark.parametrize('ttl', [0, 60, 300])
+def test_authorizer_ttl_is_written_when_given(project, ttl):
+    app = Chalice(app_name='demo')
+
+    @app.authorizer(ttl_seconds=ttl)
+    def my_auth(auth_request):
+        pass
+
+    @app.route('/private', authorizer=my_auth)
+    def private():
+        return {}
+
+    definition = template_for(app, project)['Resources']['RestAPI']['Properties'][
+        'DefinitionBody']
+    settings = definition['securityDefinitions']['my_auth']['x-amazon-apigateway-authorizer']
+    # After the URI, as AWS Chalice orders them.
+    assert list(settings) == ['type', 'authorizerUri', 'authorizerResultTtlInSeconds']
+    assert settings['authorizerResultTtlInSeconds'] == ttl
+
+
+def test_function_defaults_and_settings_as_aws_chalice_orders_them(project):
+    app = Chalice(app_name='demo')
+
+    @app.lambda_function()
+    def worker(event, context):
+        pass
+
+    props = template_for(app, project, xray=True, lambda_architecture='arm64',
+                         environment_variables={'FOO': 'bar'}, reserved_concurrency=2,
+                         layers=['arn:aws:lambda:us-west-2:123456789012:layer:x:1'],
+                         subnet_ids=['sn-1'], security_group_ids=['sg-1'])[
+        'Resources']['Worker']['Properties']
+    assert props['Tracing'] == 'Active'
+    assert props['Architectures'] == ['arm64']
+    assert list(props) == ['Runtime', 'Handler', 'CodeUri', 'Tags', 'Tracing', 'Timeout',
+                           'MemorySize', 'Architectures', 'Environment', 'VpcConfig',
+                           'ReservedConcurrentExecutions', 'Layers', 'Role']
+
+
+def test_managed_layer_has_its_name(project):
+    app = Chalice(app_name='demo')
+
+    @app.lambda_function()
+    def worker(event, context):
+        pass
+
+    config = make_config(app, project, automatic_layer=True)
+    package = make_package(project)
+    layer = make_package(project, name='layer-deployment.zip')
+    application = build_application(config, package, layer, region=REGION,
+                                    partition=PARTITION)
+    resources = build_template(application)['Resources']
+    assert resources['ManagedLayer']['Properties'] == {
+        'CompatibleRuntimes': [resources['Worker']['Properties']['Runtime']],
+        'CompatibleArchitectures': ['x86_64'],
+        'ContentUri': './layer-deployment.zip',
+        'LayerName': 'demo-dev-managed-layer'}
+
+
+def test_minimum_compression_size_is_the_api_property(project):
+    api = template_for(hello_app(), project, minimum_compression_size=1024)[
+        'Resources']['RestAPI']['Properties']
+    # SAM's MinimumCompressionSize, as AWS Chalice writes it, not the extension.
+    assert api['MinimumCompressionSize'] == 1024
+    assert 'x-amazon-apigateway-minimum-compression-size' not in api['DefinitionBody']
+    plain = template_for(hello_app(), project)['Resources']['RestAPI']['Properties']
+    assert 'MinimumCompressionSize' not in plain
 
 
 def test_s3_events_cannot_be_packaged(project):
@@ -435,3 +531,17 @@ def test_cdk_chalice_stage_config_shape(project):
     assert (props['MemorySize'], props['Timeout']) == (256, 10)
     assert resources['RestAPI']['Properties']['StageName'] == 'v1'
     assert props['Tags']['aws-chalice'].endswith(':stage=dev-stack:app=demo')
+
+
+@pytest.mark.parametrize('vpce, source', [('vpce-1', 'vpce-1'),
+                                          (['vpce-1'], ['vpce-1']),
+                                          (['vpce-1', 'vpce-2'], ['vpce-1', 'vpce-2'])])
+def test_private_api_policy_and_endpoints_as_aws_chalice_writes_them(project, vpce, source):
+    body = template_for(hello_app(), project, api_gateway_endpoint_type='PRIVATE',
+                        api_gateway_endpoint_vpce=vpce)['Resources']['RestAPI'][
+        'Properties']['DefinitionBody']
+    [statement] = body['x-amazon-apigateway-policy']['Statement']
+    assert statement['Resource'] == 'arn:*:execute-api:*:*:*'
+    assert statement['Condition'] == {'StringEquals': {'aws:SourceVpce': source}}
+    assert body['x-amazon-apigateway-endpoint-configuration'] == {
+        'vpcEndpointIds': [vpce] if isinstance(vpce, str) else vpce}
