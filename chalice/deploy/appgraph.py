@@ -275,10 +275,12 @@ class AppGraphBuilder:
     def _plan_roles(self, configs, sources=None):
         """Decide each function's role and build the managed roles.
 
-        Functions whose policy settings match the stage's share the default
-        role; a function with its own policy settings gets its own role.  A
-        shared role's generated policy covers every function using it (VPC
-        network-interface and X-Ray actions included).
+        With a generated policy the functions share the default role, whose
+        policy covers every function using it (VPC network-interface and
+        X-Ray actions included).  A function whose policy comes from a file
+        (``autogen_policy: false``) gets a role of its own, named
+        ``<app>-<stage>-<function>``, as AWS Chalice 1.34 deploys it (the API
+        handler too).
         """
         self._role_of = {}
         default = self._config.scope(self._stage, API_HANDLER)
@@ -289,8 +291,7 @@ class AppGraphBuilder:
                 if problem is not None:
                     raise ConfigError(problem)
                 continue
-            own_policy = _policy_source(config) != _policy_source(default)
-            if own_policy and name != API_HANDLER:
+            if not config.autogen_policy_enabled:
                 key = '%s_role' % name
                 role_name = '%s-%s-%s' % (self._config.app_name, self._stage, name)
                 policy_config = config
@@ -551,15 +552,6 @@ def generated_policy(config, source_files=None):
     from chalice.policy import policy_from_project
 
     return policy_from_project(config.project_dir, paths=source_files)
-
-
-def _policy_source(config):
-    """Where a function's role policy comes from: generated, or a policy file.
-
-    With ``autogen_policy`` on, ``iam_policy_file`` is not read, so (as AWS
-    Chalice does) it does not give the function a role of its own.
-    """
-    return 'autogen' if config.autogen_policy_enabled else ('file', config.iam_policy_file)
 
 
 def missing_role_arn(config):

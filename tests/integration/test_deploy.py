@@ -716,7 +716,8 @@ def test_autogen_policy_false_uses_policy_file(tmp_path, aws_env, aws_clients):
         tmp_path, ROUTES_APP.format(name='nogen'), config=config, app_name='nogen',
         files={'.chalice/policy-dev.json': json.dumps(CUSTOM_POLICY)})
     deploy(project, aws_env)
-    assert role_policy(aws_clients, 'nogen-dev') == CUSTOM_POLICY
+    # A policy file gives each function a role of its own, as AWS Chalice does.
+    assert role_policy(aws_clients, 'nogen-dev-api_handler') == CUSTOM_POLICY
 
 
 def test_no_autogen_policy_flag(tmp_path, aws_env, aws_clients):
@@ -724,13 +725,16 @@ def test_no_autogen_policy_flag(tmp_path, aws_env, aws_clients):
         tmp_path, ROUTES_APP.format(name='flag'), app_name='flag',
         files={'.chalice/policy-dev.json': json.dumps(CUSTOM_POLICY)})
     deploy(project, aws_env, '--no-autogen-policy')
-    assert role_policy(aws_clients, 'flag-dev') == CUSTOM_POLICY
+    assert role_policy(aws_clients, 'flag-dev-api_handler') == CUSTOM_POLICY
 
-    # Without the flag the policy is generated from the code again.
+    # Without the flag the policy is generated from the code again, on the
+    # stage's shared role; the function's own role goes.
     result = deploy(project, aws_env)
-    assert 'Updating IAM policy.' in out_lines(result)
+    assert 'Creating IAM role: flag-dev' in out_lines(result)
     assert policy_actions(role_policy(aws_clients, 'flag-dev')) == \
         LOGS_ACTIONS | {'dynamodb:GetItem', 's3:GetObject'}
+    roles = [r['RoleName'] for r in aws_clients.iam.list_roles()['Roles']]
+    assert 'flag-dev-api_handler' not in roles
 
 
 # --------------------------------------------------------------------------

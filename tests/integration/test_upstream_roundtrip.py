@@ -241,3 +241,52 @@ def test_stage_of_ours_is_taken_over_by_aws_chalice_and_back_without_duplicates(
 
     tools.ours('delete')
     stage.assert_nothing_of_the_stage_left(tools.project, aws_clients)
+
+
+# --------------------------------------------------------------------------
+# policy files: a role per function
+# --------------------------------------------------------------------------
+
+POLICY_FILE_APP = '''from chalice import Chalice
+
+app = Chalice(app_name='ownroles')
+
+
+@app.route('/')
+def index():
+    return {}
+
+
+@app.lambda_function()
+def worker(event, context):
+    return {}
+'''
+
+
+def test_policy_file_roles_of_aws_chalice_are_taken_over_role_for_role(
+        tmp_path, upstream, aws_env, aws_clients, fault_injector):
+    # With autogen_policy off AWS Chalice gives every function its own role
+    # (<app>-<stage>-<function>); ours must take those over, not add a shared one.
+    policy = {'Version': '2012-10-17', 'Statement': [
+        {'Effect': 'Allow', 'Action': ['s3:GetObject'], 'Resource': '*'}]}
+    config = {'version': '2.0', 'app_name': 'ownroles', 'autogen_policy': False,
+              'stages': {'dev': {}}}
+    project = make_project(tmp_path, POLICY_FILE_APP, config=config, app_name='ownroles',
+                           files={'.chalice/policy-dev.json': json.dumps(policy)})
+    result = run_other_chalice(upstream, project, 'deploy', env=aws_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    def roles():
+        return sorted(r['RoleName'] for r in aws_clients.iam.list_roles()['Roles'])
+
+    def role_records():
+        return sorted((r['name'], r['role_name']) for r in records(project).values()
+                      if r['resource_type'] == 'iam_role')
+    theirs = roles()
+    assert theirs == ['ownroles-dev-api_handler', 'ownroles-dev-worker']
+    recorded = role_records()
+    run_ok(project, 'deploy', aws_env)
+    assert roles() == theirs and role_records() == recorded
+    fault_injector.arm()
+    run_ok(project, 'deploy', aws_env)
+    assert mutating_operations(fault_injector) == []

@@ -313,16 +313,39 @@ def test_autogen_policy_false_reads_policy_for_the_stage(project, package):
                                                       'Resource': '*'}]}
     with open(os.path.join(project, '.chalice', 'policy-prod.json'), 'w') as f:
         json.dump(policy, f)
-    role = by_name(build(hello_app(), project, package, stage='prod',
-                         autogen_policy=False))['default-role']
-    assert role.policy_document == policy
+    resources = by_name(build(hello_app(), project, package, stage='prod',
+                              autogen_policy=False))
+    # A role per function, as AWS Chalice deploys a policy file (the API handler too).
+    role = resources['api_handler_role']
+    assert (role.role_name, role.policy_document) == ('demo-prod-api_handler', policy)
+    assert resources['api_handler'].role is role and 'default-role' not in resources
+
+
+def test_every_function_has_its_own_role_without_a_generated_policy(project, package):
+    for name, text in (('policy-dev.json', {'Version': '2012-10-17', 'Statement': []}),
+                       ('worker.json', {'Version': '2012-10-17', 'Statement': [
+                           {'Effect': 'Allow', 'Action': ['s3:GetObject'],
+                            'Resource': '*'}]})):
+        with open(os.path.join(project, '.chalice', name), 'w') as f:
+            json.dump(text, f)
+    app = full_app()
+    resources = by_name(build(app, project, package, autogen_policy=False, lambda_functions={
+        'worker': {'iam_policy_file': 'worker.json'}}))
+    roles = {m.resource_name: m.role.role_name for m in resources.values()
+             if m.resource_type == 'lambda_function'}
+    assert roles == {name: 'demo-dev-%s' % name for name in roles}
+    assert 'default-role' not in resources
+    assert resources['worker_role'].policy_document['Statement'][0]['Action'] == [
+        's3:GetObject']
+    assert resources['tick_role'].policy_document['Statement'] == []
 
 
 def test_legacy_policy_json_is_honoured_for_dev_only(project, package):
     policy = {'Version': '2012-10-17', 'Statement': []}
     with open(os.path.join(project, '.chalice', 'policy.json'), 'w') as f:
         json.dump(policy, f)
-    role = by_name(build(hello_app(), project, package, autogen_policy=False))['default-role']
+    role = by_name(build(hello_app(), project, package,
+                         autogen_policy=False))['api_handler_role']
     assert role.policy_document == policy
     with pytest.raises(ConfigError):
         build(hello_app(), project, package, stage='prod', autogen_policy=False)
