@@ -197,11 +197,19 @@ def test_gen_policy_prints_what_deploy_attaches(project, stream_arn, aws_env, aw
     assert json.dumps('arn:*:execute-api:*:*:*/@connections/*') in resources
     assert json.dumps(stream_arn) in resources
 
+    # Saved as the policy file, it is a working policy: with a policy file
+    # every function gets a role of its own (as AWS Chalice deploys it), and
+    # each of those roles holds exactly what gen-policy printed.
     (project / '.chalice' / 'policy-dev.json').write_text(printed)
-    fault_injector.arm()
     result = run_chalice(project, 'deploy', '--no-autogen-policy', env=aws_env)
     assert result.returncode == 0, result.stderr
-    assert mutating_operations(fault_injector) == []
+    for function_name, _ in stage.FUNCTIONS.values():
+        role = function_name if function_name != stage.PREFIX else stage.PREFIX + '-api_handler'
+        role_name = aws_clients.lambda_.get_function_configuration(
+            FunctionName=function_name)['Role'].rsplit('/', 1)[1]
+        assert role_name == role
+        assert json_document(aws_clients.iam.get_role_policy(
+            RoleName=role_name, PolicyName=role_name)['PolicyDocument']) == attached
 
 
 # --------------------------------------------------------------------------
