@@ -11,7 +11,8 @@ on lives here, and this module imports nothing of the deployer:
   :func:`function_event`;
 * Terraform references: :func:`tf_name`, :func:`tf_ref`, the ``chalice`` data
   sources standing for region, account and partition, :func:`tf_text` (a
-  literal string made safe from Terraform's template syntax).
+  literal string made safe from Terraform's template syntax), and labels
+  more than one home uses (:func:`tf_stage_label`).
 """
 import os
 import re
@@ -152,3 +153,8 @@ def tf_arguments(params):
 
 def _snake(name):
     return re.sub(r'(?<=[a-z0-9])([A-Z])', r'_\1', name).lower()
+
+
+def tf_stage_label(name):
+    """The Terraform label of a websocket API's stage (AWS Chalice's ``websocket_api_stage``)."""
+    return '%s_stage' % name

@@ -33,10 +33,9 @@ exist.
 """
 from typing import Optional
 
-from chalice.deploy.naming import tf_ref, tf_resources, to_logical_id
+from chalice.deploy.naming import tf_ref, tf_resources, tf_stage_label, to_logical_id
 from chalice.deploy.plan import APICall, ForgetResource, Message, RecordResource, SetVar, Var
 from chalice.deploy.resources.base import ResourceHome, record_values, register
-from chalice.deploy.resources.websocket_api import tf_stage_label
 
 _GONE = ('NotFoundException',)
 V1, V2 = 'apigateway', 'apigatewayv2'

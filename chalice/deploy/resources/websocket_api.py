@@ -23,7 +23,14 @@ when the function's resource policy lacks it.
 """
 
 from chalice.deploy.models import WEBSOCKET_ROUTE_DESCRIPTIONS
-from chalice.deploy.naming import tf_address, tf_arguments, tf_ref, tf_resources
+from chalice.deploy.naming import (
+    WEBSOCKET_IDS,
+    tf_address,
+    tf_arguments,
+    tf_ref,
+    tf_resources,
+    tf_stage_label,
+)
 from chalice.deploy.plan import (
     APICall,
     Digest,
@@ -268,8 +275,6 @@ class WebsocketAPIHome(ResourceHome):
                               STATEMENT_PREFIX, ctx.known)
 
     def emit_sam(self, model, ctx):
-        from chalice.deploy.naming import WEBSOCKET_IDS
-
         api = {'Ref': 'WebsocketAPI'}
         resources = {'WebsocketAPI': {'Type': 'AWS::ApiGatewayV2::Api', 'Properties': {
             'Name': model.api_name, 'ProtocolType': 'WEBSOCKET',
@@ -322,8 +327,6 @@ class WebsocketAPIHome(ResourceHome):
         (``websocket_connect_api_integration``, ``websocket_connect_route``,
         ``websocket_connect_invoke_permission``, ``websocket_api_deployment``,
         ``websocket_api_stage``), so state moves between the two tools."""
-        from chalice.deploy.naming import WEBSOCKET_IDS
-
         name = model.resource_name
         api_id = tf_ref('aws_apigatewayv2_api', name, 'id')
         deployment, stage = '%s_deployment' % name, tf_stage_label(name)
@@ -384,11 +387,6 @@ class WebsocketAPIHome(ResourceHome):
                     message='Deleting Websocket API: %s' % api_id, ignore_errors=_GONE),
             ForgetResource(record['name']),
         ]
-
-
-def tf_stage_label(name):
-    """The Terraform label of a websocket API's stage (AWS Chalice's ``websocket_api_stage``)."""
-    return '%s_stage' % name
 
 
 def integration_target(integration_id):
