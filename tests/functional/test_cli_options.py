@@ -14,57 +14,14 @@ from click.testing import CliRunner
 from chalice.cli import cli
 from chalice.cli.group import COMMANDS
 from chalice.errors import ChaliceError
+from tests.functional.test_cli_option_spellings import EXPECTED, UNSET
 
-# The CLI changes sys.path, sys.modules and os.environ; this autouse fixture undoes it.
-
-# (command path, option names, negative names, default) -- one row per option.
-OPTIONS = [
-    (('deploy',), ['--autogen-policy'], ['--no-autogen-policy'], None),
-    (('deploy',), ['--api-gateway-stage'], [], None),
-    (('deploy',), ['--profile'], [], None),
-    (('deploy',), ['--stage'], [], 'dev'),
-    (('deploy',), ['--connection-timeout'], [], None),
-    (('delete',), ['--stage'], [], 'dev'),
-    (('delete',), ['--profile'], [], None),
-    (('url',), ['--stage'], [], 'dev'),
-    (('gen-policy',), ['--filename'], [], None),
-    (('gen-policy',), ['--stage'], [], 'dev'),
-    (('dev', 'plan'), ['--stage'], [], 'dev'),
-    (('dev', 'plan'), ['--profile'], [], None),
-    (('dev', 'plan'), ['--api-gateway-stage'], [], None),
-    (('dev', 'plan'), ['--autogen-policy'], ['--no-autogen-policy'], None),
-    (('dev', 'appgraph'), ['--stage'], [], 'dev'),
-    (('dev', 'appgraph'), ['--autogen-policy'], ['--no-autogen-policy'], None),
-    (('invoke',), ['-n', '--name'], [], None),
-    (('invoke',), ['--profile'], [], None),
-    (('invoke',), ['--stage'], [], 'dev'),
-    (('logs',), ['--num-entries'], [], None),
-    (('logs',), ['--include-lambda-messages'], ['--no-include-lambda-messages'], False),
-    (('logs',), ['--stage'], [], 'dev'),
-    (('logs',), ['-n', '--name'], [], 'api_handler'),
-    (('logs',), ['-s', '--since'], [], None),
-    (('logs',), ['-f', '--follow'], ['--no-follow'], False),
-    (('logs',), ['--profile'], [], None),
-    (('local',), ['--host'], [], '127.0.0.1'),
-    (('local',), ['--port'], [], 8000),
-    (('local',), ['--stage'], [], 'dev'),
-    (('local',), ['--autoreload'], ['--no-autoreload'], True),
-    (('new-project',), ['-t', '--project-type'], [], None),
-    (('new-project',), ['--profile'], [], None),
-    (('package',), ['--pkg-format'], [], 'cloudformation'),
-    (('package',), ['--stage'], [], 'dev'),
-    (('package',), ['--single-file'], [], False),
-    (('package',), ['--merge-template'], [], None),
-    (('package',), ['--template-format'], [], None),
-    (('package',), ['--profile'], [], None),
-    (('generate-sdk',), ['--sdk-type'], [], 'javascript'),
-    (('generate-sdk',), ['--stage'], [], 'dev'),
-    (('generate-models',), ['--stage'], [], 'dev'),
-    (('generate-pipeline',), ['--pipeline-version'], [], 'v1'),
-    (('generate-pipeline',), ['-i', '--codebuild-image'], [], None),
-    (('generate-pipeline',), ['-s', '--source'], [], 'codecommit'),
-    (('generate-pipeline',), ['-b', '--buildspec-file'], [], None),
-]
+# The option table (every command's spellings, defaults, required options and
+# choices, as Chalice 1.34 has them) is test_cli_option_spellings.EXPECTED;
+# here each option is also checked as parsed and as --help shows it.
+OPTIONS = [(tuple(path.split()), key, expected[1])
+           for path, options in sorted(EXPECTED.items())
+           for key, expected in sorted(options.items()) if key.startswith('-')]
 
 # Every command that works on a Chalice stage.
 STAGE_AWARE = {
@@ -115,15 +72,16 @@ def option(path, names):
     raise AssertionError('%s has no option %s' % (' '.join(path), '/'.join(names)))
 
 
-@pytest.mark.parametrize('path, names, negative, default', OPTIONS,
-                         ids=['%s %s' % (' '.join(row[0]), row[1][-1]) for row in OPTIONS])
-def test_option_names_and_defaults(path, names, negative, default):
-    param = option(path, names)
-    assert param.secondary_opts == negative
+@pytest.mark.parametrize('path, key, default', OPTIONS,
+                         ids=['%s %s' % (' '.join(row[0]), row[1]) for row in OPTIONS])
+def test_option_defaults_as_parsed_and_spellings_as_help_shows_them(path, key, default):
+    [param] = [p for p in command_at(path).params
+               if isinstance(p, click.Option) and key in p.opts]
     if not param.required:
-        assert parsed_defaults(path)[param.name] == default
+        assert parsed_defaults(path)[param.name] == (None if default is UNSET else default)
     help_text = CliRunner().invoke(cli, [*path, '--help']).output
-    shown = ', '.join(names) + (' / ' + ' / '.join(negative) if negative else '')
+    shown = ', '.join(param.opts) + (
+        ' / ' + ' / '.join(param.secondary_opts) if param.secondary_opts else '')
     assert shown in help_text
 
 
